@@ -1,0 +1,125 @@
+"""All configuration in one place: pydantic-settings, env prefix ``HYANGGI_``.
+
+Paths derive from ``data_dir`` unless set explicitly, so one variable relocates everything.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# No downloads at run time, ever: set before any Hugging Face library is imported.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+class GeneratorBackend(StrEnum):
+    llama_cpp = "llama_cpp"
+    transformers = "transformers"
+    composer = "composer"  # no LLM: deterministic composer only
+
+
+class AnswerLevel(StrEnum):
+    basic = "기본"
+    detailed = "상세"
+    premium = "프리미엄"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HYANGGI_", env_file=".env", extra="ignore")
+
+    # --- where things live -------------------------------------------------------------
+    data_dir: Path = Field(default=Path.home() / ".local/share/hyanggi", description="All derived data.")
+
+    # --- embedder ------------------------------------------------------------------------
+    embedder_model: str = Field(
+        default="", description="HF id or local path of a sentence-transformers model; empty = bundled e5-small."
+    )
+    embedder_query_prefix: str = Field(default="query: ", description="e5 needs prefixes; '' for other models.")
+    embedder_passage_prefix: str = Field(default="passage: ")
+    embedder_threads: int = Field(default=2, ge=1)
+
+    # --- retrieval -----------------------------------------------------------------------
+    retrieval_k: int = Field(default=8, ge=1, le=50)
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(default=1.0, ge=0)
+    bm25_weight: float = Field(default=1.0, ge=0)
+    min_similarity: float = Field(default=0.0, ge=0, le=1, description="Dense cosine below this is dropped.")
+
+    # --- generator -----------------------------------------------------------------------
+    generator_backend: GeneratorBackend = GeneratorBackend.llama_cpp
+    gguf_path: Path | None = Field(default=None, description="Base GGUF; default <data_dir>/models/gemma3-270m.gguf")
+    lora_path: Path | None = Field(default=None, description="GGUF LoRA adapter; default the shipped one.")
+    n_threads: int = Field(default=2, ge=1)
+    n_ctx: int = Field(default=2048, ge=256)
+    max_new_tokens: int = Field(default=320, ge=16)
+    generation_timeout_s: float = Field(default=20.0, gt=0)
+    generator_queue_size: int = Field(default=4, ge=1, description="Waiting turns before '잠시 후 다시'.")
+    temperature: float = Field(default=0.7, ge=0, le=2)
+    seed: int = 42
+
+    # --- design loop -----------------------------------------------------------------------
+    n_candidates: int = Field(default=3, ge=1, le=10)
+    score_threshold: float = Field(default=0.75, ge=0, le=1)
+    max_revisions: int = Field(default=2, ge=0, le=5)
+    answer_level: AnswerLevel = AnswerLevel.detailed
+
+    # --- storage -------------------------------------------------------------------------
+    database_url: str = Field(default="", description="SQLAlchemy async URL; default sqlite in data_dir.")
+
+    # --- chat / API ----------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_message_chars: int = Field(default=2000, ge=10)
+    api_keys: list[str] = Field(default_factory=list, description="sha256 hex digests of accepted API keys.")
+    rate_limit_per_minute: int = Field(default=60, ge=1)
+    max_request_bytes: int = Field(default=64_000, ge=1024)
+    auth_password: str = Field(default="", description="Chat login password; empty = no login.")
+
+    # --- derived paths -------------------------------------------------------------------
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def embedder_dir(self) -> Path:
+        return self.models_dir / "multilingual-e5-small"
+
+    @property
+    def embedder_name_or_path(self) -> str:
+        return self.embedder_model or str(self.embedder_dir)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def base_gguf_path(self) -> Path:
+        return self.gguf_path or self.models_dir / "gemma3-270m-q4_k_m.gguf"
+
+    @property
+    def adapter_gguf_path(self) -> Path:
+        return self.lora_path or PACKAGE_ROOT / "finetune" / "adapters" / "hyanggi-lora.gguf"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'hyanggi.db'}"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.data_dir / "checkpoints.db"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,80 @@
+"""A formula: materials and their share of the fragrance concentrate, versioned."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from perfumery.models import DEFAULT_DILUTION, Concentration, NotePosition
+
+
+class Ingredient(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    material_id: str
+    name_ko: str = ""
+    name_en: str = ""
+    cas: str = ""
+    note: NotePosition
+    percent: float = Field(ge=0, le=100, description="share of the concentrate")
+
+
+class ScoreCard(BaseModel):
+    total: float = 0.0
+    components: dict[str, float] = Field(default_factory=dict)
+
+
+class Violation(BaseModel):
+    """A rule the formula breaks, explained in Korean with a concrete fix."""
+
+    code: str
+    severity: str = Field(pattern=r"^(error|warning|info)$")
+    material_id: str | None = None
+    message_ko: str
+    fix_ko: str = ""
+
+
+class NearestReference(BaseModel):
+    id: str
+    name: str
+    similarity: float
+
+
+class Recipe(BaseModel):
+    """A versioned formula. Edits never mutate a recipe: they return a new version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    version: int = 1
+    parent_version: int | None = None
+    name: str = ""
+    concept_ko: str = ""
+    concentration: Concentration = Concentration.EDP
+    dilution_percent: float = Field(default=DEFAULT_DILUTION[Concentration.EDP], gt=0, le=40)
+    ingredients: list[Ingredient] = Field(default_factory=list)
+    score: ScoreCard | None = None
+    violations: list[Violation] = Field(default_factory=list)
+    nearest_reference: NearestReference | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def pyramid(self) -> dict[str, float]:
+        shares = {p.value: 0.0 for p in NotePosition}
+        for ing in self.ingredients:
+            shares[ing.note.value] += ing.percent
+        return {k: round(v, 2) for k, v in shares.items()}
+
+    @property
+    def total_percent(self) -> float:
+        return sum(i.percent for i in self.ingredients)
+
+    def percent_of(self, material_id: str) -> float:
+        return sum(i.percent for i in self.ingredients if i.material_id == material_id)
+
+    def to_contract(self) -> dict:
+        """The Recipe JSON of the public contract (ARCHITECTURE.md §4)."""
+        data = self.model_dump(mode="json", exclude={"parent_version"})
+        data["score"] = data["score"] or {"total": 0.0, "components": {}}
+        return data

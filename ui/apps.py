@@ -1,0 +1,18 @@
+"""The `hyanggi` command tree. Area modules in ``ui/commands/`` attach their commands here.
+
+Command bodies import heavy libraries lazily so `hyanggi --help` stays instant.
+"""
+
+import typer
+
+app = typer.Typer(name="hyanggi", help="향기 — 한국어 향수 설계 도우미 (Korean fragrance design assistant).",
+                  no_args_is_help=True, pretty_exceptions_show_locals=False)
+kb_app = typer.Typer(help="지식 베이스 조회 (knowledge base).", no_args_is_help=True)
+eval_app = typer.Typer(help="평가: retrieval, recipes, generator, replay, ragas.", no_args_is_help=True)
+bench_app = typer.Typer(help="벤치마크 (latency, throughput, memory).", invoke_without_command=True)
+finetune_app = typer.Typer(help="LoRA 파인튜닝: dataset, train, export.", no_args_is_help=True)
+
+app.add_typer(kb_app, name="kb")
+app.add_typer(eval_app, name="eval")
+app.add_typer(bench_app, name="bench")
+app.add_typer(finetune_app, name="finetune")
