@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from perfumery.models import DEFAULT_DILUTION, Concentration, NotePosition
 
@@ -57,6 +57,14 @@ class Recipe(BaseModel):
     score: ScoreCard | None = None
     violations: list[Violation] = Field(default_factory=list)
     nearest_reference: NearestReference | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_derived(cls, data: object) -> object:
+        """Accept the contract JSON back: ``pyramid`` is derived from the ingredients, never trusted."""
+        if isinstance(data, dict) and "pyramid" in data:
+            data = {k: v for k, v in data.items() if k != "pyramid"}
+        return data
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -1,0 +1,7 @@
+"""Relational store (SQLAlchemy 2 async, aiosqlite by default): the system of record for every turn."""
+
+from store.records import GenerationRecord, RetrievalRecord, SessionTranscript, TurnRecord, TurnView
+from store.repository import NotFoundError, Store
+
+__all__ = ["GenerationRecord", "NotFoundError", "RetrievalRecord", "SessionTranscript", "Store", "TurnRecord",
+           "TurnView"]

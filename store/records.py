@@ -1,0 +1,73 @@
+"""Pydantic shapes that cross the store's boundary (what the agent hands in, what evaluation reads out)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from perfumery.recipe import Recipe
+
+
+class RetrievalRecord(BaseModel):
+    query: str
+    collection: str
+    ids: list[str]
+    scores: list[float] = Field(default_factory=list)
+    texts: list[str] = Field(default_factory=list)
+
+
+class GenerationRecord(BaseModel):
+    backend: str
+    purpose: str = "propose"
+    prompt: str = ""
+    raw_output: str = ""
+    outcome: str = "ok"
+    tokens: int = 0
+    tokens_per_s: float = 0.0
+    latency_ms: float = 0.0
+
+
+class TurnRecord(BaseModel):
+    """Everything one chat turn produced; committed atomically before the reply is sent."""
+
+    session_id: str
+    user_text: str
+    reply: str
+    route: str
+    level: str = "상세"
+    brief: dict[str, Any] | None = None
+    recipe: Recipe | None = Field(default=None, description="a new recipe version made in this turn, if any")
+    current_recipe_id: str | None = Field(default=None, description="the recipe the turn was about")
+    current_recipe_version: int | None = None
+    candidates: list[dict[str, Any]] = Field(default_factory=list)
+    retrievals: list[RetrievalRecord] = Field(default_factory=list)
+    generations: list[GenerationRecord] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    source: str = "chat"
+
+
+class TurnView(BaseModel):
+    id: int
+    index: int
+    user_text: str
+    reply: str
+    route: str
+    level: str
+    brief: dict[str, Any] | None
+    recipe_id: str | None
+    recipe_version: int | None
+    retrievals: list[RetrievalRecord]
+    generations: list[GenerationRecord]
+    timings_ms: dict[str, Any]
+    feedback: list[int]
+    created_at: datetime
+
+
+class SessionTranscript(BaseModel):
+    id: str
+    title: str
+    source: str
+    created_at: datetime
+    turns: list[TurnView]

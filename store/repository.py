@@ -1,0 +1,246 @@
+"""The one door to the database: async methods, each a single transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import selectinload
+
+from perfumery.recipe import Recipe
+from store import models as m
+from store.engine import make_engine, make_sessionmaker
+from store.migrate import upgrade
+from store.records import GenerationRecord, RetrievalRecord, SessionTranscript, TurnRecord, TurnView
+
+
+class NotFoundError(LookupError):
+    """Asked for a session, turn or recipe that does not exist."""
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = make_sessionmaker(engine)
+
+    @classmethod
+    async def open(cls, url: str) -> Store:
+        """Connect and migrate to the newest schema (idempotent)."""
+        engine = make_engine(url)
+        await upgrade(engine)
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def integrity_check(self) -> str:
+        async with self.engine.connect() as connection:
+            return (await connection.execute(text("PRAGMA integrity_check"))).scalar_one()
+
+    # --- turns ---------------------------------------------------------------------------
+    async def commit_turn(self, record: TurnRecord) -> int:
+        """Persist a whole turn (session, recipe version, retrievals, generations) in one transaction."""
+        async with self._sessions.begin() as db:
+            await self._ensure_session(db, record.session_id, record.source, record.user_text)
+            recipe_id, recipe_version = record.current_recipe_id, record.current_recipe_version
+            if record.recipe is not None:
+                await self._add_version(db, record.recipe, record.session_id)
+                recipe_id, recipe_version = record.recipe.id, record.recipe.version
+            index = await db.scalar(select(func.count()).where(m.Turn.session_id == record.session_id))
+            turn = m.Turn(
+                session_id=record.session_id, index=index or 0, user_text=record.user_text, reply=record.reply,
+                route=record.route, level=record.level, brief=record.brief, recipe_id=recipe_id,
+                recipe_version=recipe_version, candidates=record.candidates, timings_ms=record.timings_ms,
+                retrievals=[m.Retrieval(**r.model_dump()) for r in record.retrievals],
+                generations=[m.GenerationLog(**g.model_dump()) for g in record.generations],
+            )
+            db.add(turn)
+            await db.flush()
+            return turn.id
+
+    async def _ensure_session(self, db: AsyncSession, session_id: str, source: str, first_text: str) -> None:
+        session = await db.get(m.ChatSession, session_id)
+        if session is None:
+            db.add(m.ChatSession(id=session_id, source=source, title=first_text[:60]))
+        else:
+            session.updated_at = m.utcnow()
+
+    async def _add_version(self, db: AsyncSession, recipe: Recipe, session_id: str | None) -> None:
+        lineage = await db.get(m.RecipeRecord, recipe.id)
+        if lineage is None:
+            db.add(m.RecipeRecord(id=recipe.id, session_id=session_id, name=recipe.name))
+        elif recipe.name:
+            lineage.name = recipe.name
+        exists = await db.scalar(
+            select(m.RecipeVersion.id).where(
+                m.RecipeVersion.recipe_id == recipe.id, m.RecipeVersion.version == recipe.version
+            )
+        )
+        if exists is not None:
+            return  # versions are immutable: the same version is never written twice
+        db.add(
+            m.RecipeVersion(
+                recipe_id=recipe.id, version=recipe.version, parent_version=recipe.parent_version,
+                concentration=recipe.concentration.value, dilution_percent=recipe.dilution_percent,
+                score_total=recipe.score.total if recipe.score else None,
+                payload=recipe.model_dump(mode="json"),
+                ingredients=[
+                    m.RecipeIngredient(position=i, material_id=ing.material_id, cas=ing.cas, note=ing.note.value,
+                                       percent=ing.percent)
+                    for i, ing in enumerate(recipe.ingredients)
+                ],
+            )
+        )
+
+    # --- recipes -------------------------------------------------------------------------
+    async def save_recipe_version(self, recipe: Recipe, session_id: str | None = None) -> None:
+        async with self._sessions.begin() as db:
+            if session_id is not None:
+                await self._ensure_session(db, session_id, "api", recipe.name)
+            await self._add_version(db, recipe, session_id)
+
+    async def get_recipe(self, recipe_id: str, version: int | None = None) -> Recipe:
+        async with self._sessions() as db:
+            query = select(m.RecipeVersion).where(m.RecipeVersion.recipe_id == recipe_id)
+            query = query.where(m.RecipeVersion.version == version) if version is not None else query.order_by(
+                m.RecipeVersion.version.desc()
+            )
+            row = (await db.scalars(query.limit(1))).first()
+            if row is None:
+                raise NotFoundError(f"recipe {recipe_id} v{version or 'latest'}")
+            return Recipe.model_validate(row.payload)
+
+    async def list_versions(self, recipe_id: str) -> list[Recipe]:
+        async with self._sessions() as db:
+            rows = await db.scalars(
+                select(m.RecipeVersion).where(m.RecipeVersion.recipe_id == recipe_id).order_by(m.RecipeVersion.version)
+            )
+            versions = [Recipe.model_validate(r.payload) for r in rows]
+        if not versions:
+            raise NotFoundError(f"recipe {recipe_id}")
+        return versions
+
+    async def list_recipes(self, session_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        async with self._sessions() as db:
+            query = select(m.RecipeRecord).options(selectinload(m.RecipeRecord.versions))
+            if session_id:
+                query = query.where(m.RecipeRecord.session_id == session_id)
+            rows = await db.scalars(query.order_by(m.RecipeRecord.created_at.desc()).limit(limit))
+            return [
+                {"id": r.id, "name": r.name, "session_id": r.session_id, "saved": r.saved,
+                 "versions": [v.version for v in r.versions], "created_at": r.created_at.isoformat()}
+                for r in rows
+            ]
+
+    async def mark_saved(self, recipe_id: str) -> None:
+        async with self._sessions.begin() as db:
+            lineage = await db.get(m.RecipeRecord, recipe_id)
+            if lineage is None:
+                raise NotFoundError(f"recipe {recipe_id}")
+            lineage.saved = True
+
+    # --- feedback ------------------------------------------------------------------------
+    async def add_feedback(self, turn_id: int, rating: int, comment: str = "") -> int:
+        if rating not in (-1, 1):
+            raise ValueError("rating must be -1 or +1")
+        async with self._sessions.begin() as db:
+            if await db.get(m.Turn, turn_id) is None:
+                raise NotFoundError(f"turn {turn_id}")
+            feedback = m.Feedback(turn_id=turn_id, rating=rating, comment=comment[:2000])
+            db.add(feedback)
+            await db.flush()
+            return feedback.id
+
+    # --- transcripts ---------------------------------------------------------------------
+    async def transcripts(
+        self, since: datetime | None = None, session_ids: Iterable[str] | None = None, limit: int = 1000
+    ) -> list[SessionTranscript]:
+        async with self._sessions() as db:
+            query = select(m.ChatSession).options(
+                selectinload(m.ChatSession.turns).selectinload(m.Turn.retrievals),
+                selectinload(m.ChatSession.turns).selectinload(m.Turn.generations),
+                selectinload(m.ChatSession.turns).selectinload(m.Turn.feedback),
+            )
+            if since is not None:
+                query = query.where(m.ChatSession.updated_at >= since)
+            if session_ids is not None:
+                query = query.where(m.ChatSession.id.in_(list(session_ids)))
+            sessions = await db.scalars(query.order_by(m.ChatSession.created_at).limit(limit))
+            return [_transcript(s) for s in sessions]
+
+    async def transcript(self, session_id: str) -> SessionTranscript:
+        found = await self.transcripts(session_ids=[session_id])
+        if not found:
+            raise NotFoundError(f"session {session_id}")
+        return found[0]
+
+    async def list_sessions(self, limit: int = 50) -> list[dict[str, Any]]:
+        async with self._sessions() as db:
+            rows = await db.execute(
+                select(m.ChatSession, func.count(m.Turn.id))
+                .outerjoin(m.Turn)
+                .group_by(m.ChatSession.id)
+                .order_by(m.ChatSession.updated_at.desc())
+                .limit(limit)
+            )
+            return [
+                {"id": s.id, "title": s.title, "source": s.source, "turns": n, "updated_at": s.updated_at.isoformat()}
+                for s, n in rows
+            ]
+
+    # --- logs and registries -------------------------------------------------------------
+    async def log_search(self, query: str, collection: str, k: int, result_ids: list[str], latency_ms: float,
+                         source: str = "api") -> None:
+        async with self._sessions.begin() as db:
+            db.add(m.SearchLog(query=query, collection=collection, k=k, result_ids=result_ids,
+                               latency_ms=latency_ms, source=source))
+
+    async def register_dataset(self, name: str, path: str, sha256: str, n_train: int, n_dev: int,
+                               sources: dict[str, Any]) -> None:
+        async with self._sessions.begin() as db:
+            known = await db.scalar(select(m.TrainingDataset.id).where(m.TrainingDataset.sha256 == sha256))
+            if known is None:
+                db.add(m.TrainingDataset(name=name, path=path, sha256=sha256, n_train=n_train, n_dev=n_dev,
+                                         sources=sources))
+
+    async def register_checkpoint(self, name: str, base: str, adapter_path: str, data_sha256: str, steps: int,
+                                  metrics: dict[str, Any]) -> None:
+        async with self._sessions.begin() as db:
+            db.add(m.ModelCheckpoint(name=name, base=base, adapter_path=adapter_path, data_sha256=data_sha256,
+                                     steps=steps, metrics=metrics))
+
+    async def liked_turns(self) -> list[tuple[dict[str, Any], Recipe, str]]:
+        """(brief, recipe, reply) of turns with thumbs-up feedback and a recipe: LoRA training material."""
+        async with self._sessions() as db:
+            rows = await db.execute(
+                select(m.Turn, m.RecipeVersion)
+                .join(m.Feedback, m.Feedback.turn_id == m.Turn.id)
+                .join(m.RecipeVersion, (m.RecipeVersion.recipe_id == m.Turn.recipe_id)
+                      & (m.RecipeVersion.version == m.Turn.recipe_version))
+                .where(m.Feedback.rating > 0, m.Turn.brief.is_not(None))
+                .distinct()
+            )
+            return [(t.brief, Recipe.model_validate(v.payload), t.reply) for t, v in rows]
+
+
+def _transcript(session: m.ChatSession) -> SessionTranscript:
+    return SessionTranscript(
+        id=session.id, title=session.title, source=session.source, created_at=session.created_at,
+        turns=[
+            TurnView(
+                id=t.id, index=t.index, user_text=t.user_text, reply=t.reply, route=t.route, level=t.level,
+                brief=t.brief, recipe_id=t.recipe_id, recipe_version=t.recipe_version,
+                retrievals=[RetrievalRecord(query=r.query, collection=r.collection, ids=r.ids, scores=r.scores,
+                                            texts=r.texts) for r in t.retrievals],
+                generations=[GenerationRecord(backend=g.backend, purpose=g.purpose, prompt=g.prompt,
+                                              raw_output=g.raw_output, outcome=g.outcome, tokens=g.tokens,
+                                              tokens_per_s=g.tokens_per_s, latency_ms=g.latency_ms)
+                             for g in t.generations],
+                timings_ms=t.timings_ms, feedback=[f.rating for f in t.feedback], created_at=t.created_at,
+            )
+            for t in session.turns
+        ],
+    )
