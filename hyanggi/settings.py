@@ -69,7 +69,9 @@ class Settings(BaseSettings):
     seed: int = 42
 
     # --- design loop -----------------------------------------------------------------------
-    n_candidates: int = Field(default=3, ge=1, le=10)
+    n_candidates: int = Field(default=3, ge=1, le=10, description="Composer variants per design round.")
+    llm_proposals: int = Field(default=1, ge=0, le=5, description="Generator proposals per turn (0 = composer only).")
+    candidate_pool: int = Field(default=40, ge=8, le=200, description="Materials offered to generator/composer.")
     score_threshold: float = Field(default=0.75, ge=0, le=1)
     max_revisions: int = Field(default=2, ge=0, le=5)
     answer_level: AnswerLevel = AnswerLevel.detailed

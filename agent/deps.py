@@ -1,0 +1,37 @@
+"""What the nodes need, built once per process: knowledge, search, the generator and the model lock."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from agent.generators.base import Generator
+from agent.interpret import MaterialNames
+from hyanggi.settings import GeneratorBackend, Settings
+from knowledge.kb import KnowledgeBase, load_knowledge_base
+from knowledge.lexicon import LexiconMatcher, get_lexicon_matcher
+from knowledge.search import HybridSearcher, get_searcher
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    kb: KnowledgeBase
+    searcher: HybridSearcher
+    matcher: LexiconMatcher
+    names: MaterialNames
+    generator: Generator | None
+    """None when the backend is 'composer' (no language model)."""
+    model_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """llama.cpp contexts are not re-entrant: one generation at a time."""
+
+    @classmethod
+    def load(cls, settings: Settings, generator: Generator | None = None) -> Deps:
+        """Load everything (seconds: embedder, BM25, the GGUF); raises a clear error if setup is missing."""
+        kb = load_knowledge_base()
+        if generator is None and settings.generator_backend != GeneratorBackend.composer:
+            from agent.generators import make_generator
+
+            generator = make_generator(settings)
+        return cls(settings=settings, kb=kb, searcher=get_searcher(settings), matcher=get_lexicon_matcher(kb),
+                   names=MaterialNames(kb), generator=generator)

@@ -1,0 +1,45 @@
+"""The LangGraph state machine of one chat turn (ARCHITECTURE.md §1).
+
+route ─┬─ interpret → retrieve → generate → critique ─┬─ respond → END
+       │                                  ↑ revise ←──┘ (while score < threshold and revisions < limit)
+       ├─ edit → END          (perfumer's edits: %, add/remove, 더 우디하게, EDT로, 100g 배합표)
+       ├─ answer → END        (questions answered from retrieved documents)
+       ├─ compare → END       (version diff)
+       └─ redirect → END      (off-topic or prompt injection)
+"""
+
+from __future__ import annotations
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from agent.deps import Deps
+from agent.nodes import Nodes
+from agent.state import AgentState
+
+
+def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+    nodes = Nodes(deps)
+    # The full state is the input: each turn passes ``turn_reset`` so per-turn fields start empty.
+    graph = StateGraph(AgentState)
+    graph.add_node("route", nodes.route)
+    graph.add_node("interpret", nodes.interpret)
+    graph.add_node("retrieve", nodes.retrieve)
+    graph.add_node("generate", nodes.generate)
+    graph.add_node("critique", nodes.critique)
+    graph.add_node("revise", nodes.revise)
+    graph.add_node("respond", nodes.respond)
+    graph.add_node("edit", nodes.edit)
+    graph.add_node("compare", nodes.compare)
+    graph.add_node("answer", nodes.answer)
+    graph.add_node("redirect", nodes.redirect)
+
+    graph.add_edge(START, "route")
+    graph.add_edge("interpret", "retrieve")
+    graph.add_edge("retrieve", "generate")
+    graph.add_edge("generate", "critique")
+    graph.add_edge("revise", "critique")
+    for terminal in ("respond", "edit", "compare", "answer", "redirect"):
+        graph.add_edge(terminal, END)
+    return graph.compile(checkpointer=checkpointer)

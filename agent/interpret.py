@@ -1,0 +1,137 @@
+"""Korean message → Brief, and mentions of materials by name.
+
+Three sources, in order of trust: the Korean lexicon (moods, seasons, places → weighted descriptors),
+explicit material names ("베르가못 넣어줘", "바닐라 말고"), and — when the words are not in the lexicon —
+the descriptors of the materials that dense retrieval finds closest to the message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from knowledge.kb import KnowledgeBase
+from knowledge.korean import compact
+from knowledge.lexicon import LexiconMatcher
+from perfumery.brief import Brief
+from perfumery.models import Concentration
+
+_CONCENTRATION_WORDS: dict[Concentration, tuple[str, ...]] = {
+    Concentration.EDC: ("edc", "오드코롱", "코롱", "eaudecologne"),
+    Concentration.EDT: ("edt", "오드뚜왈렛", "오드투왈렛", "뚜왈렛", "투왈렛", "eaudetoilette"),
+    Concentration.EDP: ("edp", "오드퍼퓸", "오드빠르펭", "eaudeparfum"),
+    Concentration.Extrait: ("extrait", "엑스트레", "엑스트레드퍼퓸"),
+    Concentration.Parfum: ("퍼퓸", "parfum", "빠르펭"),
+}
+_INCLUDE_CUES = ("넣어", "넣고", "들어간", "들어가", "포함", "추가", "살려", "중심", "베이스로", "위주")
+_NEGATION_CUES = ("말고", "빼", "없이", "없는", "않", "싫", "제외", "아닌", "노노")
+_CLAUSE_END = re.compile(r"[,.!?;\n]|그리고|하지만|지만|는데")
+
+
+@dataclass(frozen=True)
+class Mention:
+    material_id: str
+    start: int
+    end: int
+    negated: bool
+    include: bool
+
+
+class MaterialNames:
+    """Spacing-insensitive longest-match finder for material names (Korean, English, trade names)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        forms: dict[str, str] = {}
+        for material in kb.materials.values():
+            names = [material.name_ko, material.name_en, *material.synonyms.ko, *material.synonyms.en,
+                     *material.synonyms.trade]
+            for name in names:
+                key = compact(name)
+                if len(key) >= 2:
+                    forms.setdefault(key, material.id)
+        self._forms = forms
+        ordered = sorted(forms, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def find(self, text: str) -> list[Mention]:
+        if self._pattern is None:
+            return []
+        packed = compact(text)
+        mentions = []
+        for hit in self._pattern.finditer(packed):
+            after = _CLAUSE_END.split(packed[hit.end():], maxsplit=1)[0][:8]
+            mentions.append(Mention(
+                material_id=self._forms[hit.group()], start=hit.start(), end=hit.end(),
+                negated=any(cue in after for cue in _NEGATION_CUES),
+                include=any(cue in after for cue in _INCLUDE_CUES),
+            ))
+        return mentions
+
+
+def concentration_in(text: str) -> Concentration | None:
+    packed = compact(text)
+    for concentration, words in _CONCENTRATION_WORDS.items():
+        if any(word in packed for word in words):
+            return concentration
+    return None
+
+
+def _merge(target: dict[str, float], weights: dict[str, float], scale: float = 1.0) -> None:
+    for key, weight in weights.items():
+        target[key] = max(target.get(key, 0.0), round(weight * scale, 3))
+
+
+def build_brief(text: str, kb: KnowledgeBase, matcher: LexiconMatcher, names: MaterialNames,
+                concentration: str | None = None,
+                fallback_descriptors: Iterable[tuple[str, float]] = ()) -> Brief:
+    """The Brief a perfumer would write down from this message.
+
+    ``fallback_descriptors`` (descriptor, weight) come from the materials retrieval found closest to the
+    message; they are used only when the lexicon recognised no target descriptor.
+    """
+    descriptors: dict[str, float] = {}
+    avoid: dict[str, float] = {}
+    brief_fields: dict[str, object] = {}
+    intensities: list[float] = []
+    for match in matcher.find(text):
+        entry = match.entry
+        if match.negated:
+            _merge(avoid, entry.descriptors)
+            continue
+        _merge(descriptors, entry.descriptors)
+        _merge(avoid, entry.avoid)
+        if entry.intensity is not None:
+            intensities.append(entry.intensity)
+        for name in ("season", "occasion", "style"):
+            value = getattr(entry, name)
+            if value is not None:
+                brief_fields.setdefault(name, value)
+    packed = compact(text)
+    for entry in kb.lexicon.values():  # negation phrases ("너무 달지 않게") carry their own avoid list
+        if entry.category == "negation" and any(compact(f) in packed for f in (entry.term, *entry.variants)):
+            _merge(avoid, entry.avoid)
+
+    must_include: list[str] = []
+    avoid_materials: list[str] = []
+    for mention in names.find(text):
+        material = kb.materials[mention.material_id]
+        if mention.negated:
+            avoid_materials.append(mention.material_id)
+        else:
+            if mention.include:
+                must_include.append(mention.material_id)
+            _merge(descriptors, {d: 1.0 - 0.15 * i for i, d in enumerate(material.descriptors[:3])})
+    if not descriptors:
+        for key, weight in fallback_descriptors:
+            _merge(descriptors, {key: weight})
+    for key in avoid:
+        descriptors.pop(key, None)
+
+    chosen = concentration_in(text) or (Concentration(concentration) if concentration else Concentration.EDP)
+    return Brief(
+        descriptors=descriptors, avoid_descriptors=avoid, avoid_materials=sorted(set(avoid_materials)),
+        must_include=[m for m in dict.fromkeys(must_include) if m not in avoid_materials],
+        intensity=round(sum(intensities) / len(intensities), 2) if intensities else 0.5,
+        concentration=chosen, text=text, **brief_fields,
+    )

@@ -1,0 +1,175 @@
+"""One chat turn, end to end, for every front end (Chainlit, REST, CLI).
+
+The turn is committed to the store *before* its reply is returned or its final event is streamed: an
+acknowledged turn is never lost. Bad input gets a Korean answer, a busy model gets "잠시 후 다시", and an
+unexpected failure gets an apology — never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiosqlite
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from pydantic import BaseModel, Field
+
+from agent.deps import Deps
+from agent.graph import build_graph
+from agent.guard import clean
+from agent.state import TurnInput, turn_reset
+from hyanggi.settings import Settings, get_settings
+from store import GenerationRecord, RetrievalRecord, Store, TurnRecord
+
+logger = logging.getLogger(__name__)
+
+BUSY_KO = "지금 다른 요청을 처리하느라 바빠요. 잠시 후 다시 보내 주세요."
+TIMEOUT_KO = "응답을 만드는 데 너무 오래 걸려 중단했어요. 조금 더 간단하게 다시 요청해 주세요."
+FAILURE_KO = "죄송해요, 요청을 처리하다가 문제가 생겼어요. 이미 저장된 레시피와 대화는 안전합니다. 다시 한 번 시도해 주세요."
+TURN_TIMEOUT_FACTOR = 3  # a whole turn may take this many single-generation time limits
+
+
+class TurnResult(BaseModel):
+    session: str
+    turn_id: int | None = None
+    reply: str
+    intent: str
+    brief: dict[str, Any] | None = None
+    recipe: dict[str, Any] | None = None
+    retrieved: list[str] = Field(default_factory=list)
+    sources: list[dict[str, Any]] = Field(default_factory=list)
+    extras: dict[str, Any] = Field(default_factory=dict)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    error: str | None = None
+
+    def contract(self) -> dict[str, Any]:
+        """The `hyanggi ask --json` shape of ARCHITECTURE.md §4."""
+        return self.model_dump(include={"session", "reply", "intent", "brief", "recipe", "retrieved", "timings_ms"})
+
+
+def _generation(record: dict[str, Any]) -> GenerationRecord:
+    return GenerationRecord(backend=record["backend"], purpose=record["task"], raw_output=record.get("raw_output", ""),
+                            outcome=record["outcome"], tokens=record.get("completion_tokens", 0),
+                            tokens_per_s=record.get("tokens_per_s", 0.0),
+                            latency_ms=round(record.get("seconds", 0.0) * 1000, 1))
+
+
+class ChatService:
+    def __init__(self, settings: Settings, deps: Deps, store: Store, connection: aiosqlite.Connection) -> None:
+        self.settings = settings
+        self.deps = deps
+        self.store = store
+        self._connection = connection
+        self.graph = build_graph(deps, AsyncSqliteSaver(connection))
+        self._waiting = 0
+        self._thread_locks: dict[str, asyncio.Lock] = {}
+
+    @classmethod
+    async def open(cls, settings: Settings | None = None, deps: Deps | None = None) -> ChatService:
+        """Load models and open the databases; must run inside the serving event loop."""
+        settings = settings or get_settings()
+        deps = deps or await asyncio.to_thread(Deps.load, settings)
+        store = await Store.open(settings.db_url)
+        settings.checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(settings.checkpoint_path)
+        await connection.execute("PRAGMA journal_mode=WAL")
+        return cls(settings, deps, store, connection)
+
+    async def close(self) -> None:
+        await self._connection.close()
+        await self.store.close()
+
+    async def ask(self, message: str, session_id: str | None = None, level: str | None = None,
+                  concentration: str | None = None, source: str = "cli") -> TurnResult:
+        result: TurnResult | None = None
+        async for event in self.stream(message, session_id, level, concentration, source):
+            if event["type"] == "result":
+                result = event["result"]
+        assert result is not None  # stream always ends with a result
+        return result
+
+    async def stream(self, message: str, session_id: str | None = None, level: str | None = None,
+                     concentration: str | None = None, source: str = "chat") -> AsyncIterator[dict[str, Any]]:
+        """Events: {"type": "step", "node", "update"}, {"type": "token", "text"}, then {"type": "result"}."""
+        session = session_id or uuid.uuid4().hex[:16]
+        checked = clean(message, self.settings.max_message_chars)
+        if checked.error_ko:
+            yield {"type": "result", "result": TurnResult(session=session, reply=checked.error_ko, intent="invalid",
+                                                          error="invalid_input")}
+            return
+        if self._waiting >= self.settings.generator_queue_size:
+            yield {"type": "result", "result": TurnResult(session=session, reply=BUSY_KO, intent="busy", error="busy")}
+            return
+        turn = TurnInput(message=checked.text, level=level or self.settings.answer_level.value,
+                         concentration=concentration, injection=checked.injection)
+        self._waiting += 1
+        try:
+            async with self._thread_locks.setdefault(session, asyncio.Lock()):
+                async for event in self._run(session, turn, source):
+                    yield event
+        finally:
+            self._waiting -= 1
+
+    async def _run(self, session: str, turn: TurnInput, source: str) -> AsyncIterator[dict[str, Any]]:
+        config = {"configurable": {"thread_id": session}}
+        start = time.perf_counter()
+        error: str | None = None
+        try:
+            async with asyncio.timeout(self.settings.generation_timeout_s * TURN_TIMEOUT_FACTOR):
+                async for mode, data in self.graph.astream(turn_reset(turn), config,
+                                                           stream_mode=["updates", "custom"], durability="sync"):
+                    if mode == "custom" and "token" in data:
+                        yield {"type": "token", "text": data["token"]}
+                    elif mode == "updates":
+                        for node, update in data.items():
+                            yield {"type": "step", "node": node, "update": update or {}}
+            values = (await self.graph.aget_state(config)).values
+        except TimeoutError:
+            error, values = "timeout", {}
+        except Exception:
+            logger.exception("turn failed")
+            error, values = "failure", {}
+        if error:
+            values = {"reply": TIMEOUT_KO if error == "timeout" else FAILURE_KO, "route": "error"}
+        timings = {**values.get("timings_ms", {}), "total": round((time.perf_counter() - start) * 1000, 1)}
+        result = TurnResult(
+            session=session, reply=values["reply"], intent=values.get("route") or "error", brief=values.get("brief"),
+            recipe=values.get("recipe"), retrieved=[i for r in values.get("retrieval_log", []) for i in r["ids"]],
+            sources=values.get("retrieved", []), extras=values.get("extras", {}), timings_ms=timings, error=error,
+        )
+        result.retrieved = list(dict.fromkeys(result.retrieved))
+        result.turn_id = await self._commit(session, turn, values, result, source)
+        yield {"type": "result", "result": result}
+
+    async def _commit(self, session: str, turn: TurnInput, values: dict[str, Any], result: TurnResult,
+                      source: str) -> int:
+        from perfumery.recipe import Recipe
+
+        recipe = values.get("recipe")
+        record = TurnRecord(
+            session_id=session, user_text=turn.message, reply=result.reply, route=result.intent, level=turn.level,
+            brief=result.brief,
+            recipe=Recipe.model_validate(recipe) if recipe and values.get("new_version") else None,
+            current_recipe_id=recipe["id"] if recipe else None,
+            current_recipe_version=recipe["version"] if recipe else None,
+            candidates=[{"origin": c["origin"], "id": c["recipe"]["id"],
+                         "score": (c["recipe"].get("score") or {}).get("total")} for c in values.get("candidates", [])],
+            retrievals=[RetrievalRecord(**r) for r in values.get("retrieval_log", [])],
+            generations=[_generation(g) for g in values.get("generation_log", [])],
+            timings_ms=result.timings_ms, source=source,
+        )
+        return await self.store.commit_turn(record)
+
+
+@contextlib.asynccontextmanager
+async def chat_service(settings: Settings | None = None) -> AsyncIterator[ChatService]:
+    service = await ChatService.open(settings)
+    try:
+        yield service
+    finally:
+        await service.close()
