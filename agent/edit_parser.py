@@ -105,6 +105,8 @@ def parse_edit(text: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialName
     if concentration is not None and concentration != recipe.concentration:
         ops.append(ChangeConcentration(concentration=concentration))
 
+    if not mentions and percents:
+        return EditRequest(error_ko=f"몇 %로 바꿀 재료를 찾지 못했어요. 재료 이름을 함께 적어 주세요. {EXAMPLES_KO}")
     if not mentions:
         ops.extend(_shifts(text, kb))
     if not ops:

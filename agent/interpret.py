@@ -38,15 +38,21 @@ class Mention:
     include: bool
 
 
+# Product-type words people leave out: "베르가못" for 베르가못 오일, "rose" for rose absolute.
+_TYPE_WORDS = re.compile(r"\s*(오일|에센셜|앱솔루트|압솔루트|레지노이드|추출물|팅크처|콘크리트|버터|"
+                         r"essential oil|oil|absolute|resinoid|extract|tincture|concrete|butter|co2)\s*$", re.IGNORECASE)
+
+
 class MaterialNames:
     """Spacing-insensitive longest-match finder for material names (Korean, English, trade names)."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         forms: dict[str, str] = {}
-        for material in kb.materials.values():
+        # Shorter ids first, so a bare name means the plain grade ("베르가못" → bergamot_oil, not _fcf).
+        for material in sorted(kb.materials.values(), key=lambda m: (len(m.id), m.id)):
             names = [material.name_ko, material.name_en, *material.synonyms.ko, *material.synonyms.en,
                      *material.synonyms.trade]
-            for name in names:
+            for name in [*names, *(_TYPE_WORDS.sub("", n) for n in names)]:
                 key = compact(name)
                 if len(key) >= 2:
                     forms.setdefault(key, material.id)
