@@ -10,7 +10,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-from agent.interpret import MaterialNames, Mention, concentration_in
+from agent.interpret import MaterialNames, Mention, concentration_in, negation_avoids
 from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact
 from knowledge.lexicon import get_lexicon_matcher
@@ -69,7 +69,7 @@ def parse_edit(text: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialName
     mentions = names.find(text)
     ops: list[EditOp] = []
     if len(mentions) >= 2 and _SUBSTITUTE.search(text):
-        old, new = (mentions[1], mentions[0]) if "대신" in text else (mentions[0], mentions[1])
+        old, new = mentions[0], mentions[1]  # "A 대신 B", "A를 B로 바꿔": A goes, B comes
         targets = _in_recipe(old, recipe, kb)
         if not targets:
             return EditRequest(error_ko=f"현재 레시피에 {kb.materials[old.material_id].name_ko}이(가) 없어요.")
@@ -130,6 +130,8 @@ def _shifts(text: str, kb: KnowledgeBase) -> list[Shift]:
     if _HEAVIER.search(text):
         return [Shift(target="heavy", direction=1)]
     shifts: dict[str, Shift] = {}
+    for descriptor, _ in sorted(negation_avoids(text, kb).items(), key=lambda kv: -kv[1])[:1]:
+        shifts[descriptor] = Shift(target=descriptor, direction=-1)
     for match in get_lexicon_matcher(kb).find(text):
         if not match.entry.descriptors:
             continue

@@ -52,9 +52,13 @@ class MaterialNames:
         for material in sorted(kb.materials.values(), key=lambda m: (len(m.id), m.id)):
             names = [material.name_ko, material.name_en, *material.synonyms.ko, *material.synonyms.en,
                      *material.synonyms.trade]
-            for name in [*names, *(_TYPE_WORDS.sub("", n) for n in names)]:
+            for name in names:
                 key = compact(name)
                 if len(key) >= 2:
+                    forms.setdefault(key, material.id)
+            for name in names:  # shortened forms must stay specific: "베이" (bay) would match "베이스"
+                key = compact(_TYPE_WORDS.sub("", name))
+                if len(key) >= 3:
                     forms.setdefault(key, material.id)
         self._forms = forms
         ordered = sorted(forms, key=len, reverse=True)
@@ -81,6 +85,19 @@ def concentration_in(text: str) -> Concentration | None:
         if any(word in packed for word in words):
             return concentration
     return None
+
+
+def negation_avoids(text: str, kb: KnowledgeBase) -> dict[str, float]:
+    """Descriptors ruled out by the lexicon's negation phrases ("너무 달지 않게", "덜 달게") in ``text``.
+
+    The lexicon matcher treats these phrases as negation cues, so they are looked up here directly.
+    """
+    packed = compact(text)
+    avoid: dict[str, float] = {}
+    for entry in kb.lexicon.values():
+        if entry.category == "negation" and any(compact(f) in packed for f in (entry.term, *entry.variants)):
+            _merge(avoid, entry.avoid)
+    return avoid
 
 
 def _merge(target: dict[str, float], weights: dict[str, float], scale: float = 1.0) -> None:
@@ -113,10 +130,7 @@ def build_brief(text: str, kb: KnowledgeBase, matcher: LexiconMatcher, names: Ma
             value = getattr(entry, name)
             if value is not None:
                 brief_fields.setdefault(name, value)
-    packed = compact(text)
-    for entry in kb.lexicon.values():  # negation phrases ("너무 달지 않게") carry their own avoid list
-        if entry.category == "negation" and any(compact(f) in packed for f in (entry.term, *entry.variants)):
-            _merge(avoid, entry.avoid)
+    _merge(avoid, negation_avoids(text, kb))
 
     must_include: list[str] = []
     avoid_materials: list[str] = []

@@ -1,0 +1,33 @@
+"""Hyanggi's domain core: a perfumer's notebook in code. Pure, synchronous, no I/O.
+
+The small API: ``compose`` a brief into formulas, ``critique`` any formula, ``repair`` it to a valid
+fixed point, ``edit`` it one typed operation at a time.
+"""
+
+from perfumery.batch import BatchSheet, CostEstimate, estimate_cost, scale_batch
+from perfumery.brief import Brief
+from perfumery.catalog import Catalog, UnknownMaterialError
+from perfumery.composer import compose
+from perfumery.critic import CriticWeights, Critique, critique, critiqued
+from perfumery.diff import RecipeDiff, diff
+from perfumery.edits import (
+                             AddMaterial,
+                             ChangeConcentration,
+                             EditError,
+                             EditOp,
+                             RemoveMaterial,
+                             SetPercent,
+                             Shift,
+                             Substitute,
+                             edit,
+)
+from perfumery.pyramid import PyramidBands
+from perfumery.recipe import Ingredient, Recipe
+from perfumery.repair import repair
+
+__all__ = [
+    "AddMaterial", "BatchSheet", "Brief", "Catalog", "ChangeConcentration", "CostEstimate", "Critique",
+    "CriticWeights", "EditError", "EditOp", "Ingredient", "PyramidBands", "Recipe", "RecipeDiff",
+    "RemoveMaterial", "SetPercent", "Shift", "Substitute", "UnknownMaterialError", "compose", "critique",
+    "critiqued", "diff", "edit", "estimate_cost", "repair", "scale_batch",
+]

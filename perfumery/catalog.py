@@ -1,0 +1,158 @@
+"""The perfumer's organ as the core sees it: materials, accords, reference perfumes and odor families.
+
+Immutable and pure. Built by ``knowledge.kb`` from the curated YAML; tests build small ones by hand.
+Vectors are computed once per catalog and cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from itertools import combinations
+from types import MappingProxyType
+
+from perfumery.models import Accord, Material, NotePosition, ReferencePerfume
+from perfumery.recipe import Ingredient
+from perfumery.similarity import (
+    Vector,
+    blend,
+    cosine,
+    dose_impact,
+    rank_weights,
+    scaled_to_max,
+    with_families,
+)
+
+
+class UnknownMaterialError(KeyError):
+    """A material id the catalog does not hold; ``message_ko`` is safe to show a user."""
+
+    def __init__(self, material_id: str) -> None:
+        super().__init__(material_id)
+        self.material_id = material_id
+        self.message_ko = f"'{material_id}'은(는) 재료 목록에 없는 재료입니다."
+
+    def __str__(self) -> str:
+        return self.message_ko
+
+
+@dataclass(frozen=True, eq=False)
+class Catalog:
+    materials: Mapping[str, Material]
+    accords: Mapping[str, Accord]
+    references: Mapping[str, ReferencePerfume]
+    descriptor_families: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        for name in ("materials", "accords", "references", "descriptor_families"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+    # --- lookup ----------------------------------------------------------------------------
+    def material(self, material_id: str) -> Material:
+        try:
+            return self.materials[material_id]
+        except KeyError:
+            raise UnknownMaterialError(material_id) from None
+
+    def __contains__(self, material_id: object) -> bool:
+        return material_id in self.materials
+
+    def ingredient(self, material_id: str, percent: float, note: NotePosition | None = None) -> Ingredient:
+        """An ingredient line with names, CAS and note position taken from the catalog."""
+        material = self.material(material_id)
+        return Ingredient(material_id=material_id, name_ko=material.name_ko, name_en=material.name_en,
+                          cas=material.cas, note=note or material.note, percent=percent)
+
+    def is_prohibited(self, material_id: str) -> bool:
+        ifra = self.material(material_id).ifra
+        return ifra is not None and ifra.kind == "prohibited"
+
+    def cap(self, material_id: str, dilution_percent: float) -> float:
+        """IFRA maximum in the concentrate at this dilution (0 when prohibited, 100 when unrestricted)."""
+        if self.is_prohibited(material_id):
+            return 0.0
+        return self.material(material_id).cap_in_concentrate(dilution_percent)
+
+    # --- vectors ---------------------------------------------------------------------------
+    @cached_property
+    def _material_vectors(self) -> dict[str, Vector]:
+        return {mid: rank_weights(m.descriptors) for mid, m in self.materials.items()}
+
+    @cached_property
+    def _material_profiles(self) -> dict[str, Vector]:
+        return {mid: self.profile(v) for mid, v in self._material_vectors.items()}
+
+    def vector(self, material_id: str) -> Vector:
+        """Descriptor weights of one material (strongest descriptor = 1)."""
+        self.material(material_id)
+        return self._material_vectors[material_id]
+
+    def material_profile(self, material_id: str) -> Vector:
+        self.material(material_id)
+        return self._material_profiles[material_id]
+
+    def profile(self, vector: Mapping[str, float]) -> Vector:
+        """A descriptor vector with odor-family dimensions added, for similarity."""
+        return with_families(vector, self.descriptor_families)
+
+    def family_of(self, descriptor: str) -> str | None:
+        family = self.descriptor_families.get(descriptor)
+        return str(family) if family is not None else None
+
+    def blend(self, doses: Mapping[str, float]) -> Vector:
+        """Odor vector of a formula (material → percent), scaled so its strongest descriptor is 1."""
+        return scaled_to_max(blend((self._material_vectors[m], dose_impact(p))
+                                   for m, p in doses.items() if m in self.materials))
+
+    @cached_property
+    def _reference_profiles(self) -> dict[str, Vector]:
+        profiles: dict[str, Vector] = {}
+        for ref_id, ref in self.references.items():
+            notes = [m for m in ref.material_ids() if m in self.materials]
+            listed = scaled_to_max(blend((self._material_vectors[m], 1.0) for m in notes))
+            profiles[ref_id] = self.profile(blend([(rank_weights(ref.descriptors), 1.0), (listed, 0.6)]))
+        return profiles
+
+    def reference_profile(self, reference_id: str) -> Vector:
+        return self._reference_profiles[reference_id]
+
+    # --- neighbours ------------------------------------------------------------------------
+    def nearest_materials(self, vector: Mapping[str, float], k: int = 5, exclude: Iterable[str] = (),
+                          note: NotePosition | None = None,
+                          allowed: Callable[[str], bool] | None = None) -> list[tuple[str, float]]:
+        """Materials most like ``vector`` (cosine on family-expanded profiles), best first.
+
+        With ``note`` set, materials of that position rank ahead of the others at equal likeness.
+        """
+        target = self.profile(vector)
+        excluded = set(exclude)
+        scored = []
+        for mid, material_profile in self._material_profiles.items():
+            if mid in excluded or (allowed is not None and not allowed(mid)):
+                continue
+            score = cosine(target, material_profile)
+            if note is not None and self.materials[mid].note == note:
+                score += 0.15
+            scored.append((mid, score))
+        scored.sort(key=lambda item: (-item[1], item[0]))
+        return scored[:k]
+
+    @cached_property
+    def partners(self) -> Mapping[str, frozenset[str]]:
+        """Materials known to work together: they share an accord or a published perfume."""
+        pairs: dict[str, set[str]] = {}
+        groups = [[c.material for c in a.components] for a in self.accords.values()]
+        groups += [ref.material_ids() for ref in self.references.values()]
+        for group in groups:
+            for a, b in combinations(sorted(set(group)), 2):
+                pairs.setdefault(a, set()).add(b)
+                pairs.setdefault(b, set()).add(a)
+        return MappingProxyType({k: frozenset(v) for k, v in pairs.items()})
+
+    def accord_profile(self, accord_id: str) -> Vector:
+        return self.profile(rank_weights(self.accords[accord_id].descriptors))
+
+    def similarity(self, a: Mapping[str, float], b: Mapping[str, float]) -> float:
+        """Cosine of two descriptor vectors after adding family dimensions."""
+        return cosine(self.profile(a), self.profile(b))

@@ -1,0 +1,232 @@
+"""Deterministic composer: a brief and an organ of materials → formulas a perfumer would respect.
+
+Per variant: pick a pyramid inside the bands (leaning lighter or denser as the brief asks), maybe lay a
+fitting accord from the knowledge base as a building block, then fill each note position greedily
+with materials that cover the brief's descriptors without repeating each other, and dose them within
+their typical range and IFRA cap. A seed makes it reproducible; variants of one call also avoid the
+materials earlier variants leaned on, so they differ in substance and not just in noise.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from collections.abc import Sequence
+
+from perfumery.amounts import allocate, floor_to_step, normalise, round_to_total
+from perfumery.brief import Brief
+from perfumery.catalog import Catalog
+from perfumery.critic import critiqued
+from perfumery.fit import avoid_strength, is_avoided, lightness
+from perfumery.models import DEFAULT_DILUTION, Concentration, NotePosition
+from perfumery.naming import concept_ko, formula_name
+from perfumery.pyramid import PyramidBands
+from perfumery.recipe import Recipe
+from perfumery.repair import repair
+from perfumery.similarity import Vector, cosine
+
+NOISE = 0.12  # Gumbel temperature of each greedy pick
+MAX_MATERIALS = 24
+TASTE = 0.15  # per-variant spread of material preference: enough for seeds to matter, not to pick off-brief
+ACCORD_MIN_FIT = 0.45
+ACCORD_CORE = 6
+FALLBACK_TARGET = {"fresh": 0.6, "floral": 0.6, "woody": 0.6, "musky": 0.5}
+
+
+def compose(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None = None, n: int = 1,
+            seed: int = 0, bands: PyramidBands | None = None) -> list[Recipe]:
+    """``n`` scored, repaired formulas for ``brief``; the same inputs always give the same formulas.
+
+    ``candidates`` narrows the organ (e.g. to retrieved materials); must-include materials are always
+    allowed. Materials the brief avoids, and prohibited ones, are never used.
+    """
+    bands = bands or PyramidBands()
+    dilution = DEFAULT_DILUTION[brief.concentration]
+    pool = _eligible(brief, catalog, candidates, dilution)
+    target = catalog.profile(brief.descriptors or FALLBACK_TARGET)
+    relevance = {m: cosine(target, catalog.material_profile(m)) for m in pool}
+    used: Counter[str] = Counter()
+    recipes = []
+    for k in range(n):
+        rng = random.Random(seed * 7919 + k)
+        # Each variant reads the brief with its own emphasis, so seeds differ in substance, not noise.
+        emphasis = {m: r + rng.gauss(0.0, TASTE) for m, r in relevance.items()}
+        doses = _variant(brief, catalog, pool, emphasis, used, rng, bands, dilution)
+        used.update(doses)
+        recipe = Recipe(
+            name=formula_name(doses, catalog, rng),
+            concept_ko=concept_ko(doses, catalog, brief.concentration),
+            concentration=brief.concentration,
+            dilution_percent=dilution,
+            ingredients=[catalog.ingredient(m, p) for m, p in sorted(doses.items(), key=_pyramid_order(catalog))],
+        )
+        recipes.append(critiqued(repair(recipe, catalog, brief, bands), catalog, brief))
+    return recipes
+
+
+def _pyramid_order(catalog: Catalog):
+    rank = {NotePosition.top: 0, NotePosition.heart: 1, NotePosition.base: 2}
+    return lambda item: (rank[catalog.material(item[0]).note], -item[1], item[0])
+
+
+def _eligible(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None, dilution: float) -> list[str]:
+    ids = list(catalog.materials) if candidates is None else [c for c in dict.fromkeys(candidates) if c in catalog]
+    ids += [m for m in brief.must_include if m in catalog and m not in ids]
+    allowed = [m for m in ids if catalog.cap(m, dilution) > 0 and (m in brief.must_include
+                                                                   or not is_avoided(brief, m, catalog))]
+    if candidates is not None and not all(any(catalog.material(m).note == p for m in allowed) for p in NotePosition):
+        # Too few candidates to build a pyramid: fall back to the whole organ for the missing positions.
+        missing = {p for p in NotePosition if not any(catalog.material(m).note == p for m in allowed)}
+        allowed += [m for m in catalog.materials if catalog.material(m).note in missing
+                    and catalog.cap(m, dilution) > 0 and not is_avoided(brief, m, catalog)]
+    return allowed
+
+
+def _target_pyramid(brief: Brief, catalog: Catalog, bands: PyramidBands, rng: random.Random) -> dict[NotePosition, float]:
+    """Shares inside the bands, a point of margin from every edge, leaning with the brief."""
+    lean = max(-1.0, min(1.0, lightness(brief, catalog) + rng.uniform(-0.25, 0.25)))
+    def place(position: NotePosition, t: float) -> float:
+        low, high = bands.band(position)
+        margin = min(1.0, (high - low) / 4)
+        return low + margin + (high - low - 2 * margin) * t
+    top = place(NotePosition.top, 0.5 + 0.4 * lean)
+    base = place(NotePosition.base, 0.5 - 0.4 * lean)
+    heart = 100.0 - top - base
+    low, high = bands.band(NotePosition.heart)
+    margin = min(1.0, (high - low) / 4)
+    if not low + margin <= heart <= high - margin:
+        clipped = min(max(heart, low + margin), high - margin)
+        base += heart - clipped
+        heart = clipped
+    return {NotePosition.top: top, NotePosition.heart: heart, NotePosition.base: base}
+
+
+def _counts(brief: Brief, rng: random.Random) -> dict[NotePosition, int]:
+    rich = brief.concentration in (Concentration.Parfum, Concentration.Extrait)
+    total = rng.randint(10, 15) + (2 if rich else 0) - (1 if brief.concentration == Concentration.EDC else 0)
+    top = max(3, round(total * 0.28))
+    heart = max(3, round(total * 0.36))
+    return {NotePosition.top: top, NotePosition.heart: heart, NotePosition.base: max(3, total - top - heart)}
+
+
+def _typical_dose(catalog: Catalog, material_id: str) -> float:
+    low, high = catalog.material(material_id).use_range
+    return math.sqrt(max(low, high / 20) * high)
+
+
+def _pick_accord(catalog: Catalog, pool: list[str], target: Vector, used: Counter[str],
+                 rng: random.Random) -> str | None:
+    """A fitting accord from the knowledge base, or none (some variants are built freely)."""
+    pool_set = set(pool)
+    fitting = []
+    for accord_id, accord in catalog.accords.items():
+        members = [c.material for c in sorted(accord.components, key=lambda c: (-c.parts, c.material))][:ACCORD_CORE]
+        if all(m in pool_set for m in members):
+            fit = cosine(target, catalog.accord_profile(accord_id))
+            reused = sum(1 for m in members if used[m]) / len(members)
+            if fit >= ACCORD_MIN_FIT:
+                fitting.append((fit - 0.3 * reused + _gumbel(rng), accord_id))
+    if not fitting or rng.random() > 0.7:
+        return None
+    return max(fitting)[1]
+
+
+def _gumbel(rng: random.Random) -> float:
+    return -NOISE * math.log(-math.log(rng.random() or 1e-12))
+
+
+def _variant(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[str, float], used: Counter[str],
+             rng: random.Random, bands: PyramidBands, dilution: float) -> dict[str, float]:
+    shares = _target_pyramid(brief, catalog, bands, rng)
+    ceiling = {m: min(catalog.material(m).use_range[1], floor_to_step(catalog.cap(m, dilution))) for m in pool}
+    fixed = _accord_block(brief, catalog, pool, used, rng, shares, ceiling)
+    chosen = _select(brief, catalog, pool, relevance, used, rng, fixed)
+    doses: dict[str, float] = {}
+    picked = {m for members in chosen.values() for m in members}
+    for position in NotePosition:
+        members = chosen[position]
+        free = [m for m in members if m not in fixed]
+        room = shares[position] - sum(fixed.get(m, 0.0) for m in members)
+        options = [m for m in pool if catalog.material(m).note == position and m not in picked]
+        # Typical ranges that cannot hold the share: add a material, or drop the least relevant one.
+        while sum(ceiling[m] for m in free) < room and options and len(picked) < MAX_MATERIALS:
+            extra = max(options, key=lambda m: (relevance[m] + 0.02 * ceiling[m], m))
+            options.remove(extra)
+            free.append(extra)
+            picked.add(extra)
+        while len(free) > 2 and sum(catalog.material(m).use_range[0] for m in free) > room:
+            free.remove(min(free, key=lambda m: (relevance[m], m)))
+        # Still short of room at the top of typical ranges: stretch them, never past the IFRA cap.
+        highs = ceiling if sum(ceiling[m] for m in free) >= room else {
+            m: floor_to_step(catalog.cap(m, dilution)) for m in free}
+        weights = {m: _typical_dose(catalog, m) * (0.5 + relevance[m] + _carries(catalog, brief, m))
+                   * (1.0 - avoid_strength(brief, m, catalog)) ** 2 for m in free}
+        lows = {m: min(catalog.material(m).use_range[0], highs[m]) for m in free}
+        doses.update(allocate(max(room, 0.0), weights, lows, highs))
+        doses.update({m: fixed[m] for m in members if m in fixed})
+    doses = normalise(doses)
+    return round_to_total(doses, {m: floor_to_step(catalog.cap(m, dilution)) for m in doses})
+
+
+def _accord_block(brief: Brief, catalog: Catalog, pool: list[str], used: Counter[str], rng: random.Random,
+                  shares: dict[NotePosition, float], ceiling: dict[str, float]) -> dict[str, float]:
+    """Doses of a fitting accord's components, in the accord's proportions (empty when none is laid)."""
+    accord_id = _pick_accord(catalog, pool, catalog.profile(brief.descriptors or FALLBACK_TARGET), used, rng)
+    if accord_id is None:
+        return {}
+    block = rng.uniform(12.0, 22.0)
+    # Large accords are whole bases; their core (biggest parts) is the building block.
+    core = sorted(catalog.accords[accord_id].components, key=lambda c: (-c.parts, c.material))[:ACCORD_CORE]
+    core_parts = sum(c.parts for c in core)
+    fixed = {c.material: min(block * c.parts / core_parts, ceiling[c.material]) for c in core}
+    # The accord is a building block, not the whole position: leave room for other materials.
+    crowding = max(sum(v for m, v in fixed.items() if catalog.material(m).note == p) / (0.6 * shares[p])
+                   for p in NotePosition)
+    return {m: v / crowding for m, v in fixed.items()} if crowding > 1 else fixed
+
+
+def _select(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[str, float], used: Counter[str],
+            rng: random.Random, fixed: dict[str, float]) -> dict[NotePosition, list[str]]:
+    """Greedy choice per position: relevant, covering what is still uncovered, unlike what is already in."""
+    wanted = brief.descriptors or FALLBACK_TARGET
+    wanted_total = sum(wanted.values())
+    counts = _counts(brief, rng)
+    chosen: dict[NotePosition, list[str]] = {p: [] for p in NotePosition}
+    covered: Vector = {}
+
+    def take(m: str) -> None:
+        position = catalog.material(m).note
+        if m not in chosen[position]:
+            chosen[position].append(m)
+        for d, w in catalog.vector(m).items():
+            covered[d] = max(covered.get(d, 0.0), w)
+
+    def score(m: str, position: NotePosition) -> float:
+        vector = catalog.vector(m)
+        gain = sum(w * max(0.0, vector.get(d, 0.0) - covered.get(d, 0.0)) for d, w in wanted.items()) / wanted_total
+        redundancy = max((cosine(catalog.material_profile(m), catalog.material_profile(o))
+                          for o in chosen[position]), default=0.0)
+        over_budget = max(0, catalog.material(m).cost_tier - brief.budget_tier)
+        workhorse = min(1.0, catalog.material(m).use_range[1] / 15.0)  # big shares need materials that can carry them
+        return (relevance[m] + 0.8 * gain - 0.35 * redundancy - 0.25 * min(used[m], 2) - 0.12 * over_budget
+                - 2.0 * avoid_strength(brief, m, catalog) + 0.1 * workhorse + _gumbel(rng))
+
+    for m in [*fixed, *(m for m in brief.must_include if m in pool)]:
+        take(m)
+    for position in NotePosition:
+        wanted_count = max(counts[position], len(chosen[position]) + 1)
+        options = [m for m in pool if catalog.material(m).note == position and m not in chosen[position]
+                   and m not in fixed]
+        while len(chosen[position]) < wanted_count and options:
+            best = max(options, key=lambda m, p=position: (score(m, p), m))
+            options.remove(best)
+            take(best)
+    return chosen
+
+
+def _carries(catalog: Catalog, brief: Brief, material_id: str) -> float:
+    """How much of the brief's wanted descriptors a material carries: those earn a larger dose."""
+    vector = catalog.vector(material_id)
+    wanted = brief.descriptors or FALLBACK_TARGET
+    return sum(w * vector.get(d, 0.0) for d, w in wanted.items()) / sum(wanted.values())

@@ -1,0 +1,326 @@
+"""The critic: scores any formula (the LLM's, the composer's or a person's) and explains what to fix.
+
+Each component is 0..1 and named, so the design loop and the user both see *why* a score is low.
+Violations carry a Korean explanation and a concrete fix with numbers a perfumer can act on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from perfumery.batch import estimate_cost
+from perfumery.brief import Brief
+from perfumery.catalog import Catalog
+from perfumery.fit import avoided_presence, brief_fit, is_avoided
+from perfumery.models import NotePosition
+from perfumery.naming import FAMILY_KO, instrumental
+from perfumery.pyramid import PyramidBands
+from perfumery.recipe import NearestReference, Recipe, ScoreCard, Violation
+from perfumery.similarity import cosine, dose_impact
+
+MIN_MATERIALS, MAX_MATERIALS = 8, 25
+SUM_TOLERANCE = 0.01
+ALLERGEN_LEAVE_ON_PERCENT = 0.001  # EU Regulation 1223/2009 Annex III: label above 0.001 % in leave-on products
+NEAR_COPY_SIMILARITY = 0.9
+AVOID_FLAG = 0.4  # presence × how strongly the brief avoids it: "a little citrus" may stay, "no sweetness" may not
+ERROR_SCORE_CEILING = 0.6  # a formula that breaks a hard rule never passes the design loop's threshold
+POSITION_KO = {NotePosition.top: "탑", NotePosition.heart: "하트", NotePosition.base: "베이스"}
+# Families that fight when both are prominent (share of odor impact).
+CLASHES = (("marine", "animalic"), ("marine", "gourmand"), ("marine", "leather"))
+CLASH_SHARE = 0.05  # share of odor impact (sqrt-dose); marine materials are potent at 1–3 %
+
+
+class CriticWeights(BaseModel):
+    """Weight of each component in the total; components without data (no brief) drop out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    structure: float = Field(default=0.15, ge=0)
+    balance: float = Field(default=0.15, ge=0)
+    compliance: float = Field(default=0.20, ge=0)
+    brief_fit: float = Field(default=0.20, ge=0)
+    harmony: float = Field(default=0.10, ge=0)
+    novelty: float = Field(default=0.08, ge=0)
+    complexity: float = Field(default=0.06, ge=0)
+    cost: float = Field(default=0.06, ge=0)
+
+
+class Critique(BaseModel):
+    score: ScoreCard
+    violations: list[Violation] = Field(default_factory=list)
+    nearest_reference: NearestReference | None = None
+
+    @property
+    def errors(self) -> list[Violation]:
+        return [v for v in self.violations if v.severity == "error"]
+
+    @property
+    def compliant(self) -> bool:
+        """No IFRA breach and no prohibited material."""
+        return not any(v.code in ("ifra_cap", "ifra_prohibited") for v in self.violations)
+
+    @property
+    def balanced(self) -> bool:
+        return not any(v.code == "pyramid_band" for v in self.violations)
+
+
+def pct(value: float) -> str:
+    """A percent figure as a perfumer writes it: 0.55, 8, 12.5."""
+    text = f"{value:.3f}" if 0 < abs(value) < 0.01 else f"{value:.2f}"
+    return text.rstrip("0").rstrip(".")
+
+
+def critique(recipe: Recipe, catalog: Catalog, brief: Brief | None = None,
+             weights: CriticWeights | None = None, bands: PyramidBands | None = None) -> Critique:
+    weights = weights or CriticWeights()
+    bands = bands or PyramidBands()
+    violations: list[Violation] = []
+    known = {i.material_id: 0.0 for i in recipe.ingredients if i.material_id in catalog}
+    for ing in recipe.ingredients:
+        if ing.material_id in known:
+            known[ing.material_id] += ing.percent
+    doses = {m: p for m, p in known.items() if p > 0}
+
+    components = {
+        "structure": _structure(recipe, catalog, violations),
+        "balance": _balance(recipe, bands, violations),
+        "compliance": _compliance(recipe, catalog, doses, violations),
+        "harmony": _harmony(catalog, doses, violations),
+        "complexity": _complexity(catalog, doses),
+    }
+    nearest = _nearest_reference(catalog, doses)
+    components["novelty"] = 1.0 - nearest.similarity if nearest else 1.0
+    if nearest and nearest.similarity >= NEAR_COPY_SIMILARITY:
+        violations.append(Violation(code="near_reference", severity="info",
+                                    message_ko=f"기존 향수 {nearest.name}와(과) 매우 비슷합니다 (유사도 {nearest.similarity:.2f}).",
+                                    fix_ko="주요 재료 한두 가지를 바꾸거나 비율을 달리해 개성을 더하세요."))
+    cost = estimate_cost(recipe, catalog)
+    budget = brief.budget_tier if brief else 3
+    components["cost"] = 1.0 if cost.mean_tier <= budget else max(0.0, 1.0 - (cost.mean_tier - budget) / 2)
+    if brief is not None:
+        components["brief_fit"] = brief_fit(brief, doses, catalog)
+        _brief_rules(recipe, brief, catalog, doses, violations)
+
+    weight_of = weights.model_dump()
+    used = {c: weight_of[c] for c in components if weight_of.get(c, 0) > 0}
+    total = sum(used[c] * components[c] for c in used) / sum(used.values()) if used else 0.0
+    if any(v.severity == "error" for v in violations):
+        total = min(total, ERROR_SCORE_CEILING)
+    return Critique(score=ScoreCard(total=round(total, 4), components={k: round(v, 4) for k, v in components.items()}),
+                    violations=violations, nearest_reference=nearest)
+
+
+def critiqued(recipe: Recipe, catalog: Catalog, brief: Brief | None = None,
+              weights: CriticWeights | None = None, bands: PyramidBands | None = None) -> Recipe:
+    """The same recipe with score, violations and nearest reference filled in."""
+    result = critique(recipe, catalog, brief, weights, bands)
+    return recipe.model_copy(update={"score": result.score, "violations": result.violations,
+                                     "nearest_reference": result.nearest_reference})
+
+
+def _name(catalog: Catalog, material_id: str) -> str:
+    return catalog.material(material_id).name_ko if material_id in catalog else material_id
+
+
+def _structure(recipe: Recipe, catalog: Catalog, violations: list[Violation]) -> float:
+    if not recipe.ingredients:
+        violations.append(Violation(code="empty_formula", severity="error", message_ko="재료가 하나도 없습니다.",
+                                    fix_ko="탑·하트·베이스에서 재료를 8가지 이상 고르세요."))
+        return 0.0
+    score = 1.0
+    unknown = [i.material_id for i in recipe.ingredients if i.material_id not in catalog]
+    for material_id in unknown:
+        violations.append(Violation(code="unknown_material", severity="error", material_id=material_id,
+                                    message_ko=f"'{material_id}'은(는) 재료 목록에 없습니다.",
+                                    fix_ko="목록에 있는 비슷한 재료로 바꾸거나 삭제하세요."))
+    score -= 0.5 * len(unknown) / len(recipe.ingredients)
+    seen: set[str] = set()
+    for ing in recipe.ingredients:
+        if ing.material_id in seen:
+            violations.append(Violation(code="duplicate_material", severity="warning", material_id=ing.material_id,
+                                        message_ko=f"{_name(catalog, ing.material_id)}이(가) 두 번 이상 적혀 있습니다.",
+                                        fix_ko="한 줄로 합치세요."))
+            score -= 0.1
+        seen.add(ing.material_id)
+    total = recipe.total_percent
+    if abs(total - 100.0) > SUM_TOLERANCE:
+        violations.append(Violation(code="sum_not_100", severity="error",
+                                    message_ko=f"비율 합계가 {pct(total)}%입니다 (100%여야 함).",
+                                    fix_ko=f"모든 재료를 비례 조정해 {pct(total)}% → 100%로 맞추세요."))
+        score -= min(0.5, abs(total - 100.0) / 20)
+    count = len(seen)
+    if not MIN_MATERIALS <= count <= MAX_MATERIALS:
+        bound = MIN_MATERIALS if count < MIN_MATERIALS else MAX_MATERIALS
+        violations.append(Violation(code="material_count", severity="warning",
+                                    message_ko=f"재료가 {count}가지입니다 (권장 {MIN_MATERIALS}–{MAX_MATERIALS}가지).",
+                                    fix_ko=f"재료 수를 {count} → {bound}가지로 조정하세요."))
+        score -= 0.05 * abs(count - bound)
+    for ing in recipe.ingredients:
+        if ing.material_id in catalog:
+            high = catalog.material(ing.material_id).use_range[1]
+            if ing.percent > high + SUM_TOLERANCE:
+                violations.append(Violation(
+                    code="use_range", severity="warning", material_id=ing.material_id,
+                    message_ko=f"{_name(catalog, ing.material_id)} {pct(ing.percent)}%는 통상 사용 범위(최대 {pct(high)}%)를 넘습니다.",
+                    fix_ko=f"{_name(catalog, ing.material_id)} {pct(ing.percent)}% → {pct(high)}% 이하"))
+                score -= 0.03
+    return max(0.0, score)
+
+
+def _balance(recipe: Recipe, bands: PyramidBands, violations: list[Violation]) -> float:
+    shares = {p: sum(i.percent for i in recipe.ingredients if i.note == p) for p in NotePosition}
+    total = sum(shares.values()) or 1.0
+    missed = 0.0
+    for position, share in shares.items():
+        share = share * 100.0 / total
+        miss = bands.outside(position, share)
+        if miss:
+            low, high = bands.band(position)
+            goal = low if share < low else high
+            direction = "이상" if share < low else "이하"
+            violations.append(Violation(
+                code="pyramid_band", severity="warning",
+                message_ko=f"{POSITION_KO[position]} 노트가 {pct(share)}%로 권장 범위({pct(low)}–{pct(high)}%)를 벗어났습니다.",
+                fix_ko=f"{POSITION_KO[position]} 노트 {pct(share)}% → {pct(goal)}% {direction}"))
+            missed += miss
+    return max(0.0, 1.0 - missed / 30.0)
+
+
+def _compliance(recipe: Recipe, catalog: Catalog, doses: dict[str, float], violations: list[Violation]) -> float:
+    score = 1.0
+    dilution = recipe.dilution_percent
+    basis = f"{recipe.concentration.value} {pct(dilution)}% 기준"
+    for material_id, percent in doses.items():
+        material = catalog.material(material_id)
+        if catalog.is_prohibited(material_id):
+            substitute = catalog.nearest_materials(catalog.vector(material_id), k=1, exclude=doses,
+                                                   note=material.note,
+                                                   allowed=lambda m: not catalog.is_prohibited(m))
+            fix = (f"{material.name_ko} 삭제 → {instrumental(_name(catalog, substitute[0][0]))} 대체"
+                   if substitute else f"{material.name_ko} 삭제")
+            violations.append(Violation(code="ifra_prohibited", severity="error", material_id=material_id,
+                                        message_ko=f"{material.name_ko}은(는) IFRA 금지 물질입니다 ({material.ifra.source}).",
+                                        fix_ko=fix))
+            score -= 0.5
+            continue
+        cap = catalog.cap(material_id, dilution)
+        if percent > cap + 1e-9:
+            limit = material.ifra.category4_max_percent
+            violations.append(Violation(
+                code="ifra_cap", severity="error", material_id=material_id,
+                message_ko=(f"{material.name_ko} {pct(percent)}%는 IFRA 한도(완제품 {pct(limit)}%, 농축액 최대 "
+                            f"{pct(math.floor(cap * 100) / 100)}%)를 넘습니다."),
+                fix_ko=f"{material.name_ko} {pct(percent)}% → {pct(math.floor(cap * 100) / 100)}% (IFRA 한도, {basis})"))
+            score -= 0.3 * min(1.0, 0.5 + (percent - cap) / max(cap, 0.01))
+    _allergens(catalog, doses, dilution, violations)
+    return max(0.0, score)
+
+
+def _allergens(catalog: Catalog, doses: dict[str, float], dilution: float, violations: list[Violation]) -> None:
+    """Leave-on labelling: any listed allergen possibly above 0.001 % of the product is flagged as info."""
+    sources: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for material_id, percent in doses.items():
+        for allergen in catalog.material(material_id).allergens:
+            sources[allergen].append((percent * dilution / 100.0, material_id))
+    for allergen in sorted(sources):
+        level = sum(p for p, _ in sources[allergen])
+        if level > ALLERGEN_LEAVE_ON_PERCENT:
+            names = ", ".join(_name(catalog, m) for _, m in sorted(sources[allergen], reverse=True)[:3])
+            violations.append(Violation(
+                code="allergen_label", severity="info", material_id=max(sources[allergen])[1],
+                message_ko=(f"알레르기 유발 성분 {allergen} 표시 대상일 수 있습니다 ({names} 유래, 완제품 중 최대 "
+                            f"{pct(level)}% > {ALLERGEN_LEAVE_ON_PERCENT}%)."),
+                fix_ko=f"전성분 라벨에 {allergen}을(를) 표기하세요 (EU 리브온 기준 0.001%)."))
+
+
+def _impact_shares(catalog: Catalog, doses: dict[str, float]) -> dict[str, float]:
+    impact: dict[str, float] = defaultdict(float)
+    for material_id, percent in doses.items():
+        impact[str(catalog.material(material_id).family)] += dose_impact(percent)
+    total = sum(impact.values())
+    return {f: v / total for f, v in impact.items()} if total else {}
+
+
+def _harmony(catalog: Catalog, doses: dict[str, float], violations: list[Violation]) -> float:
+    """Known pairings (shared accords/perfumes), a focused family palette, no clashing families."""
+    if not doses:
+        return 0.0
+    partners = catalog.partners
+    if partners:
+        impact = {m: dose_impact(p) for m, p in doses.items()}
+        paired = sum(v for m, v in impact.items() if partners.get(m, frozenset()) & doses.keys())
+        bridge = paired / sum(impact.values())
+    else:
+        bridge = 0.5
+    shares = _impact_shares(catalog, doses)
+    effective = math.exp(-sum(s * math.log(s) for s in shares.values() if s > 0))
+    focus = 1.0 if effective <= 6 else max(0.0, 1.0 - 0.12 * (effective - 6))
+    score = 0.5 * bridge + 0.5 * focus
+    for first, second in CLASHES:
+        if shares.get(first, 0) >= CLASH_SHARE and shares.get(second, 0) >= CLASH_SHARE:
+            violations.append(Violation(
+                code="family_clash", severity="warning",
+                message_ko=f"{FAMILY_KO[first]} 계열과 {FAMILY_KO[second]} 계열이 함께 강하게 드러나 서로 부딪힙니다.",
+                fix_ko=(f"{FAMILY_KO[second]} 계열 재료를 줄이거나 {FAMILY_KO[first]} 계열을 조연으로 낮추세요 "
+                        f"(향 비중 {CLASH_SHARE:.0%} 미만).")))
+            score -= 0.25
+    return max(0.0, min(1.0, score))
+
+
+def _complexity(catalog: Catalog, doses: dict[str, float]) -> float:
+    count = len(doses)
+    if count < 10:
+        score = 1.0 - 0.1 * (10 - count)
+    elif count > 20:
+        score = 1.0 - 0.05 * (count - 20)
+    else:
+        score = 1.0
+    if len(_impact_shares(catalog, doses)) < 3:
+        score -= 0.2
+    return max(0.0, score)
+
+
+def _nearest_reference(catalog: Catalog, doses: dict[str, float]) -> NearestReference | None:
+    if not doses or not catalog.references:
+        return None
+    profile = catalog.profile(catalog.blend(doses))
+    best: tuple[float, str] | None = None
+    for ref_id, ref in catalog.references.items():
+        shared = set(ref.material_ids()) & doses.keys()
+        union = set(ref.material_ids()) | doses.keys()
+        similarity = 0.6 * cosine(profile, catalog.reference_profile(ref_id)) + 0.4 * len(shared) / len(union)
+        if best is None or similarity > best[0]:
+            best = (similarity, ref_id)
+    similarity, ref_id = best
+    ref = catalog.references[ref_id]
+    return NearestReference(id=ref_id, name=f"{ref.brand} {ref.name}", similarity=round(similarity, 4))
+
+
+def _family_ko(catalog: Catalog, descriptor: str) -> str:
+    family = catalog.family_of(descriptor)
+    return f"{FAMILY_KO.get(family, family)} 계열" if family else "향"
+
+
+def _brief_rules(recipe: Recipe, brief: Brief, catalog: Catalog, doses: dict[str, float],
+                 violations: list[Violation]) -> None:
+    for material_id, percent in doses.items():
+        if is_avoided(brief, material_id, catalog):
+            reason = "요청에서 제외한 재료" if material_id in brief.avoid_materials else "피하고 싶은 향 성격이 강한 재료"
+            violations.append(Violation(code="avoided_material", severity="warning", material_id=material_id,
+                                        message_ko=f"{_name(catalog, material_id)}은(는) {reason}입니다.",
+                                        fix_ko=f"{_name(catalog, material_id)} {pct(percent)}% → 삭제 또는 대체"))
+    for descriptor, presence in avoided_presence(brief, doses, catalog).items():
+        if presence * brief.avoid_descriptors[descriptor] >= AVOID_FLAG:
+            carrier = max(doses, key=lambda m: (catalog.vector(m).get(descriptor, 0.0) * dose_impact(doses[m]), m))
+            violations.append(Violation(
+                code="avoided_descriptor", severity="warning", material_id=carrier,
+                message_ko=f"피하고 싶다고 한 '{descriptor}'({_family_ko(catalog, descriptor)}) 인상이 꽤 남아 있습니다 (주로 {_name(catalog, carrier)}).",
+                fix_ko=f"{_name(catalog, carrier)} {pct(doses[carrier])}% → {pct(doses[carrier] / 2)}% 이하로 줄이세요."))
+    for material_id in brief.must_include:
+        if material_id not in doses:
+            violations.append(Violation(code="must_include_missing", severity="warning", material_id=material_id,
+                                        message_ko=f"꼭 넣어 달라고 한 {_name(catalog, material_id)}이(가) 빠졌습니다.",
+                                        fix_ko=f"{_name(catalog, material_id)}을(를) 추가하세요."))

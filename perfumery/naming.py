@@ -1,0 +1,59 @@
+"""Korean names and one-line concepts for composed formulas, with the right particles."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+
+from perfumery.catalog import Catalog
+from perfumery.models import Concentration, NotePosition
+
+_SUFFIXES = ("에튀드", "스케치", "노트", "무드", "포트레이트", "레터", "시그니처", "메모리")
+
+
+def _final_consonant(word: str) -> int | None:
+    """Index of the final consonant (받침) of the last Hangul syllable; 0 = none; None = not Hangul."""
+    for char in reversed(word.strip()):
+        if "가" <= char <= "힣":
+            return (ord(char) - 0xAC00) % 28
+        if char.isalnum():
+            return None
+    return None
+
+
+def particle(word: str, with_final: str, without_final: str) -> str:
+    """``word`` + the particle form its last syllable calls for (이/가, 은/는, 을/를)."""
+    final = _final_consonant(word)
+    return word + (with_final if final else without_final)
+
+
+def instrumental(word: str) -> str:
+    """``word`` + 으로/로: 로 after a vowel or ㄹ (final index 8)."""
+    final = _final_consonant(word)
+    return word + ("으로" if final and final != 8 else "로")
+
+
+def _leads(doses: Mapping[str, float], catalog: Catalog, position: NotePosition, k: int) -> list[str]:
+    members = [(p, m) for m, p in doses.items() if catalog.material(m).note == position]
+    return [catalog.material(m).name_ko for _, m in sorted(members, reverse=True)[:k]]
+
+
+def formula_name(doses: Mapping[str, float], catalog: Catalog, rng: random.Random) -> str:
+    hearts = _leads(doses, catalog, NotePosition.heart, 1) or _leads(doses, catalog, NotePosition.base, 1)
+    hero = hearts[0] if hearts else "향기"
+    return f"{hero} {rng.choice(_SUFFIXES)}"
+
+
+def concept_ko(doses: Mapping[str, float], catalog: Catalog, concentration: Concentration) -> str:
+    top = " · ".join(_leads(doses, catalog, NotePosition.top, 2)) or "가벼운 탑 노트"
+    heart = " · ".join(_leads(doses, catalog, NotePosition.heart, 2)) or "하트 노트"
+    base = " · ".join(_leads(doses, catalog, NotePosition.base, 2)) or "베이스 노트"
+    return (f"{instrumental(top)} 열고 {particle(heart, '이', '가')} 중심을 잡으며 "
+            f"{particle(base, '이', '가')} 오래 남는 {concentration.value} 포뮬러.")
+
+FAMILY_KO = {
+    "citrus": "시트러스", "aromatic": "아로마틱", "green": "그린", "floral": "플로럴", "fruity": "프루티",
+    "spicy": "스파이시", "gourmand": "구르망", "woody": "우디", "amber": "앰버", "resinous": "레진",
+    "musk": "머스크", "aldehydic": "알데하이드", "marine": "마린", "leather": "레더", "animalic": "애니멀릭",
+    "earthy": "어시", "mossy": "모스", "powdery": "파우더리",
+}

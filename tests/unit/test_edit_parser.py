@@ -1,0 +1,71 @@
+"""Korean follow-ups → typed edits, on the real knowledge base and a composed formula."""
+
+import pytest
+
+from agent.edit_parser import parse_edit
+from agent.interpret import MaterialNames
+from knowledge.kb import load_knowledge_base
+from perfumery import compose
+from perfumery.brief import Brief
+from perfumery.edits import AddMaterial, ChangeConcentration, RemoveMaterial, SetPercent, Shift, Substitute
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge_base()
+
+
+@pytest.fixture(scope="module")
+def names(kb):
+    return MaterialNames(kb)
+
+
+@pytest.fixture(scope="module")
+def recipe(kb):
+    return compose(Brief(descriptors={"woody": 1.0, "musky": 0.8, "citrus": 0.5}), kb.catalog, n=1, seed=3)[0]
+
+
+def test_percent_on_a_material_in_the_formula_sets_it(kb, names, recipe) -> None:
+    lead = max(recipe.ingredients, key=lambda i: i.percent)
+    ops = parse_edit(f"{lead.name_ko}을 3.5%로 줄여줘", recipe, kb, names).ops
+    assert ops == [SetPercent(material_id=lead.material_id, percent=3.5)]
+
+
+def test_percent_on_a_new_material_adds_it(kb, names, recipe) -> None:
+    absent = next(m for m in ("hedione", "ambroxan", "iso_e_super") if recipe.percent_of(m) == 0)
+    name = kb.materials[absent].name_ko
+    assert parse_edit(f"{name} 8%로", recipe, kb, names).ops == [AddMaterial(material_id=absent, percent=8.0)]
+
+
+def test_remove_add_substitute(kb, names, recipe) -> None:
+    first = recipe.ingredients[0]
+    assert parse_edit(f"{first.name_ko} 빼줘", recipe, kb, names).ops == [RemoveMaterial(material_id=first.material_id)]
+    absent = next(m for m in ("hedione", "ambroxan", "calone") if recipe.percent_of(m) == 0)
+    assert parse_edit(f"{kb.materials[absent].name_ko} 추가해줘", recipe, kb, names).ops == [
+        AddMaterial(material_id=absent)]
+    swap = parse_edit(f"{first.name_ko} 대신 {kb.materials[absent].name_ko}", recipe, kb, names).ops
+    assert swap == [Substitute(material_id=first.material_id, replacement=absent)]
+
+
+def test_descriptor_shifts_and_lightness(kb, names, recipe) -> None:
+    woodier = parse_edit("베이스를 더 우디하게", recipe, kb, names).ops
+    assert len(woodier) >= 1 and all(isinstance(op, Shift) and op.direction == 1 for op in woodier)
+    assert "woody" in {op.target for op in woodier}
+    less_sweet = parse_edit("덜 달게 해줘", recipe, kb, names).ops
+    assert any(op.target == "sweet" and op.direction == -1 for op in less_sweet)
+    assert parse_edit("좀 더 가볍게", recipe, kb, names).ops == [Shift(target="light", direction=1)]
+
+
+def test_concentration_batch_and_cost(kb, names, recipe) -> None:
+    assert parse_edit("EDT로 바꿔줘", recipe, kb, names).ops == [ChangeConcentration(concentration="EDT")]
+    assert parse_edit("100g 배합표로 보여줘", recipe, kb, names).batch_grams == 100
+    assert parse_edit("1.5kg 배치로 만들어줘", recipe, kb, names).batch_grams == 1500
+    assert parse_edit("원가가 얼마나 돼?", recipe, kb, names).cost
+
+
+def test_what_cannot_be_understood_gets_a_korean_answer(kb, names, recipe) -> None:
+    assert "이해하지 못했어요" in parse_edit("그거 좀 어떻게 해봐", recipe, kb, names).error_ko
+    assert "재료를 찾지 못했어요" in parse_edit("그거 8%로", recipe, kb, names).error_ko
+    assert "1 g에서 100 kg" in parse_edit("0g 배합표", recipe, kb, names).error_ko
+    absent = next(m for m in ("calone", "hedione") if recipe.percent_of(m) == 0)
+    assert "없어서" in parse_edit(f"{kb.materials[absent].name_ko} 빼줘", recipe, kb, names).error_ko

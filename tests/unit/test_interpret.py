@@ -1,0 +1,59 @@
+"""Korean briefs → Brief, and the router."""
+
+import pytest
+
+from agent.interpret import MaterialNames, build_brief, concentration_in
+from agent.router import route
+from knowledge.kb import load_knowledge_base
+from knowledge.lexicon import get_lexicon_matcher
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge_base()
+
+
+def _brief(kb, text, **kwargs):
+    return build_brief(text, kb, get_lexicon_matcher(kb), MaterialNames(kb), **kwargs)
+
+
+def test_the_brief_of_the_product_spec(kb) -> None:
+    brief = _brief(kb, "비 오는 날 카페 같은 포근한 향, 너무 달지 않게")
+    assert brief.descriptors and "sweet" in brief.avoid_descriptors and "sweet" not in brief.descriptors
+    assert brief.concentration.value == "EDP" and brief.text.startswith("비 오는 날")
+
+
+def test_seasons_intensity_and_concentration_words(kb) -> None:
+    brief = _brief(kb, "가을에 은은하게 뿌릴 우디한 오드뚜왈렛")
+    assert brief.season == "autumn" and brief.intensity < 0.5 and brief.concentration.value == "EDT"
+    assert "woody" in brief.descriptors
+    assert concentration_in("엑스트레 드 퍼퓸으로") .value == "Extrait"
+    assert concentration_in("그냥 향수") is None
+
+
+def test_named_materials_to_include_and_to_avoid(kb) -> None:
+    brief = _brief(kb, "베르가못 넣어주고 바닐라는 빼줘")
+    assert "bergamot_oil" in brief.must_include
+    assert brief.avoid_materials and all("vanill" in m for m in brief.avoid_materials)
+
+
+def test_unknown_words_fall_back_to_retrieved_descriptors(kb) -> None:
+    brief = _brief(kb, "그 느낌 알지?", fallback_descriptors=[("tea", 0.9), ("green", 0.5)])
+    assert brief.descriptors == {"tea": 0.9, "green": 0.5}
+
+
+@pytest.mark.parametrize(("text", "has_recipe", "expected"), [
+    ("비 오는 날 카페 같은 향 만들어줘", False, "new_brief"),
+    ("베르가못 8%로", True, "edit"),
+    ("더 우디하게", True, "edit"),
+    ("v1이랑 v2 비교해줘", True, "compare"),
+    ("헤디온이 뭐야?", False, "question"),
+    ("샤넬 N°5는 어떤 향이야?", True, "question"),
+    ("오늘 주식 시장 어때", False, "off_topic"),
+    ("청량한 여름 향수 추천해줘", True, "new_brief"),
+])
+def test_router(kb, text, has_recipe, expected) -> None:
+    matcher, names = get_lexicon_matcher(kb), MaterialNames(kb)
+    got = route(text, has_recipe=has_recipe, injection=False, lexicon_hits=len(matcher.find(text)),
+                name_hits=len(names.find(text)))
+    assert got == expected
