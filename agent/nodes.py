@@ -20,8 +20,7 @@ from agent.edit_parser import parse_edit
 from agent.interpret import build_brief
 from agent.router import route
 from agent.state import AgentState
-from knowledge.documents import CollectionName
-from perfumery import compose, critiqued, diff, edit, estimate_cost, repair, scale_batch
+from perfumery import EditError, diff
 from perfumery.brief import Brief
 from perfumery.recipe import Recipe
 
@@ -74,7 +73,7 @@ class Nodes:
     @timed("interpret")
     async def interpret(self, state: AgentState) -> dict[str, Any]:
         deps = self.deps
-        hits = await asyncio.to_thread(deps.searcher.search, state.message, [CollectionName.materials], 5)
+        hits = await deps.tools.call("search_knowledge", query=state.message, collection="materials", k=5)
         fallback = []
         for rank, hit in enumerate(hits):
             for i, descriptor in enumerate(deps.kb.materials[hit.id].descriptors[:2]):
@@ -87,10 +86,10 @@ class Nodes:
     async def retrieve(self, state: AgentState) -> dict[str, Any]:
         deps = self.deps
         brief = Brief.model_validate(state.brief)
-        context = await asyncio.to_thread(deps.searcher.search, state.message, None, deps.settings.retrieval_k)
+        context = await deps.tools.call("search_knowledge", query=state.message, k=deps.settings.retrieval_k)
         query = " ".join([state.message, *brief.top_descriptors(6)])
-        materials = await asyncio.to_thread(deps.searcher.search, query, [CollectionName.materials],
-                                            deps.settings.candidate_pool)
+        materials = await deps.tools.call("search_knowledge", query=query, collection="materials",
+                                          k=deps.settings.candidate_pool)
         by_descriptor = deps.kb.catalog.nearest_materials(brief.descriptors, k=deps.settings.candidate_pool) \
             if brief.descriptors else []
         pool = dict.fromkeys([*brief.must_include, *(r.id for r in materials), *(m for m, _ in by_descriptor)])
@@ -108,8 +107,8 @@ class Nodes:
         deps = self.deps
         brief = Brief.model_validate(state.brief)
         catalog = deps.kb.catalog
-        composed = await asyncio.to_thread(compose, brief, catalog, state.candidate_ids, deps.settings.n_candidates,
-                                           deps.settings.seed)
+        composed = await deps.tools.call("compose_formulas", brief=brief, candidates=state.candidate_ids,
+                                         n=deps.settings.n_candidates, seed=deps.settings.seed)
         candidates = [{"origin": "composer", "recipe": r.model_dump(mode="json")} for r in composed]
         log = list(state.generation_log)
         if deps.generator is not None and deps.settings.llm_proposals:
@@ -128,7 +127,7 @@ class Nodes:
         brief = Brief.model_validate(state.brief)
         scored = []
         for candidate in state.candidates:
-            recipe = await asyncio.to_thread(critiqued, Recipe.model_validate(candidate["recipe"]), deps.kb.catalog, brief)
+            recipe = await deps.tools.call("critique_formula", recipe=candidate["recipe"], brief=brief)
             scored.append({**candidate, "recipe": recipe.model_dump(mode="json")})
         scored.sort(key=lambda c: -c["recipe"]["score"]["total"])
         best = scored[0]["recipe"]["score"]["total"] if scored else 0.0
@@ -140,14 +139,14 @@ class Nodes:
         """Repair the best candidates and add fresh composer variants with new seeds."""
         deps = self.deps
         brief = Brief.model_validate(state.brief)
-        catalog = deps.kb.catalog
         repaired = [
-            {"origin": "repair", "recipe": (await asyncio.to_thread(
-                repair, Recipe.model_validate(c["recipe"]), catalog, brief)).model_dump(mode="json")}
+            {"origin": "repair",
+             "recipe": (await deps.tools.call("repair_formula", recipe=c["recipe"], brief=brief)).model_dump(mode="json")}
             for c in state.candidates[:2]
         ]
         seed = deps.settings.seed + 101 * (state.revisions + 1)
-        fresh = await asyncio.to_thread(compose, brief, catalog, state.candidate_ids, deps.settings.n_candidates, seed)
+        fresh = await deps.tools.call("compose_formulas", brief=brief, candidates=state.candidate_ids,
+                                      n=deps.settings.n_candidates, seed=seed)
         return {"candidates": [*state.candidates, *repaired,
                                *({"origin": "composer", "recipe": r.model_dump(mode="json")} for r in fresh)],
                 "revisions": state.revisions + 1}
@@ -157,7 +156,7 @@ class Nodes:
         deps = self.deps
         brief = Brief.model_validate(state.brief)
         recipe = Recipe.model_validate(state.candidates[0]["recipe"])
-        extras = self._premium(recipe, state) if state.level == "프리미엄" else {}
+        extras = await self._premium(recipe, state) if state.level == "프리미엄" else {}
         intro, log = await self._narrate(recipe, brief, state)
         reply, grounded = render.recipe_reply(recipe, deps.kb, state.level, intro, extras)
         return {"recipe": recipe.model_dump(mode="json"), "versions": [*state.versions, recipe.model_dump(mode="json")],
@@ -169,24 +168,26 @@ class Nodes:
     @timed("edit")
     async def edit(self, state: AgentState) -> dict[str, Any]:
         deps = self.deps
-        catalog = deps.kb.catalog
         current = Recipe.model_validate(state.recipe)
         request = parse_edit(state.message, current, deps.kb, deps.names)
         if request.error_ko:
             return {"reply": request.error_ko}
         brief = Brief.model_validate(state.brief) if state.brief else None
         if request.batch_grams:
-            sheet = scale_batch(current, request.batch_grams, catalog)
+            sheet = await deps.tools.call("scale_formula", recipe=current, grams=request.batch_grams)
             return {"reply": render.batch_sheet(sheet, current), "extras": {"batch": sheet.model_dump(mode="json")}}
         if request.cost:
-            cost = estimate_cost(current, catalog)
+            cost = await deps.tools.call("estimate_formula_cost", recipe=current)
             return {"reply": render.cost_block(cost, current), "extras": {"cost": cost.model_dump(mode="json")}}
         recipe = current
-        for op in request.ops:
-            recipe = edit(recipe, op, catalog)
+        try:
+            for op in request.ops:
+                recipe = await deps.tools.call("edit_formula", recipe=recipe, op=op)
+        except EditError as exc:
+            return {"reply": exc.message_ko}
         if len(request.ops) > 1:  # one request = one new version, whatever number of operations it took
             recipe = recipe.model_copy(update={"version": current.version + 1, "parent_version": current.version})
-        recipe = await asyncio.to_thread(critiqued, recipe, catalog, brief)
+        recipe = await deps.tools.call("critique_formula", recipe=recipe, brief=brief)
         change = diff(current, recipe)
         reply, grounded = render.recipe_reply(recipe, deps.kb, state.level, render.diff_block(change))
         return {"recipe": recipe.model_dump(mode="json"), "versions": [*state.versions, recipe.model_dump(mode="json")],
@@ -210,7 +211,7 @@ class Nodes:
     @timed("answer")
     async def answer(self, state: AgentState) -> dict[str, Any]:
         deps = self.deps
-        results = await asyncio.to_thread(deps.searcher.search, state.message, None, 3)
+        results = await deps.tools.call("search_knowledge", query=state.message, k=3)
         return {"reply": render.document_answer(results, deps.kb),
                 "retrieved": [r.model_dump(mode="json") for r in results],
                 "retrieval_log": [*state.retrieval_log, _retrieval_entry(state.message, "all", results)]}
@@ -220,10 +221,9 @@ class Nodes:
         return {"reply": INJECTION_KO if state.route == "injection" else REDIRECT_KO}
 
     # --- helpers ---------------------------------------------------------------------------
-    def _premium(self, recipe: Recipe, state: AgentState) -> dict[str, Any]:
-        catalog = self.deps.kb.catalog
-        sheet = scale_batch(recipe, 100.0, catalog)
-        cost = estimate_cost(recipe, catalog)
+    async def _premium(self, recipe: Recipe, state: AgentState) -> dict[str, Any]:
+        sheet = await self.deps.tools.call("scale_formula", recipe=recipe, grams=100.0)
+        cost = await self.deps.tools.call("estimate_formula_cost", recipe=recipe)
         alternatives = [Recipe.model_validate(c["recipe"]) for c in state.candidates[1:3]]
         return {"batch_md": render.batch_sheet(sheet, recipe), "cost_md": render.cost_block(cost, recipe),
                 "compliance_md": render.compliance_report(recipe, self.deps.kb),

@@ -26,7 +26,8 @@ class KeywordSearcher:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
 
-    def search(self, query: str, collections=None, k: int = 5, **_: object) -> list[SearchResult]:
+    def search(self, query: str, collections=None, k: int | None = 5, filters: object = None) -> list[SearchResult]:
+        k = k or 5
         packed = compact(query)
         names = list(collections or CollectionName)
         scored = []

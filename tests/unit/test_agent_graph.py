@@ -94,3 +94,12 @@ async def test_premium_level_attaches_batch_cost_compliance_and_alternatives(dep
     state = await _turn(graph, "t6", "첫 데이트에 어울리는 플로럴 향", level="프리미엄")
     for key in ("batch_md", "cost_md", "compliance_md", "alternatives_md"):
         assert state["extras"][key] and state["extras"][key] in state["reply"]
+
+
+async def test_an_edit_the_core_refuses_is_explained_and_keeps_the_recipe(deps) -> None:
+    graph = build_graph(deps, InMemorySaver())
+    first = await _turn(graph, "t7", "상큼한 시트러스 향수 만들어줘")
+    recipe = Recipe.model_validate(first["recipe"])
+    state = await _turn(graph, "t7", " ".join(f"{i.name_ko} 빼줘," for i in recipe.ingredients))
+    assert state["route"] == "edit" and state["reply"] == "마지막 남은 재료는 뺄 수 없습니다."
+    assert Recipe.model_validate(state["recipe"]).version == 1
