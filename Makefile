@@ -38,6 +38,11 @@ test: setup
 test-unit: install
 	$(BIN)/pytest -q -m "not integration"
 
+# Browser end-to-end test: Debian's Chromium (no browser download) and CJK fonts for the screenshot.
+e2e: setup
+	apt-get update && apt-get install -y chromium fonts-noto-cjk
+	$(BIN)/pytest -q -m e2e tests/e2e
+
 bench: setup
 	$(BIN)/hyanggi bench
 

@@ -23,6 +23,13 @@ COMPONENT_KO = {
 LEVELS = ("기본", "상세", "프리미엄")
 
 
+def pct(value: float) -> str:
+    """A percentage with as many decimals as a trace material needs (0.04 %, never 0.0 %)."""
+    if value >= 1:
+        return f"{value:.1f}"
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.3g}"
+
+
 def formula_table(recipe: Recipe, with_cas: bool = True) -> str:
     head = "| 재료 | 한글명 | CAS | 노트 | % |\n|---|---|---|---|---:|" if with_cas else \
         "| 한글명 | 노트 | % |\n|---|---|---:|"
@@ -32,7 +39,7 @@ def formula_table(recipe: Recipe, with_cas: bool = True) -> str:
             rows.append(f"| {ing.name_en} | {ing.name_ko} | {ing.cas or '—'} | {NOTE_KO[ing.note.value]} | "
                         f"{ing.percent:.2f} |")
         else:
-            rows.append(f"| {ing.name_ko} | {NOTE_KO[ing.note.value]} | {ing.percent:.1f} |")
+            rows.append(f"| {ing.name_ko} | {NOTE_KO[ing.note.value]} | {pct(ing.percent)} |")
     return "\n".join([head, *rows])
 
 
@@ -66,7 +73,7 @@ def material_notes(recipe: Recipe, kb: KnowledgeBase, limit: int) -> tuple[str, 
         if material is None:
             continue
         used.append(material.id)
-        lines.append(f"- **{material.name_ko}** ({NOTE_KO[ing.note.value]}, {ing.percent:.1f}%): "
+        lines.append(f"- **{material.name_ko}** ({NOTE_KO[ing.note.value]}, {pct(ing.percent)}%): "
                      f"{material.description_ko}")
     return "\n".join(lines), used
 
@@ -89,7 +96,7 @@ def recipe_reply(recipe: Recipe, kb: KnowledgeBase, level: str, intro: str = "",
     sections = [title]
     if intro:
         sections.append(intro.strip())
-    if recipe.concept_ko:
+    if recipe.concept_ko and recipe.concept_ko not in intro:  # the template narration already quotes it
         sections.append(recipe.concept_ko)
     if level == "기본":
         notes, ids = material_notes(recipe, kb, limit=3)
@@ -180,7 +187,7 @@ def alternatives(recipes: list[Recipe]) -> str:
         return ""
     blocks = []
     for n, alt in enumerate(recipes, start=1):
-        leads = ", ".join(f"{i.name_ko} {i.percent:.1f}%" for i in sorted(alt.ingredients, key=lambda i: -i.percent)[:5])
+        leads = ", ".join(f"{i.name_ko} {pct(i.percent)}%" for i in sorted(alt.ingredients, key=lambda i: -i.percent)[:5])
         score = f" · 점수 {alt.score.total:.2f}" if alt.score else ""
         blocks.append(f"- **대안 {n}: {alt.name or '변형'}**{score} — {pyramid_line(alt)}; 주요 재료: {leads}")
     return "#### 다른 변형\n" + "\n".join(blocks)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 import uuid
@@ -23,7 +24,8 @@ from agent.deps import Deps
 from agent.graph import build_graph
 from agent.guard import clean
 from agent.state import TurnInput, turn_reset
-from hyanggi.settings import Settings, get_settings
+from hyanggi.settings import GeneratorBackend, Settings, get_settings
+from perfumery import Catalog, EditError, EditOp, Recipe, critiqued, edit
 from store import GenerationRecord, RetrievalRecord, Store, TurnRecord
 
 logger = logging.getLogger(__name__)
@@ -83,6 +85,36 @@ class ChatService:
     async def close(self) -> None:
         await self._connection.close()
         await self.store.close()
+
+    def with_settings(self, **overrides: Any) -> ChatService:
+        """The same knowledge, model, store and threads under other design settings (e.g. the chat's
+        backend or creativity choice). The variant shares this service's connections: close only this one."""
+        settings = self.settings.model_copy(update=overrides)
+        composer = settings.generator_backend == GeneratorBackend.composer
+        deps = dataclasses.replace(self.deps, settings=settings, generator=None if composer else self.deps.generator)
+        return ChatService(settings, deps, self.store, self._connection)
+
+    async def edit_recipe(self, recipe_id: str, ops: list[EditOp], version: int | None = None) -> Recipe:
+        """Apply typed edits outside the chat (REST); the chat thread that owns the recipe continues from the
+        new version, so chat and API never hand out the same version number."""
+        session = await self.store.recipe_session(recipe_id)
+        async with self._thread_locks.setdefault(session or recipe_id, asyncio.Lock()):
+            recipe = await edit_stored_recipe(self.store, self.deps.kb.catalog, recipe_id, ops, version)
+            if session is not None:
+                await self._adopt(session, recipe)
+        return recipe
+
+    async def _adopt(self, session: str, recipe: Recipe) -> None:
+        """Make ``recipe`` the chat thread's current formula, as if the user had asked for it."""
+        config = {"configurable": {"thread_id": session}}
+        state = await self.graph.aget_state(config)
+        if not state.values:
+            return
+        current = state.values.get("recipe")
+        if current is None or current["id"] != recipe.id:
+            return  # the thread has moved on to another formula: leave its memory alone
+        data = recipe.model_dump(mode="json")
+        await self.graph.aupdate_state(config, {"recipe": data, "versions": [*state.values["versions"], data]})
 
     async def ask(self, message: str, session_id: str | None = None, level: str | None = None,
                   concentration: str | None = None, source: str = "cli") -> TurnResult:
@@ -164,6 +196,27 @@ class ChatService:
             timings_ms=result.timings_ms, source=source,
         )
         return await self.store.commit_turn(record)
+
+
+async def edit_stored_recipe(store: Store, catalog: Catalog, recipe_id: str, ops: list[EditOp],
+                             version: int | None = None) -> Recipe:
+    """Edit a stored version (default: the newest) into a new version numbered after the newest stored one.
+
+    One request = one version, whatever number of operations. Raises ``store.NotFoundError`` for an unknown
+    recipe and ``EditError`` for an unknown version or an edit the core refuses (messages fit for users).
+    """
+    versions = await store.list_versions(recipe_id)
+    latest = versions[-1]
+    base = latest if version is None else next((v for v in versions if v.version == version), None)
+    if base is None:
+        raise EditError(f"레시피 {recipe_id}에 v{version} 버전이 없어요.")
+    recipe = base
+    for op in ops:
+        recipe = edit(recipe, op, catalog)
+    recipe = recipe.model_copy(update={"version": latest.version + 1, "parent_version": base.version})
+    recipe = await asyncio.to_thread(critiqued, recipe, catalog)
+    await store.save_recipe_version(recipe, session_id=await store.recipe_session(recipe_id))
+    return recipe
 
 
 @contextlib.asynccontextmanager

@@ -142,17 +142,39 @@ class Store:
                 raise NotFoundError(f"recipe {recipe_id}")
             lineage.saved = True
 
+    async def recipe_session(self, recipe_id: str) -> str | None:
+        """The chat session a recipe lineage was designed in (None for API-only recipes)."""
+        async with self._sessions() as db:
+            lineage = await db.get(m.RecipeRecord, recipe_id)
+            if lineage is None:
+                raise NotFoundError(f"recipe {recipe_id}")
+            return lineage.session_id
+
     # --- feedback ------------------------------------------------------------------------
-    async def add_feedback(self, turn_id: int, rating: int, comment: str = "") -> int:
+    async def set_feedback(self, turn_id: int, rating: int, comment: str = "") -> int:
+        """The turn's current rating and comment: a later thumb or an edited comment replaces the earlier."""
         if rating not in (-1, 1):
             raise ValueError("rating must be -1 or +1")
         async with self._sessions.begin() as db:
             if await db.get(m.Turn, turn_id) is None:
                 raise NotFoundError(f"turn {turn_id}")
-            feedback = m.Feedback(turn_id=turn_id, rating=rating, comment=comment[:2000])
-            db.add(feedback)
+            feedback = await db.scalar(select(m.Feedback).where(m.Feedback.turn_id == turn_id))
+            if feedback is None:
+                feedback = m.Feedback(turn_id=turn_id, rating=rating, comment=comment[:2000])
+                db.add(feedback)
+            else:
+                feedback.rating, feedback.comment, feedback.created_at = rating, comment[:2000], m.utcnow()
             await db.flush()
             return feedback.id
+
+    async def delete_feedback(self, feedback_id: int) -> bool:
+        """Withdraw a rating (the user un-clicked the thumb); False when there was none."""
+        async with self._sessions.begin() as db:
+            feedback = await db.get(m.Feedback, feedback_id)
+            if feedback is None:
+                return False
+            await db.delete(feedback)
+            return True
 
     # --- transcripts ---------------------------------------------------------------------
     async def transcripts(

@@ -63,13 +63,18 @@ async def test_turn_indexes_follow_the_conversation(store: Store) -> None:
 async def test_feedback_and_liked_turns(store: Store) -> None:
     turn_id = await store.commit_turn(TurnRecord(session_id="s3", user_text="상큼", reply="답", route="new_brief",
                                                  brief={"descriptors": {"citrus": 1.0}}, recipe=_recipe(recipe_id="r3")))
-    await store.add_feedback(turn_id, 1, "좋아요")
+    first = await store.set_feedback(turn_id, -1, "별로")
+    assert await store.set_feedback(turn_id, 1, "좋아요") == first  # one current rating per turn
     liked = await store.liked_turns()
     assert len(liked) == 1 and liked[0][1].id == "r3" and liked[0][0] == {"descriptors": {"citrus": 1.0}}
+    assert (await store.transcript("s3")).turns[0].feedback == [1]
+    assert await store.delete_feedback(first) and not await store.delete_feedback(first)
+    assert await store.liked_turns() == []
     with pytest.raises(ValueError):
-        await store.add_feedback(turn_id, 5)
+        await store.set_feedback(turn_id, 5)
     with pytest.raises(NotFoundError):
-        await store.add_feedback(9999, 1)
+        await store.set_feedback(9999, 1)
+    assert await store.recipe_session("r3") == "s3"
 
 
 async def test_missing_things_raise_not_found(store: Store) -> None:

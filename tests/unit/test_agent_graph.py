@@ -103,3 +103,9 @@ async def test_an_edit_the_core_refuses_is_explained_and_keeps_the_recipe(deps) 
     state = await _turn(graph, "t7", " ".join(f"{i.name_ko} 빼줘," for i in recipe.ingredients))
     assert state["route"] == "edit" and state["reply"] == "마지막 남은 재료는 뺄 수 없습니다."
     assert Recipe.model_validate(state["recipe"]).version == 1
+
+
+def test_percentages_keep_the_precision_trace_materials_need() -> None:
+    from agent.render import pct
+
+    assert [pct(v) for v in (12.345, 1.0, 0.456, 0.04, 0.0012)] == ["12.3", "1.0", "0.46", "0.04", "0.0012"]

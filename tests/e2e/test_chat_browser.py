@@ -1,0 +1,113 @@
+"""End to end in a real browser: `hyanggi chat` on a free port, a Korean brief, the recipe table appears.
+
+Needs `hyanggi setup` and Debian's chromium (`apt-get install -y chromium fonts-noto-cjk`); skipped without them.
+Leaves tests/artifacts/chat.png (ignored) and docs/screenshot.png (the README picture).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+BRIEF = "비 오는 날 카페 같은 포근한 향, 너무 달지 않게"
+STARTUP_S = 240
+TURN_MS = 180_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _health(base: str) -> dict:
+    with urllib.request.urlopen(f"{base}/api/v1/health", timeout=5) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    if not CHROMIUM.exists():
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("chat") / "server.log"
+    hyanggi = shutil.which("hyanggi", path=str(Path(sys.executable).parent)) or "hyanggi"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([hyanggi, "chat", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy())
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        status = "down"
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                status = _health(base)["status"]
+            except OSError:
+                status = "down"
+            if status != "starting" and status != "down":
+                break
+            time.sleep(1)
+        if status != "ok":
+            pytest.fail(f"server not ready ({status}):\n{log_path.read_text(errors='replace')[-3000:]}")
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_korean_brief_gets_a_recipe_table(server: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1600}, locale="ko-KR")
+            page.goto(server)
+            page.get_by_text("비 오는 날 카페").first.wait_for(state="visible", timeout=60_000)
+            box = page.locator("#chat-input")
+            box.fill(BRIEF)
+            # The page renders before its websocket session is up; until then sending does nothing.
+            for _ in range(60):
+                page.locator("#chat-submit").click()
+                page.wait_for_timeout(1000)
+                if BRIEF not in (box.inner_text() or ""):
+                    break
+            table = page.locator("table").filter(has_text="한글명").first
+            try:
+                table.wait_for(state="attached", timeout=TURN_MS)
+            except sync_api.TimeoutError:
+                page.screenshot(path=str(ROOT / "tests" / "artifacts" / "chat-failure.png"))
+                raise
+            assert "CAS" in table.inner_text()
+            page.get_by_role("button", name="더 가볍게").first.wait_for(state="attached", timeout=30_000)
+            page.wait_for_timeout(1500)  # let the chart finish drawing
+            table.scroll_into_view_if_needed()
+            page.mouse.wheel(0, -300)  # keep the request and the steps above the table in the picture
+            page.wait_for_timeout(500)
+            artifacts = ROOT / "tests" / "artifacts"
+            artifacts.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(artifacts / "chat.png"))
+            (ROOT / "docs").mkdir(exist_ok=True)
+            shutil.copyfile(artifacts / "chat.png", ROOT / "docs" / "screenshot.png")
+        finally:
+            browser.close()
+    assert _health(server)["status"] == "ok"

@@ -1,0 +1,207 @@
+"""The Chainlit chat UI (Korean) and the REST API on the same server.
+
+Run by `hyanggi chat` (or `chainlit run ui/chainlit_app.py`). Each Chainlit thread is one agent session:
+the thread id is our session id, so resume continues the same LangGraph memory and store transcript.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from typing import Any
+
+import chainlit as cl
+from chainlit.input_widget import Select, Slider
+from chainlit.server import app as server
+from chainlit.types import ThreadDict
+
+from hyanggi.settings import AnswerLevel, get_settings
+from perfumery.models import Concentration
+from perfumery.recipe import Recipe
+from store import NotFoundError
+from ui import chat_view as view
+from ui.api import create_api, mount_api
+from ui.chat_data import StoreDataLayer
+from ui.chat_runtime import LOADING_KO, Runtime, ServiceUnavailableError
+
+logger = logging.getLogger(__name__)
+
+AUTO = "자동"
+USER_ID = "hyanggi"
+STARTERS = [
+    ("비 오는 날 카페", "비 오는 날 카페 같은 포근한 향, 너무 달지 않게"),
+    ("여름 바다 시트러스", "여름 바닷가에서 뿌릴 상큼한 시트러스 향수 만들어줘"),
+    ("따뜻한 앰버 우디", "겨울 저녁에 어울리는 따뜻한 앰버 우디 향 추천해줘"),
+    ("재료 질문", "헤디온이 뭐야?"),
+]
+
+settings = get_settings()
+runtime = Runtime(settings)
+data_layer = StoreDataLayer(runtime.service, USER_ID)
+
+
+def _auth_secret() -> None:
+    """Chainlit signs login tokens with CHAINLIT_AUTH_SECRET: make one once, in the data dir, never in git."""
+    if os.environ.get("CHAINLIT_AUTH_SECRET"):
+        return
+    path = settings.data_dir / "chainlit_auth_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    os.environ["CHAINLIT_AUTH_SECRET"] = path.read_text().strip()
+
+
+mount_api(server, create_api(settings, runtime.service, lambda: runtime.error))
+
+if settings.auth_password:
+    _auth_secret()
+
+    @cl.password_auth_callback
+    def _login(username: str, password: str) -> cl.User | None:
+        if secrets.compare_digest(password.encode(), settings.auth_password.encode()):
+            return cl.User(identifier=USER_ID, display_name=username or "향기", metadata={"provider": "password"})
+        return None
+
+
+@cl.data_layer
+def _data_layer() -> StoreDataLayer:
+    return data_layer
+
+
+@cl.on_app_startup
+async def _startup() -> None:
+    runtime.start()
+
+
+@cl.on_app_shutdown
+async def _shutdown() -> None:
+    await runtime.close()
+
+
+@cl.set_starters
+async def _starters(user: cl.User | None = None, language: str | None = None) -> list[cl.Starter]:
+    return [cl.Starter(label=label, message=message) for label, message in STARTERS]
+
+
+# --- session -----------------------------------------------------------------------------
+def _chat_settings() -> cl.ChatSettings:
+    backend_labels = {"llama_cpp": "Gemma 3 (llama.cpp)", "transformers": "Gemma 3 (transformers)",
+                      "composer": "조합기만 (언어 모델 없이, 가장 빠름)"}
+    return cl.ChatSettings([
+        Select(id="level", label="답변 수준", values=[lv.value for lv in AnswerLevel],
+               initial_value=settings.answer_level.value),
+        Select(id="concentration", label="농도", values=[AUTO, *(c.value for c in Concentration)], initial_value=AUTO,
+               description="자동: 메시지에서 읽거나 EDP"),
+        Slider(id="creativity", label="창의성 (언어 모델 제안 수)", initial=settings.llm_proposals, min=0, max=3, step=1,
+               description="0이면 조합기 후보만, 높을수록 언어 모델의 제안을 더 많이 평가합니다"),
+        Select(id="backend", label="생성 방식", items={backend_labels[b]: b for b in runtime.backends()},
+               initial_value=settings.generator_backend.value),
+    ])
+
+
+@cl.on_chat_start
+async def _start() -> None:
+    cl.user_session.set("prefs", await _chat_settings().send())
+
+
+@cl.on_chat_resume
+async def _resume(thread: ThreadDict) -> None:
+    cl.user_session.set("prefs", await _chat_settings().send())
+    for step in reversed(thread["steps"]):
+        meta = step.get("metadata") or {}
+        if meta.get("recipe_id"):
+            cl.user_session.set("recipe_ref", (meta["recipe_id"], meta.get("recipe_version")))
+            break
+
+
+@cl.on_settings_update
+async def _settings_update(prefs: dict[str, Any]) -> None:
+    cl.user_session.set("prefs", prefs)
+
+
+# --- turns -------------------------------------------------------------------------------
+@cl.on_message
+async def _on_message(message: cl.Message) -> None:
+    await run_turn(message.content)
+
+
+async def run_turn(text: str) -> None:
+    prefs = cl.user_session.get("prefs") or {}
+    try:
+        if runtime.service() is None and runtime.error is None:
+            await cl.Message(content=LOADING_KO).send()
+        service = await runtime.variant(prefs.get("backend", settings.generator_backend.value),
+                                        int(prefs.get("creativity", settings.llm_proposals)))
+    except ServiceUnavailableError as exc:
+        await cl.ErrorMessage(content=exc.message_ko).send()
+        return
+    concentration = prefs.get("concentration")
+    reply = cl.Message(content="")
+    result = None
+    async for event in service.stream(text, cl.context.session.thread_id, prefs.get("level"),
+                                      None if concentration in (None, AUTO) else concentration, source="chat"):
+        if event["type"] == "step" and event["node"] in view.STEP_TITLES:
+            title, kind = view.STEP_TITLES[event["node"]]
+            async with cl.Step(name=title, type=kind, show_input=False) as step:
+                step.output = view.step_output(event["node"], event["update"])
+        elif event["type"] == "token":
+            await reply.stream_token(event["text"])
+        elif event["type"] == "result":
+            result = event["result"]
+    assert result is not None  # the service always ends with a result
+    reply.content = result.reply
+    reply.metadata = {"turn_id": result.turn_id, "session": result.session}
+    if result.recipe:
+        recipe = Recipe.model_validate(result.recipe)
+        cl.user_session.set("recipe_ref", (recipe.id, recipe.version))
+        reply.elements = _recipe_elements(recipe)
+        reply.actions = _recipe_actions(recipe)
+    await reply.send()
+    if result.turn_id is not None:
+        data_layer.link(reply.id, result.turn_id)
+
+
+def _recipe_elements(recipe: Recipe) -> list[Any]:
+    return [
+        cl.Plotly(name="향 피라미드", figure=view.pyramid_figure(recipe), display="inline", size="medium"),
+        cl.File(name=view.export_name(recipe, "csv"), content=view.recipe_csv(recipe), mime="text/csv",
+                display="inline"),
+        cl.File(name=view.export_name(recipe, "json"), content=view.recipe_json(recipe), mime="application/json",
+                display="inline"),
+    ]
+
+
+def _recipe_actions(recipe: Recipe) -> list[cl.Action]:
+    ref = {"recipe_id": recipe.id, "version": recipe.version}
+    actions = [cl.Action(name="edit", label=label, payload={**ref, "text": text}, tooltip=text)
+               for label, text in view.EDIT_ACTIONS.values()]
+    actions.append(cl.Action(name="save", label="저장", payload=ref, icon="bookmark"))
+    compare = view.compare_message(recipe)
+    if compare:
+        actions.append(cl.Action(name="edit", label="버전 비교", payload={**ref, "text": compare}, tooltip=compare))
+    return actions
+
+
+@cl.action_callback("edit")
+async def _edit_action(action: cl.Action) -> None:
+    """Send the button's Korean request through the agent, shown as the user's own message."""
+    text = action.payload["text"]
+    await cl.Message(content=text, type="user_message", author="사용자").send()
+    await run_turn(text)
+
+
+@cl.action_callback("save")
+async def _save_action(action: cl.Action) -> None:
+    service = runtime.service()
+    if service is None:
+        await cl.ErrorMessage(content=LOADING_KO).send()
+        return
+    try:
+        await service.store.mark_saved(action.payload["recipe_id"])
+    except NotFoundError:
+        await cl.ErrorMessage(content="저장할 레시피를 찾지 못했어요. 새로 설계한 뒤 다시 눌러 주세요.").send()
+        return
+    await cl.Message(content=f"레시피 {action.payload['recipe_id']} v{action.payload['version']}을(를) 저장했어요. "
+                             "REST API `/api/v1/recipes` 에서도 볼 수 있어요.").send()

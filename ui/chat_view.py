@@ -1,0 +1,121 @@
+"""What the chat UI shows for agent events and recipes — plain data, no Chainlit context needed.
+
+Steps explain the turn (interpretation, retrieval with sources, generation, critique); a recipe gets a
+pyramid chart, CSV/JSON exports and the follow-up actions.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import plotly.graph_objects as go
+
+from perfumery.recipe import Recipe
+
+NOTE_KO = {"top": "탑", "heart": "미들", "base": "베이스"}
+ROUTE_KO = {"new_brief": "새 향 설계", "edit": "레시피 수정", "question": "재료·향수 질문", "compare": "버전 비교",
+            "off_topic": "주제 밖 요청", "injection": "거절할 요청"}
+SEASON_KO = {"spring": "봄", "summer": "여름", "autumn": "가을", "winter": "겨울"}
+STYLE_KO = {"feminine": "페미닌", "masculine": "매스큘린", "unisex": "유니섹스"}
+COLLECTION_KO = {"materials": "재료", "accords": "어코드", "perfumes": "향수"}
+
+# node → (step title, Chainlit step type); terminal nodes are the reply itself, not a step
+STEP_TITLES = {
+    "route": ("의도 파악", "tool"), "interpret": ("요청 해석", "tool"), "retrieve": ("자료 검색", "retrieval"),
+    "generate": ("배합 생성", "llm"), "critique": ("평가", "tool"), "revise": ("수정·재생성", "tool"),
+}
+
+# action name → the Korean message it sends through the agent
+EDIT_ACTIONS = {"sweeter": ("더 달콤하게", "더 달콤하게 해줘"), "lighter": ("더 가볍게", "더 가볍게 해줘"),
+                "longer": ("더 오래가게", "더 오래가게 해줘"), "batch": ("100g 배합표", "100g 배합표로 보여줘")}
+
+
+def step_output(node: str, update: dict[str, Any]) -> str:
+    """Markdown for one finished node; empty when there is nothing worth showing."""
+    if node == "route":
+        return f"의도: **{ROUTE_KO.get(update.get('route') or '', update.get('route') or '?')}**"
+    if node == "interpret":
+        return brief_summary(update.get("brief") or {})
+    if node == "retrieve":
+        return sources_summary(update.get("retrieved") or [])
+    if node == "generate":
+        origins: dict[str, int] = {}
+        for candidate in update.get("candidates") or []:
+            origin = candidate["origin"].split(":")[0]
+            origins[origin] = origins.get(origin, 0) + 1
+        parts = ", ".join(f"{ {'composer': '조합기', 'llm': '언어 모델', 'repair': '보정'}.get(o, o)} {n}개"
+                          for o, n in origins.items())
+        return f"후보 배합 {sum(origins.values())}개 ({parts})"
+    if node in ("critique", "revise"):
+        rows = [f"- {c['recipe'].get('name') or c['origin']} ({c['origin']}): "
+                f"{(c['recipe'].get('score') or {}).get('total', 0):.2f}" for c in (update.get("candidates") or [])[:5]]
+        head = "점수 순 후보" if node == "critique" else f"보정 {update.get('revisions', '')}회차 후보"
+        return "\n".join([head, *rows]) if rows else ""
+    return ""
+
+
+def brief_summary(brief: dict[str, Any]) -> str:
+    if not brief:
+        return ""
+    lines = []
+    descriptors = brief.get("descriptors") or {}
+    if descriptors:
+        ranked = sorted(descriptors.items(), key=lambda kv: -kv[1])[:8]
+        lines.append("원하는 향: " + ", ".join(f"{d} {w:.2f}" for d, w in ranked))
+    if brief.get("avoid_descriptors"):
+        lines.append("피할 향: " + ", ".join(brief["avoid_descriptors"]))
+    if brief.get("must_include"):
+        lines.append("꼭 넣을 재료: " + ", ".join(brief["must_include"]))
+    season = SEASON_KO.get(brief.get("season") or "")
+    if season:
+        lines.append(f"계절: {season}")
+    if brief.get("occasion"):
+        lines.append(f"상황: {brief['occasion']}")
+    lines.append(f"강도: {brief.get('intensity', 0.5):.1f} · 스타일: {STYLE_KO.get(brief.get('style', ''), '유니섹스')}"
+                 f" · 농도: {brief.get('concentration', 'EDP')} · 예산 등급: {brief.get('budget_tier', 3)}/5")
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def sources_summary(retrieved: list[dict[str, Any]]) -> str:
+    rows = [f"- [{COLLECTION_KO.get(r.get('collection', ''), r.get('collection', ''))}] **{r.get('name_ko') or r['id']}**"
+            f" ({r.get('name_en', '')}) · 점수 {r.get('score', 0):.2f} · `{r['id']}`" for r in retrieved]
+    return "근거 자료\n" + "\n".join(rows) if rows else "검색 결과 없음"
+
+
+def pyramid_figure(recipe: Recipe) -> go.Figure:
+    """Stacked horizontal bars, base at the bottom: the note pyramid with every material as a segment."""
+    figure = go.Figure()
+    for ing in sorted(recipe.ingredients, key=lambda i: -i.percent):
+        figure.add_bar(y=[NOTE_KO[ing.note.value]], x=[ing.percent], orientation="h", name=ing.name_ko or ing.material_id,
+                       hovertemplate=f"{ing.name_ko} %{{x:.2f}}%<extra></extra>", showlegend=False)
+    figure.update_layout(barmode="stack", title=f"향 피라미드 — {recipe.name or recipe.id} v{recipe.version}",
+                         xaxis_title="농축액 중 %", height=260, margin={"l": 60, "r": 20, "t": 50, "b": 40},
+                         yaxis={"categoryorder": "array", "categoryarray": ["베이스", "미들", "탑"]})
+    return figure
+
+
+def recipe_csv(recipe: Recipe) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["material_id", "name_ko", "name_en", "cas", "note", "percent"])
+    for ing in recipe.ingredients:
+        writer.writerow([ing.material_id, ing.name_ko, ing.name_en, ing.cas, ing.note.value, f"{ing.percent:.2f}"])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: spreadsheet apps then read the Korean correctly
+
+
+def recipe_json(recipe: Recipe) -> bytes:
+    return json.dumps(recipe.to_contract(), ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def export_name(recipe: Recipe, suffix: str) -> str:
+    return f"hyanggi-{recipe.id}-v{recipe.version}.{suffix}"
+
+
+def compare_message(recipe: Recipe) -> str | None:
+    """The Korean request comparing this version with its parent, or None for a first version."""
+    if recipe.version < 2:
+        return None
+    return f"v{recipe.parent_version or recipe.version - 1}이랑 v{recipe.version} 비교해줘"
