@@ -33,7 +33,8 @@ logger = logging.getLogger(__name__)
 BUSY_KO = "지금 다른 요청을 처리하느라 바빠요. 잠시 후 다시 보내 주세요."
 TIMEOUT_KO = "응답을 만드는 데 너무 오래 걸려 중단했어요. 조금 더 간단하게 다시 요청해 주세요."
 FAILURE_KO = "죄송해요, 요청을 처리하다가 문제가 생겼어요. 이미 저장된 레시피와 대화는 안전합니다. 다시 한 번 시도해 주세요."
-TURN_TIMEOUT_FACTOR = 3  # a whole turn may take this many single-generation time limits
+TURN_TIMEOUT_FACTOR = 3
+BUSY_TIMEOUT_S = 15.0  # a whole turn may take this many single-generation time limits
 
 
 class TurnResult(BaseModel):
@@ -78,7 +79,9 @@ class ChatService:
         deps = deps or await asyncio.to_thread(Deps.load, settings)
         store = await Store.open(settings.db_url)
         settings.checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(settings.checkpoint_path)
+        # A chat server and a CLI command may share the checkpoint file: wait for the other writer.
+        connection = await aiosqlite.connect(settings.checkpoint_path, timeout=BUSY_TIMEOUT_S)
+        await connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         await connection.execute("PRAGMA journal_mode=WAL")
         return cls(settings, deps, store, connection)
 

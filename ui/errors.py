@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Iterator
 
 import typer
@@ -11,12 +12,18 @@ from rich.console import Console
 
 @contextlib.contextmanager
 def friendly_errors(console: Console) -> Iterator[None]:
+    from knowledge.embedding import EmbedderNotReadyError
     from knowledge.index import IndexNotReadyError
     from knowledge.kb import KnowledgeBaseError
 
     try:
         yield
-    except (IndexNotReadyError, KnowledgeBaseError, FileNotFoundError) as exc:
+    except (IndexNotReadyError, KnowledgeBaseError, EmbedderNotReadyError, FileNotFoundError) as exc:
         console.print(f"[red]{exc}[/]")
         console.print("먼저 `hyanggi setup` 을 실행해 주세요 (run `hyanggi setup` first).")
+        raise typer.Exit(1) from None
+    except sqlite3.OperationalError as exc:
+        console.print(f"[red]데이터베이스를 열 수 없어요: {exc}[/]")
+        console.print("다른 hyanggi 프로세스(예: `hyanggi chat`)가 쓰는 중이면 잠시 후 다시 시도해 주세요 "
+                      "(another hyanggi process may hold the database; retry shortly).")
         raise typer.Exit(1) from None

@@ -1,0 +1,56 @@
+"""Benchmark bookkeeping: first streamed token vs total, spreads, memory sampling, markdown against targets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from agent.service import TurnResult
+from eval.bench import BenchReport, ChatBench, PeakRss, Spread, chat_bench
+
+
+class _Streams:
+    """Streams two tokens for messages containing '토큰', none otherwise; '오류' ends in an error result."""
+
+    def __init__(self) -> None:
+        self.sessions: list[str | None] = []
+
+    async def stream(self, message: str, session_id: str | None = None, level: str | None = None,
+                     concentration: str | None = None, source: str = "chat") -> AsyncIterator[dict[str, Any]]:
+        self.sessions.append(session_id)
+        yield {"type": "step", "node": "route", "update": {}}
+        if "토큰" in message:
+            yield {"type": "token", "text": "가"}
+            yield {"type": "token", "text": "나"}
+        error = "failure" if "오류" in message else None
+        yield {"type": "result", "result": TurnResult(session=session_id or "", reply="r", intent="new_brief",
+                                                      error=error)}
+
+
+async def test_chat_bench_counts_first_tokens_streamless_turns_and_errors() -> None:
+    service = _Streams()
+    report = await chat_bench(service, ["토큰 하나", "템플릿", "토큰 오류"], session_prefix="b")
+    assert service.sessions == ["b-0", "b-1", "b-2"]
+    assert report.turns == 3 and report.total_s.n == 3
+    assert report.first_token_s.n == 2 and report.without_stream == 1 and report.errors == 1
+    assert report.first_token_s.p50 <= report.total_s.p95
+
+
+def test_spread_of_nothing_is_none() -> None:
+    assert Spread.of([]) is None
+    assert Spread.of([1.0, 3.0]).p50 == 2.0
+
+
+def test_peak_rss_sees_an_allocation() -> None:
+    with PeakRss(interval_s=0.01) as memory:
+        block = bytearray(64 * 2**20)
+        block[::4096] = b"x" * len(block[::4096])
+    assert memory.peak_mb > 64
+
+
+def test_markdown_reports_targets_met_or_missed() -> None:
+    fast = BenchReport(chat=ChatBench(turns=2, total_s=Spread(n=2, p50=5.0, p95=6.5, mean=5.5),
+                                      first_token_s=Spread(n=2, p50=2.0, p95=2.5, mean=2.2), without_stream=0,
+                                      errors=0), peak_rss_mb=900.0)
+    text = fast.markdown()
+    assert "target p50 ≤ 6 s: met" in text and "target ≤ 1.5 s: missed" in text and "900 MB" in text

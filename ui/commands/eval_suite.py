@@ -1,0 +1,263 @@
+"""`hyanggi eval replay|ragas|compare`, `hyanggi bench` (everything) and `hyanggi bench chat`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from ui.apps import bench_app, eval_app
+
+if TYPE_CHECKING:
+    from hyanggi.settings import Settings
+    from store import SessionTranscript
+
+console = Console()
+errors = Console(stderr=True)
+
+OutOption = Annotated[Path | None, typer.Option("--out", help="보고서 폴더 (default eval/reports/<timestamp>/).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="요약을 JSON 한 줄로 출력 (print the summary as JSON).")]
+
+
+@contextlib.contextmanager
+def _friendly() -> Iterator[None]:
+    """Setup-level failures become a Korean message and exit code 1, never a traceback."""
+    from eval.judge import JudgeNotReadyError
+    from ui.errors import friendly_errors
+
+    with friendly_errors(errors):
+        try:
+            yield
+        except JudgeNotReadyError as exc:
+            errors.print(f"[red]{exc}[/]", highlight=False)
+            raise typer.Exit(1) from None
+
+
+# --- eval replay ---------------------------------------------------------------------------------
+@eval_app.command("replay")
+def eval_replay(
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="앞에서부터 N개 대화만 (first N conversations).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """참조 대화를 에이전트로 다시 실행해 대화 기록을 저장 (replay the reference conversations; source=replay)."""
+    from eval.replay import load_conversations
+
+    conversations = load_conversations()[:limit]
+    with _friendly():
+        report = asyncio.run(_replay(conversations))
+    if as_json:
+        typer.echo(report.model_dump_json())
+        return
+    console.print(f"replay {report.run_tag}: {report.conversations} conversations, {len(report.turns)} turns, "
+                  f"{len(report.errors)} errors, {report.seconds:.0f} s")
+    for turn in report.errors:
+        console.print(f"  [yellow]{turn.conversation}#{turn.index}: {turn.error}[/]")
+    console.print("다음: `hyanggi eval ragas` (evaluates this run)")
+
+
+async def _replay(conversations: list[Any]) -> Any:
+    from agent.service import chat_service
+    from eval.replay import replay
+
+    async with chat_service() as service:
+        return await replay(service, conversations)
+
+
+# --- eval ragas ----------------------------------------------------------------------------------
+async def _load_transcripts(settings: Settings, since: datetime | None,
+                            sessions: list[str] | None) -> list[SessionTranscript]:
+    from store import Store
+
+    store = await Store.open(settings.db_url)
+    try:
+        return await store.transcripts(since=since, session_ids=sessions, limit=100_000)
+    finally:
+        await store.close()
+
+
+@eval_app.command("ragas")
+def eval_ragas(
+    since: Annotated[datetime | None, typer.Option("--since", help="이 시각 이후 세션 (sessions updated since, ISO date).")] = None,
+    sessions: Annotated[str | None, typer.Option("--sessions", help="쉼표로 구분한 세션 ID (comma-separated ids).")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="모든 기록 (all transcripts, not only the latest replay).")] = False,
+    out: OutOption = None,
+    judge: Annotated[bool, typer.Option("--judge/--no-judge", help="로컬 모델 심사 (faithfulness, relevancy).")] = True,
+    judge_limit: Annotated[int, typer.Option("--judge-limit", min=0, help="심사할 턴 수 (turns judged; slow on CPU).")] = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """대화 기록을 ragas 로 평가하고 보고서를 씁니다 (transcripts → ragas → report).
+
+    기본: 가장 최근 `eval replay` 실행분 (default: the latest replay run; --all, --since or --sessions otherwise).
+    """
+    from eval.ragas_runner import run_ragas
+    from eval.replay import load_conversations
+    from eval.report import default_out_dir, summarise, write_run
+    from eval.transcripts import (
+        conversation_samples,
+        document_texts,
+        latest_replay,
+        multi_turn_dataset,
+        reference_index,
+        single_turn_dataset,
+        turn_samples,
+    )
+    from hyanggi.settings import get_settings
+
+    settings = get_settings()
+    wanted = [s.strip() for s in sessions.split(",") if s.strip()] if sessions else None
+    with _friendly():
+        from knowledge.embedding.embedder import Embedder
+        from knowledge.kb import load_knowledge_base
+
+        transcripts = asyncio.run(_load_transcripts(settings, since, wanted))
+        selection = _selection(since, wanted, everything)
+        if not (everything or since or wanted):
+            transcripts = latest_replay(transcripts)
+        if not transcripts:
+            errors.print("평가할 대화 기록이 없습니다. 먼저 `hyanggi eval replay` 를 실행해 주세요.\n"
+                         "(No transcripts to evaluate; run `hyanggi eval replay` first.)")
+            raise typer.Exit(1)
+        references = reference_index(load_conversations())
+        samples = turn_samples(transcripts, references, document_texts(load_knowledge_base()))
+        conversations = conversation_samples(transcripts, references)
+        embedder = Embedder.from_settings(settings)
+        judge_llm = None
+        if judge and judge_limit:
+            from eval.judge import make_judge
+
+            judge_llm = make_judge(settings)
+        console.print(f"ragas: {len(samples)} turns from {len(transcripts)} sessions"
+                      f"{f', judging {judge_limit}' if judge_llm else ''} …", highlight=False)
+        run = run_ragas(samples, embedder, judge_llm, judge_limit=judge_limit)
+    folder = out or default_out_dir()
+    judge_info = {"model": settings.base_gguf_path.name if judge_llm else "none", "limit": judge_limit if judge_llm else 0}
+    summary = summarise(run, selection, len(conversations), judge_info)
+    path = write_run(folder, summary, run.samples)
+    single_turn_dataset(run.samples).to_jsonl(folder / "ragas_single_turn.jsonl")
+    if conversations:
+        multi_turn_dataset(conversations).to_jsonl(folder / "ragas_multi_turn.jsonl")
+    if as_json:
+        typer.echo(summary.model_dump_json())
+        return
+    for name, metric in summary.metrics.items():
+        mean = "NaN" if metric.mean is None else f"{metric.mean:.3f}"
+        console.print(f"  {name:<42} {mean:>6}  ({metric.n - metric.nan} scored, {metric.nan} NaN)", highlight=False)
+    console.print(f"보고서 (report): {path}")
+
+
+def _selection(since: datetime | None, sessions: list[str] | None, everything: bool) -> str:
+    if sessions:
+        return f"sessions {', '.join(sessions)}"
+    if since:
+        return f"sessions updated since {since.isoformat()}"
+    return "all transcripts" if everything else "latest replay run"
+
+
+# --- eval compare --------------------------------------------------------------------------------
+@eval_app.command("compare")
+def eval_compare(
+    run_a: Annotated[Path, typer.Argument(help="보고서 폴더 A (e.g. base generator).")],
+    run_b: Annotated[Path, typer.Argument(help="보고서 폴더 B (e.g. fine-tuned generator).")],
+    out: Annotated[Path | None, typer.Option("--out", help="비교 markdown 파일 (write the comparison here).")] = None,
+) -> None:
+    """두 평가 실행의 지표 차이 (B − A) 를 보여 줍니다 (compare two runs)."""
+    from pydantic import ValidationError
+
+    from eval.report import compare_markdown, load_summary
+
+    try:
+        a, b = load_summary(run_a), load_summary(run_b)
+    except (OSError, ValidationError) as exc:
+        errors.print(f"[red]보고서를 읽을 수 없습니다 (cannot read a run's summary.json):[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    markdown = compare_markdown(a, b, str(run_a), str(run_b))
+    if out:
+        out.write_text(markdown, encoding="utf-8")
+    console.print(markdown, markup=False, highlight=False)
+
+
+# --- bench ---------------------------------------------------------------------------------------
+@bench_app.callback()
+def bench(
+    ctx: typer.Context,
+    out: OutOption = None,
+    briefs: Annotated[int, typer.Option("--briefs", min=1, help="생성 벤치 브리프 수 (generation briefs).")] = 3,
+    turns: Annotated[int, typer.Option("--turns", min=1, help="채팅 벤치 턴 수 (new-brief chat turns).")] = 5,
+    as_json: JsonOption = False,
+) -> None:
+    """전체 벤치마크: 검색, 생성 (tok/s), 채팅 턴 지연, 최대 메모리 (everything; subcommands run one part)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from eval.bench import BenchReport, PeakRss, generation_bench
+    from eval.recipe_metrics import load_cases
+    from eval.report import default_out_dir
+    from eval.retrieval import load_dev_set, measure_latency
+    from hyanggi.settings import get_settings
+    from knowledge.search import get_searcher
+
+    settings = get_settings()
+    with _friendly(), PeakRss() as memory:
+        searcher = get_searcher(settings)
+        retrieval = measure_latency(searcher, [q.query for q in load_dev_set()])
+        report = BenchReport(retrieval=retrieval.model_dump())
+        if settings.generator_backend.value != "composer":
+            from agent.generators import make_generator
+            from knowledge.kb import load_knowledge_base
+
+            kb = load_knowledge_base()
+            cases = load_cases()[:briefs]
+            report.generation = generation_bench(make_generator(settings, kb), [c.to_brief() for c in cases], kb.catalog)
+        report.chat = asyncio.run(_chat(turns))
+    report.peak_rss_mb = memory.peak_mb
+    _emit(report, out or default_out_dir(), as_json)
+
+
+@bench_app.command("chat")
+def bench_chat(
+    turns: Annotated[int, typer.Option("--turns", min=1, help="새 브리프 턴 수 (new-brief turns).")] = 5,
+    out: OutOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """채팅 한 턴 전체의 지연: p50/p95 와 첫 토큰까지의 시간 (full-turn latency through ChatService)."""
+    from eval.bench import BenchReport, PeakRss
+    from eval.report import default_out_dir
+
+    with _friendly(), PeakRss() as memory:
+        report = BenchReport(chat=asyncio.run(_chat(turns)))
+    report.peak_rss_mb = memory.peak_mb
+    _emit(report, out or default_out_dir(), as_json)
+
+
+async def _chat(turns: int) -> Any:
+    from agent.service import chat_service
+    from eval.bench import CHAT_MESSAGES, chat_bench
+    from eval.replay import new_run_tag
+
+    messages = [CHAT_MESSAGES[i % len(CHAT_MESSAGES)] for i in range(turns)]
+    async with chat_service() as service:
+        await service.ask(messages[0], session_id=f"bench-warmup-{new_run_tag()}", source="bench")  # load models
+        return await chat_bench(service, messages, session_prefix=f"bench-{new_run_tag()}")
+
+
+def _emit(report: Any, folder: Path, as_json: bool) -> None:
+    """bench.json + bench.md; into an existing evaluation run's folder, also its summary and report.md."""
+    from eval.report import SUMMARY, attach_bench
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "bench.json").write_text(report.model_dump_json(indent=1), encoding="utf-8")
+    if (folder / SUMMARY).is_file():
+        attach_bench(folder, report.model_dump(mode="json"))
+    markdown = report.markdown()
+    (folder / "bench.md").write_text(markdown, encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False))
+        return
+    console.print(markdown, markup=False, highlight=False)
+    console.print(f"보고서 (report): {folder / 'bench.md'}")
