@@ -78,6 +78,7 @@ class Settings(BaseSettings):
 
     # --- storage -------------------------------------------------------------------------
     database_url: str = Field(default="", description="SQLAlchemy async URL; default sqlite in data_dir.")
+    checkpoint_db: Path | None = Field(default=None, description="LangGraph thread memory; default in data_dir.")
 
     # --- chat / API ----------------------------------------------------------------------
     host: str = "127.0.0.1"
@@ -119,7 +120,7 @@ class Settings(BaseSettings):
 
     @property
     def checkpoint_path(self) -> Path:
-        return self.data_dir / "checkpoints.db"
+        return self.checkpoint_db or self.data_dir / "checkpoints.db"
 
 
 @lru_cache
