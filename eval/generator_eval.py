@@ -1,0 +1,161 @@
+"""Generator evaluation: the bare base model vs the fine-tuned adapter, with the composer as reference.
+
+On each dev brief (``eval/data/briefs.yaml``) every system proposes formulas over the same candidate
+pool — drawn the way the training data draws it (``finetune.dataset.candidate_pool``) — and narrates
+one recipe. Per system:
+- valid_rate          — share of proposals whose raw output is a JSON object with at least MIN_ITEMS entries
+- candidate_adherence — share of proposals that are valid and use only candidate ids
+- brief_fit, score    — the critic on the model's own formula (amounts normalised, before any repair);
+                        an unusable proposal counts 0
+- tokens_per_s, proposal_s — decoding speed and wall time of a proposal
+- narration_p50_s, first_token_p50_s — streamed narration latency; hangul_share, repetition_rate
+  — the Korean fluency proxy; outcomes — ok / repaired / fallback counts over all calls
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from statistics import mean, median
+
+from pydantic import BaseModel, Field
+
+from agent.generators import Generator
+from agent.generators.parsing import json_pairs
+from agent.generators.text_quality import hangul_share, repetition_rate
+from eval.recipe_metrics import BriefCase, load_cases
+from finetune.dataset import candidate_pool, narration_facts
+from knowledge.kb import KnowledgeBase
+from perfumery import critique
+from prompts import MIN_ITEMS
+
+
+class SystemReport(BaseModel):
+    n_briefs: int
+    n_proposals: int
+    valid_rate: float
+    candidate_adherence: float
+    brief_fit: float
+    score: float
+    tokens_per_s: float
+    proposal_s: float
+    narration_p50_s: float
+    first_token_p50_s: float
+    hangul_share: float
+    repetition_rate: float
+    outcomes: dict[str, int] = Field(default_factory=dict)
+    samples: list[dict] = Field(default_factory=list, description="a few raw outputs, for reading.")
+
+
+def _valid_pairs(raw: str) -> list[tuple[str, object]] | None:
+    pairs = json_pairs(raw)
+    return pairs if pairs is not None and len(pairs) >= MIN_ITEMS else None
+
+
+def evaluate_system(generator: Generator, cases: Sequence[BriefCase], kb: KnowledgeBase, n: int = 1,
+                    seed: int = 42, keep_samples: int = 3,
+                    on_case: Callable[[str], None] | None = None) -> SystemReport:
+    catalog = kb.catalog
+    valid = adherent = 0
+    fits: list[float] = []
+    scores: list[float] = []
+    speeds: list[float] = []
+    seconds: list[float] = []
+    narration_s: list[float] = []
+    first_token: list[float] = []
+    hangul: list[float] = []
+    repetition: list[float] = []
+    outcomes: Counter[str] = Counter()
+    samples: list[dict] = []
+    for case in cases:
+        brief = case.to_brief()
+        pool = candidate_pool(brief, catalog, random.Random(f"{seed}:{case.id}"))
+        candidates = [catalog.material(m) for m in pool]
+        drafts = generator.propose(brief, candidates, n)
+        for draft in drafts:
+            record = draft.record
+            outcomes[f"propose_{record.outcome.value}"] += 1
+            is_model = generator.backend != "composer"
+            pairs = _valid_pairs(record.raw_output) if is_model else [(i.material_id, 0) for i in draft.recipe.ingredients]
+            if pairs is not None:
+                valid += 1
+                adherent += all(str(k) in pool for k, _ in pairs)
+            if draft.proposed is not None:
+                verdict = critique(draft.proposed, catalog, brief)
+                fits.append(verdict.score.components.get("brief_fit", 0.0))
+                scores.append(verdict.score.total)
+            else:
+                fits.append(0.0)
+                scores.append(0.0)
+            if record.completion_tokens:
+                speeds.append(record.tokens_per_s)
+            seconds.append(record.seconds)
+        narration = generator.narrate(drafts[0].recipe, brief, narration_facts(drafts[0].recipe, catalog))
+        start = time.perf_counter()
+        first: float | None = None
+        for _ in narration:
+            if first is None:
+                first = time.perf_counter() - start
+        narration_s.append(time.perf_counter() - start)
+        first_token.append(first if first is not None else narration_s[-1])
+        text = narration.text
+        hangul.append(hangul_share(text))
+        repetition.append(repetition_rate(text))
+        if narration.record is not None:
+            outcomes[f"narrate_{narration.record.outcome.value}"] += 1
+        if len(samples) < keep_samples:
+            samples.append({"brief": case.id, "proposal": drafts[0].record.raw_output, "narration": text})
+        if on_case:
+            on_case(case.id)
+    total = max(1, len(cases) * n)
+    return SystemReport(
+        n_briefs=len(cases), n_proposals=len(cases) * n, valid_rate=round(valid / total, 4),
+        candidate_adherence=round(adherent / total, 4), brief_fit=round(mean(fits), 4) if fits else 0.0,
+        score=round(mean(scores), 4) if scores else 0.0,
+        tokens_per_s=round(mean(speeds), 2) if speeds else 0.0,
+        proposal_s=round(mean(seconds), 3) if seconds else 0.0,
+        narration_p50_s=round(median(narration_s), 3) if narration_s else 0.0,
+        first_token_p50_s=round(median(first_token), 3) if first_token else 0.0,
+        hangul_share=round(mean(hangul), 4) if hangul else 0.0,
+        repetition_rate=round(mean(repetition), 4) if repetition else 0.0,
+        outcomes=dict(sorted(outcomes.items())), samples=samples,
+    )
+
+
+def load_dev_cases(limit: int | None = None) -> list[BriefCase]:
+    cases = load_cases()
+    return cases[:limit] if limit else cases
+
+
+EVAL_MARKER = "## Evaluation"
+
+
+def card_section(reports: dict[str, SystemReport], adapter_sha256: str, command: str, threads: int) -> str:
+    """The model card's evaluation section (tied to the adapter by its hash)."""
+    keys = ["valid_rate", "candidate_adherence", "brief_fit", "score", "tokens_per_s", "proposal_s",
+            "narration_p50_s", "first_token_p50_s", "hangul_share", "repetition_rate"]
+    header = "| metric | " + " | ".join(reports) + " |\n|---|" + "---|" * len(reports)
+    rows = "\n".join(f"| {k} | " + " | ".join(str(getattr(r, k)) for r in reports.values()) + " |" for k in keys)
+    outcomes = "\n".join(f"- {name}: {json.dumps(r.outcomes)}" for name, r in reports.items())
+    return f"""{EVAL_MARKER}
+
+Adapter sha256 `{adapter_sha256[:16]}…`; measured with `{command}` on this repository's dev briefs
+(`eval/data/briefs.yaml`), llama.cpp with {threads} thread(s), on a shared 2-core CPU.
+
+{header}
+{rows}
+
+Outcomes (ok / repaired / fallback):
+{outcomes}
+"""
+
+
+def write_card_section(card: Path, section: str) -> None:
+    text = card.read_text(encoding="utf-8") if card.is_file() else ""
+    if EVAL_MARKER in text:
+        text = text[: text.index(EVAL_MARKER)].rstrip() + "\n"
+    card.write_text(text + "\n" + section, encoding="utf-8")

@@ -1,0 +1,397 @@
+"""SFT examples for the generator: (prompt → target) pairs for both of its tasks.
+
+Sources:
+- synthetic briefs from the Korean lexicon (1–3 phrases combined into a request) and from the
+  reference perfumes ("X 같은 향"); proposal targets are the composer's formulas over a candidate
+  pool, kept only when the critic scores them at or above a threshold; narration targets are
+  Korean explanations assembled from knowledge-base facts (the same facts the prompt shows).
+- logged sessions the user liked, when a store is given: (brief, recipe, reply) triples.
+Examples are deduplicated, split train/dev by brief (a dev brief is never seen in training),
+written as JSONL, and described by a data card with counts, sources and the content hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from knowledge.kb import KnowledgeBase
+from perfumery.brief import Brief
+from perfumery.catalog import Catalog
+from perfumery.composer import compose
+from perfumery.fit import is_avoided
+from perfumery.models import Concentration, LexiconEntry, NotePosition, ReferencePerfume
+from perfumery.naming import instrumental, particle
+from perfumery.recipe import Recipe
+from prompts import MAX_ITEMS, MIN_ITEMS, PromptBuilder, format_percent
+
+Task = Literal["propose", "narrate"]
+Source = Literal["lexicon", "perfume", "session"]
+
+# Candidate pool shown to the model: the nearest materials per note position plus a few random
+# ones, so the model learns to choose rather than to copy the whole list.
+POOL_PER_NOTE = {NotePosition.top: 4, NotePosition.heart: 4, NotePosition.base: 4}
+POOL_DISTRACTORS = 1
+CONCENTRATIONS = [Concentration.EDP] * 4 + [Concentration.EDT] * 3 + [Concentration.EDC, Concentration.Parfum]
+LEXICON_CATEGORIES_FIRST = ("mood", "texture", "nature", "food", "material", "colour", "persona", "style")
+
+_REQUEST_ENDINGS = (
+    "{p} 향수 만들어 주세요", "{p} 향을 원해요", "{p} 느낌의 향수를 찾고 있어요", "{p} 향수를 설계해 줘",
+    "{p} 분위기의 향이 좋겠어요", "{p} 향으로 부탁드려요",
+)
+_PERFUME_REQUESTS = (
+    "{name} 같은 향을 원해요", "{name}처럼 {words} 향수 만들어 주세요", "{words} 느낌, {name} 비슷하게요",
+    "{name}에서 영감을 받은 {words} 향",
+)
+
+
+class Example(BaseModel):
+    task: Task
+    source: Source
+    brief_key: str
+    prompt: str
+    target: str
+
+
+@dataclass
+class BuildStats:
+    briefs: int = 0
+    composed: int = 0
+    kept: int = 0
+    below_threshold: int = 0
+
+
+def candidate_pool(brief: Brief, catalog: Catalog, rng: random.Random) -> list[str]:
+    """Material ids to offer the model for ``brief``: brief-near ones per note position, a few random
+    others, and the must-includes; never prohibited or avoided ones. Shuffled: position means nothing."""
+
+    def usable(material_id: str) -> bool:
+        return not catalog.is_prohibited(material_id) and not is_avoided(brief, material_id, catalog)
+
+    target = brief.descriptors or {"fresh": 1.0}
+    pool: list[str] = [m for m in brief.must_include if m in catalog]
+    for note, k in POOL_PER_NOTE.items():
+        near = catalog.nearest_materials(
+            target, k=k, exclude=pool, allowed=lambda m, n=note: catalog.materials[m].note == n and usable(m))
+        pool.extend(m for m, _ in near)
+    others = sorted(m for m in catalog.materials if m not in pool and usable(m))
+    pool.extend(rng.sample(others, min(POOL_DISTRACTORS, len(others))))
+    rng.shuffle(pool)
+    return pool
+
+
+def core_formula(recipe: Recipe) -> Recipe:
+    """The composer's formula cut to its ``MAX_ITEMS`` leading materials, shares kept per note position.
+
+    The composer writes 10–15 lines; a proposal of that length would take the grammar-constrained
+    model too long, so the model proposes the core and the perfumery core completes it.
+    """
+    if len(recipe.ingredients) <= MAX_ITEMS:
+        return recipe
+    by_note = {p: sorted((i for i in recipe.ingredients if i.note == p), key=lambda i: -i.percent)
+               for p in NotePosition}
+    quota = {p: round(MAX_ITEMS * len(v) / len(recipe.ingredients)) for p, v in by_note.items()}
+    kept = {i.material_id for p, v in by_note.items() for i in v[: max(1, quota[p])]}
+    lines = [i for i in recipe.ingredients if i.material_id in kept][:MAX_ITEMS]
+    total = sum(i.percent for i in lines)
+    lines = [i.model_copy(update={"percent": round(i.percent * 100 / total, 2)}) for i in lines]
+    return recipe.model_copy(update={"ingredients": lines, "score": None, "violations": []})
+
+
+def proposal_target(recipe: Recipe) -> str:
+    """Compact JSON in the grammar's exact form: ``{"id":pct,...}``."""
+    items = ",".join(f"{json.dumps(i.material_id)}:{format_percent(i.percent)}" for i in recipe.ingredients)
+    return "{" + items + "}"
+
+
+def _first_sentence(text: str) -> str:
+    return text.strip().split(". ")[0].strip().rstrip(".") + "."
+
+
+def _leads(recipe: Recipe, catalog: Catalog, note: NotePosition, k: int) -> list[str]:
+    members = sorted((i for i in recipe.ingredients if i.note == note), key=lambda i: -i.percent)
+    return [catalog.material(i.material_id).name_ko for i in members[:k] if i.material_id in catalog]
+
+
+def _lead_ids(recipe: Recipe, k: int = 2) -> list[str]:
+    """The materials that carry the formula: the biggest heart and top doses."""
+    ranked = sorted(recipe.ingredients, key=lambda i: (i.note != NotePosition.heart, i.note != NotePosition.top,
+                                                       -i.percent))
+    return [i.material_id for i in ranked[:k]]
+
+
+def narration_facts(recipe: Recipe, catalog: Catalog) -> list[str]:
+    """Knowledge-base facts a narration may use: descriptions of the lead materials."""
+    return [catalog.material(m).description_ko for m in _lead_ids(recipe) if m in catalog]
+
+
+def narration_target(recipe: Recipe, brief: Brief, catalog: Catalog, builder: PromptBuilder,
+                     facts: Sequence[str], rng: random.Random) -> str:
+    """A 2–4 sentence Korean explanation built only from the recipe, the brief and the given facts."""
+    targets = ", ".join(builder.descriptor_ko.get(d, d) for d in brief.top_descriptors(3)) or "요청하신"
+    top = " · ".join(_leads(recipe, catalog, NotePosition.top, 2)) or "가벼운 탑 노트"
+    heart = " · ".join(_leads(recipe, catalog, NotePosition.heart, 2)) or "부드러운 하트 노트"
+    base = " · ".join(_leads(recipe, catalog, NotePosition.base, 2)) or "은은한 베이스"
+    conc = recipe.concentration.value
+    openings = (
+        f"{targets} 느낌을 담은 {conc} 처방입니다.",
+        f"요청하신 {targets} 분위기에 맞춰 구성했습니다.",
+        f"{particle(heart, '을', '를')} 중심으로 {targets} 인상을 살렸습니다.",
+    )
+    bodies = (
+        f"{instrumental(top)} 밝게 열리고, {particle(heart, '이', '가')} 중심을 잡으며, "
+        f"{particle(base, '이', '가')} 잔향으로 오래 남습니다.",
+        f"첫인상은 {top}, 중심은 {heart}, 잔향은 {base}입니다.",
+        f"탑에서는 {particle(top, '이', '가')}, 미들에서는 {particle(heart, '이', '가')}, "
+        f"베이스에서는 {particle(base, '이', '가')} 향을 이끕니다.",
+    )
+    sentences = [rng.choice(openings), rng.choice(bodies)]
+    if facts:
+        sentences.append(_first_sentence(facts[0]))
+    return " ".join(sentences)
+
+
+def _merge_lexicon(entries: Sequence[LexiconEntry], text: str, rng: random.Random) -> Brief:
+    descriptors: dict[str, float] = {}
+    avoid: dict[str, float] = {}
+    fields: dict[str, Any] = {}
+    for entry in entries:
+        for d, w in entry.descriptors.items():
+            descriptors[d] = max(descriptors.get(d, 0.0), w)
+        for d, w in entry.avoid.items():
+            avoid[d] = max(avoid.get(d, 0.0), w)
+        for name in ("season", "occasion", "intensity", "style"):
+            value = getattr(entry, name)
+            if value is not None:
+                fields[name] = value
+    top = dict(sorted(descriptors.items(), key=lambda kv: -kv[1])[:6])
+    avoid = {d: w for d, w in avoid.items() if d not in top}
+    return Brief(descriptors=top, avoid_descriptors=avoid, concentration=rng.choice(CONCENTRATIONS), text=text,
+                 **fields)
+
+
+def lexicon_briefs(kb: KnowledgeBase, n: int, rng: random.Random) -> Iterator[Brief]:
+    """Requests made of 1–3 lexicon phrases: a mood/texture word plus, often, a season or place."""
+    by_category: dict[str, list[LexiconEntry]] = {}
+    for entry in kb.lexicon.values():
+        if entry.descriptors and entry.category != "negation":
+            by_category.setdefault(entry.category, []).append(entry)
+    if not by_category:
+        return
+    heads = [e for c in LEXICON_CATEGORIES_FIRST for e in by_category.get(c, [])] or \
+        [e for es in by_category.values() for e in es]
+    contexts = [e for c, es in by_category.items() if c not in LEXICON_CATEGORIES_FIRST for e in es]
+    for _ in range(n):
+        chosen = [rng.choice(heads)]
+        if contexts and rng.random() < 0.7:
+            chosen.insert(0, rng.choice(contexts))
+        if rng.random() < 0.3:
+            extra = rng.choice(heads)
+            if extra not in chosen:
+                chosen.insert(-1, extra)
+        phrase = " ".join(e.term for e in chosen)
+        yield _merge_lexicon(chosen, rng.choice(_REQUEST_ENDINGS).format(p=phrase), rng)
+
+
+def perfume_briefs(kb: KnowledgeBase, rng: random.Random) -> Iterator[Brief]:
+    """One request per reference perfume: its published descriptors as the target."""
+    for perfume in kb.perfumes.values():
+        yield _perfume_brief(perfume, kb, rng)
+
+
+def _perfume_brief(perfume: ReferencePerfume, kb: KnowledgeBase, rng: random.Random) -> Brief:
+    descriptors = {d: round(1.0 - 0.12 * i, 2) for i, d in enumerate(perfume.descriptors[:6])}
+    words = " ".join(kb.descriptor_words_ko(perfume.descriptors[:2])[:2])
+    text = rng.choice(_PERFUME_REQUESTS).format(name=perfume.name, words=words)
+    return Brief(descriptors=descriptors, style=perfume.gender, concentration=rng.choice(CONCENTRATIONS), text=text)
+
+
+def brief_key(brief: Brief) -> str:
+    return hashlib.sha256(brief.model_dump_json().encode()).hexdigest()[:16]
+
+
+def examples_for_brief(brief: Brief, source: Source, kb: KnowledgeBase, builder: PromptBuilder,
+                       rng: random.Random, threshold: float, stats: BuildStats, variants: int = 2) -> list[Example]:
+    """Proposal examples for the composer's formulas that pass the critic, and one narration example."""
+    catalog = kb.catalog
+    pool = candidate_pool(brief, catalog, rng)
+    recipes = compose(brief, catalog, candidates=pool, n=variants, seed=rng.randrange(1 << 30))
+    stats.briefs += 1
+    stats.composed += len(recipes)
+    good = [core_formula(r) for r in recipes if r.score and r.score.total >= threshold]
+    stats.below_threshold += len(recipes) - len(good)
+    stats.kept += len(good)
+    if not good:
+        return []
+    key = brief_key(brief)
+    # An accord the composer lays may bring components from outside the pool: show them too, so a
+    # target never uses an id its prompt did not offer (the grammar would forbid it at run time).
+    extra = sorted({i.material_id for r in good for i in r.ingredients} - set(pool))
+    if extra:
+        pool = [*pool, *extra]
+        rng.shuffle(pool)
+    candidates = [catalog.material(m) for m in pool]
+    prompt = builder.proposal(brief, candidates)
+    examples = [Example(task="propose", source=source, brief_key=key, prompt=prompt, target=proposal_target(r))
+                for r in good]
+    examples.append(narration_example(good[0], brief, source, key, catalog, builder, rng))
+    return examples
+
+
+def narration_example(recipe: Recipe, brief: Brief, source: Source, key: str, catalog: Catalog,
+                      builder: PromptBuilder, rng: random.Random) -> Example:
+    # One in five narrations is trained without facts, so the model does not invent them when none are given.
+    facts = narration_facts(recipe, catalog) if rng.random() >= 0.2 else []
+    return Example(task="narrate", source=source, brief_key=key,
+                   prompt=builder.narration(brief, recipe.ingredients, facts),
+                   target=narration_target(recipe, brief, catalog, builder, facts, rng))
+
+
+def session_examples(rows: Iterable[tuple[Brief | Mapping[str, Any], Recipe, str]], kb: KnowledgeBase,
+                     builder: PromptBuilder, rng: random.Random) -> list[Example]:
+    """Examples from logged (brief, recipe, reply) triples the user liked: the recipe as a proposal
+    over a pool that contains it, and the reply as the narration."""
+    catalog = kb.catalog
+    examples = []
+    for raw_brief, recipe, reply in rows:
+        brief = raw_brief if isinstance(raw_brief, Brief) else Brief.model_validate(raw_brief)
+        known = [i for i in recipe.ingredients if i.material_id in catalog]
+        if not MIN_ITEMS <= len(known) <= MAX_ITEMS or not reply.strip():
+            continue
+        pool = candidate_pool(brief, catalog, rng)
+        pool = [*{i.material_id: None for i in known}, *(m for m in pool if m not in {i.material_id for i in known})]
+        rng.shuffle(pool)
+        key = brief_key(brief)
+        clean = recipe.model_copy(update={"ingredients": known})
+        examples.append(Example(task="propose", source="session", brief_key=key,
+                                prompt=builder.proposal(brief, [catalog.material(m) for m in pool]),
+                                target=proposal_target(clean)))
+        examples.append(Example(task="narrate", source="session", brief_key=key,
+                                prompt=builder.narration(brief, known, narration_facts(clean, catalog)),
+                                target=" ".join(reply.split())))
+    return examples
+
+
+def liked_sessions(db_url: str) -> list[tuple[dict[str, Any], Recipe, str]]:
+    """Liked turns from the store; empty when there is no database yet (a fresh install)."""
+    import asyncio
+
+    if db_url.startswith("sqlite"):
+        path = Path(db_url.split("///", 1)[-1])
+        if not path.is_file():
+            return []
+    from store import Store
+
+    async def read() -> list[tuple[dict[str, Any], Recipe, str]]:
+        store = await Store.open(db_url)
+        try:
+            return await store.liked_turns()
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def deduplicate(examples: Iterable[Example]) -> list[Example]:
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for example in examples:
+        key = (example.prompt, example.target)
+        if key not in seen:
+            seen.add(key)
+            unique.append(example)
+    return unique
+
+
+def split(examples: Sequence[Example], dev_share: float, rng: random.Random) -> tuple[list[Example], list[Example]]:
+    """Train/dev split by brief, so dev measures briefs the model never saw."""
+    keys = sorted({e.brief_key for e in examples})
+    rng.shuffle(keys)
+    dev_keys = set(keys[: max(1, round(len(keys) * dev_share))])
+    train = [e for e in examples if e.brief_key not in dev_keys]
+    dev = [e for e in examples if e.brief_key in dev_keys]
+    return train, dev
+
+
+class DatasetSummary(BaseModel):
+    out_dir: str
+    train: int
+    dev: int
+    sha256: str
+    counts: dict[str, int]
+    stats: dict[str, int]
+
+
+def build_dataset(kb: KnowledgeBase, out_dir: Path, *, n_lexicon: int = 600, threshold: float = 0.8,
+                  dev_share: float = 0.1, seed: int = 42,
+                  sessions: Iterable[tuple[Brief | Mapping[str, Any], Recipe, str]] = (),
+                  progress: bool = True) -> DatasetSummary:
+    """Build, deduplicate, split and write ``train.jsonl``, ``dev.jsonl`` and ``DATA_CARD.md``."""
+    from tqdm import tqdm
+
+    rng = random.Random(seed)
+    builder = PromptBuilder({key: d.ko[0] for key, d in kb.descriptors.items()})
+    stats = BuildStats()
+    sources: list[tuple[Source, Brief]] = [("lexicon", b) for b in lexicon_briefs(kb, n_lexicon, rng)]
+    sources += [("perfume", b) for b in perfume_briefs(kb, rng)]
+    examples: list[Example] = []
+    for source, brief in tqdm(sources, desc="briefs", disable=not progress):
+        examples.extend(examples_for_brief(brief, source, kb, builder, rng, threshold, stats))
+    examples.extend(session_examples(sessions, kb, builder, rng))
+    examples = deduplicate(examples)
+    train, dev = split(examples, dev_share, rng)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    for name, rows in (("train", train), ("dev", dev)):
+        payload = "".join(json.dumps(e.model_dump(), ensure_ascii=False) + "\n" for e in rows)
+        (out_dir / f"{name}.jsonl").write_text(payload, encoding="utf-8")
+        digest.update(payload.encode())
+    counts = Counter(f"{split_name}/{e.task}/{e.source}" for split_name, rows in (("train", train), ("dev", dev))
+                     for e in rows)
+    summary = DatasetSummary(out_dir=str(out_dir), train=len(train), dev=len(dev), sha256=digest.hexdigest(),
+                             counts=dict(sorted(counts.items())), stats=vars(stats))
+    (out_dir / "DATA_CARD.md").write_text(data_card(summary, kb, threshold, seed), encoding="utf-8")
+    return summary
+
+
+def dataset_hash(out_dir: Path) -> str:
+    """The hash the data card states: sha256 over train.jsonl then dev.jsonl."""
+    digest = hashlib.sha256()
+    for name in ("train", "dev"):
+        digest.update((out_dir / f"{name}.jsonl").read_bytes())
+    return digest.hexdigest()
+
+
+def data_card(summary: DatasetSummary, kb: KnowledgeBase, threshold: float, seed: int) -> str:
+    rows = "\n".join(f"| {k} | {v} |" for k, v in summary.counts.items())
+    s = summary.stats
+    return f"""# Hyanggi generator SFT data
+
+- sha256 (train.jsonl + dev.jsonl): `{summary.sha256}`
+- knowledge base content hash: `{kb.content_hash}`
+- examples: {summary.train} train, {summary.dev} dev (split by brief: dev briefs never appear in train)
+- seed: {seed}; critic threshold for proposal targets: {threshold}
+
+## Sources
+- **lexicon**: synthetic requests combining 1–3 phrases of the Korean lexicon ({len(kb.lexicon)} entries).
+- **perfume**: one request per reference perfume ({len(kb.perfumes)} perfumes), its published descriptors as target.
+- **session**: liked turns from the store (brief, recipe, reply), when a database exists.
+
+Proposal targets are the deterministic composer's formulas over the candidate pool shown in the prompt,
+kept when the critic's total score ≥ {threshold} ({s['kept']} of {s['composed']} composed for {s['briefs']} briefs;
+{s['below_threshold']} below threshold). Narration targets are assembled from the recipe, the brief and the
+knowledge-base material descriptions shown in the prompt (one in five without facts).
+
+## Counts (split/task/source)
+| bucket | examples |
+|---|---|
+{rows}
+"""

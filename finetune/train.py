@@ -1,0 +1,294 @@
+"""LoRA fine-tuning of the Gemma 3 270M base on our SFT examples (prompt → target).
+
+Flat and visible like nanoGPT: every knob is a field of ``TrainConfig`` with its CPU default.
+The base is the project's GGUF, dequantized by transformers (``gguf_file=``). Loss is on the
+target tokens only, and logits are computed only at those positions: with a 262k vocabulary the
+full logit tensor would cost more than the rest of the step. On a CUDA GPU the base is loaded
+in 4 bit (QLoRA, bitsandbytes) and the run scales up; on CPU it runs small in fp32.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 140
+    batch_size: int = 2  # on a shared 2-core CPU, more small updates beat fewer big ones
+    max_len: int = 352  # examples longer than this are dropped, never cut: a cut target teaches nothing
+    lr: float = 3e-4
+    warmup_steps: int = 10
+    weight_decay: float = 0.0
+    rank: int = 8
+    alpha: float = 16.0
+    dropout: float = 0.05
+    target_modules: list[str] = field(default_factory=lambda: list(DEFAULT_TARGET_MODULES))
+    # On CPU only the upper half of the 18 layers gets adapters: no gradient then flows through the
+    # lower half, which halves the backward pass on a shared two-core machine.
+    first_layer: int = 9
+    eval_every: int = 20
+    dev_batches: int = 4  # dev loss on a fixed sample: a full pass would cost as much as the training
+    patience: int = 3  # evaluations without a better dev loss before stopping
+    keep_checkpoints: int = 2
+    seed: int = 42
+    threads: int = 2
+    device: str = "cpu"
+    qlora: bool = False
+
+    @classmethod
+    def for_device(cls, device: str, **overrides: Any) -> TrainConfig:
+        """CPU: a few hundred small steps. CUDA: QLoRA, bigger batches, longer run."""
+        if device.startswith("cuda"):
+            base = cls(steps=2000, batch_size=16, max_len=512, lr=2e-4, rank=16, alpha=32.0, first_layer=0,
+                       eval_every=100, dev_batches=20, patience=5, device=device, qlora=True)
+        else:
+            base = cls(device=device)
+        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def pick_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_base(gguf_path: Path, device: str = "cpu", qlora: bool = False) -> tuple[Any, Any]:
+    """Tokenizer and causal LM dequantized from the GGUF (4-bit via bitsandbytes when ``qlora``)."""
+    import os
+
+    import torch
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the hub: everything is local
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder, name = str(gguf_path.parent), gguf_path.name
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    kwargs: dict[str, Any] = {"dtype": torch.float32}
+    if qlora:
+        # Only on a CUDA machine: bitsandbytes is not installed on the CPU development machines.
+        from transformers import BitsAndBytesConfig
+
+        kwargs = {"dtype": torch.bfloat16, "device_map": {"": device},
+                  "quantization_config": BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                                            bnb_4bit_compute_dtype=torch.bfloat16)}
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, **kwargs)
+    if not qlora:
+        model.to(device)
+    return model, tokenizer
+
+
+@dataclass
+class Encoded:
+    input_ids: list[int]
+    target_start: int  # first target token; everything before it is prompt (no loss)
+
+
+def encode(tokenizer: Any, prompt: str, target: str) -> Encoded:
+    """BOS + prompt + target + EOS; the model learns to stop, which bounds narration latency."""
+    prompt_ids = tokenizer(prompt, add_special_tokens=False).input_ids
+    target_ids = tokenizer(target, add_special_tokens=False).input_ids
+    ids = [tokenizer.bos_token_id, *prompt_ids, *target_ids, tokenizer.eos_token_id]
+    return Encoded(input_ids=ids, target_start=1 + len(prompt_ids))
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def collate(batch: Sequence[Encoded], pad_id: int) -> dict[str, Any]:
+    import torch
+
+    width = max(len(e.input_ids) for e in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    labels = torch.full((len(batch), width), -100, dtype=torch.long)
+    for row, e in enumerate(batch):
+        n = len(e.input_ids)
+        ids[row, :n] = torch.tensor(e.input_ids)
+        mask[row, :n] = 1
+        labels[row, e.target_start:n] = ids[row, e.target_start:n]
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def target_loss(causal_lm: Any, batch: dict[str, Any]) -> Any:
+    """Mean cross-entropy over target tokens, projecting only those hidden states to the vocabulary."""
+    import torch
+    import torch.nn.functional as F
+
+    device = next(causal_lm.parameters()).device
+    input_ids = batch["input_ids"].to(device)
+    hidden = causal_lm.model(input_ids=input_ids, attention_mask=batch["attention_mask"].to(device)).last_hidden_state
+    labels = batch["labels"].to(device)
+    # position t predicts token t+1
+    predict = labels[:, 1:] != -100
+    states = hidden[:, :-1][predict]
+    logits = causal_lm.lm_head(states).float()
+    cap = getattr(causal_lm.config, "final_logit_softcapping", None)
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    return F.cross_entropy(logits, labels[:, 1:][predict])
+
+
+def _lr_at(step: int, config: TrainConfig) -> float:
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    return config.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    best_dir: Path
+    steps: int
+    best_step: int
+    metrics: dict[str, float]
+    train_examples: int
+    dev_examples: int
+    dropped: int
+    data_hash: str
+
+
+def train(dataset_dir: Path, base_gguf: Path, run_dir: Path, config: TrainConfig,
+          progress: bool = True, on_log: Callable[[dict[str, Any]], None] | None = None) -> TrainResult:
+    """Train a LoRA adapter; the lowest-dev-loss weights end up in ``run_dir/best`` (PEFT format)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from tqdm import tqdm
+
+    from finetune.dataset import dataset_hash
+
+    random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(config.threads)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
+
+    model, tokenizer = load_base(base_gguf, config.device, config.qlora)
+    if config.qlora:
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model)
+    layers = list(range(config.first_layer, model.config.num_hidden_layers)) if config.first_layer else None
+    lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
+                      target_modules=config.target_modules, layers_to_transform=layers, task_type="CAUSAL_LM")
+    model = get_peft_model(model, lora)
+    causal_lm = model.base_model.model
+
+    def load(split: str) -> tuple[list[Encoded], int]:
+        rows = read_jsonl(dataset_dir / f"{split}.jsonl")
+        encoded = [encode(tokenizer, r["prompt"], r["target"]) for r in rows]
+        kept = [e for e in encoded if len(e.input_ids) <= config.max_len]
+        return kept, len(encoded) - len(kept)
+
+    train_set, dropped_train = load("train")
+    dev_set, dropped_dev = load("dev")
+    if not train_set or not dev_set:
+        raise ValueError(f"no training/dev examples fit in {config.max_len} tokens")
+    dev_rng = random.Random(config.seed + 1)
+    dev_sample = dev_rng.sample(dev_set, min(len(dev_set), config.dev_batches * config.batch_size))
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+
+    def dev_loss() -> float:
+        model.eval()
+        total, count = 0.0, 0
+        with torch.no_grad():
+            for i in range(0, len(dev_sample), config.batch_size):
+                chunk = dev_sample[i : i + config.batch_size]
+                total += float(target_loss(causal_lm, collate(chunk, pad_id))) * len(chunk)
+                count += len(chunk)
+        model.train()
+        return total / max(1, count)
+
+    log_path = run_dir / "metrics.csv"
+    fields = ["step", "train_loss", "dev_loss", "lr", "seconds", "tokens_per_s"]
+    with log_path.open("w", newline="", encoding="utf-8") as handle:
+        csv.DictWriter(handle, fieldnames=fields).writeheader()
+
+    def log(row: dict[str, Any]) -> None:
+        with log_path.open("a", newline="", encoding="utf-8") as handle:
+            csv.DictWriter(handle, fieldnames=fields).writerow(row)
+        if on_log:
+            on_log(row)
+
+    best_dir = run_dir / "best"
+    best_loss, best_step, stale = float("inf"), 0, 0
+    order: list[int] = []
+    window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
+    started = time.perf_counter()
+    first_dev = dev_loss()
+    log({"step": 0, "train_loss": "", "dev_loss": round(first_dev, 4), "lr": 0.0, "seconds": 0.0, "tokens_per_s": ""})
+    model.train()
+    step = 0
+    bar = tqdm(total=config.steps, desc="LoRA", disable=not progress, unit="step")
+    while step < config.steps:
+        if len(order) < config.batch_size:
+            order = list(range(len(train_set)))
+            random.shuffle(order)
+        batch_items = [train_set[order.pop()] for _ in range(config.batch_size)]
+        batch = collate(batch_items, pad_id)
+        lr = _lr_at(step, config)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        loss = target_loss(causal_lm, batch)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        loss_value = float(loss.detach())
+        window_loss += loss_value
+        window_tokens += int(batch["attention_mask"].sum())
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss_value:.3f}")
+        if step % config.eval_every == 0 or step == config.steps:
+            n = config.eval_every if step % config.eval_every == 0 else step % config.eval_every
+            elapsed = time.perf_counter() - window_start
+            current = dev_loss()
+            log({"step": step, "train_loss": round(window_loss / n, 4), "dev_loss": round(current, 4),
+                 "lr": round(lr, 7), "seconds": round(time.perf_counter() - started, 1),
+                 "tokens_per_s": round(window_tokens / elapsed, 1)})
+            window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
+            _save_checkpoint(model, run_dir, step, config.keep_checkpoints)
+            if current < best_loss - 1e-4:
+                best_loss, best_step, stale = current, step, 0
+                model.save_pretrained(str(best_dir))
+            else:
+                stale += 1
+                if stale >= config.patience:
+                    bar.write(f"early stop at step {step}: dev loss has not improved for {stale} evaluations")
+                    break
+    bar.close()
+    metrics = {"dev_loss_start": round(first_dev, 4), "dev_loss_best": round(best_loss, 4),
+               "train_seconds": round(time.perf_counter() - started, 1)}
+    result = TrainResult(run_dir=run_dir, best_dir=best_dir, steps=step, best_step=best_step, metrics=metrics,
+                         train_examples=len(train_set), dev_examples=len(dev_set),
+                         dropped=dropped_train + dropped_dev, data_hash=dataset_hash(dataset_dir))
+    (run_dir / "result.json").write_text(
+        json.dumps({**asdict(result), "run_dir": str(run_dir), "best_dir": str(best_dir)}, indent=2),
+        encoding="utf-8")
+    return result
+
+
+def _save_checkpoint(model: Any, run_dir: Path, step: int, keep: int) -> None:
+    """Adapter weights at this step; only the newest ``keep`` checkpoints stay on disk."""
+    import shutil
+
+    model.save_pretrained(str(run_dir / f"checkpoint-{step:05d}"))
+    for old in sorted(run_dir.glob("checkpoint-*"))[:-keep]:
+        shutil.rmtree(old)

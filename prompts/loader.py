@@ -1,0 +1,165 @@
+"""Load the generator templates and render them from briefs, candidates and recipes.
+
+Rendering takes duck-typed objects (Protocols) so this package stays free of imports from the
+rest of the project while the runtime and the training-data builder share one renderer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from prompts.grammar import format_percent
+
+TEMPLATES_FILE = Path(__file__).with_name("generator.yaml")
+# Longest request text and fact block kept in a prompt: prompt time is the first-token latency.
+MAX_REQUEST_CHARS = 160
+MAX_FACTS_CHARS = 140
+MAX_RECIPE_LINES = 8
+
+
+class PromptTemplate(BaseModel):
+    """One frame of the generator's plain-text format, with its decoding defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str
+    fields: list[str]
+    template: str
+    max_tokens: int = Field(gt=0)
+    temperature: float | None = Field(default=None, ge=0, le=2, description="None: the configured temperature.")
+    stop: list[str] = Field(default_factory=list)
+    max_sentences: int | None = Field(default=None, gt=0, description="stop after this many sentences.")
+
+    @model_validator(mode="after")
+    def _fields_match_template(self) -> PromptTemplate:
+        for name in self.fields:
+            if "{" + name + "}" not in self.template:
+                raise ValueError(f"template does not use its field {name!r}")
+        return self
+
+    def render(self, **values: str) -> str:
+        missing = set(self.fields) - set(values)
+        if missing:
+            raise KeyError(f"missing prompt fields: {sorted(missing)}")
+        return self.template.format(**{k: values[k] for k in self.fields})
+
+
+class Labels(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    none: str
+    note: dict[str, str]
+    season: dict[str, str]
+    style: dict[str, str]
+    intensity: list[str] = Field(min_length=3, max_length=3)
+
+
+class Templates(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    propose: PromptTemplate
+    narrate: PromptTemplate
+    labels: Labels
+    fallback_narration: str
+
+
+@lru_cache
+def load_templates(path: Path = TEMPLATES_FILE) -> Templates:
+    return Templates.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+class BriefLike(Protocol):
+    text: str
+    descriptors: dict[str, float]
+    avoid_descriptors: dict[str, float]
+    season: str | None
+    style: str
+    intensity: float
+    concentration: Any
+
+
+class CandidateLike(Protocol):
+    id: str
+    name_ko: str
+    note: Any
+
+
+class IngredientLike(Protocol):
+    name_ko: str
+    material_id: str
+    percent: float
+
+
+def _value(enum_or_str: Any) -> str:
+    return str(getattr(enum_or_str, "value", enum_or_str))
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class PromptBuilder:
+    """Renders proposal and narration prompts; ``descriptor_ko`` maps vocabulary keys to Korean words."""
+
+    def __init__(self, descriptor_ko: Mapping[str, str], templates: Templates | None = None) -> None:
+        self.descriptor_ko = dict(descriptor_ko)
+        self.templates = templates or load_templates()
+
+    @property
+    def labels(self) -> Labels:
+        return self.templates.labels
+
+    def _descriptor_words(self, weights: Mapping[str, float], limit: int = 5) -> str:
+        ranked = [d for d, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+        return ", ".join(self.descriptor_ko.get(d, d) for d in ranked) or self.labels.none
+
+    def _details(self, brief: BriefLike) -> str:
+        labels = self.labels
+        level = labels.intensity[min(2, int(brief.intensity * 3))]
+        parts = [_value(brief.concentration), labels.style.get(brief.style, brief.style), level]
+        if brief.season:
+            parts.insert(1, labels.season.get(brief.season, brief.season))
+        return ", ".join(parts)
+
+    def request_text(self, brief: BriefLike) -> str:
+        return _clip(brief.text, MAX_REQUEST_CHARS) or self._descriptor_words(brief.descriptors)
+
+    def candidate_lines(self, candidates: Iterable[CandidateLike]) -> str:
+        """One line per note position (``탑: id 이름, …``): the position costs one label, not one per material."""
+        groups: dict[str, list[str]] = {key: [] for key in self.labels.note}
+        for c in candidates:
+            groups.setdefault(_value(c.note), []).append(f"{c.id} {c.name_ko}")
+        return "\n".join(f"{self.labels.note.get(note, note)}: {', '.join(items)}"
+                         for note, items in groups.items() if items)
+
+    def proposal(self, brief: BriefLike, candidates: Sequence[CandidateLike]) -> str:
+        return self.templates.propose.render(
+            request=self.request_text(brief),
+            targets=self._descriptor_words(brief.descriptors),
+            avoid=self._descriptor_words(brief.avoid_descriptors, limit=3),
+            details=self._details(brief),
+            candidates=self.candidate_lines(candidates),
+        )
+
+    def recipe_line(self, ingredients: Iterable[IngredientLike]) -> str:
+        """The leading ingredients by dose; the tail of a long formula adds prompt time, not meaning."""
+        ranked = sorted(ingredients, key=lambda i: -i.percent)[:MAX_RECIPE_LINES]
+        return ", ".join(f"{i.name_ko or i.material_id} {format_percent(i.percent)}%" for i in ranked)
+
+    def fallback_narration(self, brief: BriefLike, concept: str) -> str:
+        return self.templates.fallback_narration.format(targets=self._descriptor_words(brief.descriptors, limit=3),
+                                                        concept=concept)
+
+    def narration(self, brief: BriefLike, ingredients: Iterable[IngredientLike], facts: Sequence[str]) -> str:
+        return self.templates.narrate.render(
+            request=self.request_text(brief),
+            recipe=self.recipe_line(ingredients),
+            facts=_clip(" ".join(facts), MAX_FACTS_CHARS) or self.labels.none,
+        )

@@ -1,0 +1,50 @@
+"""`hyanggi finetune` and `hyanggi eval generator` on the command line: outputs, and Korean errors."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hyanggi.settings import get_settings
+from ui.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HYANGGI_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()
+
+
+def test_dataset_command_writes_jsonl_and_card(tmp_path):
+    out = tmp_path / "ds"
+    result = runner.invoke(app, ["finetune", "dataset", "--out", str(out), "--briefs", "6"])
+    assert result.exit_code == 0, result.output
+    assert (out / "train.jsonl").stat().st_size > 0 and (out / "DATA_CARD.md").is_file()
+    assert "기록된 대화 (liked sessions): 0" in result.output
+
+
+def test_export_without_a_run_says_so_in_korean(monkeypatch, tmp_path):
+    import ui.commands.finetune as command
+
+    monkeypatch.setattr(command, "RUNS_DIR", tmp_path / "no-runs")
+    result = runner.invoke(app, ["finetune", "export"])
+    assert result.exit_code == 1
+    assert "내보낼 학습 결과가 없습니다" in result.output
+
+
+def test_eval_generator_composer_json():
+    result = runner.invoke(app, ["eval", "generator", "--systems", "composer", "--limit", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    assert set(report) == {"composer"}
+    assert {"valid_rate", "candidate_adherence", "brief_fit", "score", "tokens_per_s"} <= set(report["composer"])
+
+
+def test_eval_generator_rejects_unknown_systems():
+    result = runner.invoke(app, ["eval", "generator", "--systems", "gpt"])
+    assert result.exit_code == 2

@@ -1,0 +1,115 @@
+"""SFT data: targets the grammar admits, pools that contain them, a leak-free split, sessions when logged."""
+
+import json
+import random
+
+import pytest
+
+from agent.generators.parsing import parse_proposal
+from finetune.dataset import (
+    MAX_ITEMS,
+    Example,
+    build_dataset,
+    candidate_pool,
+    core_formula,
+    dataset_hash,
+    deduplicate,
+    lexicon_briefs,
+    liked_sessions,
+    proposal_target,
+    session_examples,
+    split,
+)
+from knowledge.kb import load_knowledge_base
+from perfumery import compose
+from perfumery.brief import Brief
+from prompts import PromptBuilder
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge_base()
+
+
+@pytest.fixture(scope="module")
+def built(kb, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ds")
+    summary = build_dataset(kb, out, n_lexicon=24, threshold=0.0, progress=False, seed=3)
+    rows = [json.loads(line) for name in ("train", "dev") for line in (out / f"{name}.jsonl").open()]
+    return out, summary, rows
+
+
+def test_pool_covers_every_note_and_excludes_what_the_brief_avoids(kb):
+    brief = Brief(descriptors={"rose": 1.0, "musky": 0.6}, avoid_descriptors={"sweet": 1.0})
+    pool = candidate_pool(brief, kb.catalog, random.Random(0))
+    notes = {kb.catalog.material(m).note.value for m in pool}
+    assert notes == {"top", "heart", "base"}
+    assert len(set(pool)) == len(pool)
+    assert not any(kb.catalog.is_prohibited(m) for m in pool)
+
+
+def test_core_formula_is_short_and_sums_to_100(kb):
+    brief = Brief(descriptors={"citrus": 1.0, "woody": 0.6})
+    recipe = compose(brief, kb.catalog, n=1, seed=1)[0]
+    core = core_formula(recipe)
+    assert len(core.ingredients) <= MAX_ITEMS
+    assert core.total_percent == pytest.approx(100.0, abs=0.1)
+    assert {n.value for n in {i.note for i in core.ingredients}} == {"top", "heart", "base"}
+
+
+def test_every_proposal_target_parses_cleanly_over_its_pool(built, kb):
+    _, _, rows = built
+    proposals = [r for r in rows if r["task"] == "propose"]
+    assert proposals
+    for row in proposals:
+        pool_ids = {token.split(" ")[0] for line in row["prompt"].split("후보:\n")[1].split("\n")[:-1]
+                    for token in line.split(": ", 1)[1].split(", ")}
+        parsed = parse_proposal(row["target"], pool_ids)
+        assert parsed.clean, row["target"]
+
+
+def test_narration_targets_are_korean_and_use_the_given_facts(built):
+    _, _, rows = built
+    narrations = [r for r in rows if r["task"] == "narrate"]
+    assert narrations
+    with_facts = [r for r in narrations if "참고: 없음" not in r["prompt"]]
+    for row in with_facts:
+        fact = row["target"].rsplit(". ", 1)[-1].rstrip(".")[:12]
+        assert fact in row["prompt"]
+
+
+def test_split_keeps_briefs_apart_and_the_card_states_the_hash(built):
+    out, summary, rows = built
+    train_keys = {json.loads(line)["brief_key"] for line in (out / "train.jsonl").open()}
+    dev_keys = {json.loads(line)["brief_key"] for line in (out / "dev.jsonl").open()}
+    assert train_keys and dev_keys and not train_keys & dev_keys
+    assert dataset_hash(out) == summary.sha256
+    assert summary.sha256 in (out / "DATA_CARD.md").read_text()
+
+
+def test_deduplicate_and_split_helpers():
+    a = Example(task="propose", source="lexicon", brief_key="k1", prompt="p", target="t")
+    b = Example(task="narrate", source="lexicon", brief_key="k2", prompt="p2", target="t2")
+    assert deduplicate([a, a, b]) == [a, b]
+    train, dev = split([a, b], 0.5, random.Random(0))
+    assert len(train) == len(dev) == 1
+
+
+def test_lexicon_briefs_are_korean_requests_with_targets(kb):
+    briefs = list(lexicon_briefs(kb, 5, random.Random(0)))
+    assert len(briefs) == 5
+    assert all(b.descriptors and any("가" <= c <= "힣" for c in b.text) for b in briefs)
+
+
+def test_logged_sessions_become_examples(kb):
+    brief = Brief(descriptors={"citrus": 1.0})
+    recipe = core_formula(compose(brief, kb.catalog, n=1, seed=2)[0])
+    rows = [(brief.model_dump(), recipe, "상큼하게 열리는 향입니다."), (brief, recipe, "  ")]
+    examples = session_examples(rows, kb, PromptBuilder({}), random.Random(0))
+    assert [e.task for e in examples] == ["propose", "narrate"]
+    assert examples[0].target == proposal_target(recipe)
+    assert examples[1].target == "상큼하게 열리는 향입니다."
+
+
+def test_no_database_means_no_sessions(tmp_path):
+    assert liked_sessions(f"sqlite+aiosqlite:///{tmp_path / 'missing.db'}") == []

@@ -1,0 +1,87 @@
+"""Training pieces on a tiny random Gemma 3: the target-only loss, batching, schedule, and a full short run."""
+
+import csv
+import json
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from finetune import train as train_module
+from finetune.train import Encoded, TrainConfig, _lr_at, collate, encode, target_loss
+
+
+class CharTokenizer:
+    """One token per character (ids 4..), with Gemma's special ids."""
+
+    bos_token_id, eos_token_id, pad_token_id = 2, 1, 0
+
+    def __call__(self, text, add_special_tokens=False):
+        return SimpleNamespace(input_ids=[4 + (ord(c) % 60) for c in text])
+
+
+def tiny_model(softcap=None):
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    torch.manual_seed(0)
+    config = Gemma3TextConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                              num_attention_heads=2, num_key_value_heads=1, head_dim=16,
+                              final_logit_softcapping=softcap, sliding_window=16, layer_types=None)
+    return Gemma3ForCausalLM(config).eval()
+
+
+def test_encode_marks_where_the_target_starts():
+    e = encode(CharTokenizer(), "ab", "cde")
+    assert e.input_ids[0] == 2 and e.input_ids[-1] == 1
+    assert len(e.input_ids) == 1 + 2 + 3 + 1
+    assert e.target_start == 3
+
+
+def test_collate_pads_and_masks_prompt_tokens():
+    batch = collate([Encoded([2, 5, 6, 7, 1], 2), Encoded([2, 5, 1], 2)], pad_id=0)
+    assert batch["input_ids"].tolist() == [[2, 5, 6, 7, 1], [2, 5, 1, 0, 0]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]]
+    assert batch["labels"].tolist() == [[-100, -100, 6, 7, 1], [-100, -100, 1, -100, -100]]
+
+
+@pytest.mark.parametrize("softcap", [None, 5.0])
+def test_target_loss_equals_the_full_logit_loss(softcap):
+    model = tiny_model(softcap)
+    batch = collate([Encoded([2, 5, 6, 7, 8, 1], 3), Encoded([2, 9, 10, 1], 2)], pad_id=0)
+    with torch.no_grad():
+        ours = target_loss(model, batch)
+        reference = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                          labels=batch["labels"]).loss
+    assert float(ours) == pytest.approx(float(reference), rel=1e-5)
+
+
+def test_schedule_warms_up_then_decays_to_zero():
+    config = TrainConfig(steps=100, warmup_steps=10, lr=1e-3)
+    assert _lr_at(0, config) == pytest.approx(1e-4)
+    assert _lr_at(9, config) == pytest.approx(1e-3)
+    assert _lr_at(55, config) < _lr_at(20, config)
+    assert _lr_at(100, config) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_device_profiles():
+    assert TrainConfig.for_device("cuda").qlora and TrainConfig.for_device("cuda").first_layer == 0
+    cpu = TrainConfig.for_device("cpu", steps=7, lr=None)
+    assert not cpu.qlora and cpu.steps == 7 and cpu.lr == TrainConfig().lr
+
+
+def test_a_short_run_learns_logs_and_keeps_the_best_adapter(tmp_path, monkeypatch):
+    monkeypatch.setattr(train_module, "load_base", lambda *a, **k: (tiny_model().train(), CharTokenizer()))
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [{"prompt": f"요청 {i}", "target": "{\"a\":8}"} for i in range(12)]
+    for split in ("train", "dev"):
+        (data / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    config = TrainConfig(steps=12, batch_size=4, max_len=64, lr=5e-2, warmup_steps=1, eval_every=4,
+                         dev_batches=1, first_layer=0, rank=4, alpha=8.0, threads=1)
+    result = train_module.train(data, tmp_path / "base.gguf", tmp_path / "run", config, progress=False)
+    assert (result.best_dir / "adapter_config.json").is_file()
+    assert result.metrics["dev_loss_best"] < result.metrics["dev_loss_start"]
+    with (tmp_path / "run" / "metrics.csv").open() as handle:
+        steps = [int(r["step"]) for r in csv.DictReader(handle)]
+    assert steps[0] == 0 and steps[-1] == result.steps
+    assert len(list((tmp_path / "run").glob("checkpoint-*"))) <= config.keep_checkpoints

@@ -1,0 +1,161 @@
+"""The shared generator machinery: every model output becomes a usable draft, with an honest record."""
+
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from agent.generators.base import Generator, Outcome, proposal_recipe
+from agent.generators.fallback import FallbackComposer
+from perfumery.brief import Brief
+from prompts import PromptBuilder
+from tests.unit.perfumery_fixtures import make_catalog
+
+CANDIDATES = ("bergamot_oil", "lemon_oil", "hedione", "rose_absolute", "linalool", "iso_e_super", "vanillin")
+
+
+class ScriptedGenerator(Generator):
+    """Streams pre-written outputs; an Exception in the script is raised mid-call."""
+
+    backend = "scripted"
+
+    def __init__(self, outputs: list, **kwargs) -> None:
+        catalog = make_catalog()
+        builder = PromptBuilder({})
+        super().__init__(builder, FallbackComposer(catalog, builder), **kwargs)
+        self.outputs = list(outputs)
+        self.grammars: list[str | None] = []
+
+    def _stream(self, prompt: str, *, max_tokens: int, temperature: float, seed: int, stop: Sequence[str],
+                grammar: str | None) -> Iterator[str]:
+        self.grammars.append(grammar)
+        output = self.outputs.pop(0)
+        if isinstance(output, Exception):
+            raise output
+        for i in range(0, len(output), 3):
+            yield output[i : i + 3]
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 2
+
+
+@pytest.fixture
+def catalog():
+    return make_catalog()
+
+
+@pytest.fixture
+def brief():
+    return Brief(descriptors={"citrus": 1.0, "floral": 0.6, "woody": 0.5}, text="상큼한 꽃 향")
+
+
+def candidates(catalog):
+    return [catalog.material(m) for m in CANDIDATES]
+
+
+def test_clean_proposal_is_ok_and_normalised(catalog, brief):
+    gen = ScriptedGenerator(['{"bergamot_oil":10,"hedione":20,"iso_e_super":20}'])
+    [draft] = gen.propose(brief, candidates(catalog), 1)
+    assert gen.grammars[0] is not None and '"\\"vanillin\\""' in gen.grammars[0]
+    assert draft.proposed is not None
+    assert draft.proposed.total_percent == pytest.approx(100.0)
+    assert draft.proposed.percent_of("bergamot_oil") == pytest.approx(20.0)
+    assert draft.record.raw_output.startswith('{"bergamot_oil"')
+    assert draft.record.completion_tokens > 0 and draft.record.tokens_per_s > 0
+    assert draft.recipe.score is not None
+    assert draft.record.outcome in (Outcome.ok, Outcome.repaired)
+    if draft.record.outcome is Outcome.ok:
+        assert not draft.record.problems
+
+
+def test_off_list_id_is_dropped_and_marked_repaired(catalog, brief):
+    gen = ScriptedGenerator(['{"bergamot_oil":10,"oakmoss":5,"hedione":20,"iso_e_super":20}'])
+    [draft] = gen.propose(brief, candidates(catalog), 1)
+    assert draft.record.outcome is Outcome.repaired
+    assert all(i.material_id != "oakmoss" for i in draft.recipe.ingredients)
+
+
+def test_unusable_output_falls_back_to_the_composer(catalog, brief):
+    gen = ScriptedGenerator(["장미 장미 장미"])
+    [draft] = gen.propose(brief, candidates(catalog), 1)
+    assert draft.record.outcome is Outcome.fallback
+    assert draft.proposed is None
+    assert len(draft.recipe.ingredients) >= 3
+    assert {i.material_id for i in draft.recipe.ingredients} <= set(CANDIDATES)
+
+
+def test_backend_crash_never_raises(catalog, brief):
+    gen = ScriptedGenerator([RuntimeError("boom"), '{"bergamot_oil":10,"hedione":20,"iso_e_super":20}'])
+    drafts = gen.propose(brief, candidates(catalog), 2)
+    assert drafts[0].record.outcome is Outcome.fallback
+    assert any("boom" in p for p in drafts[0].record.problems)
+    assert drafts[1].record.outcome in (Outcome.ok, Outcome.repaired)
+
+
+def test_no_candidates_falls_back(brief):
+    gen = ScriptedGenerator([])
+    [draft] = gen.propose(brief, [], 1)
+    assert draft.record.outcome is Outcome.fallback
+
+
+def test_ifra_breach_is_repaired_by_the_core(catalog, brief):
+    gen = ScriptedGenerator(['{"bergamot_oil":10,"isoeugenol":20,"hedione":20,"iso_e_super":20}'])
+    pool = [*candidates(catalog), catalog.material("isoeugenol")]
+    [draft] = gen.propose(brief, pool, 1)
+    assert draft.record.outcome is Outcome.repaired
+    assert draft.recipe.percent_of("isoeugenol") < draft.proposed.percent_of("isoeugenol")
+    assert not [v for v in draft.recipe.violations if v.code == "ifra_cap"]
+
+
+def _recipe(catalog, brief):
+    return proposal_recipe({"bergamot_oil": 10, "hedione": 30, "iso_e_super": 20},
+                           {m.id: m for m in candidates(catalog)}, brief)
+
+
+def test_korean_narration_streams_and_is_ok(catalog, brief):
+    gen = ScriptedGenerator(["베르가못이 밝게 열리고 헤디온이 중심을 잡습니다."])
+    narration = gen.narrate(_recipe(catalog, brief), brief, ["사실"])
+    pieces = list(narration)
+    assert len(pieces) > 1
+    assert narration.text == "베르가못이 밝게 열리고 헤디온이 중심을 잡습니다."
+    assert narration.record.outcome is Outcome.ok
+    assert gen.grammars == [None]
+
+
+def test_non_korean_narration_is_replaced_before_it_is_shown(catalog, brief):
+    gen = ScriptedGenerator(["This perfume opens with bergamot and then"])
+    narration = gen.narrate(_recipe(catalog, brief), brief)
+    text = narration.read()
+    assert "This" not in text
+    assert text.startswith("요청하신")
+    assert narration.record.outcome is Outcome.fallback
+    assert narration.record.raw_output.startswith("This")
+
+
+def test_looping_narration_is_cut_and_marked_repaired(catalog, brief):
+    gen = ScriptedGenerator(["꽃잎의 향기가 매력적인 " * 10])
+    narration = gen.narrate(_recipe(catalog, brief), brief)
+    text = narration.read()
+    assert len(text) < len("꽃잎의 향기가 매력적인 " * 10)
+    assert narration.record.outcome is Outcome.repaired
+
+
+def test_crashing_narration_uses_the_template(catalog, brief):
+    gen = ScriptedGenerator([RuntimeError("dead")])
+    narration = gen.narrate(_recipe(catalog, brief), brief)
+    assert narration.read()
+    assert narration.record.outcome is Outcome.fallback
+
+
+def test_time_limit_stops_a_runaway_stream(catalog, brief):
+    gen = ScriptedGenerator(["가나다라마바사" * 200], timeout_s=0.0)
+    narration = gen.narrate(_recipe(catalog, brief), brief)
+    narration.read()
+    assert len(narration.record.raw_output) < 20
+
+
+def test_narration_stops_after_the_template_sentence_limit(catalog, brief):
+    gen = ScriptedGenerator(["첫 문장입니다. 둘째 문장입니다. 셋째 문장입니다. 넷째 문장입니다."])
+    narration = gen.narrate(_recipe(catalog, brief), brief)
+    text = narration.read()
+    assert "셋째 문장입니다." in text and "넷째" not in text
+    assert narration.record.outcome is Outcome.ok

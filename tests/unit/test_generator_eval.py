@@ -1,0 +1,80 @@
+"""The generator evaluation measures what it says, on scripted generators."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from agent.generators import make_generator
+from agent.generators.base import Generator
+from agent.generators.fallback import FallbackComposer
+from eval.generator_eval import EVAL_MARKER, card_section, evaluate_system, load_dev_cases, write_card_section
+from hyanggi.settings import GeneratorBackend, Settings
+from knowledge.kb import load_knowledge_base
+from prompts import PromptBuilder
+
+
+class Echo(Generator):
+    """Proposes the first three candidates (or garbage), narrates a fixed Korean or English sentence."""
+
+    backend = "echo"
+
+    def __init__(self, kb, garbage=False, english=False) -> None:
+        builder = PromptBuilder({})
+        super().__init__(builder, FallbackComposer(kb.catalog, builder))
+        self.garbage, self.english = garbage, english
+
+    def _stream(self, prompt: str, *, grammar: str | None, **_: object) -> Iterator[str]:
+        if grammar is None:
+            yield "A bright opening with citrus." if self.english else "상큼하게 열리는 향입니다."
+            return
+        if self.garbage:
+            yield "nothing useful"
+            return
+        ids = [line.split(": ", 1)[1].split(", ")[0].split(" ")[0]
+               for line in prompt.split("후보:\n")[1].splitlines() if ": " in line]
+        yield "{" + ",".join(f'"{i}":20' for i in ids) + "}"
+
+    def count_tokens(self, text: str) -> int:
+        return len(text)
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge_base()
+
+
+@pytest.fixture(scope="module")
+def cases():
+    return load_dev_cases(limit=3)
+
+
+def test_clean_generator_scores_full_validity_and_korean(kb, cases):
+    report = evaluate_system(Echo(kb), cases, kb, n=2)
+    assert report.n_proposals == 6
+    assert report.valid_rate == 1.0 and report.candidate_adherence == 1.0
+    assert 0 < report.brief_fit <= 1 and 0 < report.score <= 1
+    assert report.hangul_share == 1.0
+    assert report.outcomes["narrate_ok"] == 3
+
+
+def test_garbage_generator_scores_zero_and_falls_back(kb, cases):
+    report = evaluate_system(Echo(kb, garbage=True, english=True), cases, kb)
+    assert report.valid_rate == 0.0 and report.candidate_adherence == 0.0
+    assert report.brief_fit == 0.0 and report.score == 0.0
+    assert report.outcomes == {"propose_fallback": 3, "narrate_fallback": 3}
+    assert report.hangul_share > 0.5  # the template replaced the English
+
+
+def test_composer_reference(kb, cases):
+    composer = make_generator(Settings(generator_backend=GeneratorBackend.composer), kb)
+    report = evaluate_system(composer, cases, kb)
+    assert report.valid_rate == 1.0 and report.score > 0.5
+
+
+def test_card_section_replaces_the_old_one(kb, cases, tmp_path):
+    report = evaluate_system(Echo(kb), cases[:1], kb)
+    card = tmp_path / "MODEL_CARD.md"
+    card.write_text("# card\n\ntraining\n\n" + EVAL_MARKER + "\nold\n")
+    write_card_section(card, card_section({"echo": report}, "ab" * 32, "cmd", threads=1))
+    text = card.read_text()
+    assert text.count(EVAL_MARKER) == 1 and "old" not in text and "abababab" in text and "training" in text

@@ -1,0 +1,51 @@
+"""Prompt templates load, validate their fields, and render briefs, candidates and recipes compactly."""
+
+import pytest
+
+from perfumery.brief import Brief
+from perfumery.models import NotePosition
+from perfumery.recipe import Ingredient
+from prompts.loader import MAX_FACTS_CHARS, MAX_RECIPE_LINES, PromptBuilder, PromptTemplate, load_templates
+from tests.unit.perfumery_fixtures import make_catalog
+
+LABELS = {"rose": "장미", "fresh": "신선한", "musky": "머스크", "sweet": "달콤한"}
+
+
+def test_template_must_use_its_fields():
+    with pytest.raises(ValueError):
+        PromptTemplate(description="x", fields=["a", "b"], template="{a}", max_tokens=10, temperature=0.5)
+
+
+def test_render_requires_every_field():
+    with pytest.raises(KeyError):
+        load_templates().propose.render(request="x")
+
+
+def test_proposal_prompt_groups_candidates_by_note_and_uses_korean_labels():
+    catalog = make_catalog()
+    candidates = [catalog.material(m) for m in ("bergamot_oil", "hedione", "rose_absolute")]
+    brief = Brief(descriptors={"rose": 1.0, "fresh": 0.5}, avoid_descriptors={"sweet": 1.0}, season="spring",
+                  text="봄 장미")
+    prompt = PromptBuilder(LABELS).proposal(brief, candidates)
+    assert "향조: 장미, 신선한" in prompt
+    assert "피할 향: 달콤한" in prompt
+    assert "조건: EDP, 봄, 중성적, 보통" in prompt
+    assert "탑: bergamot_oil 베르가못 오일" in prompt
+    assert "미들: hedione 헤디온, rose_absolute 로즈 앱솔루트" in prompt
+    assert prompt.endswith("처방:")
+
+
+def test_narration_prompt_is_bounded():
+    ings = [Ingredient(material_id=f"m{i}", name_ko=f"재료{i}", note=NotePosition.heart, percent=i + 1.0)
+            for i in range(12)]
+    prompt = PromptBuilder(LABELS).narration(Brief(text="테스트"), ings, ["가" * 500])
+    recipe_line = next(line for line in prompt.splitlines() if line.startswith("처방:"))
+    assert recipe_line.count("%") == MAX_RECIPE_LINES
+    assert recipe_line.startswith("처방: 재료11 12%")
+    facts_line = next(line for line in prompt.splitlines() if line.startswith("참고:"))
+    assert len(facts_line) <= len("참고: ") + MAX_FACTS_CHARS
+
+
+def test_empty_brief_text_falls_back_to_descriptor_words():
+    builder = PromptBuilder(LABELS)
+    assert builder.request_text(Brief(descriptors={"musky": 1.0})) == "머스크"

@@ -1,0 +1,103 @@
+"""`hyanggi finetune dataset|train|export`: the pipeline that produces the shipped LoRA adapter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ui.apps import finetune_app
+
+console = Console()
+
+
+def _dataset_dir() -> Path:
+    from hyanggi.settings import get_settings
+
+    return get_settings().data_dir / "finetune" / "dataset"
+
+
+RUNS_DIR = Path(__file__).resolve().parents[2] / "finetune" / "runs"
+
+
+@finetune_app.command("dataset")
+def dataset(
+    out: Annotated[Path | None, typer.Option(help="출력 폴더 (default <data_dir>/finetune/dataset).")] = None,
+    briefs: Annotated[int, typer.Option(help="어휘집에서 만들 합성 요청 수 (synthetic lexicon briefs).")] = 600,
+    threshold: Annotated[float, typer.Option(help="처방 타깃으로 쓸 최소 비평 점수 (critic score).")] = 0.8,
+    dev_share: Annotated[float, typer.Option(help="dev 비율 (brief 단위).")] = 0.1,
+    seed: Annotated[int, typer.Option()] = 42,
+    sessions: Annotated[bool, typer.Option(help="좋아요 받은 대화 기록도 사용 (if a database exists).")] = True,
+) -> None:
+    """SFT 데이터셋 생성: 합성 요청 + 좋아요 받은 대화 → train/dev JSONL + 데이터 카드."""
+    from finetune.dataset import build_dataset, liked_sessions
+    from hyanggi.settings import get_settings
+    from knowledge.kb import load_knowledge_base
+
+    settings = get_settings()
+    out = out or _dataset_dir()
+    rows = liked_sessions(settings.db_url) if sessions else []
+    console.print(f"기록된 대화 (liked sessions): {len(rows)}")
+    summary = build_dataset(load_knowledge_base(), out, n_lexicon=briefs, threshold=threshold,
+                            dev_share=dev_share, seed=seed, sessions=rows)
+    console.print(f"✓ {summary.train} train / {summary.dev} dev → {out}  sha256 {summary.sha256[:12]}")
+    for bucket, count in summary.counts.items():
+        console.print(f"  {bucket}: {count}")
+
+
+@finetune_app.command("train")
+def train_command(
+    data: Annotated[Path | None, typer.Option(help="데이터셋 폴더 (default <data_dir>/finetune/dataset).")] = None,
+    run: Annotated[str, typer.Option(help="실행 이름 (default: timestamp); finetune/runs/<run>.")] = "",
+    steps: Annotated[int | None, typer.Option(help="최대 스텝 (CPU 140, GPU 2000).")] = None,
+    batch_size: Annotated[int | None, typer.Option()] = None,
+    max_len: Annotated[int | None, typer.Option(help="최대 토큰 길이; 더 긴 예시는 제외.")] = None,
+    lr: Annotated[float | None, typer.Option()] = None,
+    rank: Annotated[int | None, typer.Option()] = None,
+    eval_every: Annotated[int | None, typer.Option()] = None,
+    seed: Annotated[int, typer.Option()] = 42,
+) -> None:
+    """LoRA 학습 (CPU: 소규모 fp32, CUDA: QLoRA 4-bit). 지표는 metrics.csv 에 기록."""
+    import time
+
+    from agent.generators import ensure_base_gguf
+    from finetune.train import TrainConfig, pick_device, train
+    from hyanggi.settings import get_settings
+
+    settings = get_settings()
+    device = pick_device()
+    config = TrainConfig.for_device(device, steps=steps, batch_size=batch_size, max_len=max_len, lr=lr, rank=rank,
+                                    eval_every=eval_every, seed=seed, threads=settings.n_threads)
+    if config.qlora:
+        console.print("CUDA GPU: QLoRA (bitsandbytes 4-bit) — bitsandbytes must be installed on this machine.")
+    run_dir = RUNS_DIR / (run or time.strftime("%Y%m%d-%H%M%S"))
+    console.print(f"device {device}, {config.steps} steps × batch {config.batch_size}, run → {run_dir}")
+    result = train(data or _dataset_dir(), ensure_base_gguf(settings), run_dir, config)
+    console.print(f"✓ {result.steps} steps, best step {result.best_step}, dev loss "
+                  f"{result.metrics['dev_loss_start']} → {result.metrics['dev_loss_best']} "
+                  f"({result.metrics['train_seconds']:.0f} s); dropped {result.dropped} over-long examples")
+
+
+@finetune_app.command("export")
+def export_command(
+    run: Annotated[str, typer.Option(help="finetune/runs 아래 실행 이름 (default: 가장 최근).")] = "",
+    data: Annotated[Path | None, typer.Option(help="학습에 쓴 데이터셋 폴더 (해시 기록용).")] = None,
+    out: Annotated[Path | None, typer.Option(help="GGUF 어댑터 경로 (default settings.adapter_gguf_path).")] = None,
+    merge: Annotated[Path | None, typer.Option(help="병합된 transformers 모델 폴더도 쓰기 (merged fp16 weights).")] = None,
+) -> None:
+    """PEFT 어댑터 → llama.cpp GGUF LoRA + PEFT 사본 + 레지스트리 항목 + 모델 카드."""
+    from finetune.export import publish
+    from hyanggi.settings import get_settings
+
+    settings = get_settings()
+    runs = sorted(p for p in RUNS_DIR.glob("*") if (p / "best" / "adapter_config.json").is_file())
+    run_dir = RUNS_DIR / run if run else (runs[-1] if runs else None)
+    if run_dir is None or not (run_dir / "best").is_dir():
+        console.print("[red]내보낼 학습 결과가 없습니다. 먼저 `hyanggi finetune train`을 실행하세요.[/]")
+        raise typer.Exit(1)
+    entry = publish(run_dir, data or _dataset_dir(), settings.base_gguf_path, out or settings.adapter_gguf_path,
+                    merge_dir=merge)
+    console.print(f"✓ {entry.adapter_file} ({entry.steps} steps, best {entry.best_step}), "
+                  f"dev loss {entry.metrics.get('dev_loss_best')}")
