@@ -23,7 +23,9 @@ def kb():
 
 @pytest.fixture(scope="module")
 def generator(kb):
-    settings = get_settings().model_copy(update={"generator_backend": GeneratorBackend.llama_cpp})
+    # Correctness, not speed: a generous time limit so a busy CI machine cannot cut the JSON short.
+    settings = get_settings().model_copy(update={"generator_backend": GeneratorBackend.llama_cpp,
+                                                 "generation_timeout_s": 180.0})
     if not settings.adapter_gguf_path.is_file():
         pytest.fail(f"the shipped adapter is missing: {settings.adapter_gguf_path}")
     return make_generator(settings, kb)
