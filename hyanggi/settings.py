@@ -70,7 +70,11 @@ class Settings(BaseSettings):
 
     # --- design loop -----------------------------------------------------------------------
     n_candidates: int = Field(default=3, ge=1, le=10, description="Composer variants per design round.")
-    llm_proposals: int = Field(default=1, ge=0, le=5, description="Generator proposals per turn (0 = composer only).")
+    llm_proposals: int = Field(
+        default=0, ge=0, le=5,
+        description="Generator proposals per turn besides the composer's. Each costs ~6 s on a 2-core CPU and the "
+                    "shipped adapter's proposals score below the composer's (hyanggi eval generator), so the "
+                    "chat starts at 0; the chat's 창의성 slider raises it.")
     candidate_pool: int = Field(default=40, ge=8, le=200, description="Materials offered to generator/composer.")
     score_threshold: float = Field(default=0.75, ge=0, le=1)
     max_revisions: int = Field(default=2, ge=0, le=5)

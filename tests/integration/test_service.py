@@ -16,7 +16,8 @@ async def service(tmp_path_factory: pytest.TempPathFactory):
     """The real service; models and index from the set-up data dir, its databases in a temp dir."""
     work = tmp_path_factory.mktemp("service")
     settings = get_settings().model_copy(update={"database_url": f"sqlite+aiosqlite:///{work / 'h.db'}",
-                                                 "checkpoint_db": work / "checkpoints.db"})
+                                                 "checkpoint_db": work / "checkpoints.db",
+                                                 "llm_proposals": 1})  # exercise the model's proposal path too
     opened = await ChatService.open(settings)
     yield opened
     await opened.close()

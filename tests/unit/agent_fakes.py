@@ -73,6 +73,6 @@ class ScriptedGenerator:
 
 def fake_deps(**overrides: object) -> Deps:
     kb = load_knowledge_base()
-    settings = Settings(generator_backend=GeneratorBackend.llama_cpp, **overrides)
+    settings = Settings(generator_backend=GeneratorBackend.llama_cpp, **{"llm_proposals": 1, **overrides})
     return Deps(settings=settings, kb=kb, searcher=KeywordSearcher(kb), matcher=get_lexicon_matcher(kb),
                 names=MaterialNames(kb), generator=ScriptedGenerator(kb))
