@@ -145,8 +145,11 @@ def build_brief(text: str, kb: KnowledgeBase, matcher: LexiconMatcher, names: Ma
     if not descriptors:
         for key, weight in fallback_descriptors:
             _merge(descriptors, {key: weight})
-    for key in avoid:
-        descriptors.pop(key, None)
+    for key in set(avoid) & set(descriptors):  # a wish and an exclusion of one descriptor: the stronger wins
+        if avoid[key] >= descriptors[key]:
+            del descriptors[key]
+        else:
+            del avoid[key]
 
     chosen = concentration_in(text) or (Concentration(concentration) if concentration else Concentration.EDP)
     return Brief(

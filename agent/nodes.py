@@ -17,6 +17,7 @@ from langgraph.types import Command
 from agent import render
 from agent.deps import Deps
 from agent.edit_parser import parse_edit
+from agent.generators.base import Outcome
 from agent.interpret import build_brief
 from agent.router import route
 from agent.state import AgentState
@@ -252,8 +253,22 @@ class Nodes:
             while (piece := await queue.get()) is not None:
                 writer({"token": piece})
             narration = await task
-        record = narration.record.model_dump(mode="json") if narration.record else None
-        return narration.text, [record] if record else []
+        text, record = narration.text, narration.record
+        contradicted = self._avoided_words(brief, text)
+        if contradicted and record is not None:
+            # The 270M model sometimes reads "너무 달지 않게" as a wish for sweetness: the final reply
+            # replaces a narration that praises what the person ruled out (the streamed draft is superseded).
+            text = generator.fallback.narration(recipe, brief)
+            record = record.model_copy(update={
+                "outcome": Outcome.fallback,
+                "problems": [*record.problems, f"피하려는 향({', '.join(contradicted)})을 내세워 템플릿 설명으로 대체"]})
+        return text, [record.model_dump(mode="json")] if record else []
+
+    def _avoided_words(self, brief: Brief, text: str) -> list[str]:
+        """Korean words of the brief's firmly avoided descriptors (weight ≥ 0.5) that a narration uses."""
+        firm = [d for d, weight in brief.avoid_descriptors.items() if weight >= 0.5]
+        words = self.deps.kb.descriptor_words_ko(firm)
+        return [w for w in words if w in text]
 
     def _grounding(self, ids: list[str]) -> dict[str, Any]:
         """The KB records the reply quotes, logged as a retrieval so every claim has a logged source."""

@@ -3,6 +3,7 @@ embeddings + Chroma, and a scripted generator instead of the GGUF model."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 
 from agent.deps import Deps
@@ -45,13 +46,20 @@ class KeywordSearcher:
                              score=max(0.01, s / 3), text=r.description_ko) for s, n, r, ko, en in scored[:k]]
 
 
+class TemplateNarration:
+    def narration(self, recipe: Recipe, brief: Brief) -> str:
+        return f"템플릿 설명: {recipe.name}"
+
+
 class ScriptedGenerator:
     """Proposes the composer's formula with a different seed and narrates a fixed Korean sentence."""
 
     backend = "fake"
+    fallback = TemplateNarration()
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, sentence: str = "비 오는 날의 포근한 카페를 그렸어요.") -> None:
         self.kb = kb
+        self.sentence = sentence
         self.proposals = 0
 
     def propose(self, brief: Brief, candidates: Sequence[Material], n: int) -> list[RecipeDraft]:
@@ -62,10 +70,9 @@ class ScriptedGenerator:
 
     def narrate(self, recipe: Recipe, brief: Brief, context: Sequence[str] = ()) -> Narration:
         def pieces() -> Iterator[str]:
-            yield "비 오는 날의 "
-            yield "포근한 카페를 그렸어요."
+            yield from re.findall(r"\S+\s*", self.sentence)
             narration.record = GenerationRecord(backend=self.backend, task="narrate", outcome=Outcome.ok,
-                                                raw_output="비 오는 날의 포근한 카페를 그렸어요.")
+                                                raw_output=self.sentence)
 
         narration = Narration(pieces())
         return narration

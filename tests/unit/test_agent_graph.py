@@ -109,3 +109,15 @@ def test_percentages_keep_the_precision_trace_materials_need() -> None:
     from agent.render import pct
 
     assert [pct(v) for v in (12.345, 1.0, 0.456, 0.04, 0.0012)] == ["12.3", "1.0", "0.46", "0.04", "0.0012"]
+
+
+async def test_a_narration_praising_what_the_brief_avoids_is_replaced() -> None:
+    from tests.unit.agent_fakes import ScriptedGenerator
+
+    deps = fake_deps()
+    deps.generator = ScriptedGenerator(deps.kb, "요청하신 바닐라, 달콤한 분위기에 맞췄어요.")
+    graph = build_graph(deps, InMemorySaver())
+    state = await _turn(graph, uuid.uuid4().hex, "비 오는 날 카페 같은 포근한 향, 너무 달지 않게")
+    assert "달콤한 분위기" not in state["reply"] and "템플릿 설명" in state["reply"]
+    narrate = [g for g in state["generation_log"] if g["task"] == "narrate"][0]
+    assert narrate["outcome"] == "fallback" and "피하려는 향" in narrate["problems"][-1]

@@ -57,3 +57,9 @@ def test_router(kb, text, has_recipe, expected) -> None:
     got = route(text, has_recipe=has_recipe, injection=False, lexicon_hits=len(matcher.find(text)),
                 name_hits=len(names.find(text)))
     assert got == expected
+
+
+def test_an_explicit_wish_outweighs_a_side_effect_of_a_negation(kb) -> None:
+    brief = _brief(kb, "포근한 향, 너무 달지 않게")
+    assert "warm" in brief.descriptors and "warm" not in brief.avoid_descriptors
+    assert "sweet" in brief.avoid_descriptors and "sweet" not in brief.descriptors
