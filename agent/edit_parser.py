@@ -78,9 +78,9 @@ def parse_edit(text: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialName
 
     percents = list(_PERCENT.finditer(text))
     for mention in mentions:
-        after = packed[mention.end:mention.end + 12]
+        after = compact(text[mention.end:])[:12]
         name = kb.materials[mention.material_id].name_ko
-        percent = _percent_after(text, packed, mention, percents)
+        percent = _percent_after(text, mention, percents)
         if any(cue in after for cue in _REMOVE):
             targets = _in_recipe(mention, recipe, kb)
             if not targets:
@@ -114,11 +114,11 @@ def parse_edit(text: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialName
     return EditRequest(ops=ops)
 
 
-def _percent_after(text: str, packed: str, mention: Mention, percents: list[re.Match]) -> float | None:
+def _percent_after(text: str, mention: Mention, percents: list[re.Match]) -> float | None:
     """The percentage written right after a mention ("베르가못을 8%로"), if any."""
-    tail = packed[mention.end:mention.end + 8]
+    tail = compact(text[mention.end:])[:8]
     for match in percents:
-        if compact(match.group(0)) and compact(match.group(1)) in tail:
+        if compact(match.group(1)) in tail:
             return float(match.group(1))
     return None
 

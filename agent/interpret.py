@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact
-from knowledge.lexicon import LexiconMatcher
+from knowledge.lexicon import Compacted, LexiconMatcher, clause_window, is_negated
 from perfumery.brief import Brief
 from perfumery.models import Concentration
 
@@ -25,8 +25,6 @@ _CONCENTRATION_WORDS: dict[Concentration, tuple[str, ...]] = {
     Concentration.Parfum: ("퍼퓸", "parfum", "빠르펭"),
 }
 _INCLUDE_CUES = ("넣어", "넣고", "들어간", "들어가", "포함", "추가", "살려", "중심", "베이스로", "위주")
-_NEGATION_CUES = ("말고", "빼", "없이", "없는", "않", "싫", "제외", "아닌", "노노")
-_CLAUSE_END = re.compile(r"[,.!?;\n]|그리고|하지만|지만|는데")
 
 
 @dataclass(frozen=True)
@@ -65,16 +63,18 @@ class MaterialNames:
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
     def find(self, text: str) -> list[Mention]:
+        """Materials named in ``text`` with spans in ``text``; negation and inclusion read within the clause."""
         if self._pattern is None:
             return []
-        packed = compact(text)
+        packed = Compacted.of(text)
+        spans = [(*packed.span(hit.start(), hit.end()), self._forms[hit.group()])
+                 for hit in self._pattern.finditer(packed.chars)]
         mentions = []
-        for hit in self._pattern.finditer(packed):
-            after = _CLAUSE_END.split(packed[hit.end():], maxsplit=1)[0][:8]
+        for i, (start, end, material_id) in enumerate(spans):
+            after = text[end:spans[i + 1][0] if i + 1 < len(spans) else len(text)]
             mentions.append(Mention(
-                material_id=self._forms[hit.group()], start=hit.start(), end=hit.end(),
-                negated=any(cue in after for cue in _NEGATION_CUES),
-                include=any(cue in after for cue in _INCLUDE_CUES),
+                material_id=material_id, start=start, end=end, negated=is_negated(text[:start], after),
+                include=any(cue in clause_window(after) for cue in _INCLUDE_CUES),
             ))
         return mentions
 

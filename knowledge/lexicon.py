@@ -48,14 +48,14 @@ class LexiconMatch(BaseModel):
 
 
 @dataclass(frozen=True)
-class _Compacted:
+class Compacted:
     """Text without spaces/punctuation, with each kept character's index in the original."""
 
     chars: str
     origin: list[int]
 
     @classmethod
-    def of(cls, text: str) -> _Compacted:
+    def of(cls, text: str) -> Compacted:
         chars: list[str] = []
         origin: list[int] = []
         for index, char in enumerate(text):
@@ -99,7 +99,7 @@ class LexiconMatcher:
     def find(self, text: str) -> list[LexiconMatch]:
         """Entries in ``text``, in order of appearance, each with its span and negation."""
         spans: list[tuple[int, int, LexiconEntry]] = []
-        packed = _Compacted.of(text)
+        packed = Compacted.of(text)
         if self._surface is not None:
             for hit in self._surface.finditer(packed.chars):
                 start, end = packed.span(hit.start(), hit.end())
@@ -109,7 +109,7 @@ class LexiconMatcher:
         matches = []
         for i, (start, end, entry) in enumerate(spans):
             next_start = spans[i + 1][0] if i + 1 < len(spans) else len(text)
-            negated = self._negated(text[:start], text[end:next_start])
+            negated = is_negated(text[:start], text[end:next_start], self._cues)
             matches.append(LexiconMatch(entry=entry, surface=text[start:end], start=start, end=end, negated=negated))
         return matches
 
@@ -132,12 +132,20 @@ class LexiconMatcher:
             i += 1
         return found
 
-    def _negated(self, before: str, after: str) -> bool:
-        if _PREFIX_NEGATION.search(before):
-            return True
-        clause = _CLAUSE_END.split(after, maxsplit=1)[0]
-        window = compact(clause)[:NEGATION_WINDOW]
-        return any(cue in window for cue in self._cues)
+
+
+def clause_window(after: str) -> str:
+    """What follows a term up to the end of its clause, spacing removed, clipped to the cue window."""
+    return compact(_CLAUSE_END.split(after, maxsplit=1)[0])[:NEGATION_WINDOW]
+
+
+def is_negated(before: str, after: str, cues: Iterable[str] = NEGATION_CUES) -> bool:
+    """Whether a term between ``before`` and ``after`` is ruled out: "안 달게", or a cue later in its clause
+    ("바닐라는 빼줘", "달지 않게") — never a cue of the next clause ("베르가못 넣고, 바닐라는 빼줘")."""
+    if _PREFIX_NEGATION.search(before):
+        return True
+    window = clause_window(after)
+    return any(cue in window for cue in cues)
 
 
 def _stem(form: str, tag: str) -> str:

@@ -63,3 +63,9 @@ def test_an_explicit_wish_outweighs_a_side_effect_of_a_negation(kb) -> None:
     brief = _brief(kb, "포근한 향, 너무 달지 않게")
     assert "warm" in brief.descriptors and "warm" not in brief.avoid_descriptors
     assert "sweet" in brief.avoid_descriptors and "sweet" not in brief.descriptors
+
+
+def test_a_negation_in_the_next_clause_does_not_reach_back(kb) -> None:
+    [bergamot, vanilla] = MaterialNames(kb).find("베르가못 넣고, 바닐라는 빼줘")
+    assert (bergamot.material_id, bergamot.negated, bergamot.include) == ("bergamot_oil", False, True)
+    assert vanilla.negated and "베르가못 넣고, 바닐라는 빼줘"[vanilla.start:vanilla.end] == "바닐라"
