@@ -169,7 +169,7 @@ def compliance_report(recipe: Recipe, kb: KnowledgeBase) -> str:
         material = kb.materials.get(ing.material_id)
         if material is None or material.ifra is None:
             continue
-        cap = material.cap_in_concentrate(recipe.dilution_percent) if material.ifra.kind != "prohibited" else 0.0
+        cap = kb.catalog.cap(material.id, recipe.dilution_percent)
         in_product = ing.percent * recipe.dilution_percent / 100
         status = "✅" if ing.percent <= cap + 1e-9 else "❌"
         rows.append(f"| {material.name_ko} | {ing.percent:.2f} | {in_product:.3f} | {cap:.2f} | {status} | "

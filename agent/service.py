@@ -174,17 +174,15 @@ class ChatService:
         timings = {**values.get("timings_ms", {}), "total": round((time.perf_counter() - start) * 1000, 1)}
         result = TurnResult(
             session=session, reply=values["reply"], intent=values.get("route") or "error", brief=values.get("brief"),
-            recipe=values.get("recipe"), retrieved=[i for r in values.get("retrieval_log", []) for i in r["ids"]],
+            recipe=values.get("recipe"),
+            retrieved=list(dict.fromkeys(i for r in values.get("retrieval_log", []) for i in r["ids"])),
             sources=values.get("retrieved", []), extras=values.get("extras", {}), timings_ms=timings, error=error,
         )
-        result.retrieved = list(dict.fromkeys(result.retrieved))
         result.turn_id = await self._commit(session, turn, values, result, source)
         yield {"type": "result", "result": result}
 
     async def _commit(self, session: str, turn: TurnInput, values: dict[str, Any], result: TurnResult,
                       source: str) -> int:
-        from perfumery.recipe import Recipe
-
         recipe = values.get("recipe")
         record = TurnRecord(
             session_id=session, user_text=turn.message, reply=result.reply, route=result.intent, level=turn.level,
