@@ -27,11 +27,12 @@ from knowledge.kb import KnowledgeBase
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.composer import compose
+from perfumery.critic import critique, critiqued
 from perfumery.fit import is_avoided
 from perfumery.models import Concentration, LexiconEntry, NotePosition, ReferencePerfume
 from perfumery.naming import instrumental, particle
-from perfumery.recipe import Recipe
-from prompts import MAX_ITEMS, MIN_ITEMS, PromptBuilder, format_percent
+from perfumery.recipe import Ingredient, Recipe
+from prompts import MAX_ITEMS, MIN_ITEMS, NARRATION_TARGETS, PromptBuilder, format_percent
 
 Task = Literal["propose", "narrate"]
 Source = Literal["lexicon", "perfume", "session"]
@@ -88,22 +89,27 @@ def candidate_pool(brief: Brief, catalog: Catalog, rng: random.Random) -> list[s
     return pool
 
 
-def core_formula(recipe: Recipe) -> Recipe:
-    """The composer's formula cut to its ``MAX_ITEMS`` leading materials, shares kept per note position.
-
-    The composer writes 10–15 lines; a proposal of that length would take the grammar-constrained
-    model too long, so the model proposes the core and the perfumery core completes it.
-    """
-    if len(recipe.ingredients) <= MAX_ITEMS:
-        return recipe
-    by_note = {p: sorted((i for i in recipe.ingredients if i.note == p), key=lambda i: -i.percent)
-               for p in NotePosition}
-    quota = {p: round(MAX_ITEMS * len(v) / len(recipe.ingredients)) for p, v in by_note.items()}
-    kept = {i.material_id for p, v in by_note.items() for i in v[: max(1, quota[p])]}
-    lines = [i for i in recipe.ingredients if i.material_id in kept][:MAX_ITEMS]
+def _renormalised(recipe: Recipe, lines: Sequence[Ingredient]) -> Recipe:
     total = sum(i.percent for i in lines)
     lines = [i.model_copy(update={"percent": round(i.percent * 100 / total, 2)}) for i in lines]
     return recipe.model_copy(update={"ingredients": lines, "score": None, "violations": []})
+
+
+def core_formula(recipe: Recipe, brief: Brief, catalog: Catalog) -> Recipe:
+    """The composer's formula cut to ``MAX_ITEMS`` lines, scored by the critic.
+
+    The composer writes 10–15 lines; a proposal of that length would take the grammar-constrained
+    model too long, so the model proposes the core and the perfumery core completes it. Lines are
+    dropped one at a time, each time the one whose loss the critic minds least (brief fit, structure
+    and balance together), so the target teaches which materials carry the brief rather than which
+    happen to be dosed highest. The result comes back critiqued.
+    """
+    lines = list(recipe.ingredients)
+    while len(lines) > MAX_ITEMS:
+        drop = max(range(len(lines)), key=lambda k: critique(
+            _renormalised(recipe, lines[:k] + lines[k + 1:]), catalog, brief).score.total)
+        lines.pop(drop)
+    return critiqued(_renormalised(recipe, lines), catalog, brief)
 
 
 def proposal_target(recipe: Recipe) -> str:
@@ -136,7 +142,8 @@ def narration_facts(recipe: Recipe, catalog: Catalog) -> list[str]:
 def narration_target(recipe: Recipe, brief: Brief, catalog: Catalog, builder: PromptBuilder,
                      facts: Sequence[str], rng: random.Random) -> str:
     """A 2–4 sentence Korean explanation built only from the recipe, the brief and the given facts."""
-    targets = ", ".join(builder.descriptor_ko.get(d, d) for d in brief.top_descriptors(3)) or "요청하신"
+    # The same words the prompt's "향조" line shows: the model learns to copy the parsed brief.
+    targets = builder.descriptor_words(brief.descriptors, limit=NARRATION_TARGETS) if brief.descriptors else "요청하신"
     top = " · ".join(_leads(recipe, catalog, NotePosition.top, 2)) or "가벼운 탑 노트"
     heart = " · ".join(_leads(recipe, catalog, NotePosition.heart, 2)) or "부드러운 하트 노트"
     base = " · ".join(_leads(recipe, catalog, NotePosition.base, 2)) or "은은한 베이스"
@@ -226,7 +233,8 @@ def examples_for_brief(brief: Brief, source: Source, kb: KnowledgeBase, builder:
     recipes = compose(brief, catalog, candidates=pool, n=variants, seed=rng.randrange(1 << 30))
     stats.briefs += 1
     stats.composed += len(recipes)
-    good = [core_formula(r) for r in recipes if r.score and r.score.total >= threshold]
+    cores = [core_formula(r, brief, catalog) for r in recipes]
+    good = [r for r in cores if r.score and r.score.total >= threshold]
     stats.below_threshold += len(recipes) - len(good)
     stats.kept += len(good)
     if not good:
@@ -386,7 +394,8 @@ def data_card(summary: DatasetSummary, kb: KnowledgeBase, threshold: float, seed
 - **session**: liked turns from the store (brief, recipe, reply), when a database exists.
 
 Proposal targets are the deterministic composer's formulas over the candidate pool shown in the prompt,
-kept when the critic's total score ≥ {threshold} ({s['kept']} of {s['composed']} composed for {s['briefs']} briefs;
+cut to their {MAX_ITEMS}-line core (the lines whose removal the critic minds most), kept when the core's
+critic total score ≥ {threshold} ({s['kept']} of {s['composed']} composed for {s['briefs']} briefs;
 {s['below_threshold']} below threshold). Narration targets are assembled from the recipe, the brief and the
 knowledge-base material descriptions shown in the prompt (one in five without facts).
 

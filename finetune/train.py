@@ -24,7 +24,7 @@ DEFAULT_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "
 
 @dataclass
 class TrainConfig:
-    steps: int = 140
+    steps: int = 200
     batch_size: int = 2  # on a shared 2-core CPU, more small updates beat fewer big ones
     max_len: int = 352  # examples longer than this are dropped, never cut: a cut target teaches nothing
     lr: float = 3e-4

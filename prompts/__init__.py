@@ -5,13 +5,14 @@ runtime (``agent/``) and the fine-tuning data builder (``finetune/``) render ide
 """
 
 from prompts.grammar import MAX_ITEMS, MAX_PERCENT, MIN_ITEMS, MIN_PERCENT, format_percent, proposal_gbnf
-from prompts.loader import PromptBuilder, PromptTemplate, load_templates
+from prompts.loader import NARRATION_TARGETS, PromptBuilder, PromptTemplate, load_templates
 
 __all__ = [
     "MAX_ITEMS",
     "MAX_PERCENT",
     "MIN_ITEMS",
     "MIN_PERCENT",
+    "NARRATION_TARGETS",
     "PromptBuilder",
     "PromptTemplate",
     "format_percent",

@@ -21,6 +21,12 @@ TEMPLATES_FILE = Path(__file__).with_name("generator.yaml")
 MAX_REQUEST_CHARS = 160
 MAX_FACTS_CHARS = 140
 MAX_RECIPE_LINES = 8
+# Descriptor words shown after each candidate: the 270M model cannot know what every material smells
+# of, but it can match these words against the brief's "향조" line.
+CANDIDATE_TAGS = 2
+# Target descriptors a narration names: the prompt states them so the model copies the parsed brief
+# instead of re-reading the request ("너무 달지 않게" is not a wish for sweetness).
+NARRATION_TARGETS = 3
 
 
 class PromptTemplate(BaseModel):
@@ -88,6 +94,7 @@ class CandidateLike(Protocol):
     id: str
     name_ko: str
     note: Any
+    descriptors: Sequence[str]
 
 
 class IngredientLike(Protocol):
@@ -116,7 +123,8 @@ class PromptBuilder:
     def labels(self) -> Labels:
         return self.templates.labels
 
-    def _descriptor_words(self, weights: Mapping[str, float], limit: int = 5) -> str:
+    def descriptor_words(self, weights: Mapping[str, float], limit: int = 5) -> str:
+        """The strongest descriptors in Korean, strongest first (ties by key, so renders are stable)."""
         ranked = [d for d, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
         return ", ".join(self.descriptor_ko.get(d, d) for d in ranked) or self.labels.none
 
@@ -129,21 +137,24 @@ class PromptBuilder:
         return ", ".join(parts)
 
     def request_text(self, brief: BriefLike) -> str:
-        return _clip(brief.text, MAX_REQUEST_CHARS) or self._descriptor_words(brief.descriptors)
+        return _clip(brief.text, MAX_REQUEST_CHARS) or self.descriptor_words(brief.descriptors)
 
     def candidate_lines(self, candidates: Iterable[CandidateLike]) -> str:
-        """One line per note position (``탑: id 이름, …``): the position costs one label, not one per material."""
+        """One line per note position (``탑: id 이름(향·향), …``): the position costs one label, not one
+        per material; the strongest descriptors in the brief's own words let the model match them."""
         groups: dict[str, list[str]] = {key: [] for key in self.labels.note}
         for c in candidates:
-            groups.setdefault(_value(c.note), []).append(f"{c.id} {c.name_ko}")
+            tags = "·".join(self.descriptor_ko.get(d, d) for d in c.descriptors[:CANDIDATE_TAGS])
+            label = f"{c.id} {c.name_ko}({tags})" if tags else f"{c.id} {c.name_ko}"
+            groups.setdefault(_value(c.note), []).append(label)
         return "\n".join(f"{self.labels.note.get(note, note)}: {', '.join(items)}"
                          for note, items in groups.items() if items)
 
     def proposal(self, brief: BriefLike, candidates: Sequence[CandidateLike]) -> str:
         return self.templates.propose.render(
             request=self.request_text(brief),
-            targets=self._descriptor_words(brief.descriptors),
-            avoid=self._descriptor_words(brief.avoid_descriptors, limit=3),
+            targets=self.descriptor_words(brief.descriptors),
+            avoid=self.descriptor_words(brief.avoid_descriptors, limit=3),
             details=self._details(brief),
             candidates=self.candidate_lines(candidates),
         )
@@ -154,12 +165,13 @@ class PromptBuilder:
         return ", ".join(f"{i.name_ko or i.material_id} {format_percent(i.percent)}%" for i in ranked)
 
     def fallback_narration(self, brief: BriefLike, concept: str) -> str:
-        return self.templates.fallback_narration.format(targets=self._descriptor_words(brief.descriptors, limit=3),
-                                                        concept=concept)
+        targets = self.descriptor_words(brief.descriptors, limit=NARRATION_TARGETS)
+        return self.templates.fallback_narration.format(targets=targets, concept=concept)
 
     def narration(self, brief: BriefLike, ingredients: Iterable[IngredientLike], facts: Sequence[str]) -> str:
         return self.templates.narrate.render(
             request=self.request_text(brief),
+            targets=self.descriptor_words(brief.descriptors, limit=NARRATION_TARGETS),
             recipe=self.recipe_line(ingredients),
             facts=_clip(" ".join(facts), MAX_FACTS_CHARS) or self.labels.none,
         )

@@ -21,7 +21,7 @@ from finetune.dataset import (
     split,
 )
 from knowledge.kb import load_knowledge_base
-from perfumery import compose
+from perfumery import compose, critique
 from perfumery.brief import Brief
 from prompts import PromptBuilder
 
@@ -48,13 +48,20 @@ def test_pool_covers_every_note_and_excludes_what_the_brief_avoids(kb):
     assert not any(kb.catalog.is_prohibited(m) for m in pool)
 
 
-def test_core_formula_is_short_and_sums_to_100(kb):
+def test_core_formula_is_short_sums_to_100_and_keeps_what_the_critic_values(kb):
     brief = Brief(descriptors={"citrus": 1.0, "woody": 0.6})
     recipe = compose(brief, kb.catalog, n=1, seed=1)[0]
-    core = core_formula(recipe)
-    assert len(core.ingredients) <= MAX_ITEMS
+    assert len(recipe.ingredients) > MAX_ITEMS
+    core = core_formula(recipe, brief, kb.catalog)
+    assert len(core.ingredients) == MAX_ITEMS
     assert core.total_percent == pytest.approx(100.0, abs=0.1)
     assert {n.value for n in {i.note for i in core.ingredients}} == {"top", "heart", "base"}
+    # Better than simply keeping the highest doses.
+    by_dose = sorted(recipe.ingredients, key=lambda i: -i.percent)[:MAX_ITEMS]
+    total = sum(i.percent for i in by_dose)
+    naive = recipe.model_copy(update={"ingredients": [i.model_copy(update={"percent": i.percent * 100 / total})
+                                                      for i in by_dose]})
+    assert core.score.total >= critique(naive, kb.catalog, brief).score.total
 
 
 def test_every_proposal_target_parses_cleanly_over_its_pool(built, kb):
@@ -103,7 +110,7 @@ def test_lexicon_briefs_are_korean_requests_with_targets(kb):
 
 def test_logged_sessions_become_examples(kb):
     brief = Brief(descriptors={"citrus": 1.0})
-    recipe = core_formula(compose(brief, kb.catalog, n=1, seed=2)[0])
+    recipe = core_formula(compose(brief, kb.catalog, n=1, seed=2)[0], brief, kb.catalog)
     rows = [(brief.model_dump(), recipe, "상큼하게 열리는 향입니다."), (brief, recipe, "  ")]
     examples = session_examples(rows, kb, PromptBuilder({}), random.Random(0))
     assert [e.task for e in examples] == ["propose", "narrate"]

@@ -30,15 +30,20 @@ def test_proposal_prompt_groups_candidates_by_note_and_uses_korean_labels():
     assert "향조: 장미, 신선한" in prompt
     assert "피할 향: 달콤한" in prompt
     assert "조건: EDP, 봄, 중성적, 보통" in prompt
-    assert "탑: bergamot_oil 베르가못 오일" in prompt
-    assert "미들: hedione 헤디온, rose_absolute 로즈 앱솔루트" in prompt
+    lines = prompt.splitlines()
+    top = next(line for line in lines if line.startswith("탑: "))
+    heart = next(line for line in lines if line.startswith("미들: "))
+    assert top.startswith("탑: bergamot_oil 베르가못 오일(")
+    assert heart.startswith("미들: hedione 헤디온(") and ", rose_absolute 로즈 앱솔루트(장미·floral)" in heart
     assert prompt.endswith("처방:")
 
 
-def test_narration_prompt_is_bounded():
+def test_narration_prompt_states_the_parsed_targets_and_is_bounded():
     ings = [Ingredient(material_id=f"m{i}", name_ko=f"재료{i}", note=NotePosition.heart, percent=i + 1.0)
             for i in range(12)]
-    prompt = PromptBuilder(LABELS).narration(Brief(text="테스트"), ings, ["가" * 500])
+    brief = Brief(text="너무 달지 않게", descriptors={"musky": 1.0, "rose": 0.5}, avoid_descriptors={"sweet": 1.0})
+    prompt = PromptBuilder(LABELS).narration(brief, ings, ["가" * 500])
+    assert "향조: 머스크, 장미" in prompt.splitlines()
     recipe_line = next(line for line in prompt.splitlines() if line.startswith("처방:"))
     assert recipe_line.count("%") == MAX_RECIPE_LINES
     assert recipe_line.startswith("처방: 재료11 12%")
