@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from finetune import train as train_module
-from finetune.train import Encoded, TrainConfig, _lr_at, collate, encode, target_loss
+from finetune.train import Encoded, TrainConfig, _lr_at, collate, encode, fitting, target_loss
 
 
 class CharTokenizer:
@@ -55,6 +55,17 @@ def test_target_loss_equals_the_full_logit_loss(softcap):
     assert float(ours) == pytest.approx(float(reference), rel=1e-5)
 
 
+def test_over_long_examples_are_dropped_but_not_most_of_a_task():
+    rows = [{"task": "propose"}] * 10 + [{"task": "narrate"}] * 10
+    lengths = [600] + [100] * 9 + [100] * 10
+    encoded = [Encoded(input_ids=[0] * n, target_start=1) for n in lengths]
+    assert len(fitting(rows, encoded, max_len=512)) == 19
+    lengths = [600] * 2 + [100] * 8 + [100] * 10
+    encoded = [Encoded(input_ids=[0] * n, target_start=1) for n in lengths]
+    with pytest.raises(ValueError, match="2 of 10 'propose' examples exceed max_len=512"):
+        fitting(rows, encoded, max_len=512)
+
+
 def test_schedule_warms_up_then_decays_to_zero():
     config = TrainConfig(steps=100, warmup_steps=10, lr=1e-3)
     assert _lr_at(0, config) == pytest.approx(1e-4)
@@ -73,7 +84,7 @@ def test_a_short_run_learns_logs_and_keeps_the_best_adapter(tmp_path, monkeypatc
     monkeypatch.setattr(train_module, "load_base", lambda *a, **k: (tiny_model().train(), CharTokenizer()))
     data = tmp_path / "data"
     data.mkdir()
-    rows = [{"prompt": f"요청 {i}", "target": "{\"a\":8}"} for i in range(12)]
+    rows = [{"task": "propose", "prompt": f"요청 {i}", "target": "{\"a\":8}"} for i in range(12)]
     for split in ("train", "dev"):
         (data / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     config = TrainConfig(steps=12, batch_size=4, max_len=64, lr=5e-2, warmup_steps=1, eval_every=4,
