@@ -25,7 +25,7 @@ DEFAULT_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "
 
 @dataclass
 class TrainConfig:
-    steps: int = 400
+    steps: int = 900
     batch_size: int = 2  # on a shared 2-core CPU, more small updates beat fewer big ones
     # Examples longer than this are dropped, never cut (a cut target teaches nothing); proposal prompts
     # with descriptor-tagged candidates run to ~480 tokens.
