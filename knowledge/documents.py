@@ -36,8 +36,8 @@ GENDER_KO = {"feminine": "여성향", "masculine": "남성향", "unisex": "남�
 Metadata = dict[str, str | int | float | bool]
 
 
-class Document(BaseModel):
-    """What gets embedded and ranked for one record."""
+class RecordRef(BaseModel):
+    """Which record, by name: the fields a document and a search hit share."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -46,6 +46,11 @@ class Document(BaseModel):
     name_ko: str
     name_en: str
     cas: str = ""
+
+
+class Document(RecordRef):
+    """What gets embedded and ranked for one record."""
+
     text: str = Field(description="Context-enhanced text: embedded, ranked by BM25 and shown to the agent.")
     names: list[str] = Field(description="Names and synonyms, each matched on its own by the typo-tolerant index.")
     metadata: Metadata = Field(default_factory=dict, description="Filterable fields (note, family, restricted…).")

@@ -19,11 +19,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from scipy import sparse
 
 from hyanggi.settings import Settings
-from knowledge.documents import CollectionName, Document, build_documents
+from knowledge.documents import CollectionName, Document, RecordRef, build_documents
 from knowledge.index import get_collection, open_client, require_current_index
 from knowledge.kb import KnowledgeBase, load_knowledge_base
 from knowledge.korean import char_ngrams, word_tokens
@@ -46,16 +46,9 @@ class SearchMode(StrEnum):
     hybrid = "hybrid"
 
 
-class SearchResult(BaseModel):
+class SearchResult(RecordRef):
     """One hit, as the CLI/REST contract prints it."""
 
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    collection: CollectionName
-    name_ko: str
-    name_en: str
-    cas: str = ""
     score: float = Field(description="Fused score / best possible fused score, in (0, 1].")
     text: str
 
@@ -268,10 +261,8 @@ class HybridSearcher:
 
     def _result(self, position: int, score: float) -> SearchResult:
         document = self._documents[position]
-        return SearchResult(
-            id=document.id, collection=document.collection, name_ko=document.name_ko, name_en=document.name_en,
-            cas=document.cas, score=round(score, 4), text=document.text,
-        )
+        return SearchResult(**document.model_dump(include=set(RecordRef.model_fields)), score=round(score, 4),
+                            text=document.text)
 
 
 _SEARCHERS: dict[str, HybridSearcher] = {}
