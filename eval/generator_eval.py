@@ -141,10 +141,11 @@ def card_section(reports: dict[str, SystemReport], adapter_sha256: str, command:
     header = "| metric | " + " | ".join(reports) + " |\n|---|" + "---|" * len(reports)
     rows = "\n".join(f"| {k} | " + " | ".join(str(getattr(r, k)) for r in reports.values()) + " |" for k in keys)
     outcomes = "\n".join(f"- {name}: {json.dumps(r.outcomes)}" for name, r in reports.items())
+    briefs = max((r.n_briefs for r in reports.values()), default=0)
     return f"""{EVAL_MARKER}
 
-Adapter sha256 `{adapter_sha256[:16]}…`; measured with `{command}` on this repository's dev briefs
-(`eval/data/briefs.yaml`), llama.cpp with {threads} thread(s), on a shared 2-core CPU.
+Adapter sha256 `{adapter_sha256[:16]}…`; measured with `{command}` on {briefs} of this repository's dev
+briefs (`eval/data/briefs.yaml`), llama.cpp with {threads} thread(s), on a shared 2-core CPU.
 
 {header}
 {rows}

@@ -78,3 +78,4 @@ def test_card_section_replaces_the_old_one(kb, cases, tmp_path):
     write_card_section(card, card_section({"echo": report}, "ab" * 32, "cmd", threads=1))
     text = card.read_text()
     assert text.count(EVAL_MARKER) == 1 and "old" not in text and "abababab" in text and "training" in text
+    assert "on 1 of this repository's dev" in text  # the sample size travels with the figures

@@ -54,7 +54,8 @@ def eval_generator(
         reports[name] = evaluate_system(generator, cases, kb, n=n, seed=settings.seed)
     if card:
         env = f"HYANGGI_N_THREADS={settings.n_threads} HYANGGI_GENERATION_TIMEOUT_S={settings.generation_timeout_s:g}"
-        command = f"{env} hyanggi eval generator --limit {limit} --n {n}"
+        scope = f" --limit {limit}" if limit else ""
+        command = f"{env} hyanggi eval generator{scope} --n {n}"
         card_path = settings.adapter_gguf_path.parent / "MODEL_CARD.md"
         write_card_section(card_path, card_section(reports, sha256_file(settings.adapter_gguf_path), command, settings.n_threads))
         console.print(f"✓ {card_path}")
