@@ -80,7 +80,7 @@ def parse_edit(text: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialName
     for mention in mentions:
         after = compact(text[mention.end:])[:12]
         name = kb.materials[mention.material_id].name_ko
-        percent = _percent_after(text, mention, percents)
+        percent = _percent_after(after[:8], percents)
         if any(cue in after for cue in _REMOVE):
             targets = _in_recipe(mention, recipe, kb)
             if not targets:
@@ -114,9 +114,8 @@ def parse_edit(text: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialName
     return EditRequest(ops=ops)
 
 
-def _percent_after(text: str, mention: Mention, percents: list[re.Match]) -> float | None:
-    """The percentage written right after a mention ("베르가못을 8%로"), if any."""
-    tail = compact(text[mention.end:])[:8]
+def _percent_after(tail: str, percents: list[re.Match]) -> float | None:
+    """The percentage written in ``tail``, the compacted text right after a mention ("베르가못을 8%로"), if any."""
     for match in percents:
         if compact(match.group(1)) in tail:
             return float(match.group(1))
