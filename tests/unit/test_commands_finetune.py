@@ -37,6 +37,32 @@ def test_export_without_a_run_says_so_in_korean(monkeypatch, tmp_path):
     assert "내보낼 학습 결과가 없습니다" in result.output
 
 
+def test_train_without_a_dataset_says_so_in_korean(tmp_path):
+    result = runner.invoke(app, ["finetune", "train", "--data", str(tmp_path / "missing")])
+    assert result.exit_code == 1
+    assert "데이터셋이 없습니다" in result.output
+
+
+def test_train_refusing_overlong_examples_is_a_korean_error_not_a_traceback(tmp_path, monkeypatch):
+    import agent.generators
+    import finetune.train
+
+    data = tmp_path / "ds"
+    data.mkdir()
+    for split in ("train", "dev"):
+        (data / f"{split}.jsonl").write_text("{}\n", encoding="utf-8")
+
+    def refuse(*args, **kwargs):
+        raise ValueError("12 of 12 'propose' examples exceed max_len=8 tokens")
+
+    monkeypatch.setattr(agent.generators, "ensure_base_gguf", lambda settings: tmp_path / "base.gguf")
+    monkeypatch.setattr(finetune.train, "train", refuse)
+    result = runner.invoke(app, ["finetune", "train", "--data", str(data), "--run", "r", "--max-len", "8"])
+    assert result.exit_code == 2
+    assert "학습할 수 없습니다" in result.output and "max_len=8" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_eval_generator_composer_json():
     result = runner.invoke(app, ["eval", "generator", "--systems", "composer", "--limit", "2", "--json"])
     assert result.exit_code == 0, result.output

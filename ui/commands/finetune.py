@@ -67,6 +67,10 @@ def train_command(
     from hyanggi.settings import get_settings
 
     settings = get_settings()
+    dataset_dir = data or _dataset_dir()
+    if not all((dataset_dir / f"{split}.jsonl").is_file() for split in ("train", "dev")):
+        console.print(f"[red]데이터셋이 없습니다: {dataset_dir}. 먼저 `hyanggi finetune dataset`을 실행하세요.[/]")
+        raise typer.Exit(1)
     device = pick_device()
     config = TrainConfig.for_device(device, steps=steps, batch_size=batch_size, max_len=max_len, lr=lr, rank=rank,
                                     eval_every=eval_every, seed=seed, threads=settings.n_threads)
@@ -74,7 +78,11 @@ def train_command(
         console.print("CUDA GPU: QLoRA (bitsandbytes 4-bit) — bitsandbytes must be installed on this machine.")
     run_dir = RUNS_DIR / (run or time.strftime("%Y%m%d-%H%M%S"))
     console.print(f"device {device}, {config.steps} steps × batch {config.batch_size}, run → {run_dir}")
-    result = train(data or _dataset_dir(), ensure_base_gguf(settings), run_dir, config)
+    try:
+        result = train(dataset_dir, ensure_base_gguf(settings), run_dir, config)
+    except ValueError as error:  # examples that do not fit max_len: a setting to change, not a crash
+        console.print(f"[red]학습할 수 없습니다: {error}[/]")
+        raise typer.Exit(2) from None
     console.print(f"✓ {result.steps} steps, best step {result.best_step}, dev loss "
                   f"{result.metrics['dev_loss_start']} → {result.metrics['dev_loss_best']} "
                   f"({result.metrics['train_seconds']:.0f} s); dropped {result.dropped} over-long examples")
