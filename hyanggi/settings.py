@@ -72,8 +72,9 @@ class Settings(BaseSettings):
     n_candidates: int = Field(default=3, ge=1, le=10, description="Composer variants per design round.")
     llm_proposals: int = Field(
         default=0, ge=0, le=5,
-        description="Generator proposals per turn besides the composer's. Each costs ~6 s on a 2-core CPU and the "
-                    "shipped adapter's proposals score below the composer's (hyanggi eval generator), so the "
+        description="Generator proposals per turn besides the composer's. One adds ~9 s to a chat turn on a 2-core "
+                    "CPU (hyanggi bench chat) and the shipped adapter's proposals score below the composer's "
+                    "(hyanggi eval generator: 0.73 vs 0.88), so the "
                     "chat starts at 0; the chat's 창의성 slider raises it.")
     candidate_pool: int = Field(default=40, ge=8, le=200, description="Materials offered to generator/composer.")
     score_threshold: float = Field(default=0.75, ge=0, le=1)
