@@ -21,7 +21,7 @@ from agent.generators.base import Outcome
 from agent.interpret import build_brief
 from agent.router import route
 from agent.state import AgentState
-from perfumery import EditError, diff
+from perfumery import EditError, diff, edit_many
 from perfumery.brief import Brief
 from perfumery.recipe import Recipe
 
@@ -180,14 +180,10 @@ class Nodes:
         if request.cost:
             cost = await deps.tools.call("estimate_formula_cost", recipe=current)
             return {"reply": render.cost_block(cost, current), "extras": {"cost": cost.model_dump(mode="json")}}
-        recipe = current
         try:
-            for op in request.ops:
-                recipe = await deps.tools.call("edit_formula", recipe=recipe, op=op)
+            recipe = await asyncio.to_thread(edit_many, current, request.ops, deps.kb.catalog)
         except EditError as exc:
             return {"reply": exc.message_ko}
-        if len(request.ops) > 1:  # one request = one new version, whatever number of operations it took
-            recipe = recipe.model_copy(update={"version": current.version + 1, "parent_version": current.version})
         recipe = await deps.tools.call("critique_formula", recipe=recipe, brief=brief)
         change = diff(current, recipe)
         reply, grounded = render.recipe_reply(recipe, deps.kb, state.level, render.diff_block(change))

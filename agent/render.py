@@ -12,12 +12,16 @@ from collections.abc import Iterable
 from knowledge.kb import KnowledgeBase
 from knowledge.search import SearchResult
 from perfumery.batch import BatchSheet, CostEstimate
+from perfumery.critic import COMPLIANCE_KO, ComplianceStatus, compliance_status
+from perfumery.critic import pct as written
 from perfumery.diff import RecipeDiff
+from perfumery.ifra import IFRA_STATUS_KO, PRODUCTS, IfraStatus
 from perfumery.recipe import Recipe
 
 NOTE_KO = {"top": "탑", "heart": "미들", "base": "베이스"}
 COMPONENT_KO = {
-    "structure": "구조", "balance": "균형", "compliance": "IFRA 준수", "brief_fit": "요청 적합도",
+    "structure": "구조", "balance": "균형", "compliance": "IFRA", "dose_realism": "용량 현실성",
+    "brief_fit": "요청 적합도",
     "harmony": "조화", "novelty": "독창성", "complexity": "복합성", "cost": "원가 효율",
 }
 LEVELS = ("기본", "상세", "프리미엄")
@@ -52,7 +56,24 @@ def score_block(recipe: Recipe) -> str:
     if recipe.score is None:
         return ""
     parts = ", ".join(f"{COMPONENT_KO.get(k, k)} {v:.2f}" for k, v in recipe.score.components.items())
-    return f"**품질 점수 {recipe.score.total:.2f}** ({parts})"
+    return f"**품질 점수 {recipe.score.total:.2f}** ({parts})\n\n{ifra_line(recipe)}"
+
+
+def ifra_line(recipe: Recipe) -> str:
+    """The compliance claim in one line: never "준수" while a figure is missing."""
+    status = compliance_status(recipe.violations)
+    product = PRODUCTS[recipe.product]
+    basis = f"{product.label_ko}, 카테고리 {product.category.value}, 부향률 {recipe.dilution_percent:g}%"
+    if status == ComplianceStatus.compliant:
+        return f"**IFRA: {COMPLIANCE_KO[status]}** ({basis}, 51차 개정 기준)"
+    codes = ("ifra_cap", "ifra_prohibited") if status == ComplianceStatus.non_compliant else ("ifra_unknown",)
+    names = _unique(recipe_names(recipe, [v.material_id for v in recipe.violations
+                                          if v.code in codes and v.material_id]))
+    return f"**IFRA: {COMPLIANCE_KO[status]}** — {', '.join(names)} ({basis})"
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
 
 
 def violations_block(recipe: Recipe) -> str:
@@ -127,11 +148,9 @@ def document_answer(results: Iterable[SearchResult], kb: KnowledgeBase, limit: i
             lines.append(f"**{perfume.brand} {perfume.name}** ({perfume.year})\n{perfume.description_ko}\n노트: {notes}")
         elif hit.id in kb.materials:
             m = kb.materials[hit.id]
-            ifra = f" · IFRA: {m.ifra.kind}" + (f" {m.ifra.category4_max_percent}%" if m.ifra.category4_max_percent
-                                                else "") if m.ifra else ""
             lines.append(f"**{m.name_ko}** ({m.name_en}{', CAS ' + m.cas if m.cas else ''})\n{m.description_ko}\n"
                          f"노트: {NOTE_KO[m.note.value]} · 계열: {m.family.value} · 사용 범위 {m.use_range[0]:g}–"
-                         f"{m.use_range[1]:g}%{ifra}")
+                         f"{m.use_range[1]:g}% · IFRA: {material_ifra_ko(kb, m.id)}")
         else:
             accord = kb.accords[hit.id]
             parts = ", ".join(f"{kb.materials[c.material].name_ko} {c.parts:g}" for c in accord.components)
@@ -162,24 +181,45 @@ def recipe_names(recipe: Recipe, material_ids: Iterable[str]) -> list[str]:
     return [names.get(m, m) for m in material_ids]
 
 
+def material_ifra_ko(kb: KnowledgeBase, material_id: str) -> str:
+    """A material's IFRA standing in fine fragrance, in words a customer can read."""
+    catalog = kb.catalog
+    status = catalog.ifra_status(material_id)
+    names = ", ".join(s.name for s in catalog.standards_of(material_id))
+    label = IFRA_STATUS_KO[status]
+    if status == IfraStatus.none:
+        return label
+    if status == IfraStatus.restricted:
+        return f"{label} — 완제품 최대 {written(catalog.cap(material_id, 100.0))}% (카테고리 4, {names})"
+    return f"{label} ({names or 'CAS 번호 없음'})"
+
+
 def compliance_report(recipe: Recipe, kb: KnowledgeBase) -> str:
-    """Every restricted material in the formula against its IFRA cap, with the source of the standard."""
+    """Every IFRA Standard the formula touches, summed over its lines as a certificate does, with its source."""
+    catalog = kb.catalog
+    doses = {i.material_id: i.percent for i in recipe.ingredients}
+    verdict = {"ok": "✅", "over": "❌ 초과", "prohibited": "❌ 금지", "unknown": "⚠️ 확인 필요",
+               "specification": "ℹ️ 규격 확인"}
     rows = []
-    for ing in recipe.ingredients:
-        material = kb.materials.get(ing.material_id)
-        if material is None or material.ifra is None:
-            continue
-        cap = kb.catalog.cap(material.id, recipe.dilution_percent)
-        in_product = ing.percent * recipe.dilution_percent / 100
-        status = "✅" if ing.percent <= cap + 1e-9 else "❌"
-        rows.append(f"| {material.name_ko} | {ing.percent:.2f} | {in_product:.3f} | {cap:.2f} | {status} | "
-                    f"{material.ifra.source} |")
+    for check in catalog.check_ifra(doses, recipe.category, recipe.dilution_percent):
+        standard = catalog.standards[check.standard]
+        limit = written(check.limit.percent) + "%" if check.limit.percent is not None else check.limit.kind.value
+        contributors = ", ".join(recipe_names(recipe, check.contributors))
+        rows.append(f"| {standard.name} | {contributors} | {written(check.level_percent)}% | {limit} | "
+                    f"{verdict[check.status]} | {standard.id}, {standard.amendment}차 개정 |")
+    unmatched = [i.name_ko for i in recipe.ingredients if i.material_id in kb.materials
+                 and catalog.ifra_status(i.material_id, recipe.category) == IfraStatus.unknown
+                 and not catalog.contributions.get(i.material_id)]
     allergens = sorted({a for ing in recipe.ingredients for a in kb.materials[ing.material_id].allergens
                         if ing.material_id in kb.materials})
-    table = ("| 재료 | 농축액 % | 완제품 % | 한도(농축액 %) | 판정 | 출처 |\n|---|---:|---:|---:|---|---|\n" + "\n".join(rows)) \
-        if rows else "IFRA 제한 대상 재료가 없습니다."
+    table = ("| IFRA 표준 | 해당 재료 | 완제품 중 합계 | 한도 | 판정 | 출처 |\n|---|---|---:|---:|---|---|\n"
+             + "\n".join(rows)) if rows else "이 처방이 닿는 IFRA 표준이 없습니다 (CAS·부속서 기준)."
+    unmatched_line = (f"\n\n⚠️ CAS가 없어 확인하지 못한 재료: {', '.join(unmatched)}" if unmatched else "")
     allergen_line = f"\n\nEU 알레르기 표시 성분: {', '.join(allergens)}" if allergens else ""
-    return f"#### IFRA·알레르기 준수 보고서 (카테고리 4, 향료 {recipe.dilution_percent:g}%)\n\n{table}{allergen_line}"
+    product = PRODUCTS[recipe.product]
+    return (f"#### IFRA·알레르기 보고서 ({product.label_ko}, 카테고리 {product.category.value}, "
+            f"부향률 {recipe.dilution_percent:g}%)\n\n{ifra_line(recipe)}\n\n{table}{unmatched_line}{allergen_line}\n\n"
+            "천연 원료의 성분 기여는 IFRA 부속서의 최대 함량으로 합산했습니다. 최종 판단은 공급사의 IFRA 적합성 증명서를 따르세요.")
 
 
 def alternatives(recipes: list[Recipe]) -> str:

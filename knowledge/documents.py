@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.kb import KnowledgeBase
+from perfumery.ifra import IFRA_STATUS_KO, IfraStatus
 from perfumery.models import Accord, Family, Material, NotePosition, PerfumeNote, ReferencePerfume
 
 
@@ -79,9 +80,9 @@ def material_document(material: Material, kb: KnowledgeBase) -> Document:
     if material.chemical_identity:
         parts.append(f"성분: {material.chemical_identity}.")
     parts.append(material.description_ko)
-    if material.ifra is not None:
-        parts.append(f"IFRA 규제: {material.ifra.kind}.")
-    restricted = material.ifra is not None and material.ifra.kind in ("restricted", "prohibited")
+    status = kb.catalog.ifra_status(material.id)
+    standards = ", ".join(standard.name for standard in kb.catalog.standards_of(material.id))
+    parts.append(f"IFRA: {IFRA_STATUS_KO[status]}" + (f" ({standards})." if standards else "."))
     return Document(
         id=material.id,
         collection=CollectionName.materials,
@@ -93,8 +94,8 @@ def material_document(material: Material, kb: KnowledgeBase) -> Document:
         metadata={
             "note": material.note.value,
             "family": material.family.value,
-            "restricted": restricted,
-            "prohibited": material.ifra is not None and material.ifra.kind == "prohibited",
+            "restricted": status in (IfraStatus.restricted, IfraStatus.prohibited),
+            "prohibited": status == IfraStatus.prohibited,
             "origin": material.origin.value,
             "cost_tier": material.cost_tier,
         },

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from knowledge.ifra_tables import load_standards, match_materials
+from perfumery.ifra import Contribution, IfraStandard
 from perfumery.models import Accord, Family, LexiconEntry, Material, NotePosition, ReferencePerfume
 
 if TYPE_CHECKING:
@@ -67,6 +69,8 @@ class KnowledgeBase:
     lexicon: dict[str, LexiconEntry]
     descriptors: dict[str, Descriptor]
     content_hash: str = field(compare=False)
+    standards: dict[str, IfraStandard] = field(default_factory=dict, compare=False)
+    contributions: dict[str, tuple[Contribution, ...]] = field(default_factory=dict, compare=False)
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -78,6 +82,8 @@ class KnowledgeBase:
             accords=self.accords,
             references=self.perfumes,
             descriptor_families={key: d.family.value for key, d in self.descriptors.items()},
+            standards=self.standards,
+            contributions=self.contributions,
         )
 
     def descriptor_words_ko(self, keys: list[str]) -> list[str]:
@@ -90,9 +96,9 @@ class KnowledgeBase:
 
 
 def hash_data_dir(data_dir: Path) -> str:
-    """sha256 of every YAML file (path + bytes): the index is rebuilt exactly when this changes."""
+    """sha256 of every data file (path + bytes): the index is rebuilt exactly when this changes."""
     digest = hashlib.sha256()
-    for path in sorted(data_dir.rglob("*.yaml")):
+    for path in sorted([*data_dir.rglob("*.yaml"), *data_dir.rglob("*.csv")]):
         digest.update(path.relative_to(data_dir).as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
@@ -202,14 +208,21 @@ def _load(data_dir: Path) -> KnowledgeBase:
     if not data_dir.is_dir():
         raise KnowledgeBaseError([f"데이터 폴더가 없습니다 (data folder missing): {data_dir}"])
     problems: list[str] = []
+    materials = _records(sorted((data_dir / "materials").glob("*.yaml")), Material, "id", problems)
+    ifra_dir = data_dir / "ifra"
+    standards = load_standards(ifra_dir, problems) if ifra_dir.is_dir() else {}
+    if not standards:
+        problems.append(f"IFRA 표준 표가 없습니다 (IFRA tables missing): {ifra_dir}")
     kb = KnowledgeBase(
         data_dir=data_dir,
-        materials=_records(sorted((data_dir / "materials").glob("*.yaml")), Material, "id", problems),
+        materials=materials,
         accords=_records([data_dir / "accords.yaml"], Accord, "id", problems),
         perfumes=_records(sorted((data_dir / "perfumes").glob("*.yaml")), ReferencePerfume, "id", problems),
         lexicon=_records(sorted((data_dir / "lexicon").glob("*.yaml")), LexiconEntry, "term", problems),
         descriptors=_descriptors(data_dir / "descriptors.yaml", problems),
         content_hash=hash_data_dir(data_dir),
+        standards=standards,
+        contributions=match_materials(materials.values(), ifra_dir, standards, problems) if standards else {},
     )
     problems.extend(find_problems(kb))
     if problems:

@@ -20,6 +20,7 @@ from perfumery.edits import (
                              Shift,
                              Substitute,
                              edit,
+                             edit_many,
 )
 from perfumery.pyramid import PyramidBands
 from perfumery.recipe import Ingredient, Recipe
@@ -29,5 +30,5 @@ __all__ = [
     "AddMaterial", "BatchSheet", "Brief", "Catalog", "ChangeConcentration", "CostEstimate", "Critique",
     "CriticWeights", "EditError", "EditOp", "Ingredient", "PyramidBands", "Recipe", "RecipeDiff",
     "RemoveMaterial", "SetPercent", "Shift", "Substitute", "UnknownMaterialError", "compose", "critique",
-    "critiqued", "diff", "edit", "estimate_cost", "repair", "scale_batch",
+    "critiqued", "diff", "edit", "edit_many", "estimate_cost", "repair", "scale_batch",
 ]

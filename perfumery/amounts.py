@@ -53,6 +53,32 @@ def allocate(total: float, weights: Mapping[str, float], lows: Mapping[str, floa
         return {**fixed, **share}
 
 
+def fill_to_total(doses: Mapping[str, float], weights: Mapping[str, float], ceilings: Mapping[str, float],
+                  total: float = 100.0, floors: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Close the gap to ``total`` through the lines in ``weights`` only, each kept between its floor and
+    its ceiling.
+
+    This is how a perfumer rebalances: the carriers named in ``weights`` give or take weight in
+    proportion to their weights (taking, in proportion to their doses); every other line keeps its
+    dose. When the carriers cannot close the gap the result falls short of (or above) ``total``.
+    """
+    floors = floors or {}
+    result = dict(doses)
+    gap = total - sum(result.values())
+    movable = [m for m in weights if m in result]
+    if abs(gap) < 1e-9 or not movable:
+        return result
+    if gap > 0:
+        room = {m: max(0.0, ceilings.get(m, total) - result[m]) for m in movable}
+        added = allocate(gap, {m: weights[m] for m in movable}, {}, room)
+    else:
+        spare = {m: max(0.0, result[m] - floors.get(m, 0.0)) for m in movable}
+        added = {m: -v for m, v in allocate(-gap, {m: result[m] for m in movable}, {}, spare).items()}
+    for m, change in added.items():
+        result[m] += change
+    return result
+
+
 def normalise(doses: Mapping[str, float], total: float = 100.0) -> dict[str, float]:
     """Scale positive doses so they sum to ``total`` (drops zeros and negatives)."""
     positive = {k: v for k, v in doses.items() if v > 0}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from perfumery.ifra import PRODUCTS, IfraCategory, Product, fragrance_load
 from perfumery.models import Concentration
 
 
@@ -24,8 +25,17 @@ class Brief(BaseModel):
     intensity: float = Field(default=0.5, ge=0, le=1, description="0 = skin scent … 1 = loud.")
     style: str = Field(default="unisex", pattern=r"^(feminine|masculine|unisex)$")
     concentration: Concentration = Concentration.EDP
+    product: Product = Field(default=Product.fine_fragrance, description="what the fragrance goes into.")
     budget_tier: int = Field(default=3, ge=1, le=5, description="highest cost tier to lean on (1 cheap … 5 luxury).")
     text: str = Field(default="", description="the original request, kept for explanation and logging.")
+
+    @property
+    def category(self) -> IfraCategory:
+        return PRODUCTS[self.product].category
+
+    @property
+    def fragrance_load(self) -> float:
+        return fragrance_load(self.product, self.concentration)
 
     def top_descriptors(self, n: int = 5) -> list[str]:
         return [d for d, _ in sorted(self.descriptors.items(), key=lambda kv: -kv[1])[:n]]

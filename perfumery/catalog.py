@@ -7,11 +7,21 @@ Vectors are computed once per catalog and cached.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import combinations
 from types import MappingProxyType
 
+from perfumery.amounts import floor_to_step
+from perfumery.ifra import (
+    Contribution,
+    IfraCategory,
+    IfraStandard,
+    IfraStatus,
+    StandardCheck,
+    check_standards,
+    material_cap,
+)
 from perfumery.models import Accord, Material, NotePosition, ReferencePerfume
 from perfumery.recipe import Ingredient
 from perfumery.similarity import (
@@ -43,9 +53,11 @@ class Catalog:
     accords: Mapping[str, Accord]
     references: Mapping[str, ReferencePerfume]
     descriptor_families: Mapping[str, str]
+    standards: Mapping[str, IfraStandard] = field(default_factory=dict)
+    contributions: Mapping[str, tuple[Contribution, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("materials", "accords", "references", "descriptor_families"):
+        for name in ("materials", "accords", "references", "descriptor_families", "standards", "contributions"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     # --- lookup ----------------------------------------------------------------------------
@@ -64,15 +76,45 @@ class Catalog:
         return Ingredient(material_id=material_id, name_ko=material.name_ko, name_en=material.name_en,
                           cas=material.cas, note=note or material.note, percent=percent)
 
-    def is_prohibited(self, material_id: str) -> bool:
-        ifra = self.material(material_id).ifra
-        return ifra is not None and ifra.kind == "prohibited"
+    def is_prohibited(self, material_id: str, category: IfraCategory = IfraCategory.c4) -> bool:
+        return self.ifra_status(material_id, category) == IfraStatus.prohibited
 
-    def cap(self, material_id: str, dilution_percent: float) -> float:
-        """IFRA maximum in the concentrate at this dilution (0 when prohibited, 100 when unrestricted)."""
-        if self.is_prohibited(material_id):
-            return 0.0
-        return self.material(material_id).cap_in_concentrate(dilution_percent)
+    def cap(self, material_id: str, dilution_percent: float, category: IfraCategory = IfraCategory.c4) -> float:
+        """IFRA maximum in the concentrate at this fragrance load (0 when prohibited, 100 when unrestricted).
+
+        Only figures we hold count; where a figure is missing, ``ifra_status`` says unknown.
+        """
+        self.material(material_id)
+        return material_cap(self.contributions.get(material_id, ()), self.standards, category, dilution_percent)[0]
+
+    def ceiling(self, material_id: str, dilution_percent: float, category: IfraCategory = IfraCategory.c4) -> float:
+        """The most a composed formula may hold: the typical maximum, never past the IFRA cap."""
+        return min(self.material(material_id).use_max, floor_to_step(self.cap(material_id, dilution_percent,
+                                                                                category)))
+
+    def ifra_status(self, material_id: str, category: IfraCategory = IfraCategory.c4) -> IfraStatus:
+        material = self.material(material_id)
+        contributions = self.contributions.get(material_id, ())
+        if not contributions:
+            known = bool(material.cas or material.ifra_note)
+            return IfraStatus.none if known else IfraStatus.unknown
+        cap, missing = material_cap(contributions, self.standards, category, 18.0)
+        if cap == 0.0:
+            return IfraStatus.prohibited
+        if missing:
+            return IfraStatus.unknown
+        return IfraStatus.restricted
+
+    def standards_of(self, material_id: str) -> list[IfraStandard]:
+        """The Standards that touch a material, directly or through its constituents."""
+        ids = dict.fromkeys(c.standard for c in self.contributions.get(material_id, ()))
+        return [self.standards[s] for s in ids if s in self.standards]
+
+    def check_ifra(self, doses: Mapping[str, float], category: IfraCategory,
+                   load_percent: float) -> list[StandardCheck]:
+        """Every Standard the formula touches, summed over its lines (an IFRA certificate's arithmetic)."""
+        return check_standards({m: p for m, p in doses.items() if m in self.materials}, self.contributions,
+                               self.standards, category, load_percent)
 
     # --- vectors ---------------------------------------------------------------------------
     @cached_property

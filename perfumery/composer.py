@@ -2,9 +2,12 @@
 
 Per variant: pick a pyramid inside the bands (leaning lighter or denser as the brief asks), maybe lay a
 fitting accord from the knowledge base as a building block, then fill each note position greedily
-with materials that cover the brief's descriptors without repeating each other, and dose them within
-their typical range and IFRA cap. A seed makes it reproducible; variants of one call also avoid the
-materials earlier variants leaned on, so they differ in substance and not just in noise.
+with materials that cover the brief's descriptors without repeating each other. Doses work the way a
+perfumer weighs: what a material can carry is physics, so its typical maximum (and IFRA cap) is a hard
+ceiling. Potent materials (traces, accents) sit near their usual dose; carriers (modifiers, workhorses)
+take the rest of each position's weight. When a position cannot reach its share without overdosing,
+the pyramid gives way, never the ceiling. A seed makes it reproducible; variants of one call also avoid
+the materials earlier variants leaned on, so they differ in substance and not just in noise.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 
-from perfumery.amounts import allocate, floor_to_step, normalise, round_to_total
+from perfumery.amounts import allocate, fill_to_total, round_to_total
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.critic import critiqued
 from perfumery.fit import avoid_strength, is_avoided, lightness
-from perfumery.models import DEFAULT_DILUTION, Concentration, NotePosition
+from perfumery.ifra import IfraCategory, IfraStatus
+from perfumery.models import Concentration, NotePosition
 from perfumery.naming import concept_ko, formula_name
 from perfumery.pyramid import PyramidBands
 from perfumery.recipe import Recipe
@@ -28,6 +32,8 @@ from perfumery.similarity import Vector, cosine
 
 NOISE = 0.12  # Gumbel temperature of each greedy pick
 MAX_MATERIALS = 24
+MIN_CARRIERS = {NotePosition.top: 2, NotePosition.heart: 2, NotePosition.base: 2}
+UNVERIFIED_IFRA_PENALTY = 0.3  # prefer materials whose IFRA status we can vouch for
 TASTE = 0.15  # per-variant spread of material preference: enough for seeds to matter, not to pick off-brief
 ACCORD_MIN_FIT = 0.45
 ACCORD_CORE = 6
@@ -42,8 +48,9 @@ def compose(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None = N
     allowed. Materials the brief avoids, and prohibited ones, are never used.
     """
     bands = bands or PyramidBands()
-    dilution = DEFAULT_DILUTION[brief.concentration]
-    pool = _eligible(brief, catalog, candidates, dilution)
+    dilution = brief.fragrance_load
+    category = brief.category
+    pool = _eligible(brief, catalog, candidates, dilution, category)
     target = catalog.profile(brief.descriptors or FALLBACK_TARGET)
     relevance = {m: cosine(target, catalog.material_profile(m)) for m in pool}
     used: Counter[str] = Counter()
@@ -52,13 +59,14 @@ def compose(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None = N
         rng = random.Random(seed * 7919 + k)
         # Each variant reads the brief with its own emphasis, so seeds differ in substance, not noise.
         emphasis = {m: r + rng.gauss(0.0, TASTE) for m, r in relevance.items()}
-        doses = _variant(brief, catalog, pool, emphasis, used, rng, bands, dilution)
+        doses = _variant(brief, catalog, pool, emphasis, used, rng, bands, dilution, category)
         used.update(doses)
         recipe = Recipe(
             name=formula_name(doses, catalog, rng),
             concept_ko=concept_ko(doses, catalog, brief.concentration),
             concentration=brief.concentration,
             dilution_percent=dilution,
+            product=brief.product,
             ingredients=[catalog.ingredient(m, p) for m, p in sorted(doses.items(), key=_pyramid_order(catalog))],
         )
         recipes.append(critiqued(repair(recipe, catalog, brief, bands), catalog, brief))
@@ -70,16 +78,21 @@ def _pyramid_order(catalog: Catalog):
     return lambda item: (rank[catalog.material(item[0]).note], -item[1], item[0])
 
 
-def _eligible(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None, dilution: float) -> list[str]:
+def _eligible(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None, dilution: float,
+              category: IfraCategory) -> list[str]:
     ids = list(catalog.materials) if candidates is None else [c for c in dict.fromkeys(candidates) if c in catalog]
     ids += [m for m in brief.must_include if m in catalog and m not in ids]
-    allowed = [m for m in ids if catalog.cap(m, dilution) > 0 and (m in brief.must_include
-                                                                   or not is_avoided(brief, m, catalog))]
-    if candidates is not None and not all(any(catalog.material(m).note == p for m in allowed) for p in NotePosition):
-        # Too few candidates to build a pyramid: fall back to the whole organ for the missing positions.
-        missing = {p for p in NotePosition if not any(catalog.material(m).note == p for m in allowed)}
-        allowed += [m for m in catalog.materials if catalog.material(m).note in missing
-                    and catalog.cap(m, dilution) > 0 and not is_avoided(brief, m, catalog)]
+
+    def usable(m: str) -> bool:
+        return catalog.ceiling(m, dilution, category) > 0
+
+    allowed = [m for m in ids if usable(m) and (m in brief.must_include or not is_avoided(brief, m, catalog))]
+    missing = {p for p in NotePosition if not any(catalog.material(m).note == p and catalog.material(m).carrier
+                                                  for m in allowed)}
+    if candidates is not None and missing:
+        # Too few candidates to carry a pyramid: bring in carriers of the whole organ for those positions.
+        allowed += [m for m in catalog.materials if m not in allowed and catalog.material(m).note in missing
+                    and catalog.material(m).carrier and usable(m) and not is_avoided(brief, m, catalog)]
     return allowed
 
 
@@ -110,11 +123,6 @@ def _counts(brief: Brief, rng: random.Random) -> dict[NotePosition, int]:
     return {NotePosition.top: top, NotePosition.heart: heart, NotePosition.base: max(3, total - top - heart)}
 
 
-def _typical_dose(catalog: Catalog, material_id: str) -> float:
-    low, high = catalog.material(material_id).use_range
-    return math.sqrt(max(low, high / 20) * high)
-
-
 def _pick_accord(catalog: Catalog, pool: list[str], target: Vector, used: Counter[str],
                  rng: random.Random) -> str | None:
     """A fitting accord from the knowledge base, or none (some variants are built freely)."""
@@ -137,36 +145,71 @@ def _gumbel(rng: random.Random) -> float:
 
 
 def _variant(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[str, float], used: Counter[str],
-             rng: random.Random, bands: PyramidBands, dilution: float) -> dict[str, float]:
+             rng: random.Random, bands: PyramidBands, dilution: float, category: IfraCategory) -> dict[str, float]:
     shares = _target_pyramid(brief, catalog, bands, rng)
-    ceiling = {m: min(catalog.material(m).use_range[1], floor_to_step(catalog.cap(m, dilution))) for m in pool}
+    ceiling = {m: catalog.ceiling(m, dilution, category) for m in pool}
     fixed = _accord_block(brief, catalog, pool, used, rng, shares, ceiling)
     chosen = _select(brief, catalog, pool, relevance, used, rng, fixed)
-    doses: dict[str, float] = {}
+    doses: dict[str, float] = dict(fixed)
     picked = {m for members in chosen.values() for m in members}
     for position in NotePosition:
-        members = chosen[position]
-        free = [m for m in members if m not in fixed]
-        room = shares[position] - sum(fixed.get(m, 0.0) for m in members)
-        options = [m for m in pool if catalog.material(m).note == position and m not in picked]
-        # Typical ranges that cannot hold the share: add a material, or drop the least relevant one.
-        while sum(ceiling[m] for m in free) < room and options and len(picked) < MAX_MATERIALS:
-            extra = max(options, key=lambda m: (relevance[m] + 0.02 * ceiling[m], m))
+        members = [m for m in chosen[position] if m not in fixed]
+        accents = [m for m in members if not catalog.material(m).carrier]
+        carriers = [m for m in members if catalog.material(m).carrier]
+        # Accents and traces are dosed as a perfumer doses them: near their usual level, not to fill space.
+        for m in accents:
+            material = catalog.material(m)
+            wish = material.typical_dose * (0.6 + 0.8 * _carries(catalog, brief, m)) * _avoid_factor(brief, m, catalog)
+            doses[m] = min(max(wish, material.use_range[0]), ceiling[m])
+        room = shares[position] - sum(doses.get(m, 0.0) for m in chosen[position])
+        options = [m for m in pool if catalog.material(m).note == position and m not in picked
+                   and catalog.material(m).carrier]
+        # Carriers whose ceilings cannot hold the room: bring in another carrier of this position.
+        while sum(ceiling[m] for m in carriers) < room and options and len(picked) < MAX_MATERIALS:
+            extra = max(options, key=lambda m: (relevance[m] + 0.01 * ceiling[m], m))
             options.remove(extra)
-            free.append(extra)
+            carriers.append(extra)
             picked.add(extra)
-        while len(free) > 2 and sum(catalog.material(m).use_range[0] for m in free) > room:
-            free.remove(min(free, key=lambda m: (relevance[m], m)))
-        # Still short of room at the top of typical ranges: stretch them, never past the IFRA cap.
-        highs = ceiling if sum(ceiling[m] for m in free) >= room else {
-            m: floor_to_step(catalog.cap(m, dilution)) for m in free}
-        weights = {m: _typical_dose(catalog, m) * (0.5 + relevance[m] + _carries(catalog, brief, m))
-                   * (1.0 - avoid_strength(brief, m, catalog)) ** 2 for m in free}
-        lows = {m: min(catalog.material(m).use_range[0], highs[m]) for m in free}
-        doses.update(allocate(max(room, 0.0), weights, lows, highs))
-        doses.update({m: fixed[m] for m in members if m in fixed})
-    doses = normalise(doses)
-    return round_to_total(doses, {m: floor_to_step(catalog.cap(m, dilution)) for m in doses})
+        while len(carriers) > 2 and sum(catalog.material(m).use_range[0] for m in carriers) > room:
+            carriers.remove(min(carriers, key=lambda m: (relevance[m], m)))
+        doses.update(allocate(max(room, 0.0), _carrier_weights(brief, catalog, carriers, relevance),
+                              {m: min(catalog.material(m).use_range[0], ceiling[m]) for m in carriers},
+                              {m: ceiling[m] for m in carriers}))
+    doses = fill_to_total(doses, _carrier_weights(brief, catalog, list(doses), relevance),
+                          {m: ceiling[m] for m in doses})
+    if sum(doses.values()) < 100.0 - 1e-6:
+        doses = _add_global_carriers(brief, catalog, pool, doses, relevance, ceiling)
+    return round_to_total(doses, {m: ceiling[m] for m in doses})
+
+
+def _avoid_factor(brief: Brief, material_id: str, catalog: Catalog) -> float:
+    return (1.0 - avoid_strength(brief, material_id, catalog)) ** 2
+
+
+def _carrier_weights(brief: Brief, catalog: Catalog, ids: Sequence[str], relevance: dict[str, float]) -> dict[str, float]:
+    """How much of a position's weight each material should take: carriers by usual dose and relevance."""
+    weights = {}
+    for m in ids:
+        material = catalog.material(m)
+        if not material.carrier:
+            continue
+        weights[m] = (material.typical_dose * (0.5 + relevance.get(m, 0.0) + _carries(catalog, brief, m))
+                      * _avoid_factor(brief, m, catalog))
+    return weights
+
+
+def _add_global_carriers(brief: Brief, catalog: Catalog, pool: list[str], doses: dict[str, float],
+                         relevance: dict[str, float], ceiling: dict[str, float]) -> dict[str, float]:
+    """Everything chosen is at its ceiling below 100: add the most relevant carriers that can take the rest."""
+    options = sorted((m for m in pool if m not in doses and catalog.material(m).carrier),
+                     key=lambda m: (-(relevance[m] + 0.01 * ceiling[m]), m))
+    result = dict(doses)
+    for extra in options:
+        gap = 100.0 - sum(result.values())
+        if gap <= 1e-6:
+            break
+        result[extra] = min(ceiling[extra], gap)
+    return result
 
 
 def _accord_block(brief: Brief, catalog: Catalog, pool: list[str], used: Counter[str], rng: random.Random,
@@ -203,14 +246,15 @@ def _select(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[str
             covered[d] = max(covered.get(d, 0.0), w)
 
     def score(m: str, position: NotePosition) -> float:
+        material = catalog.material(m)
         vector = catalog.vector(m)
         gain = sum(w * max(0.0, vector.get(d, 0.0) - covered.get(d, 0.0)) for d, w in wanted.items()) / wanted_total
         redundancy = max((cosine(catalog.material_profile(m), catalog.material_profile(o))
                           for o in chosen[position]), default=0.0)
-        over_budget = max(0, catalog.material(m).cost_tier - brief.budget_tier)
-        workhorse = min(1.0, catalog.material(m).use_range[1] / 15.0)  # big shares need materials that can carry them
+        over_budget = max(0, material.cost_tier - brief.budget_tier)
+        unverified = UNVERIFIED_IFRA_PENALTY if catalog.ifra_status(m, brief.category) == IfraStatus.unknown else 0.0
         return (relevance[m] + 0.8 * gain - 0.35 * redundancy - 0.25 * min(used[m], 2) - 0.12 * over_budget
-                - 2.0 * avoid_strength(brief, m, catalog) + 0.1 * workhorse + _gumbel(rng))
+                - 2.0 * avoid_strength(brief, m, catalog) - unverified + _gumbel(rng))
 
     for m in [*fixed, *(m for m in brief.must_include if m in pool)]:
         take(m)
@@ -218,6 +262,14 @@ def _select(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[str
         wanted_count = max(counts[position], len(chosen[position]) + 1)
         options = [m for m in pool if catalog.material(m).note == position and m not in chosen[position]
                    and m not in fixed]
+        # The weight of a position needs materials that can carry it; the rest of the slots go to character.
+        while sum(catalog.material(m).carrier for m in chosen[position]) < MIN_CARRIERS[position]:
+            carriers = [m for m in options if catalog.material(m).carrier]
+            if not carriers:
+                break
+            best = max(carriers, key=lambda m, p=position: (score(m, p), m))
+            options.remove(best)
+            take(best)
         while len(chosen[position]) < wanted_count and options:
             best = max(options, key=lambda m, p=position: (score(m, p), m))
             options.remove(best)

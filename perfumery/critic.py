@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +16,7 @@ from perfumery.batch import estimate_cost
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.fit import avoided_presence, brief_fit, is_avoided
+from perfumery.ifra import PRODUCTS, IfraStatus
 from perfumery.models import NotePosition
 from perfumery.naming import FAMILY_KO, instrumental
 from perfumery.pyramid import PyramidBands
@@ -33,19 +35,42 @@ CLASHES = (("marine", "animalic"), ("marine", "gourmand"), ("marine", "leather")
 CLASH_SHARE = 0.05  # share of odor impact (sqrt-dose); marine materials are potent at 1–3 %
 
 
+class ComplianceStatus(StrEnum):
+    compliant = "compliant"
+    non_compliant = "non_compliant"
+    needs_check = "needs_check"
+
+
+COMPLIANCE_KO = {ComplianceStatus.compliant: "준수", ComplianceStatus.non_compliant: "위반",
+                 ComplianceStatus.needs_check: "확인 필요"}
+BREACH_CODES = frozenset({"ifra_cap", "ifra_prohibited"})
+UNKNOWN_CODES = frozenset({"ifra_unknown"})
+
+
+def compliance_status(violations: list[Violation]) -> ComplianceStatus:
+    """A breach outranks a missing figure; a missing figure is never reported as compliant."""
+    codes = {v.code for v in violations}
+    if codes & BREACH_CODES:
+        return ComplianceStatus.non_compliant
+    if codes & UNKNOWN_CODES:
+        return ComplianceStatus.needs_check
+    return ComplianceStatus.compliant
+
+
 class CriticWeights(BaseModel):
     """Weight of each component in the total; components without data (no brief) drop out."""
 
     model_config = ConfigDict(extra="forbid")
 
-    structure: float = Field(default=0.15, ge=0)
-    balance: float = Field(default=0.15, ge=0)
-    compliance: float = Field(default=0.20, ge=0)
-    brief_fit: float = Field(default=0.20, ge=0)
+    structure: float = Field(default=0.12, ge=0)
+    balance: float = Field(default=0.12, ge=0)
+    compliance: float = Field(default=0.18, ge=0)
+    dose_realism: float = Field(default=0.12, ge=0)
+    brief_fit: float = Field(default=0.18, ge=0)
     harmony: float = Field(default=0.10, ge=0)
-    novelty: float = Field(default=0.08, ge=0)
+    novelty: float = Field(default=0.07, ge=0)
     complexity: float = Field(default=0.06, ge=0)
-    cost: float = Field(default=0.06, ge=0)
+    cost: float = Field(default=0.05, ge=0)
 
 
 class Critique(BaseModel):
@@ -59,8 +84,12 @@ class Critique(BaseModel):
 
     @property
     def compliant(self) -> bool:
-        """No IFRA breach and no prohibited material."""
-        return not any(v.code in ("ifra_cap", "ifra_prohibited") for v in self.violations)
+        """No IFRA breach, no prohibited material and no missing figure: only then may we say compliant."""
+        return self.compliance_status == ComplianceStatus.compliant
+
+    @property
+    def compliance_status(self) -> ComplianceStatus:
+        return compliance_status(self.violations)
 
     @property
     def balanced(self) -> bool:
@@ -86,8 +115,9 @@ def critique(recipe: Recipe, catalog: Catalog, brief: Brief | None = None,
 
     components = {
         "structure": _structure(recipe, catalog, violations),
-        "balance": _balance(recipe, bands, violations),
+        "balance": _balance(recipe, catalog, bands, violations),
         "compliance": _compliance(recipe, catalog, doses, violations),
+        "dose_realism": _dose_realism(recipe, catalog, doses, violations),
         "harmony": _harmony(catalog, doses, violations),
         "complexity": _complexity(catalog, doses),
     }
@@ -158,21 +188,14 @@ def _structure(recipe: Recipe, catalog: Catalog, violations: list[Violation]) ->
                                     message_ko=f"재료가 {count}가지입니다 (권장 {MIN_MATERIALS}–{MAX_MATERIALS}가지).",
                                     fix_ko=f"재료 수를 {count} → {bound}가지로 조정하세요."))
         score -= 0.05 * abs(count - bound)
-    for ing in recipe.ingredients:
-        if ing.material_id in catalog:
-            high = catalog.material(ing.material_id).use_range[1]
-            if ing.percent > high + SUM_TOLERANCE:
-                violations.append(Violation(
-                    code="use_range", severity="warning", material_id=ing.material_id,
-                    message_ko=f"{_name(catalog, ing.material_id)} {pct(ing.percent)}%는 통상 사용 범위(최대 {pct(high)}%)를 넘습니다.",
-                    fix_ko=f"{_name(catalog, ing.material_id)} {pct(ing.percent)}% → {pct(high)}% 이하"))
-                score -= 0.03
     return max(0.0, score)
 
 
-def _balance(recipe: Recipe, bands: PyramidBands, violations: list[Violation]) -> float:
+def _balance(recipe: Recipe, catalog: Catalog, bands: PyramidBands, violations: list[Violation]) -> float:
     shares = {p: sum(i.percent for i in recipe.ingredients if i.note == p) for p in NotePosition}
     total = sum(shares.values()) or 1.0
+    ceilings = {i.material_id: catalog.ceiling(i.material_id, recipe.dilution_percent, recipe.category)
+                for i in recipe.ingredients if i.material_id in catalog}
     missed = 0.0
     for position, share in shares.items():
         share = share * 100.0 / total
@@ -181,42 +204,108 @@ def _balance(recipe: Recipe, bands: PyramidBands, violations: list[Violation]) -
             low, high = bands.band(position)
             goal = low if share < low else high
             direction = "이상" if share < low else "이하"
+            members = [i for i in recipe.ingredients if i.note == position and i.material_id in ceilings]
+            held_back = share < low and bool(members) and all(
+                i.percent >= ceilings[i.material_id] - 0.01 for i in members)
+            reason = " 재료별 최대 사용량을 지키느라 피라미드가 양보했습니다." if held_back else ""
             violations.append(Violation(
                 code="pyramid_band", severity="warning",
-                message_ko=f"{POSITION_KO[position]} 노트가 {pct(share)}%로 권장 범위({pct(low)}–{pct(high)}%)를 벗어났습니다.",
-                fix_ko=f"{POSITION_KO[position]} 노트 {pct(share)}% → {pct(goal)}% {direction}"))
+                message_ko=(f"{POSITION_KO[position]} 노트가 {pct(share)}%로 권장 범위({pct(low)}–{pct(high)}%)를 "
+                            f"벗어났습니다.{reason}"),
+                fix_ko=(f"{POSITION_KO[position]} 노트 {pct(share)}% → {pct(goal)}% {direction}"
+                        + (" (더 많이 쓸 수 있는 재료를 추가)" if held_back else ""))))
             missed += miss
     return max(0.0, 1.0 - missed / 30.0)
 
 
-def _compliance(recipe: Recipe, catalog: Catalog, doses: dict[str, float], violations: list[Violation]) -> float:
-    score = 1.0
-    dilution = recipe.dilution_percent
-    basis = f"{recipe.concentration.value} {pct(dilution)}% 기준"
+def _use_source(catalog: Catalog, material_id: str) -> str:
+    source = catalog.material(material_id).use_source
+    return f"출처: {source}" if source else "출처 없는 편집 추정치"
+
+
+def _dose_realism(recipe: Recipe, catalog: Catalog, doses: dict[str, float], violations: list[Violation]) -> float:
+    """Doses a perfumer accepts on sight: none above the material's maximum, weight held by a few carriers,
+    many lines in tenths of a percent. A dose the person set themselves is flagged, not refused."""
+    if not doses:
+        return 0.0
+    pinned = recipe.pinned
+    over = 0.0
     for material_id, percent in doses.items():
         material = catalog.material(material_id)
-        if catalog.is_prohibited(material_id):
-            substitute = catalog.nearest_materials(catalog.vector(material_id), k=1, exclude=doses,
-                                                   note=material.note,
-                                                   allowed=lambda m: not catalog.is_prohibited(m))
-            fix = (f"{material.name_ko} 삭제 → {instrumental(_name(catalog, substitute[0][0]))} 대체"
-                   if substitute else f"{material.name_ko} 삭제")
-            violations.append(Violation(code="ifra_prohibited", severity="error", material_id=material_id,
-                                        message_ko=f"{material.name_ko}은(는) IFRA 금지 물질입니다 ({material.ifra.source}).",
-                                        fix_ko=fix))
-            score -= 0.5
+        low, high = material.use_range
+        if percent <= high + SUM_TOLERANCE:
             continue
-        cap = catalog.cap(material_id, dilution)
-        if percent > cap + 1e-9:
-            limit = material.ifra.category4_max_percent
+        over += min(1.0, (percent - high) / high)
+        name = material.name_ko
+        typical = f"통상 {pct(low)}–{pct(high)}%, {_use_source(catalog, material_id)}"
+        if material_id in pinned:
             violations.append(Violation(
-                code="ifra_cap", severity="error", material_id=material_id,
-                message_ko=(f"{material.name_ko} {pct(percent)}%는 IFRA 한도(완제품 {pct(limit)}%, 농축액 최대 "
-                            f"{pct(math.floor(cap * 100) / 100)}%)를 넘습니다."),
-                fix_ko=f"{material.name_ko} {pct(percent)}% → {pct(math.floor(cap * 100) / 100)}% (IFRA 한도, {basis})"))
-            score -= 0.3 * min(1.0, 0.5 + (percent - cap) / max(cap, 0.01))
-    _allergens(catalog, doses, dilution, violations)
+                code="dose_over_max", severity="warning", material_id=material_id,
+                message_ko=f"요청하신 대로 {name}을(를) {pct(percent)}%로 두었습니다. 통상 사용 범위를 넘습니다 ({typical}).",
+                fix_ko=f"의도하신 것이 아니라면 {name} {pct(percent)}% → {pct(high)}% 이하"))
+        else:
+            violations.append(Violation(
+                code="dose_over_max", severity="error", material_id=material_id,
+                message_ko=f"{name} {pct(percent)}%는 최대 사용량을 넘습니다 ({typical}).",
+                fix_ko=f"{name} {pct(percent)}% → {pct(high)}% 이하 (남는 비중은 같은 노트의 주력 재료로)"))
+    ranked = sorted(doses.values(), reverse=True)
+    top5 = sum(ranked[:5]) / (sum(ranked) or 1.0)
+    small = sum(1 for p in ranked if p < 1.0) / len(ranked)
+    # Soft shape signals (a few lines carry the weight, many sit in tenths of a percent); overdoses are hard.
+    shape = 1.0 - max(0.0, 0.5 - top5) - max(0.0, top5 - 0.85) - max(0.0, 0.25 - small)
+    return max(0.0, min(1.0, shape) - 0.35 * over)
+
+
+def _compliance(recipe: Recipe, catalog: Catalog, doses: dict[str, float], violations: list[Violation]) -> float:
+    """Every IFRA Standard the formula touches, summed over its lines in the finished product."""
+    score = 1.0
+    load = recipe.dilution_percent
+    category = recipe.category
+    basis = f"{PRODUCTS[recipe.product].label_ko} 카테고리 {category.value}, 부향률 {pct(load)}%"
+    for check in catalog.check_ifra(doses, category, load):
+        names = ", ".join(_name(catalog, m) for m in check.contributors)
+        standard = catalog.standards[check.standard]
+        if check.status == "prohibited":
+            violations.extend(_prohibited(catalog, m, doses, standard.label) for m in check.contributors)
+            score -= 0.5
+        elif check.status == "over":
+            limit = check.limit.percent or 0.0
+            factor = limit / check.level_percent
+            violations.append(Violation(
+                code="ifra_cap", severity="error", material_id=max(check.contributors, key=lambda m: doses[m]),
+                message_ko=(f"{standard.label}: 완제품 중 {pct(check.level_percent)}%로 한도 {pct(limit)}%를 "
+                            f"넘습니다 ({names} 합산, {basis})."),
+                fix_ko=", ".join(f"{_name(catalog, m)} {pct(doses[m])}% → {pct(math.floor(doses[m] * factor * 100) / 100)}%"
+                                 for m in check.contributors) + f" (IFRA 한도, {basis})"))
+            score -= 0.3 * min(1.0, 0.5 + (check.level_percent - limit) / max(limit, 0.001))
+        elif check.status == "unknown":
+            violations.append(Violation(
+                code="ifra_unknown", severity="warning", material_id=check.contributors[0],
+                message_ko=(f"IFRA 확인 필요: {names}은(는) {standard.label}의 적용 대상이지만 카테고리 "
+                            f"{category.value} 수치가 자료에 없습니다."),
+                fix_ko="공급사의 IFRA 적합성 증명서로 한도를 확인하세요."))
+            score -= 0.15
+    for material_id in doses:
+        if catalog.ifra_status(material_id, category) == IfraStatus.unknown and not catalog.contributions.get(material_id):
+            violations.append(Violation(
+                code="ifra_unknown", severity="warning", material_id=material_id,
+                message_ko=(f"IFRA 확인 필요: {_name(catalog, material_id)}은(는) CAS 번호가 없어 IFRA 기준 적용 "
+                            "여부를 확인하지 못했습니다."),
+                fix_ko="공급사의 IFRA 적합성 증명서로 확인하세요."))
+            score -= 0.15
+    _allergens(catalog, doses, load, violations)
     return max(0.0, score)
+
+
+def _prohibited(catalog: Catalog, material_id: str, doses: dict[str, float], label: str) -> Violation:
+    material = catalog.material(material_id)
+    substitute = catalog.nearest_materials(catalog.vector(material_id), k=1, exclude=doses, note=material.note,
+                                           allowed=lambda m: not catalog.is_prohibited(m))
+    fix = (f"{material.name_ko} 삭제 → {instrumental(_name(catalog, substitute[0][0]))} 대체"
+           if substitute else f"{material.name_ko} 삭제")
+    return Violation(code="ifra_prohibited", severity="error", material_id=material_id,
+                     message_ko=f"{material.name_ko}은(는) 이 제품 카테고리에서 IFRA 금지 물질입니다 ({label}).",
+                     fix_ko=fix)
 
 
 def _allergens(catalog: Catalog, doses: dict[str, float], dilution: float, violations: list[Violation]) -> None:

@@ -1,22 +1,27 @@
 """Conversational edits as typed operations. The agent parses Korean ("더 우디하게") into these.
 
 Every edit returns a new version (version + 1, parent_version set) and never touches the original.
-Edits do what the person asked even when it breaks a rule (the critic will say so); only amounts the
-system chooses itself (a default dose, a substitute) are kept inside IFRA caps.
+Edits do what the person asked even when it breaks a rule (the critic says so), and a figure the person
+typed is pinned: later edits and repair leave it as is. Amounts the system chooses itself (a default
+dose, a substitute, the weight moved to make room) stay under each material's ceiling, and that weight
+moves through carriers of the same position and character, never proportionally into every line.
+The name and concept line follow the formula: they never name a material that is no longer in it.
 """
 
 from __future__ import annotations
 
-import math
+import random
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from perfumery.amounts import floor_to_step, normalise, round_to_total
+from perfumery.amounts import allocate, normalise, round_to_total
 from perfumery.catalog import Catalog, UnknownMaterialError
 from perfumery.models import DEFAULT_DILUTION, Concentration, Family, NotePosition
+from perfumery.naming import concept_ko, formula_name
 from perfumery.pyramid import PyramidBands
+from perfumery.rebalance import TOTAL, Rebalancer
 from perfumery.recipe import Recipe
 from perfumery.similarity import rank_weights
 
@@ -76,6 +81,7 @@ class Shift(_Op):
     target: str
     direction: Literal[1, -1] = 1
     strength: float = Field(default=0.3, gt=0, le=1)
+    position: NotePosition | None = Field(default=None, description="only this note position ('베이스를 더 …')")
 
 
 class ChangeConcentration(_Op):
@@ -91,100 +97,131 @@ EditOp = Annotated[SetPercent | AddMaterial | RemoveMaterial | Substitute | Shif
 def edit(recipe: Recipe, op: EditOp, catalog: Catalog, bands: PyramidBands | None = None) -> Recipe:
     """Apply ``op`` and return the next version of ``recipe``."""
     doses = {i.material_id: i.percent for i in recipe.ingredients}
+    pinned = {i.material_id: i.percent for i in recipe.ingredients if i.pinned}
     concentration, dilution = recipe.concentration, recipe.dilution_percent
+    scale = Rebalancer(catalog, dilution, recipe.category, pinned)
     try:
         if isinstance(op, SetPercent):
-            doses = _set(doses, op.material_id, op.percent, catalog)
+            doses = _set(doses, op.material_id, op.percent, scale)
+            pinned[op.material_id] = op.percent
         elif isinstance(op, AddMaterial):
-            percent = op.percent or _default_dose(catalog, op.material_id, dilution)
-            doses = _set(doses, op.material_id, percent, catalog)
+            percent = op.percent or _default_dose(catalog, op.material_id, scale)
+            doses = _set(doses, op.material_id, percent, scale)
+            if op.percent:
+                pinned[op.material_id] = op.percent
         elif isinstance(op, RemoveMaterial):
-            doses = _remove(doses, op.material_id, catalog)
+            doses = _remove(doses, op.material_id, scale)
+            pinned.pop(op.material_id, None)
         elif isinstance(op, Substitute):
-            doses = _substitute(doses, op, catalog, dilution)
+            doses = _substitute(doses, op, scale)
+            pinned.pop(op.material_id, None)
         elif isinstance(op, Shift):
             if op.target in (_LIGHTER, _HEAVIER):
                 lighter = (op.direction == 1) == (op.target == _LIGHTER)
-                doses, concentration = _lighten(doses, catalog, lighter, op.strength, concentration,
+                doses, concentration = _lighten(doses, scale, lighter, op.strength, concentration,
                                                 bands or PyramidBands())
                 dilution = DEFAULT_DILUTION[concentration] if concentration != recipe.concentration else dilution
             else:
-                doses = _shift(doses, op, catalog, dilution)
+                doses = _shift(doses, op, scale)
         elif isinstance(op, ChangeConcentration):
             concentration = op.concentration
             dilution = op.dilution_percent or DEFAULT_DILUTION[op.concentration]
     except UnknownMaterialError as exc:
         raise EditError(exc.message_ko) from None
     notes = {i.material_id: i.note for i in recipe.ingredients}
-    order = list(doses)
-    rounded = round_to_total(doses, _pinned(op, doses))
+    rounded = round_to_total(doses, {**scale.ceilings({m: 0 for m in doses if m not in pinned}), **pinned})
     ingredients = [
-        catalog.ingredient(m, rounded[m], notes.get(m)) if m in catalog else
-        next(i for i in recipe.ingredients if i.material_id == m).model_copy(update={"percent": rounded[m]})
-        for m in order if m in rounded
+        (catalog.ingredient(m, rounded[m], notes.get(m)) if m in catalog else
+         next(i for i in recipe.ingredients if i.material_id == m).model_copy(update={"percent": rounded[m]})
+         ).model_copy(update={"pinned": m in pinned})
+        for m in doses if m in rounded
     ]
     return recipe.model_copy(update={
         "version": recipe.version + 1, "parent_version": recipe.version, "ingredients": ingredients,
         "concentration": concentration, "dilution_percent": dilution,
+        **_names(recipe, rounded, catalog, concentration),
         "score": None, "violations": [], "nearest_reference": None,
     })
 
 
-def _pinned(op: EditOp, doses: Mapping[str, float]) -> dict[str, float]:
-    """The figure the person typed must survive rounding."""
-    if isinstance(op, (SetPercent, AddMaterial)) and op.percent and op.material_id in doses:
-        return {op.material_id: op.percent}
-    return {}
+def _names(recipe: Recipe, doses: Mapping[str, float], catalog: Catalog,
+           concentration: Concentration) -> dict[str, str]:
+    """Name and concept that describe the new formula: a name whose hero left the formula is renamed."""
+    known = {m: p for m, p in doses.items() if m in catalog}
+    if not known:
+        return {}
+    gone = {i.material_id for i in recipe.ingredients} - set(doses)
+    names = {"concept_ko": concept_ko(known, catalog, concentration)}
+    if any(m in catalog and catalog.material(m).name_ko in recipe.name for m in gone):
+        names["name"] = formula_name(known, catalog, random.Random(f"{recipe.id}:{recipe.version + 1}"))
+    return names
 
 
 def _name(catalog: Catalog, material_id: str) -> str:
     return catalog.material(material_id).name_ko if material_id in catalog else material_id
 
 
-def _set(doses: dict[str, float], material_id: str, percent: float, catalog: Catalog) -> dict[str, float]:
-    catalog.material(material_id)
-    rest = {m: p for m, p in doses.items() if m != material_id}
-    if not sum(rest.values()):
-        raise EditError(f"{_name(catalog, material_id)} 외에 다른 재료가 없어 비율을 바꿀 수 없습니다.")
-    scaled = normalise(rest, 100.0 - percent)
-    if material_id in doses:  # keep its place in the list
-        return {m: (percent if m == material_id else scaled[m]) for m in doses if m == material_id or m in scaled}
-    return {**scaled, material_id: percent}
+def _settle(doses: dict[str, float], scale: Rebalancer, changed: str | None) -> dict[str, float]:
+    """Bring the formula back to 100: carriers of the changed line's position and character first,
+    then any carrier, then (only when no carrier can move) every line the person did not set."""
+    position = scale.note(changed) if changed else None
+    keep = frozenset({changed}) if changed else frozenset()
+    result = scale.absorb(doses, position, exclude=keep, like=changed)
+    if abs(sum(result.values()) - TOTAL) < 1e-6:
+        return result
+    free = {m: p for m, p in result.items() if m not in scale.pinned and m not in keep}
+    fixed = sum(p for m, p in result.items() if m not in free)
+    if not free or fixed > TOTAL:
+        raise EditError("직접 정한 비율의 합이 100%를 넘어 나머지 재료를 맞출 수 없습니다. 고정한 비율을 낮춰 주세요.")
+    return {**result, **normalise(free, TOTAL - fixed)}
 
 
-def _remove(doses: dict[str, float], material_id: str, catalog: Catalog) -> dict[str, float]:
+def _set(doses: dict[str, float], material_id: str, percent: float, scale: Rebalancer) -> dict[str, float]:
+    scale.catalog.material(material_id)
+    if not any(m != material_id for m in doses):
+        raise EditError(f"{_name(scale.catalog, material_id)} 외에 다른 재료가 없어 비율을 바꿀 수 없습니다.")
+    scale.pinned[material_id] = percent
+    try:
+        return _settle({**doses, material_id: percent}, scale, material_id)
+    finally:
+        del scale.pinned[material_id]
+
+
+def _remove(doses: dict[str, float], material_id: str, scale: Rebalancer) -> dict[str, float]:
     if material_id not in doses:
-        raise EditError(f"{_name(catalog, material_id)}은(는) 이 레시피에 없습니다.")
+        raise EditError(f"{_name(scale.catalog, material_id)}은(는) 이 레시피에 없습니다.")
     rest = {m: p for m, p in doses.items() if m != material_id}
     if not rest:
         raise EditError("마지막 남은 재료는 뺄 수 없습니다.")
-    return normalise(rest)
+    position = scale.note(material_id)
+    result = scale.absorb(rest, position, like=material_id if material_id in scale.catalog else None,
+                          banned=frozenset({material_id}))
+    return result if abs(sum(result.values()) - TOTAL) < 1e-6 else _settle(result, scale, None)
 
 
-def _default_dose(catalog: Catalog, material_id: str, dilution: float) -> float:
-    low, high = catalog.material(material_id).use_range
-    typical = math.sqrt(max(low, high / 20) * high)
-    return max(0.01, min(typical, floor_to_step(catalog.cap(material_id, dilution)), 50.0))
+def _default_dose(catalog: Catalog, material_id: str, scale: Rebalancer) -> float:
+    """A material's usual dose, under its ceiling: what a perfumer would weigh in first."""
+    return max(0.01, min(catalog.material(material_id).typical_dose, scale.ceiling(material_id)))
 
 
-def _substitute(doses: dict[str, float], op: Substitute, catalog: Catalog, dilution: float) -> dict[str, float]:
+def _substitute(doses: dict[str, float], op: Substitute, scale: Rebalancer) -> dict[str, float]:
+    catalog = scale.catalog
     if op.material_id not in doses:
         raise EditError(f"{_name(catalog, op.material_id)}은(는) 이 레시피에 없습니다.")
     replacement = op.replacement
     if replacement is None:
         original = catalog.material(op.material_id)
         nearest = catalog.nearest_materials(catalog.vector(op.material_id), k=1, exclude=doses, note=original.note,
-                                            allowed=lambda m: catalog.cap(m, dilution) > 0)
+                                            allowed=lambda m: scale.ceiling(m) > 0)
         if not nearest:
             raise EditError(f"{original.name_ko}을(를) 대신할 재료를 찾지 못했습니다.")
         replacement = nearest[0][0]
     catalog.material(replacement)
-    percent = doses[op.material_id]
-    if op.replacement is None:
-        percent = min(percent, floor_to_step(catalog.cap(replacement, dilution))) or percent
+    # The newcomer takes the old line's weight only as far as it can carry it; carriers take the rest.
+    percent = min(doses[op.material_id] + doses.get(replacement, 0.0), scale.ceiling(replacement))
     result = {(replacement if m == op.material_id else m): p for m, p in doses.items() if m != replacement}
-    result[replacement] = percent + (doses.get(replacement, 0.0) if replacement != op.material_id else 0.0)
-    return normalise(result)
+    result[replacement] = percent
+    return _settle(result, scale, replacement)
 
 
 def _affinity(catalog: Catalog, material_id: str, target: str) -> float:
@@ -197,48 +234,109 @@ def _affinity(catalog: Catalog, material_id: str, target: str) -> float:
     return vector.get(target, 0.0)
 
 
-def _shift(doses: dict[str, float], op: Shift, catalog: Catalog, dilution: float) -> dict[str, float]:
+AFFINE = 0.3  # a line carries the shifted character when its affinity reaches this
+
+
+def _shift(doses: dict[str, float], op: Shift, scale: Rebalancer) -> dict[str, float]:
+    """More (or less) of a character: its carriers move within their ceilings, the others make room."""
+    catalog = scale.catalog
     if op.target not in Family.__members__ and op.target not in catalog.descriptor_families:
         raise EditError(f"'{op.target}'은(는) 알 수 없는 향 성격입니다.")
-    affinity = {m: _affinity(catalog, m, op.target) if m in catalog else 0.0 for m in doses}
+
+    def in_scope(m: str) -> bool:
+        return m in catalog and (op.position is None or catalog.material(m).note == op.position)
+
+    affinity = {m: _affinity(catalog, m, op.target) if in_scope(m) else 0.0 for m in doses}
+    movable = {m for m in doses if m not in scale.pinned}
+    result = dict(doses)
     if op.direction == -1:
         if max(affinity.values(), default=0.0) <= 0:
             raise EditError(f"줄일 만한 '{op.target}' 성격의 재료가 레시피에 없습니다.")
-        return normalise({m: p * max(0.05, 1.0 - 1.5 * op.strength * affinity[m]) for m, p in doses.items()})
-    shifted = {m: p * (1.0 + 2.0 * op.strength * affinity[m]) for m, p in doses.items()}
-    if max(affinity.values(), default=0.0) < 0.3:
-        # Nothing in the formula carries it: bring in the material that best does.
+        for m in movable:
+            result[m] = doses[m] * max(0.05, 1.0 - 1.5 * op.strength * affinity[m])
+        return _settle(result, scale, None) if _others_take(result, affinity, scale, op.position) else result
+    carriers = [m for m in movable if affinity[m] >= AFFINE]
+    for m in carriers:
+        result[m] = min(doses[m] * (1.0 + 2.0 * op.strength * affinity[m]), max(doses[m], scale.ceiling(m)))
+    if sum(result.values()) - sum(doses.values()) < 1.0:
+        # Nothing present can carry more of it: bring in the material that best does, at its usual dose.
         wanted = (rank_weights([d for d, f in catalog.descriptor_families.items() if f == op.target][:6])
                   if op.target in Family.__members__ else {op.target: 1.0})
-        nearest = catalog.nearest_materials(wanted, k=1, exclude=doses,
-                                            allowed=lambda m: catalog.cap(m, dilution) > 0)
+        nearest = catalog.nearest_materials(
+            wanted, k=1, exclude=doses,
+            allowed=lambda m: scale.ceiling(m) > 0 and (op.position is None or catalog.material(m).note == op.position))
         if not nearest:
             raise EditError(f"'{op.target}' 성격을 더할 재료를 찾지 못했습니다.")
         added = nearest[0][0]
-        shifted[added] = _default_dose(catalog, added, dilution) * (0.5 + op.strength)
-    return normalise(shifted)
+        result[added] = min(catalog.material(added).typical_dose * (0.5 + 2 * op.strength), scale.ceiling(added))
+        affinity[added] = 1.0
+    return _others_make_room(result, affinity, scale)
 
 
-def _lighten(doses: dict[str, float], catalog: Catalog, lighter: bool, strength: float,
+def _others_take(result: dict[str, float], affinity: Mapping[str, float], scale: Rebalancer,
+                 position: NotePosition | None) -> bool:
+    """Hand the weight freed by lowering a character to carriers without it; True when some is left over."""
+    gap = TOTAL - sum(result.values())
+    others = {m: w for m, w in scale.carriers(result, position).items() if affinity.get(m, 0.0) < AFFINE}
+    if not others:
+        return True
+    room = {m: max(0.0, scale.ceiling(m) - result[m]) for m in others}
+    for m, extra in allocate(gap, others, {}, room).items():
+        result[m] += extra
+    return abs(TOTAL - sum(result.values())) > 1e-6
+
+
+def _others_make_room(result: dict[str, float], affinity: Mapping[str, float], scale: Rebalancer) -> dict[str, float]:
+    """Take the weight a character gained from the carriers that do not carry it, in proportion to dose."""
+    excess = sum(result.values()) - TOTAL
+    others = {m: p for m, p in result.items() if affinity.get(m, 0.0) < AFFINE and m not in scale.pinned
+              and m in scale.catalog and scale.catalog.material(m).carrier}
+    if others and excess > 0:
+        taken = allocate(min(excess, sum(others.values())), others, {}, others)
+        for m, amount in taken.items():
+            result[m] -= amount
+    return _settle({m: p for m, p in result.items() if p > 0}, scale, None)
+
+
+def _lighten(doses: dict[str, float], scale: Rebalancer, lighter: bool, strength: float,
              concentration: Concentration, bands: PyramidBands) -> tuple[dict[str, float], Concentration]:
-    """Move share from base to top (or back) within the bands; step the concentration when out of room."""
+    """Move share from base to top (or back) through each position's carriers, within the bands and the
+    carriers' ceilings; step the concentration when there is no room left."""
     def position(m: str) -> NotePosition:
-        return catalog.material(m).note if m in catalog else NotePosition.heart
+        return scale.note(m) or NotePosition.heart
     shares = {p: sum(v for m, v in doses.items() if position(m) == p) for p in NotePosition}
     gain, lose = (NotePosition.top, NotePosition.base) if lighter else (NotePosition.base, NotePosition.top)
-    wanted = 15.0 * strength
-    room_gain = (bands.band(gain)[1] - 0.5 - shares[gain]) if shares[gain] > 0 else 0.0
-    room_lose = shares[lose] - (bands.band(lose)[0] + 0.5)
-    heart_room = shares[NotePosition.heart] - (bands.band(NotePosition.heart)[0] + 0.5)
-    moved = max(0.0, min(wanted, room_gain, max(room_lose, 0.0) + max(heart_room, 0.0)))
-    if moved < 0.5:
+    gainers = scale.carriers(doses, gain)
+    givers = {**scale.carriers(doses, lose), **scale.carriers(doses, NotePosition.heart)}
+    room_band = bands.band(gain)[1] - 0.5 - shares[gain] if shares[gain] > 0 else 0.0
+    room_ceiling = sum(max(0.0, scale.ceiling(m) - doses[m]) for m in gainers)
+    room_give = shares[lose] - (bands.band(lose)[0] + 0.5) + shares[NotePosition.heart] - (
+        bands.band(NotePosition.heart)[0] + 0.5)
+    moved = max(0.0, min(15.0 * strength, room_band, room_ceiling, room_give))
+    if moved < 0.5 or not givers:
         index = _CONCENTRATION_ORDER.index(concentration) + (-1 if lighter else 1)
         if not 0 <= index < len(_CONCENTRATION_ORDER):
             raise EditError("이미 가장 " + ("가벼운" if lighter else "진한") + " 구성입니다.")
         return doses, _CONCENTRATION_ORDER[index]
-    from_lose = min(moved, max(room_lose, 0.0))
-    target = dict(shares)
-    target[gain] += moved
-    target[lose] -= from_lose
-    target[NotePosition.heart] -= moved - from_lose
-    return ({m: p * target[position(m)] / shares[position(m)] for m, p in doses.items()}, concentration)
+    result = dict(doses)
+    for m, extra in allocate(moved, gainers, {}, {m: scale.ceiling(m) - doses[m] for m in gainers}).items():
+        result[m] += extra
+    # The base gives first; the heart only what the base cannot give without leaving its band.
+    from_lose = min(moved, max(0.0, shares[lose] - (bands.band(lose)[0] + 0.5)))
+    for group, amount in ((scale.carriers(doses, lose), from_lose),
+                          (scale.carriers(doses, NotePosition.heart), moved - from_lose)):
+        if group and amount > 0:
+            for m, taken in allocate(amount, {m: doses[m] for m in group}, {}, {m: doses[m] for m in group}).items():
+                result[m] -= taken
+    return _settle({m: p for m, p in result.items() if p > 0}, scale, None), concentration
+
+
+def edit_many(recipe: Recipe, ops: list[EditOp], catalog: Catalog, bands: PyramidBands | None = None) -> Recipe:
+    """Apply every operation of one request in order: one request is one new version."""
+    removed = {op.material_id for op in ops if isinstance(op, RemoveMaterial)}
+    if removed and removed >= {i.material_id for i in recipe.ingredients}:
+        raise EditError("마지막 남은 재료는 뺄 수 없습니다.")
+    result = recipe
+    for op in ops:
+        result = edit(result, op, catalog, bands)
+    return result.model_copy(update={"version": recipe.version + 1, "parent_version": recipe.version})

@@ -6,6 +6,7 @@ curated data in ``knowledge/data/`` on load. Pure data: no I/O here.
 
 from __future__ import annotations
 
+import math
 import re
 from enum import StrEnum
 from typing import Annotated
@@ -93,25 +94,25 @@ def cas_is_valid(cas: str) -> bool:
     return total % 10 == int(match.group(3))
 
 
-class IfraRestriction(BaseModel):
-    """An IFRA Standard as it applies to fine fragrance (Category 4)."""
+class Impact(StrEnum):
+    """Odor strength as a dose class: how much of the concentrate a material can carry.
 
-    model_config = ConfigDict(extra="forbid")
+    trace: potent, hundredths to tenths of a percent; accent: tenths of a percent to a few; modifier: up to ~12 %;
+    workhorse: carries weight (citrus oils, linalool, Hedione, Iso E Super, musks, cedarwood …).
+    """
 
-    kind: str = Field(description="'restricted' (a max level), 'prohibited', or 'specification'.")
-    category4_max_percent: float | None = Field(
-        default=None, ge=0, le=100, description="Max % in the finished Category 4 product; 0 if prohibited."
-    )
-    note: str = Field(default="", description="What the standard restricts and why (e.g. sensitisation).")
-    source: str = Field(min_length=5, description="Where the figure comes from (amendment, standard name).")
+    trace = "trace"
+    accent = "accent"
+    modifier = "modifier"
+    workhorse = "workhorse"
 
-    @model_validator(mode="after")
-    def _prohibited_means_zero(self) -> IfraRestriction:
-        if self.kind == "prohibited":
-            self.category4_max_percent = 0.0
-        elif self.kind == "restricted" and self.category4_max_percent is None:
-            raise ValueError("a restricted material needs category4_max_percent")
-        return self
+
+# Highest typical maximum (% of concentrate) each impact class is consistent with, and the class a
+# maximum implies when no source gives one. Checked by ``hyanggi kb check``.
+IMPACT_MAX: dict[Impact, float] = {Impact.trace: 1.0, Impact.accent: 5.0, Impact.modifier: 15.0,
+                                   Impact.workhorse: 100.0}
+IMPACT_FROM_MAX: tuple[tuple[float, Impact], ...] = (
+    (0.5, Impact.trace), (5.0, Impact.accent), (12.0, Impact.modifier), (100.0, Impact.workhorse))
 
 
 class Synonyms(BaseModel):
@@ -138,8 +139,16 @@ class Material(BaseModel):
     volatility: float = Field(ge=0, le=1, description="1 = flashes off in minutes, 0 = lasts for days.")
     descriptors: list[str] = Field(min_length=1, description="Shared-vocabulary descriptors, strongest first.")
     descriptors_ko: list[str] = Field(default_factory=list)
-    use_range: tuple[float, float] = Field(description="Typical % of the concentrate (min, max).")
-    ifra: IfraRestriction | None = None
+    use_range: tuple[float, float] = Field(
+        description="Typical % of the concentrate (min, max); the max is a hard ceiling for composed formulas.")
+    use_typical: float | None = Field(default=None, gt=0, le=100, description="Usual dose, % of concentrate.")
+    use_source: str = Field(default="", description="Where the use levels come from; empty = not sourced.")
+    impact: Impact | None = Field(default=None, description="Stated odor-strength class; None = from use_range.")
+    substantivity_hours: float | None = Field(default=None, gt=0, description="Hours on a strip, where sourced.")
+    ifra_standards: list[str] = Field(
+        default_factory=list,
+        description="IFRA Standards that apply without a CAS match (family Standards, or no CAS).")
+    ifra_note: str = Field(default="", description="How the IFRA status was established when CAS cannot tell.")
     allergens: list[str] = Field(
         default_factory=list, description="EU-listed allergens this material is or contains (INCI names)."
     )
@@ -162,11 +171,35 @@ class Material(BaseModel):
             raise ValueError(f"use_range must satisfy 0 <= min <= max <= 100, got {value}")
         return value
 
-    def cap_in_concentrate(self, dilution_percent: float) -> float:
-        """Highest % of the concentrate IFRA allows at this dilution (100 if unrestricted)."""
-        if self.ifra is None or self.ifra.category4_max_percent is None:
-            return 100.0
-        return min(100.0, self.ifra.category4_max_percent / dilution_percent * 100.0)
+    @model_validator(mode="after")
+    def _typical_inside_range(self) -> Material:
+        low, high = self.use_range
+        if self.use_typical is not None and not low <= self.use_typical <= high:
+            raise ValueError(f"use_typical {self.use_typical} lies outside use_range {self.use_range}")
+        return self
+
+    @property
+    def use_max(self) -> float:
+        return self.use_range[1]
+
+    @property
+    def typical_dose(self) -> float:
+        """The sourced usual dose, else the geometric middle of the range (doses spread on a log scale)."""
+        if self.use_typical is not None:
+            return self.use_typical
+        low, high = self.use_range
+        return math.sqrt(max(low, high / 20) * high)
+
+    @property
+    def impact_class(self) -> Impact:
+        if self.impact is not None:
+            return self.impact
+        return next(impact for bound, impact in IMPACT_FROM_MAX if self.use_max <= bound)
+
+    @property
+    def carrier(self) -> bool:
+        """Can carry the weight of a note position (modifier or workhorse), not only accent it."""
+        return self.impact_class in (Impact.modifier, Impact.workhorse)
 
 
 class AccordComponent(BaseModel):

@@ -6,6 +6,7 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from perfumery.ifra import PRODUCTS, IfraCategory, Product
 from perfumery.models import DEFAULT_DILUTION, Concentration, NotePosition
 
 
@@ -18,6 +19,7 @@ class Ingredient(BaseModel):
     cas: str = ""
     note: NotePosition
     percent: float = Field(ge=0, le=100, description="share of the concentrate")
+    pinned: bool = Field(default=False, description="set by the person: later edits and repair leave it as is")
 
 
 class ScoreCard(BaseModel):
@@ -52,7 +54,9 @@ class Recipe(BaseModel):
     name: str = ""
     concept_ko: str = ""
     concentration: Concentration = Concentration.EDP
-    dilution_percent: float = Field(default=DEFAULT_DILUTION[Concentration.EDP], gt=0, le=40)
+    dilution_percent: float = Field(default=DEFAULT_DILUTION[Concentration.EDP], gt=0, le=40,
+                                    description="fragrance load: % of the concentrate in the finished product")
+    product: Product = Product.fine_fragrance
     ingredients: list[Ingredient] = Field(default_factory=list)
     score: ScoreCard | None = None
     violations: list[Violation] = Field(default_factory=list)
@@ -73,6 +77,14 @@ class Recipe(BaseModel):
         for ing in self.ingredients:
             shares[ing.note.value] += ing.percent
         return {k: round(v, 2) for k, v in shares.items()}
+
+    @property
+    def category(self) -> IfraCategory:
+        return PRODUCTS[self.product].category
+
+    @property
+    def pinned(self) -> set[str]:
+        return {i.material_id for i in self.ingredients if i.pinned}
 
     @property
     def total_percent(self) -> float:

@@ -1,7 +1,7 @@
 """A tiny knowledge-data folder for the knowledge-package tests: 8 materials, 2 accords, 2 perfumes, 9 lexicon terms.
 
 Written as YAML into a temporary folder so the loader is exercised exactly as on the real data; the
-vocabulary is the real ``descriptors.yaml``. Tests break one thing at a time with ``write_kb(..., **override)``.
+vocabulary is the real ``descriptors.yaml`` and the IFRA tables are the real ``ifra/``. Tests break one thing at a time with ``write_kb(..., **override)``.
 """
 
 from __future__ import annotations
@@ -41,9 +41,8 @@ MATERIALS: list[dict] = [
          volatility=0.1, descriptors=["vanilla", "sweet", "creamy"], use_range=[0.1, 5], origin="synthetic",
          cost_tier=1, description_ko="바닐라의 주성분으로 달콤한 바닐라 향을 낸다."),
     dict(id="oakmoss_absolute", name_ko="오크모스 앱솔루트", name_en="Oakmoss absolute", family="mossy", note="base",
-         volatility=0.1, descriptors=["mossy", "earthy", "woody"], use_range=[0.1, 1], origin="natural", cost_tier=3,
-         ifra={"kind": "restricted", "category4_max_percent": 0.1, "note": "atranol and chloroatranol",
-               "source": "IFRA Standards, 51st Amendment (Category 4)"},
+         cas="90028-68-5", volatility=0.1, descriptors=["mossy", "earthy", "woody"], use_range=[0.1, 1],
+         origin="natural", cost_tier=3,
          description_ko="참나무 이끼에서 얻은 앱솔루트로 흙과 이끼 냄새가 난다."),
 ]
 ACCORDS: list[dict] = [
@@ -89,6 +88,7 @@ def write_kb(root: Path, **override: list[dict]) -> Path:
     for sub in ("materials", "perfumes", "lexicon"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     shutil.copy(DEFAULT_DATA_DIR / "descriptors.yaml", folder / "descriptors.yaml")
+    shutil.copytree(DEFAULT_DATA_DIR / "ifra", folder / "ifra", dirs_exist_ok=True)
     for path, rows in ((folder / "materials" / "all.yaml", data["materials"]),
                        (folder / "accords.yaml", data["accords"]),
                        (folder / "perfumes" / "all.yaml", data["perfumes"]),

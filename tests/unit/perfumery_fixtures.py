@@ -1,15 +1,42 @@
 """A small hand-made catalog for the perfumery tests: 28 materials, 3 accords, 3 published perfumes.
 
-Small enough to reason about by hand, broad enough to fill every note position. IFRA figures are the
-Category 4 limits of the standards named; everything else is ordinary perfumery knowledge.
+Small enough to reason about by hand, broad enough to fill every note position. The IFRA Standards here
+are test figures shaped like the real ones (a limit per category, one prohibition, one natural that
+carries a restricted constituent); everything else is ordinary perfumery knowledge.
 """
 
 from __future__ import annotations
 
 from perfumery.catalog import Catalog
+from perfumery.ifra import Contribution, IfraCategory, IfraStandard, Limit, LimitKind, StandardType
 from perfumery.models import Accord, Material, ReferencePerfume
 
-IFRA_51 = "IFRA Standards, 51st Amendment (Category 4)"
+TEST_SOURCE = "test figures shaped like the IFRA Standards, 51st Amendment"
+
+
+def _standard(number: int, name: str, cat4: float | None, rinse_off: float | None = None) -> IfraStandard:
+    """A Standard with ``cat4`` in fine fragrance (None = prohibited) and ``rinse_off`` in category 9."""
+    def limit(value: float | None) -> Limit:
+        return Limit(kind=LimitKind.prohibited) if value is None else Limit(kind=LimitKind.value, percent=value)
+    limits = {c: limit(cat4) for c in IfraCategory}
+    limits[IfraCategory.c9] = limit(rinse_off if rinse_off is not None else cat4)
+    kind = StandardType.prohibition if cat4 is None else StandardType.restriction
+    return IfraStandard(id=f"IFRA_STD_{number:03d}", name=name, types=frozenset({kind}), limits=limits,
+                        amendment="51", source=TEST_SOURCE)
+
+
+STANDARDS = {s.id: s for s in (
+    _standard(48, "Isoeugenol", 0.2, rinse_off=0.5), _standard(15, "Lilial", None),
+    _standard(23, "Coumarin", 1.6, rinse_off=3.0), _standard(67, "Oakmoss extracts", 0.1, rinse_off=0.2),
+)}
+CONTRIBUTIONS = {
+    "isoeugenol": (Contribution(standard="IFRA_STD_048"),),
+    "lilial": (Contribution(standard="IFRA_STD_015"),),
+    "coumarin": (Contribution(standard="IFRA_STD_023"),),
+    "oakmoss_absolute": (Contribution(standard="IFRA_STD_067"),),
+    # Ylang-like natural: 2 % isoeugenol-type constituent, summed with isoeugenol itself.
+    "jasmine_absolute": (Contribution(standard="IFRA_STD_048", fraction=0.02, from_natural=True),),
+}
 
 _MATERIALS: list[dict] = [
     # id, family, note, volatility, descriptors, use range, cost, extras
@@ -48,14 +75,12 @@ _MATERIALS: list[dict] = [
          allergens=["Linalool"]),
     dict(id="isoeugenol", name_ko="이소유제놀", name_en="Isoeugenol", cas="97-54-1", family="spicy", note="heart",
          volatility=0.45, descriptors=["clove", "spicy", "floral", "smoky"], use_range=(0.05, 1), cost_tier=1,
-         allergens=["Isoeugenol"],
-         ifra=dict(kind="restricted", category4_max_percent=0.2, note="dermal sensitisation", source=IFRA_51)),
+         allergens=["Isoeugenol"]),
     dict(id="orris_butter", name_ko="오리스 버터", name_en="Orris butter", family="powdery", note="heart",
          volatility=0.4, descriptors=["iris", "powdery", "woody", "violet"], use_range=(0.1, 3), cost_tier=5),
     dict(id="lilial", name_ko="릴리알", name_en="Lilial", cas="80-54-6", family="floral", note="heart",
          volatility=0.5, descriptors=["lily_of_the_valley", "floral", "fresh", "clean"], use_range=(1, 10),
-         cost_tier=1, allergens=["Butylphenyl Methylpropional"],
-         ifra=dict(kind="prohibited", note="reproductive toxicity", source="IFRA Standards, 49th Amendment")),
+         cost_tier=1, allergens=["Butylphenyl Methylpropional"]),
     dict(id="gamma_undecalactone", name_ko="감마 운데카락톤", name_en="gamma-Undecalactone", cas="104-67-6",
          family="fruity", note="heart", volatility=0.5, descriptors=["peach", "fruity", "creamy", "lactonic"],
          use_range=(0.1, 3), cost_tier=1),
@@ -80,13 +105,10 @@ _MATERIALS: list[dict] = [
          volatility=0.2, descriptors=["vanilla", "sweet", "creamy"], use_range=(0.1, 5), cost_tier=1),
     dict(id="coumarin", name_ko="쿠마린", name_en="Coumarin", cas="91-64-5", family="gourmand", note="base",
          volatility=0.3, descriptors=["tonka", "hay", "sweet", "powdery"], use_range=(0.2, 5), cost_tier=1,
-         allergens=["Coumarin"],
-         ifra=dict(kind="restricted", category4_max_percent=1.6, note="dermal sensitisation", source=IFRA_51)),
+         allergens=["Coumarin"]),
     dict(id="oakmoss_absolute", name_ko="오크모스 앱솔루트", name_en="Oakmoss absolute", family="mossy",
          note="base", volatility=0.1, descriptors=["mossy", "earthy", "woody", "leather"], use_range=(0.1, 2),
-         cost_tier=4, allergens=["Evernia Prunastri Extract"],
-         ifra=dict(kind="restricted", category4_max_percent=0.1, note="atranol/chloroatranol limited",
-                   source=IFRA_51)),
+         cost_tier=4, allergens=["Evernia Prunastri Extract"]),
     dict(id="labdanum_absolute", name_ko="랍다넘 앱솔루트", name_en="Labdanum absolute", family="amber",
          note="base", volatility=0.1, descriptors=["labdanum", "amber", "resinous", "leather"], use_range=(0.2, 5),
          cost_tier=3),
@@ -159,7 +181,9 @@ FAMILIES = {
 
 def _material(raw: dict) -> Material:
     natural = raw["id"].endswith(("_oil", "_absolute", "_butter"))
-    return Material(origin="natural" if natural else "synthetic", description_ko=f"{raw['name_ko']}: 테스트용 카탈로그 항목.", **raw)
+    checked = {} if raw.get("cas") else {"ifra_note": "test catalog: no Standard applies"}
+    return Material(origin="natural" if natural else "synthetic", description_ko=f"{raw['name_ko']}: 테스트용 카탈로그 항목.",
+                    **checked, **raw)
 
 
 def make_catalog() -> Catalog:
@@ -168,6 +192,8 @@ def make_catalog() -> Catalog:
         accords={raw["id"]: Accord(**raw) for raw in _ACCORDS},
         references={raw["id"]: ReferencePerfume(**raw) for raw in _REFERENCES},
         descriptor_families=FAMILIES,
+        standards=STANDARDS,
+        contributions=CONTRIBUTIONS,
     )
 
 

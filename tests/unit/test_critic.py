@@ -36,7 +36,7 @@ def test_ifra_cap_violation_names_the_fix_in_korean():
     result = critique(recipe(doses), CATALOG)
     [violation] = [v for v in result.violations if v.code == "ifra_cap"]
     assert violation.severity == "error"
-    assert violation.fix_ko == "오크모스 앱솔루트 0.8% → 0.55% (IFRA 한도, EDP 18% 기준)"
+    assert violation.fix_ko == "오크모스 앱솔루트 0.8% → 0.55% (IFRA 한도, 향수(파인 프래그런스) 카테고리 4, 부향률 18%)"
     assert not result.compliant
     assert result.score.total <= 0.6
 
@@ -108,7 +108,7 @@ def test_nearest_reference_is_named():
 def test_weights_change_the_total():
     base = critique(recipe(BALANCED), CATALOG)
     only_structure = critique(recipe(BALANCED), CATALOG, weights=CriticWeights(
-        balance=0, compliance=0, brief_fit=0, harmony=0, novelty=0, complexity=0, cost=0))
+        balance=0, compliance=0, dose_realism=0, brief_fit=0, harmony=0, novelty=0, complexity=0, cost=0))
     assert only_structure.score.total == 1.0 != base.score.total
 
 
@@ -119,3 +119,39 @@ def test_critiqued_fills_the_recipe():
 
 def test_pct_writes_figures_like_a_perfumer():
     assert (pct(0.55), pct(8.0), pct(12.5), pct(0.004)) == ("0.55", "8", "12.5", "0.004")
+
+
+def test_a_standard_is_summed_over_the_lines_that_carry_it():
+    # in EDP (18 %): isoeugenol 1.08 % → 0.1944 %; + jasmine absolute 2 % × 2 % → 0.0072 %: 0.2016 % > 0.2 %
+    doses = dict(BALANCED, isoeugenol=1.08, jasmine_absolute=2, hedione=16.92)
+    [breach] = [v for v in critique(recipe(doses), CATALOG).violations if v.code == "ifra_cap"]
+    assert "이소유제놀" in breach.message_ko and "자스민 앱솔루트" in breach.message_ko
+    alone = critique(recipe(dict(BALANCED, isoeugenol=1.08, hedione=18.92)), CATALOG)
+    assert "ifra_cap" not in codes(alone)
+
+
+def test_the_product_category_decides_the_limit():
+    doses = dict(BALANCED, oakmoss_absolute=0.8, iso_e_super=19.2)
+    lotion = recipe(doses).model_copy(update={"product": "rinse_off", "dilution_percent": 1.0})
+    assert critique(lotion, CATALOG).compliant  # 0.008 % under the rinse-off limit of 0.2 %
+
+
+def test_a_missing_figure_is_never_called_compliant():
+    from perfumery.catalog import Catalog
+
+    unknown = CATALOG.materials["labdanum_absolute"].model_copy(update={"cas": "", "ifra_note": ""})
+    catalog = Catalog({**CATALOG.materials, "labdanum_absolute": unknown}, CATALOG.accords, CATALOG.references,
+                      CATALOG.descriptor_families, CATALOG.standards, CATALOG.contributions)
+    result = critique(recipe(dict(BALANCED, labdanum_absolute=2, iso_e_super=18)), catalog)
+    assert result.compliance_status == "needs_check" and not result.compliant
+    assert result.score.components["compliance"] < 1.0
+    [flag] = [v for v in result.violations if v.code == "ifra_unknown"]
+    assert "확인 필요" in flag.message_ko
+
+
+def test_a_composed_overdose_is_an_error_with_its_source():
+    result = critique(recipe(dict(BALANCED, rose_absolute=8, hedione=15)), CATALOG)
+    [flag] = [v for v in result.violations if v.code == "dose_over_max"]
+    assert flag.severity == "error" and "0.2–5%" in flag.message_ko and "출처" in flag.message_ko
+    assert result.score.components["dose_realism"] < critique(recipe(BALANCED), CATALOG).score.components[
+        "dose_realism"]

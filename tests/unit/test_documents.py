@@ -28,14 +28,15 @@ def test_material_text_has_note_family_korean_descriptors_and_synonyms(kb: Knowl
                      "Citrus bergamia peel oil", "쌉싸름한"):
         assert expected in bergamot.text
     assert bergamot.names == ["베르가못 오일", "Bergamot oil", "베르가못", "Citrus bergamia peel oil"]
-    assert bergamot.metadata == {"note": "top", "family": "citrus", "restricted": False, "prohibited": False,
+    # expressed bergamot oil (CAS 8007-75-8) is under IFRA Standard 087 for its furocoumarins
+    assert bergamot.metadata == {"note": "top", "family": "citrus", "restricted": True, "prohibited": False,
                                  "origin": "natural", "cost_tier": 2}
 
 
 def test_restricted_material_is_flagged(kb: KnowledgeBase) -> None:
     oakmoss = next(d for d in build_documents(kb)[CollectionName.materials] if d.id == "oakmoss_absolute")
     assert oakmoss.metadata["restricted"] is True
-    assert "IFRA 규제: restricted" in oakmoss.text
+    assert "IFRA: 제한 (Oakmoss extracts)" in oakmoss.text
 
 
 def test_accord_lists_components_by_name_largest_first(kb: KnowledgeBase) -> None:

@@ -23,14 +23,34 @@ from tests.unit.test_critic import BALANCED, recipe
 BASE = recipe(BALANCED)
 
 
-def test_set_percent_keeps_the_rest_proportional():
+ACCENTS = ("pink_pepper_oil", "rose_absolute", "orris_butter", "geranium_oil")  # max ≤ 5 %: not carriers
+
+
+def test_set_percent_takes_the_room_from_carriers_and_pins_the_figure():
     edited = edit(BASE, SetPercent(material_id="hedione", percent=30), CATALOG)
     assert edited.percent_of("hedione") == 30
-    # others shrink by 70/80: iso_e_super 20 → 17.5, galaxolide 12 → 10.5
-    assert edited.percent_of("iso_e_super") == 17.5
-    assert edited.percent_of("galaxolide") == 10.5
+    assert [i.material_id for i in edited.ingredients if i.pinned] == ["hedione"]
+    # the 10 points come from the carriers in proportion to their doses; accents keep their dose
+    assert all(edited.percent_of(m) == BASE.percent_of(m) for m in ACCENTS)
+    assert edited.percent_of("iso_e_super") < 20 and edited.percent_of("galaxolide") < 12
     assert (edited.version, edited.parent_version, edited.id) == (2, 1, BASE.id)
     assert BASE.percent_of("hedione") == 20  # the original is untouched
+
+
+def test_a_pinned_figure_survives_the_next_edit_and_repair():
+    pinned = edit(BASE, SetPercent(material_id="linalool", percent=14), CATALOG)
+    again = edit(pinned, RemoveMaterial(material_id="hedione"), CATALOG)
+    assert again.percent_of("linalool") == 14
+    assert repair(again, CATALOG).percent_of("linalool") == 14
+
+
+def test_an_explicit_overdose_is_obeyed_and_the_critic_warns():
+    from perfumery.critic import critique
+
+    edited = edit(BASE, SetPercent(material_id="rose_absolute", percent=10), CATALOG)
+    assert edited.percent_of("rose_absolute") == 10
+    [flag] = [v for v in critique(edited, CATALOG).violations if v.code == "dose_over_max"]
+    assert flag.severity == "warning" and "요청하신 대로" in flag.message_ko and "0.2–5%" in flag.message_ko
 
 
 def test_add_uses_a_capped_default_dose():
@@ -39,17 +59,35 @@ def test_add_uses_a_capped_default_dose():
     assert edited.ingredients[-1].name_ko == "오크모스 앱솔루트"
 
 
-def test_remove_renormalises():
+def test_remove_gives_the_weight_to_carriers_of_that_position_not_to_traces():
     edited = edit(BASE, RemoveMaterial(material_id="hedione"), CATALOG)
-    assert edited.percent_of("hedione") == 0
-    assert edited.percent_of("iso_e_super") == 25  # 20 / 80 * 100
+    assert edited.percent_of("hedione") == 0 and abs(edited.total_percent - 100) < 1e-9
+    assert all(edited.percent_of(m) == BASE.percent_of(m) for m in ACCENTS)
+    assert edited.percent_of("linalool") > BASE.percent_of("linalool")  # the heart's other carrier
+    for ing in edited.ingredients:
+        assert ing.percent <= CATALOG.material(ing.material_id).use_range[1] + 1e-9
 
 
-def test_substitute_nearest_keeps_the_dose_and_position():
+def test_substitute_nearest_keeps_the_position_and_stays_under_its_ceiling():
     edited = edit(BASE, Substitute(material_id="lemon_oil"), CATALOG)
     assert edited.percent_of("lemon_oil") == 0
     replacement = edited.ingredients[1]
-    assert replacement.note.value == "top" and replacement.percent == 6
+    assert replacement.note.value == "top"
+    assert replacement.percent == min(6, CATALOG.material(replacement.material_id).use_range[1])
+    assert abs(edited.total_percent - 100) < 1e-9
+
+
+def test_removing_the_hero_renames_the_formula_and_its_concept_follows():
+    named = BASE.model_copy(update={"name": "헤디온 레터"})
+    edited = edit(named, RemoveMaterial(material_id="hedione"), CATALOG)
+    assert "헤디온" not in edited.name and "헤디온" not in edited.concept_ko
+
+
+def test_more_woody_in_the_base_keeps_every_ceiling():
+    edited = edit(BASE, Shift(target="woody", direction=1, strength=1.0, position="base"), CATALOG)
+    assert sum(edited.percent_of(m) for m in ("iso_e_super", "sandalwood_oil")) > 26
+    for ing in edited.ingredients:
+        assert ing.percent <= CATALOG.material(ing.material_id).use_range[1] + 1e-9
 
 
 def test_substitute_named():

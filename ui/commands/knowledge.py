@@ -113,7 +113,7 @@ def list_records(
         for column in ("id", "이름", "name", "CAS", "family", "note", "IFRA"):
             table.add_column(column)
         for m in kb.materials.values():
-            table.add_row(m.id, m.name_ko, m.name_en, m.cas, m.family.value, m.note.value, m.ifra.kind if m.ifra else "")
+            table.add_row(m.id, m.name_ko, m.name_en, m.cas, m.family.value, m.note.value, kb.catalog.ifra_status(m.id).value)
     console.print(table)
 
 
