@@ -95,7 +95,8 @@ class Nodes:
             if brief.descriptors else []
         pool = dict.fromkeys([*brief.must_include, *(r.id for r in materials), *(m for m, _ in by_descriptor)])
         avoid = set(brief.avoid_materials)
-        candidate_ids = [m for m in pool if m not in avoid and not deps.kb.catalog.is_prohibited(m)]
+        candidate_ids = [m for m in pool if m not in avoid and (m in brief.must_include
+                                                                 or deps.kb.catalog.composable(m, brief.category))]
         return {
             "retrieved": [r.model_dump(mode="json") for r in context],
             "candidate_ids": candidate_ids,

@@ -127,7 +127,7 @@ def generation_bench(generator: Generator, briefs: Sequence[Brief], catalog: Cat
     """One proposal and one narration per brief, over candidates picked the way the design loop picks them."""
     records: list[GenerationRecord] = []
     for brief in briefs:
-        ids = [m for m, _ in catalog.nearest_materials(brief.descriptors, k=pool) if not catalog.is_prohibited(m)]
+        ids = [m for m, _ in catalog.nearest_materials(brief.descriptors, k=pool) if catalog.composable(m, brief.category)]
         drafts = generator.propose(brief, [catalog.material(m) for m in ids], 1)
         records.append(drafts[0].record)
         narration = generator.narrate(drafts[0].recipe, brief)

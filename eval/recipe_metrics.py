@@ -2,13 +2,18 @@
 
 Figures per run (means over every composed formula unless noted):
 - structure_score — the critic's structure component (valid ids, sums to 100, 8–25 materials, typical ranges)
-- feasibility     — share of formulas with no IFRA breach and no prohibited material
+- feasibility     — share of formulas IFRA-compliant: no breach, no prohibited material, no missing figure
 - balanced        — share of formulas whose pyramid sits inside the bands
 - brief_fit       — dose- and weight-aware coverage of the brief's descriptors, minus avoided ones
 - novelty         — 1 − similarity to the nearest reference perfume
 - diversity       — mean pairwise distance (1 − weighted Jaccard of doses) between the variants of one
                     brief, averaged over briefs; ``diversity_across_briefs`` does the same across briefs
 - avg_quality     — the critic's total score
+Dose realism (what a perfumer sees first), over every composed formula:
+- over_max_lines / over_typical_lines — lines above the material's typical maximum / usual dose (counts)
+- top5_share      — share of the concentrate held by the five largest lines
+- below_1 / below_0_1 — share of lines under 1 % / under 0.1 % of the concentrate
+- needs_check     — share of formulas whose IFRA verdict is "확인 필요" (a figure is missing)
 """
 
 from __future__ import annotations
@@ -50,6 +55,28 @@ class BriefCase(BaseModel):
                      budget_tier=self.budget_tier, text=self.text)
 
 
+class DoseShape(BaseModel):
+    """How a formula's doses are spread, as a perfumer reads a formula sheet."""
+
+    over_max: int
+    over_typical: int
+    top5_share: float
+    below_1: float
+    below_0_1: float
+
+
+def dose_shape(recipe: Recipe, catalog: Catalog) -> DoseShape:
+    doses = {i.material_id: i.percent for i in recipe.ingredients if i.material_id in catalog}
+    ranked = sorted(doses.values(), reverse=True)
+    total = sum(ranked) or 1.0
+    return DoseShape(
+        over_max=sum(1 for m, p in doses.items() if p > catalog.material(m).use_max + 0.01),
+        over_typical=sum(1 for m, p in doses.items() if p > catalog.material(m).typical_dose + 0.01),
+        top5_share=sum(ranked[:5]) / total,
+        below_1=sum(1 for p in ranked if p < 1.0) / max(len(ranked), 1),
+        below_0_1=sum(1 for p in ranked if p < 0.1) / max(len(ranked), 1))
+
+
 class BriefResult(BaseModel):
     id: str
     text: str
@@ -73,6 +100,12 @@ class RecipeEvalReport(BaseModel):
     diversity: float
     diversity_across_briefs: float
     avg_quality: float
+    needs_check: float
+    over_max_lines: int
+    over_typical_lines: int
+    top5_share: float
+    below_1: float
+    below_0_1: float
     mean_materials: float
     ms_per_recipe: float
     briefs: list[BriefResult]
@@ -102,6 +135,7 @@ def evaluate(cases: list[BriefCase], catalog: Catalog, variants: int = 3, seed: 
         recipes = compose(brief, catalog, n=variants, seed=seed)
         critiques = [critique(r, catalog, brief) for r in recipes]
         all_recipes += [(r, c.score.components | {"total": c.score.total, "compliant": c.compliant,
+                                                   "needs_check": c.compliance_status == "needs_check",
                                                    "balanced": c.balanced}) for r, c in zip(recipes, critiques, strict=True)]
         first_variants.append(recipes[0])
         results.append(BriefResult(
@@ -112,6 +146,7 @@ def evaluate(cases: list[BriefCase], catalog: Catalog, variants: int = 3, seed: 
             compliant=all(c.compliant for c in critiques), balanced=all(c.balanced for c in critiques)))
     elapsed_ms = (time.perf_counter() - started) * 1000
     scores = [s for _, s in all_recipes]
+    shapes = [dose_shape(r, catalog) for r, _ in all_recipes]
 
     def avg(key: str) -> float:
         return round(mean(float(s[key]) for s in scores), 4)
@@ -122,6 +157,10 @@ def evaluate(cases: list[BriefCase], catalog: Catalog, variants: int = 3, seed: 
         brief_fit=avg("brief_fit"), novelty=avg("novelty"),
         diversity=round(mean(r.diversity for r in results), 4),
         diversity_across_briefs=round(diversity(first_variants), 4), avg_quality=avg("total"),
+        needs_check=avg("needs_check"), over_max_lines=sum(s.over_max for s in shapes),
+        over_typical_lines=sum(s.over_typical for s in shapes),
+        top5_share=round(mean(s.top5_share for s in shapes), 4), below_1=round(mean(s.below_1 for s in shapes), 4),
+        below_0_1=round(mean(s.below_0_1 for s in shapes), 4),
         mean_materials=round(mean(len(r.ingredients) for r, _ in all_recipes), 2),
         ms_per_recipe=round(elapsed_ms / max(len(scores), 1), 2), briefs=results)
 
@@ -130,6 +169,11 @@ def to_markdown(report: RecipeEvalReport) -> str:
     rows = [
         ("structure_score", report.structure_score), ("feasibility (IFRA-compliant share)", report.feasibility),
         ("balanced (pyramid in bands)", report.balanced), ("brief_fit", report.brief_fit),
+        ("IFRA needs check (share)", report.needs_check),
+        ("lines above the material's maximum", report.over_max_lines),
+        ("lines above the material's usual dose", report.over_typical_lines),
+        ("share held by the five largest lines", report.top5_share),
+        ("share of lines below 1 % / 0.1 %", f"{report.below_1} / {report.below_0_1}"),
         ("novelty", report.novelty), ("diversity (within brief)", report.diversity),
         ("diversity (across briefs)", report.diversity_across_briefs), ("avg_quality", report.avg_quality),
         ("mean materials per formula", report.mean_materials), ("ms per formula (compose+critique)",

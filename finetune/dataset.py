@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from knowledge.kb import KnowledgeBase
+from perfumery.amounts import fill_to_total, normalise, round_to_total
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.composer import compose
@@ -75,7 +76,7 @@ def candidate_pool(brief: Brief, catalog: Catalog, rng: random.Random) -> list[s
     others, and the must-includes; never prohibited or avoided ones. Shuffled: position means nothing."""
 
     def usable(material_id: str) -> bool:
-        return not catalog.is_prohibited(material_id) and not is_avoided(brief, material_id, catalog)
+        return catalog.composable(material_id, brief.category) and not is_avoided(brief, material_id, catalog)
 
     target = brief.descriptors or {"fresh": 1.0}
     pool: list[str] = [m for m in brief.must_include if m in catalog]
@@ -89,9 +90,15 @@ def candidate_pool(brief: Brief, catalog: Catalog, rng: random.Random) -> list[s
     return pool
 
 
-def _renormalised(recipe: Recipe, lines: Sequence[Ingredient]) -> Recipe:
-    total = sum(i.percent for i in lines)
-    lines = [i.model_copy(update={"percent": round(i.percent * 100 / total, 2)}) for i in lines]
+def _renormalised(recipe: Recipe, lines: Sequence[Ingredient], catalog: Catalog) -> Recipe:
+    """The kept lines back to 100 the way a perfumer would: the carriers take the dropped weight within
+    their ceilings (accents keep their dose); only what they cannot hold is spread over every line."""
+    doses = {i.material_id: i.percent for i in lines}
+    carriers = {m: catalog.material(m).typical_dose for m in doses if catalog.material(m).carrier}
+    ceilings = {m: catalog.ceiling(m, recipe.dilution_percent, recipe.category) for m in doses}
+    doses = normalise(fill_to_total(doses, carriers, ceilings))
+    written = round_to_total(doses)
+    lines = [i.model_copy(update={"percent": written[i.material_id]}) for i in lines]
     return recipe.model_copy(update={"ingredients": lines, "score": None, "violations": []})
 
 
@@ -107,9 +114,9 @@ def core_formula(recipe: Recipe, brief: Brief, catalog: Catalog) -> Recipe:
     lines = list(recipe.ingredients)
     while len(lines) > MAX_ITEMS:
         drop = max(range(len(lines)), key=lambda k: critique(
-            _renormalised(recipe, lines[:k] + lines[k + 1:]), catalog, brief).score.total)
+            _renormalised(recipe, lines[:k] + lines[k + 1:], catalog), catalog, brief).score.total)
         lines.pop(drop)
-    return critiqued(_renormalised(recipe, lines), catalog, brief)
+    return critiqued(_renormalised(recipe, lines, catalog), catalog, brief)
 
 
 def proposal_target(recipe: Recipe) -> str:

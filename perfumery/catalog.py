@@ -34,6 +34,8 @@ from perfumery.similarity import (
     with_families,
 )
 
+PRESENCE_REFERENCE = 3.0  # % of concentrate: a material at its usual dose reads like this on the sqrt scale
+
 
 class UnknownMaterialError(KeyError):
     """A material id the catalog does not hold; ``message_ko`` is safe to show a user."""
@@ -92,6 +94,10 @@ class Catalog:
         return min(self.material(material_id).use_max, floor_to_step(self.cap(material_id, dilution_percent,
                                                                                 category)))
 
+    def composable(self, material_id: str, category: IfraCategory = IfraCategory.c4) -> bool:
+        """May be offered for composition: neither prohibited nor of unknown IFRA standing in ``category``."""
+        return self.ifra_status(material_id, category) not in (IfraStatus.prohibited, IfraStatus.unknown)
+
     def ifra_status(self, material_id: str, category: IfraCategory = IfraCategory.c4) -> IfraStatus:
         material = self.material(material_id)
         contributions = self.contributions.get(material_id, ())
@@ -142,9 +148,18 @@ class Catalog:
         family = self.descriptor_families.get(descriptor)
         return str(family) if family is not None else None
 
+    def presence(self, material_id: str, percent: float) -> float:
+        """How strongly a line reads in the formula: its dose relative to the material's usual dose.
+
+        Potent materials are used in tenths of a percent and carriers in tens; each at its usual dose
+        reads about as present as ``PRESENCE_REFERENCE`` % did on the plain square-root scale, so a
+        trace at 0.1 % is not drowned by a workhorse at 20 %, and overdosing buys little.
+        """
+        return dose_impact(percent * PRESENCE_REFERENCE / self.material(material_id).typical_dose)
+
     def blend(self, doses: Mapping[str, float]) -> Vector:
         """Odor vector of a formula (material → percent), scaled so its strongest descriptor is 1."""
-        return scaled_to_max(blend((self._material_vectors[m], dose_impact(p))
+        return scaled_to_max(blend((self._material_vectors[m], self.presence(m, p))
                                    for m, p in doses.items() if m in self.materials))
 
     @cached_property

@@ -22,7 +22,7 @@ from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.critic import critiqued
 from perfumery.fit import avoid_strength, is_avoided, lightness
-from perfumery.ifra import IfraCategory, IfraStatus
+from perfumery.ifra import IfraCategory
 from perfumery.models import Concentration, NotePosition
 from perfumery.naming import concept_ko, formula_name
 from perfumery.pyramid import PyramidBands
@@ -33,7 +33,6 @@ from perfumery.similarity import Vector, cosine
 NOISE = 0.12  # Gumbel temperature of each greedy pick
 MAX_MATERIALS = 24
 MIN_CARRIERS = {NotePosition.top: 2, NotePosition.heart: 2, NotePosition.base: 2}
-UNVERIFIED_IFRA_PENALTY = 0.3  # prefer materials whose IFRA status we can vouch for
 TASTE = 0.15  # per-variant spread of material preference: enough for seeds to matter, not to pick off-brief
 ACCORD_MIN_FIT = 0.45
 ACCORD_CORE = 6
@@ -84,7 +83,10 @@ def _eligible(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None, 
     ids += [m for m in brief.must_include if m in catalog and m not in ids]
 
     def usable(m: str) -> bool:
-        return catalog.ceiling(m, dilution, category) > 0
+        # A material whose IFRA figure we lack is used only when asked for by name: composed formulas
+        # should be ones we can call compliant.
+        return catalog.ceiling(m, dilution, category) > 0 and (m in brief.must_include
+                                                               or catalog.composable(m, category))
 
     allowed = [m for m in ids if usable(m) and (m in brief.must_include or not is_avoided(brief, m, catalog))]
     missing = {p for p in NotePosition if not any(catalog.material(m).note == p and catalog.material(m).carrier
@@ -159,7 +161,7 @@ def _variant(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[st
         # Accents and traces are dosed as a perfumer doses them: near their usual level, not to fill space.
         for m in accents:
             material = catalog.material(m)
-            wish = material.typical_dose * (0.6 + 0.8 * _carries(catalog, brief, m)) * _avoid_factor(brief, m, catalog)
+            wish = material.typical_dose * (0.7 + 2.0 * _carries(catalog, brief, m)) * _avoid_factor(brief, m, catalog)
             doses[m] = min(max(wish, material.use_range[0]), ceiling[m])
         room = shares[position] - sum(doses.get(m, 0.0) for m in chosen[position])
         options = [m for m in pool if catalog.material(m).note == position and m not in picked
@@ -193,7 +195,7 @@ def _carrier_weights(brief: Brief, catalog: Catalog, ids: Sequence[str], relevan
         material = catalog.material(m)
         if not material.carrier:
             continue
-        weights[m] = (material.typical_dose * (0.5 + relevance.get(m, 0.0) + _carries(catalog, brief, m))
+        weights[m] = (material.typical_dose * (0.3 + relevance.get(m, 0.0) + 2.0 * _carries(catalog, brief, m))
                       * _avoid_factor(brief, m, catalog))
     return weights
 
@@ -252,9 +254,8 @@ def _select(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[str
         redundancy = max((cosine(catalog.material_profile(m), catalog.material_profile(o))
                           for o in chosen[position]), default=0.0)
         over_budget = max(0, material.cost_tier - brief.budget_tier)
-        unverified = UNVERIFIED_IFRA_PENALTY if catalog.ifra_status(m, brief.category) == IfraStatus.unknown else 0.0
         return (relevance[m] + 0.8 * gain - 0.35 * redundancy - 0.25 * min(used[m], 2) - 0.12 * over_budget
-                - 2.0 * avoid_strength(brief, m, catalog) - unverified + _gumbel(rng))
+                - 2.0 * avoid_strength(brief, m, catalog) + _gumbel(rng))
 
     for m in [*fixed, *(m for m in brief.must_include if m in pool)]:
         take(m)

@@ -21,7 +21,7 @@ from perfumery.models import NotePosition
 from perfumery.naming import FAMILY_KO, instrumental
 from perfumery.pyramid import PyramidBands
 from perfumery.recipe import NearestReference, Recipe, ScoreCard, Violation
-from perfumery.similarity import cosine, dose_impact
+from perfumery.similarity import cosine
 
 MIN_MATERIALS, MAX_MATERIALS = 8, 25
 SUM_TOLERANCE = 0.01
@@ -32,7 +32,7 @@ ERROR_SCORE_CEILING = 0.6  # a formula that breaks a hard rule never passes the 
 POSITION_KO = {NotePosition.top: "탑", NotePosition.heart: "하트", NotePosition.base: "베이스"}
 # Families that fight when both are prominent (share of odor impact).
 CLASHES = (("marine", "animalic"), ("marine", "gourmand"), ("marine", "leather"))
-CLASH_SHARE = 0.05  # share of odor impact (sqrt-dose); marine materials are potent at 1–3 %
+CLASH_SHARE = 0.05  # share of odor presence (dose relative to usual dose)
 
 
 class ComplianceStatus(StrEnum):
@@ -328,7 +328,7 @@ def _allergens(catalog: Catalog, doses: dict[str, float], dilution: float, viola
 def _impact_shares(catalog: Catalog, doses: dict[str, float]) -> dict[str, float]:
     impact: dict[str, float] = defaultdict(float)
     for material_id, percent in doses.items():
-        impact[str(catalog.material(material_id).family)] += dose_impact(percent)
+        impact[str(catalog.material(material_id).family)] += catalog.presence(material_id, percent)
     total = sum(impact.values())
     return {f: v / total for f, v in impact.items()} if total else {}
 
@@ -339,7 +339,7 @@ def _harmony(catalog: Catalog, doses: dict[str, float], violations: list[Violati
         return 0.0
     partners = catalog.partners
     if partners:
-        impact = {m: dose_impact(p) for m, p in doses.items()}
+        impact = {m: catalog.presence(m, p) for m, p in doses.items()}
         paired = sum(v for m, v in impact.items() if partners.get(m, frozenset()) & doses.keys())
         bridge = paired / sum(impact.values())
     else:
@@ -403,7 +403,8 @@ def _brief_rules(recipe: Recipe, brief: Brief, catalog: Catalog, doses: dict[str
                                         fix_ko=f"{_name(catalog, material_id)} {pct(percent)}% → 삭제 또는 대체"))
     for descriptor, presence in avoided_presence(brief, doses, catalog).items():
         if presence * brief.avoid_descriptors[descriptor] >= AVOID_FLAG:
-            carrier = max(doses, key=lambda m: (catalog.vector(m).get(descriptor, 0.0) * dose_impact(doses[m]), m))
+            carrier = max(doses, key=lambda m: (catalog.vector(m).get(descriptor, 0.0) * catalog.presence(m, doses[m]),
+                                                m))
             violations.append(Violation(
                 code="avoided_descriptor", severity="warning", material_id=carrier,
                 message_ko=f"피하고 싶다고 한 '{descriptor}'({_family_ko(catalog, descriptor)}) 인상이 꽤 남아 있습니다 (주로 {_name(catalog, carrier)}).",

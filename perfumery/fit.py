@@ -1,8 +1,9 @@
 """How well a formula answers a brief: what it should smell of, and what it must not.
 
-Coverage counts each target descriptor as covered once the formula's dose-weighted odor mass on it
-reaches ``SATURATION`` (≈ 9 % of a material whose strongest descriptor it is, or several smaller
-contributors); a descriptor only reached through its odor family earns half credit.
+Coverage counts each target descriptor as covered once the formula's odor mass on it reaches
+``SATURATION`` — about three materials at their usual dose whose strongest descriptor it is (presence is
+dose relative to the material's usual dose, so a potent accent counts as much as a carrier); a
+descriptor only reached through its odor family earns half credit.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
-from perfumery.similarity import Vector, blend, dose_impact
+from perfumery.similarity import Vector, blend
 
 SATURATION = 3.0
 FAMILY_CREDIT = 0.5
@@ -25,7 +26,7 @@ HEAVY_FAMILIES = frozenset({"amber", "resinous", "gourmand", "leather", "animali
 
 def odor_mass(doses: Mapping[str, float], catalog: Catalog) -> Vector:
     """Unscaled dose-weighted descriptor vector of a formula (material → percent)."""
-    return blend((catalog.vector(m), dose_impact(p)) for m, p in doses.items() if m in catalog)
+    return blend((catalog.vector(m), catalog.presence(m, p)) for m, p in doses.items() if m in catalog)
 
 
 def family_mass(mass: Mapping[str, float], catalog: Catalog) -> Vector:
