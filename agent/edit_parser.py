@@ -1,7 +1,8 @@
 """A perfumer's Korean follow-up → typed edit operations on the current recipe.
 
-"베르가못 8%로", "바닐라 빼줘", "헤디온 추가", "A 대신 B", "더 우디하게", "덜 달게", "더 가볍게",
-"EDT로", "100g 배합표", "원가는?" — anything else gets a Korean question back, never a guess.
+"베르가못 8%로", "바닐라 빼줘", "헤디온 추가", "A 대신 B", "더 우디하게", "베이스를 더 스모키하게", "덜 달게",
+"더 가볍게", "EDT로", "바디로션용으로", "100g 배합표", "원가는?" — several at once, clause by clause
+("로즈우드는 빼고 베이스를 더 스모키하게"); a part no operation comes from is reported back, never guessed.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from knowledge.lexicon import get_lexicon_matcher
 from perfumery.edits import (
     AddMaterial,
     ChangeConcentration,
+    ChangeProduct,
     EditOp,
     RemoveMaterial,
     SetPercent,
     Shift,
     Substitute,
 )
+from perfumery.ifra import product_named
+from perfumery.models import NotePosition
 from perfumery.recipe import Recipe
 
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|퍼센트|프로)")
@@ -38,11 +42,20 @@ EXAMPLES_KO = ("예: \"베르가못 8%로\", \"바닐라 빼줘\", \"헤디온 �
                "\"100g 배합표\"")
 
 
+_CLAUSE = re.compile(r"(?<=고)\s+|\s*[,，;]\s*|(?<=[다요])\.\s*|\s+그리고\s+|\s+또\s+")
+_POSITION_WORDS: dict[NotePosition, tuple[str, ...]] = {
+    NotePosition.top: ("탑", "톱", "첫향", "top"),
+    NotePosition.heart: ("하트", "미들", "중간향", "heart", "middle"),
+    NotePosition.base: ("베이스", "잔향", "base"),
+}
+
+
 class EditRequest(BaseModel):
     ops: list[EditOp] = Field(default_factory=list)
     batch_grams: float | None = None
     cost: bool = False
     error_ko: str | None = None
+    skipped: list[str] = Field(default_factory=list, description="parts of the message no operation came from")
 
 
 def _in_recipe(mention: Mention, recipe: Recipe, kb: KnowledgeBase) -> list[str]:
@@ -56,6 +69,7 @@ def _in_recipe(mention: Mention, recipe: Recipe, kb: KnowledgeBase) -> list[str]
 
 
 def parse_edit(text: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialNames) -> EditRequest:
+    """Every request in the message, clause by clause; what no operation came from is listed, not guessed."""
     packed = compact(text)
     grams = _GRAMS.search(text)
     if grams and ("배합" in packed or "배치" in packed or "만들" in packed or "스케일" in packed):
@@ -67,28 +81,48 @@ def parse_edit(text: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialName
         return EditRequest(cost=True)
 
     mentions = names.find(text)
-    ops: list[EditOp] = []
     if len(mentions) >= 2 and _SUBSTITUTE.search(text):
-        old, new = mentions[0], mentions[1]  # "A 대신 B", "A를 B로 바꿔": A goes, B comes
+        old, new = mentions[0], mentions[1]  # "A 대신 B", "A 빼고 B로 바꿔": A goes, B comes
         targets = _in_recipe(old, recipe, kb)
         if not targets:
             return EditRequest(error_ko=f"현재 레시피에 {kb.materials[old.material_id].name_ko}이(가) 없어요.")
-        ops.append(Substitute(material_id=targets[0], replacement=new.material_id))
-        return EditRequest(ops=ops)
+        # "장미 빼고 재스민으로": every line of that character goes, the newcomer takes the first one's place.
+        return EditRequest(ops=[Substitute(material_id=targets[0], replacement=new.material_id),
+                                *(RemoveMaterial(material_id=m) for m in targets[1:] if m != new.material_id)])
 
-    percents = list(_PERCENT.finditer(text))
+    clauses = [c for c in _CLAUSE.split(text) if c.strip()]
+    ops: list[EditOp] = []
+    skipped: list[str] = []
+    for clause in clauses:
+        clause_ops, error = _clause_ops(clause, recipe, kb, names)
+        if error and len(clauses) == 1:
+            return EditRequest(error_ko=error)
+        if clause_ops:
+            ops.extend(op for op in clause_ops if op not in ops)
+        else:
+            skipped.append(clause.strip() + (f" ({error})" if error else ""))
+    if not ops:
+        return EditRequest(error_ko=f"어떤 부분을 바꿀지 이해하지 못했어요. {EXAMPLES_KO}")
+    return EditRequest(ops=ops, skipped=skipped)
+
+
+def _clause_ops(clause: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialNames) -> tuple[list[EditOp], str | None]:
+    """The operations one clause asks for, or the Korean reason it asks for none."""
+    ops: list[EditOp] = []
+    percents = list(_PERCENT.finditer(clause))
+    mentions = names.find(clause)
     for mention in mentions:
-        after = compact(text[mention.end:])[:12]
+        after = compact(clause[mention.end:])[:12]
         name = kb.materials[mention.material_id].name_ko
         percent = _percent_after(after[:8], percents)
         if any(cue in after for cue in _REMOVE):
             targets = _in_recipe(mention, recipe, kb)
             if not targets:
-                return EditRequest(error_ko=f"현재 레시피에 {name}이(가) 없어서 뺄 수 없어요.")
+                return [], f"현재 레시피에 {name}이(가) 없어서 뺄 수 없어요."
             ops.extend(RemoveMaterial(material_id=m) for m in targets)
         elif percent is not None:
             if not 0 < percent < 100:
-                return EditRequest(error_ko="비율은 0%보다 크고 100%보다 작게 적어 주세요.")
+                return [], "비율은 0%보다 크고 100%보다 작게 적어 주세요."
             targets = _in_recipe(mention, recipe, kb)
             if targets:
                 ops.append(SetPercent(material_id=targets[0], percent=percent))
@@ -96,22 +130,26 @@ def parse_edit(text: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialName
                 ops.append(AddMaterial(material_id=mention.material_id, percent=percent))
         elif any(cue in after for cue in _ADD):
             ops.append(AddMaterial(material_id=mention.material_id))
-        elif _SUBSTITUTE.search(text):
+        elif _SUBSTITUTE.search(clause):
             targets = _in_recipe(mention, recipe, kb)
             if targets:
                 ops.append(Substitute(material_id=targets[0]))
-
-    concentration = concentration_in(text)
+    concentration = concentration_in(clause)
     if concentration is not None and concentration != recipe.concentration:
         ops.append(ChangeConcentration(concentration=concentration))
-
+    product = product_named(compact(clause).lower())
+    if product is not None and product != recipe.product:
+        ops.append(ChangeProduct(product=product))
     if not mentions and percents:
-        return EditRequest(error_ko=f"몇 %로 바꿀 재료를 찾지 못했어요. 재료 이름을 함께 적어 주세요. {EXAMPLES_KO}")
-    if not mentions:
-        ops.extend(_shifts(text, kb))
-    if not ops:
-        return EditRequest(error_ko=f"어떤 부분을 바꿀지 이해하지 못했어요. {EXAMPLES_KO}")
-    return EditRequest(ops=ops)
+        return [], f"몇 %로 바꿀 재료를 찾지 못했어요. 재료 이름을 함께 적어 주세요. {EXAMPLES_KO}"
+    if not mentions and product is None:  # a product word ("바디로션") is not a scent wish
+        ops.extend(_shifts(clause, kb))
+    return ops, None
+
+
+def _position_in(text: str) -> NotePosition | None:
+    packed = compact(text).lower()
+    return next((p for p, words in _POSITION_WORDS.items() if any(w in packed for w in words)), None)
 
 
 def _percent_after(tail: str, percents: list[re.Match]) -> float | None:
@@ -124,17 +162,21 @@ def _percent_after(tail: str, percents: list[re.Match]) -> float | None:
 
 def _shifts(text: str, kb: KnowledgeBase) -> list[Shift]:
     direction = -1 if _LESS.search(text) else 1
+    # "장미 빼고": a character asked out goes as far as an edit can take it, not a notch down.
+    removal = {"strength": 1.0} if any(cue in compact(text) for cue in _REMOVE) else {}
     if _LIGHTER.search(text):
         return [Shift(target="light", direction=1)]
     if _HEAVIER.search(text):
         return [Shift(target="heavy", direction=1)]
+    position = _position_in(text)  # "베이스를 더 스모키하게": only the base moves
     shifts: dict[str, Shift] = {}
     for descriptor, _ in sorted(negation_avoids(text, kb).items(), key=lambda kv: -kv[1])[:1]:
-        shifts[descriptor] = Shift(target=descriptor, direction=-1)
+        shifts[descriptor] = Shift(target=descriptor, direction=-1, position=position, **removal)
     for match in get_lexicon_matcher(kb).find(text):
         if not match.entry.descriptors:
             continue
         descriptor = max(match.entry.descriptors.items(), key=lambda kv: kv[1])[0]
         sign = -direction if match.negated else direction
-        shifts.setdefault(descriptor, Shift(target=descriptor, direction=sign))
+        shifts.setdefault(descriptor, Shift(target=descriptor, direction=sign, position=position,
+                                            **(removal if sign == -1 else {})))
     return list(shifts.values())

@@ -15,6 +15,7 @@ from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact
 from knowledge.lexicon import Compacted, LexiconMatcher, clause_window, is_negated
 from perfumery.brief import Brief
+from perfumery.ifra import Product, product_named
 from perfumery.models import Concentration
 
 _CONCENTRATION_WORDS: dict[Concentration, tuple[str, ...]] = {
@@ -107,7 +108,7 @@ def _merge(target: dict[str, float], weights: dict[str, float], scale: float = 1
 
 def build_brief(text: str, kb: KnowledgeBase, matcher: LexiconMatcher, names: MaterialNames,
                 concentration: str | None = None,
-                fallback_descriptors: Iterable[tuple[str, float]] = ()) -> Brief:
+                fallback_descriptors: Iterable[tuple[str, float]] = (), product: str | None = None) -> Brief:
     """The Brief a perfumer would write down from this message.
 
     ``fallback_descriptors`` (descriptor, weight) come from the materials retrieval found closest to the
@@ -152,7 +153,9 @@ def build_brief(text: str, kb: KnowledgeBase, matcher: LexiconMatcher, names: Ma
             del avoid[key]
 
     chosen = concentration_in(text) or (Concentration(concentration) if concentration else Concentration.EDP)
+    named = product_named(compact(text).lower())
     return Brief(
+        product=named or (Product(product) if product else Product.fine_fragrance),
         descriptors=descriptors, avoid_descriptors=avoid, avoid_materials=sorted(set(avoid_materials)),
         must_include=[m for m in dict.fromkeys(must_include) if m not in avoid_materials],
         intensity=round(sum(intensities) / len(intensities), 2) if intensities else 0.5,

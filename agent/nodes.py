@@ -79,7 +79,8 @@ class Nodes:
         for rank, hit in enumerate(hits):
             for i, descriptor in enumerate(deps.kb.materials[hit.id].descriptors[:2]):
                 fallback.append((descriptor, round((1.0 - 0.15 * rank) * (1.0 - 0.3 * i), 3)))
-        brief = build_brief(state.message, deps.kb, deps.matcher, deps.names, state.concentration, fallback)
+        brief = build_brief(state.message, deps.kb, deps.matcher, deps.names, state.concentration, fallback,
+                            product=state.product)
         return {"brief": brief.model_dump(mode="json"),
                 "retrieval_log": [*state.retrieval_log, _retrieval_entry(state.message, "materials", hits)]}
 
@@ -188,6 +189,8 @@ class Nodes:
         recipe = await deps.tools.call("critique_formula", recipe=recipe, brief=brief)
         change = diff(current, recipe)
         reply, grounded = render.recipe_reply(recipe, deps.kb, state.level, render.diff_block(change))
+        if request.skipped:
+            reply += "\n\n" + render.skipped_block(request.skipped)
         return {"recipe": recipe.model_dump(mode="json"), "versions": [*state.versions, recipe.model_dump(mode="json")],
                 "new_version": True, "reply": reply, "extras": {"diff": change.model_dump(mode="json")},
                 "retrieval_log": [*state.retrieval_log, self._grounding(grounded)]}

@@ -135,6 +135,12 @@ def recipe_reply(recipe: Recipe, kb: KnowledgeBase, level: str, intro: str = "",
     return "\n\n".join(s for s in sections if s), grounded
 
 
+def skipped_block(parts: list[str]) -> str:
+    """Say plainly which part of a multi-part request was not done."""
+    listed = ", ".join(f"“{part}”" for part in parts)
+    return f"⚠️ 다음 요청은 적용하지 못했어요: {listed}. 재료 이름이나 향 성격을 넣어 다시 말씀해 주세요."
+
+
 def document_answer(results: Iterable[SearchResult], kb: KnowledgeBase, limit: int = 3) -> str:
     """Answer a question from retrieved records only, each quoted by name from the knowledge base."""
     lines = []

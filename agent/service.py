@@ -120,16 +120,17 @@ class ChatService:
         await self.graph.aupdate_state(config, {"recipe": data, "versions": [*state.values["versions"], data]})
 
     async def ask(self, message: str, session_id: str | None = None, level: str | None = None,
-                  concentration: str | None = None, source: str = "cli") -> TurnResult:
+                  concentration: str | None = None, source: str = "cli", product: str | None = None) -> TurnResult:
         result: TurnResult | None = None
-        async for event in self.stream(message, session_id, level, concentration, source):
+        async for event in self.stream(message, session_id, level, concentration, source, product):
             if event["type"] == "result":
                 result = event["result"]
         assert result is not None  # stream always ends with a result
         return result
 
     async def stream(self, message: str, session_id: str | None = None, level: str | None = None,
-                     concentration: str | None = None, source: str = "chat") -> AsyncIterator[dict[str, Any]]:
+                     concentration: str | None = None, source: str = "chat",
+                     product: str | None = None) -> AsyncIterator[dict[str, Any]]:
         """Events: {"type": "step", "node", "update"}, {"type": "token", "text"}, then {"type": "result"}."""
         session = session_id or uuid.uuid4().hex[:16]
         checked = clean(message, self.settings.max_message_chars)
@@ -141,7 +142,7 @@ class ChatService:
             yield {"type": "result", "result": TurnResult(session=session, reply=BUSY_KO, intent="busy", error="busy")}
             return
         turn = TurnInput(message=checked.text, level=level or self.settings.answer_level.value,
-                         concentration=concentration, injection=checked.injection)
+                         concentration=concentration, product=product, injection=checked.injection)
         self._waiting += 1
         try:
             async with self._thread_locks.setdefault(session, asyncio.Lock()):

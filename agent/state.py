@@ -23,6 +23,8 @@ class TurnInput:
     """Answer level: 기본 | 상세 | 프리미엄."""
     concentration: str | None = None
     """Concentration picked in the chat settings (EDC…Extrait); None = from the message or the default."""
+    product: str | None = None
+    """Product picked in the chat settings or over REST (perfumery.ifra.Product); None = from the message."""
     injection: bool = False
     """The guard saw a prompt-injection attempt: answer it as such, never obey it."""
 
@@ -68,6 +70,7 @@ def turn_reset(turn: TurnInput) -> dict[str, Any]:
     """The input of a turn: its own fields plus every per-turn field back at its default."""
     return {
         "message": turn.message, "level": turn.level, "concentration": turn.concentration,
+        "product": turn.product,
         "injection": turn.injection, "route": None, "retrieved": [], "retrieval_log": [], "candidate_ids": [],
         "candidates": [], "revisions": 0, "generation_log": [],
         "extras": {}, "reply": "", "new_version": False, "timings_ms": {},

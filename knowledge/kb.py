@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from knowledge.ifra_tables import load_standards, match_materials
 from perfumery.ifra import Contribution, IfraStandard
-from perfumery.models import Accord, Family, LexiconEntry, Material, NotePosition, ReferencePerfume
+from perfumery.models import IMPACT_MAX, Accord, Family, LexiconEntry, Material, NotePosition, ReferencePerfume
 
 if TYPE_CHECKING:
     from perfumery.catalog import Catalog
@@ -170,6 +170,9 @@ def find_problems(kb: KnowledgeBase) -> list[str]:
     for material in kb.materials.values():
         owner = f"material {material.id}"
         unknown(owner, material.descriptors)
+        if material.impact is not None and material.use_max > IMPACT_MAX[material.impact]:
+            problems.append(f"{owner}: a {material.impact.value} material cannot carry a maximum of "
+                            f"{material.use_max} % (at most {IMPACT_MAX[material.impact]} %)")
         low, high = VOLATILITY_BANDS[material.note]
         if not low <= material.volatility <= high:
             problems.append(

@@ -13,6 +13,7 @@ from perfumery.diff import RecipeDiff, diff
 from perfumery.edits import (
                              AddMaterial,
                              ChangeConcentration,
+                             ChangeProduct,
                              EditError,
                              EditOp,
                              RemoveMaterial,
@@ -27,7 +28,7 @@ from perfumery.recipe import Ingredient, Recipe
 from perfumery.repair import repair
 
 __all__ = [
-    "AddMaterial", "BatchSheet", "Brief", "Catalog", "ChangeConcentration", "CostEstimate", "Critique",
+    "AddMaterial", "BatchSheet", "Brief", "Catalog", "ChangeConcentration", "ChangeProduct", "CostEstimate", "Critique",
     "CriticWeights", "EditError", "EditOp", "Ingredient", "PyramidBands", "Recipe", "RecipeDiff",
     "RemoveMaterial", "SetPercent", "Shift", "Substitute", "UnknownMaterialError", "compose", "critique",
     "critiqued", "diff", "edit", "edit_many", "estimate_cost", "repair", "scale_batch",

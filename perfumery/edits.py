@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from perfumery.amounts import allocate, normalise, round_to_total
 from perfumery.catalog import Catalog, UnknownMaterialError
+from perfumery.ifra import Product, fragrance_load
 from perfumery.models import DEFAULT_DILUTION, Concentration, Family, NotePosition
 from perfumery.naming import concept_ko, formula_name
 from perfumery.pyramid import PyramidBands
@@ -90,7 +91,15 @@ class ChangeConcentration(_Op):
     dilution_percent: float | None = Field(default=None, gt=0, le=40)
 
 
-EditOp = Annotated[SetPercent | AddMaterial | RemoveMaterial | Substitute | Shift | ChangeConcentration,
+class ChangeProduct(_Op):
+    """Put the formula into another product ("바디로션용으로"): its IFRA category and usual fragrance load."""
+
+    op: Literal["product"] = "product"
+    product: Product
+    load_percent: float | None = Field(default=None, gt=0, le=40)
+
+
+EditOp = Annotated[SetPercent | AddMaterial | RemoveMaterial | Substitute | Shift | ChangeConcentration | ChangeProduct,
                    Field(discriminator="op")]
 
 
@@ -98,7 +107,7 @@ def edit(recipe: Recipe, op: EditOp, catalog: Catalog, bands: PyramidBands | Non
     """Apply ``op`` and return the next version of ``recipe``."""
     doses = {i.material_id: i.percent for i in recipe.ingredients}
     pinned = {i.material_id: i.percent for i in recipe.ingredients if i.pinned}
-    concentration, dilution = recipe.concentration, recipe.dilution_percent
+    concentration, dilution, product = recipe.concentration, recipe.dilution_percent, recipe.product
     scale = Rebalancer(catalog, dilution, recipe.category, pinned)
     try:
         if isinstance(op, SetPercent):
@@ -126,6 +135,9 @@ def edit(recipe: Recipe, op: EditOp, catalog: Catalog, bands: PyramidBands | Non
         elif isinstance(op, ChangeConcentration):
             concentration = op.concentration
             dilution = op.dilution_percent or DEFAULT_DILUTION[op.concentration]
+        elif isinstance(op, ChangeProduct):
+            product = op.product
+            dilution = op.load_percent or fragrance_load(op.product, concentration)
     except UnknownMaterialError as exc:
         raise EditError(exc.message_ko) from None
     notes = {i.material_id: i.note for i in recipe.ingredients}
@@ -138,7 +150,7 @@ def edit(recipe: Recipe, op: EditOp, catalog: Catalog, bands: PyramidBands | Non
     ]
     return recipe.model_copy(update={
         "version": recipe.version + 1, "parent_version": recipe.version, "ingredients": ingredients,
-        "concentration": concentration, "dilution_percent": dilution,
+        "concentration": concentration, "dilution_percent": dilution, "product": product,
         **_names(recipe, rounded, catalog, concentration),
         "score": None, "violations": [], "nearest_reference": None,
     })

@@ -61,22 +61,40 @@ class ProductInfo(BaseModel):
     label_ko: str
     category: IfraCategory
     load_percent: float = Field(gt=0, le=40, description="usual fragrance load in the product (% of product)")
+    words: tuple[str, ...] = Field(default=(), description="how people name it, spacing removed, lower case")
 
 
 # Category assignments follow the IFRA Standards' category definitions; loads are common starting
 # points a formulator adjusts (shown to the user as adjustable, never as a rule).
 PRODUCTS: Mapping[Product, ProductInfo] = {
-    Product.fine_fragrance: ProductInfo(label_ko="향수(파인 프래그런스)", category=IfraCategory.c4, load_percent=18.0),
-    Product.body_lotion: ProductInfo(label_ko="바디로션", category=IfraCategory.c5a, load_percent=0.5),
-    Product.face_cream: ProductInfo(label_ko="페이스 크림", category=IfraCategory.c5b, load_percent=0.3),
-    Product.hand_cream: ProductInfo(label_ko="핸드크림", category=IfraCategory.c5c, load_percent=0.5),
-    Product.baby_lotion: ProductInfo(label_ko="베이비 로션", category=IfraCategory.c5d, load_percent=0.2),
-    Product.deodorant: ProductInfo(label_ko="데오드란트", category=IfraCategory.c2, load_percent=1.0),
-    Product.lip_balm: ProductInfo(label_ko="립밤", category=IfraCategory.c1, load_percent=0.5),
-    Product.hair_spray: ProductInfo(label_ko="헤어 미스트·스프레이", category=IfraCategory.c7b, load_percent=1.0),
-    Product.rinse_off: ProductInfo(label_ko="샴푸·바디워시·비누", category=IfraCategory.c9, load_percent=1.0),
-    Product.candle: ProductInfo(label_ko="캔들·디퓨저", category=IfraCategory.c12, load_percent=8.0),
+    Product.fine_fragrance: ProductInfo(label_ko="향수(파인 프래그런스)", category=IfraCategory.c4, load_percent=18.0,
+                                        words=("향수용", "향수로", "파인프래그런스", "finefragrance")),
+    Product.body_lotion: ProductInfo(label_ko="바디로션", category=IfraCategory.c5a, load_percent=0.5,
+                                     words=("바디로션", "보디로션", "바디크림", "바디오일", "로션", "bodylotion")),
+    Product.face_cream: ProductInfo(label_ko="페이스 크림", category=IfraCategory.c5b, load_percent=0.3,
+                                    words=("페이스크림", "얼굴크림", "수분크림", "facecream")),
+    Product.hand_cream: ProductInfo(label_ko="핸드크림", category=IfraCategory.c5c, load_percent=0.5,
+                                    words=("핸드크림", "handcream")),
+    Product.baby_lotion: ProductInfo(label_ko="베이비 로션", category=IfraCategory.c5d, load_percent=0.2,
+                                     words=("베이비로션", "유아로션", "아기로션", "babylotion")),
+    Product.deodorant: ProductInfo(label_ko="데오드란트", category=IfraCategory.c2, load_percent=1.0,
+                                   words=("데오드란트", "데오도란트", "deodorant")),
+    Product.lip_balm: ProductInfo(label_ko="립밤", category=IfraCategory.c1, load_percent=0.5,
+                                  words=("립밤", "립글로스", "lipbalm")),
+    Product.hair_spray: ProductInfo(label_ko="헤어 미스트·스프레이", category=IfraCategory.c7b, load_percent=1.0,
+                                    words=("헤어미스트", "헤어스프레이", "hairmist", "hairspray")),
+    Product.rinse_off: ProductInfo(label_ko="샴푸·바디워시·비누", category=IfraCategory.c9, load_percent=1.0,
+                                   words=("샴푸", "바디워시", "샤워젤", "비누", "핸드워시", "shampoo", "bodywash",
+                                          "showergel", "soap")),
+    Product.candle: ProductInfo(label_ko="캔들·디퓨저", category=IfraCategory.c12, load_percent=8.0,
+                                words=("캔들", "양초", "디퓨저", "방향제", "candle", "diffuser")),
 }
+
+
+def product_named(packed: str) -> Product | None:
+    """The product a compacted, lower-cased message names ("바디로션용으로" → body lotion), longest word first."""
+    words = sorted(((w, p) for p, info in PRODUCTS.items() for w in info.words), key=lambda item: -len(item[0]))
+    return next((product for word, product in words if word in packed), None)
 
 
 def fragrance_load(product: Product, concentration: Concentration) -> float:

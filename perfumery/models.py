@@ -145,6 +145,7 @@ class Material(BaseModel):
     use_source: str = Field(default="", description="Where the use levels come from; empty = not sourced.")
     impact: Impact | None = Field(default=None, description="Stated odor-strength class; None = from use_range.")
     substantivity_hours: float | None = Field(default=None, gt=0, description="Hours on a strip, where sourced.")
+    substantivity_source: str = Field(default="", description="Where the substantivity figure comes from.")
     ifra_standards: list[str] = Field(
         default_factory=list,
         description="IFRA Standards that apply without a CAS match (family Standards, or no CAS).")

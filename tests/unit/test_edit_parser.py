@@ -5,7 +5,7 @@ import pytest
 from agent.edit_parser import parse_edit
 from agent.interpret import MaterialNames
 from knowledge.kb import load_knowledge_base
-from perfumery import compose
+from perfumery import compose, edit_many
 from perfumery.brief import Brief
 from perfumery.edits import AddMaterial, ChangeConcentration, RemoveMaterial, SetPercent, Shift, Substitute
 
@@ -69,3 +69,37 @@ def test_what_cannot_be_understood_gets_a_korean_answer(kb, names, recipe) -> No
     assert "1 g에서 100 kg" in parse_edit("0g 배합표", recipe, kb, names).error_ko
     absent = next(m for m in ("calone", "hedione") if recipe.percent_of(m) == 0)
     assert "없어서" in parse_edit(f"{kb.materials[absent].name_ko} 빼줘", recipe, kb, names).error_ko
+
+
+def test_a_compound_request_applies_each_part(kb, names, recipe) -> None:
+    first = recipe.ingredients[0]
+    request = parse_edit(f"{first.name_ko}는 빼고 베이스를 더 스모키하게", recipe, kb, names)
+    assert RemoveMaterial(material_id=first.material_id) in request.ops
+    smoky = [op for op in request.ops if isinstance(op, Shift)]
+    assert smoky and smoky[0].direction == 1 and smoky[0].position == "base"
+    assert request.skipped == []
+
+
+def test_a_part_that_cannot_be_read_is_reported_not_dropped(kb, names, recipe) -> None:
+    first = recipe.ingredients[0]
+    request = parse_edit(f"{first.name_ko} 빼고 그거 좀 어떻게 해봐", recipe, kb, names)
+    assert request.ops == [RemoveMaterial(material_id=first.material_id)]
+    assert request.skipped == ["그거 좀 어떻게 해봐"]
+
+
+def test_substitution_by_family_takes_one_character_out_and_brings_the_other_in(kb, names) -> None:
+    rosy = compose(Brief(descriptors={"rose": 1.0, "floral": 0.6}), kb.catalog, n=1, seed=1)[0]
+    request = parse_edit("장미 빼고 재스민으로 바꿔줘", rosy, kb, names)
+    assert Shift(target="rose", direction=-1, strength=1.0) in request.ops
+    assert Shift(target="jasmine", direction=1) in request.ops
+    edited = edit_many(rosy, request.ops, kb.catalog)
+    rose_share = sum(i.percent for i in edited.ingredients if kb.materials[i.material_id].descriptors[0] == "rose")
+    assert rose_share < 0.2 * sum(i.percent for i in rosy.ingredients
+                                  if kb.materials[i.material_id].descriptors[0] == "rose")
+    assert any("jasmine" in kb.materials[i.material_id].descriptors[:2] for i in edited.ingredients)
+
+
+def test_a_product_change_is_an_edit(kb, names, recipe) -> None:
+    from perfumery.edits import ChangeProduct
+
+    assert parse_edit("바디로션용으로 바꿔줘", recipe, kb, names).ops == [ChangeProduct(product="body_lotion")]

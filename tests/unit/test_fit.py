@@ -5,11 +5,20 @@ from perfumery.fit import brief_fit, coverage, is_avoided, lightness
 from tests.unit.perfumery_fixtures import CATALOG
 
 
-def test_coverage_saturates_at_nine_percent_of_a_primary_material():
-    # sqrt(9) = 3 = saturation for bergamot (rank 1); citrus is rank 2 (weight 2/3)
-    covered = coverage(Brief(descriptors={"bergamot": 1, "citrus": 1}), {"bergamot_oil": 9}, CATALOG)
+def test_coverage_saturates_at_three_times_the_usual_dose_of_a_primary_material():
+    # presence sqrt(3 × dose / usual) reaches 3 = saturation at three usual doses (bergamot is rank 1);
+    # citrus is rank 2 (weight 2/3)
+    usual = CATALOG.material("bergamot_oil").typical_dose
+    covered = coverage(Brief(descriptors={"bergamot": 1, "citrus": 1}), {"bergamot_oil": 3 * usual}, CATALOG)
     assert covered["bergamot"] == pytest.approx(1.0)
     assert covered["citrus"] == pytest.approx(2 / 3)
+
+
+def test_a_potent_accent_at_its_usual_dose_reads_as_present_as_a_carrier_at_its_own():
+    accent, carrier = CATALOG.material("galbanum_oil"), CATALOG.material("iso_e_super")
+    assert accent.typical_dose < carrier.typical_dose / 5
+    assert CATALOG.presence(accent.id, accent.typical_dose) == pytest.approx(
+        CATALOG.presence(carrier.id, carrier.typical_dose))
 
 
 def test_family_only_coverage_earns_half_credit_at_most():

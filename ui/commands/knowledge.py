@@ -126,10 +126,13 @@ def check() -> None:
         kb = load_knowledge_base()
     except KnowledgeBaseError as exc:
         raise _fail(str(exc)) from None
+    from knowledge.coverage import coverage, to_text
+
     console.print(
         f"✓ materials {len(kb.materials)}, accords {len(kb.accords)}, perfumes {len(kb.perfumes)}, "
         f"lexicon {len(kb.lexicon)}, descriptors {len(kb.descriptors)}"
     )
+    console.print(to_text(coverage(kb)))
 
 
 @kb_app.command("index")
