@@ -66,7 +66,8 @@ def ifra_line(recipe: Recipe) -> str:
     basis = f"{product.label_ko}, 카테고리 {product.category.value}, 부향률 {recipe.dilution_percent:g}%"
     if status == ComplianceStatus.compliant:
         return f"**IFRA: {COMPLIANCE_KO[status]}** ({basis}, 51차 개정 기준)"
-    codes = ("ifra_cap", "ifra_prohibited") if status == ComplianceStatus.non_compliant else ("ifra_unknown",)
+    codes = ("ifra_cap", "ifra_prohibited", "law_prohibited") if status == ComplianceStatus.non_compliant \
+        else ("ifra_unknown",)
     names = _unique(recipe_names(recipe, [v.material_id for v in recipe.violations
                                           if v.code in codes and v.material_id]))
     return f"**IFRA: {COMPLIANCE_KO[status]}** — {', '.join(names)} ({basis})"
@@ -76,11 +77,14 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def violations_block(recipe: Recipe) -> str:
-    shown = [v for v in recipe.violations if v.severity != "info"]
+MUST_SEE = frozenset({"dose_over_max", "ifra_cap", "ifra_prohibited", "ifra_unknown", "law_prohibited"})  # shown at every level
+
+
+def violations_block(recipe: Recipe, only: frozenset[str] | None = None) -> str:
+    shown = [v for v in recipe.violations if v.severity != "info" and (only is None or v.code in only)]
     notes = [v for v in recipe.violations if v.severity == "info"]
     lines = [f"- ⚠️ {v.message_ko}" + (f" → {v.fix_ko}" if v.fix_ko else "") for v in shown]
-    if notes:
+    if notes and only is None:
         lines.append(f"- ℹ️ 알레르기 유발 성분 표시 대상 {len(notes)}건 (EU 기준 leave-on 0.001% 초과)")
     return "\n".join(lines)
 
@@ -112,7 +116,8 @@ def recipe_reply(recipe: Recipe, kb: KnowledgeBase, level: str, intro: str = "",
                  extras: dict | None = None) -> tuple[str, list[str]]:
     """The reply for a formula at an answer level, and the KB ids it is grounded on."""
     extras = extras or {}
-    title = f"### {recipe.name or '새 향수'} (v{recipe.version}, {recipe.concentration.value} {recipe.dilution_percent:g}%)"
+    kind = recipe.concentration.value if recipe.product == "fine_fragrance" else PRODUCTS[recipe.product].label_ko
+    title = f"### {recipe.name or '새 향수'} (v{recipe.version}, {kind} {recipe.dilution_percent:g}%)"
     grounded: list[str] = []
     sections = [title]
     if intro:
@@ -123,7 +128,7 @@ def recipe_reply(recipe: Recipe, kb: KnowledgeBase, level: str, intro: str = "",
         notes, ids = material_notes(recipe, kb, limit=3)
         grounded += ids
         sections += [formula_table(recipe, with_cas=False), f"피라미드: {pyramid_line(recipe)}", notes,
-                     score_block(recipe)]
+                     score_block(recipe), violations_block(recipe, only=MUST_SEE)]
     else:
         notes, ids = material_notes(recipe, kb, limit=len(recipe.ingredients))
         reference, ref_ids = reference_line(recipe, kb)

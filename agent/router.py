@@ -7,6 +7,7 @@ import re
 
 from agent.state import Route
 from knowledge.korean import compact
+from perfumery.ifra import product_named
 
 _COMPARE = re.compile(r"비교|차이|달라졌|바뀐\s*점|v\d+\s*(와|과|랑|vs)|버전.*(비교|차이)|전\s*버전|이전\s*버전")
 _EDIT = re.compile(
@@ -29,7 +30,7 @@ def route(text: str, *, has_recipe: bool, injection: bool, lexicon_hits: int, na
     about_scent = lexicon_hits > 0 or name_hits > 0 or any(w in packed for w in _SCENT_WORDS)
     if has_recipe and _COMPARE.search(text):
         return "compare"
-    if has_recipe and _EDIT.search(text) and not _DESIGN.search(text):
+    if has_recipe and (_EDIT.search(text) or product_named(packed.lower())) and not _DESIGN.search(text):
         return "edit"
     if _QUESTION.search(text) and not _DESIGN.search(text) and (name_hits or about_scent):
         return "question"

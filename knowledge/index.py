@@ -51,14 +51,21 @@ class IndexReport(BaseModel):
 
 def embedder_identity(settings: Settings) -> str:
     """What the stored vectors depend on besides the data: model, its export (when we made it), and the
-    prefixes put before texts — a re-exported model folder forces a rebuild."""
-    marker = Path(settings.embedder_name_or_path) / "hyanggi_export.json"
+    prefixes put before texts — a re-exported model folder forces a rebuild.
+
+    A model inside the data folder is named relative to it, so a data folder copied elsewhere
+    (``HYANGGI_DATA_DIR=/new/place``) keeps a current index.
+    """
+    model = Path(settings.embedder_name_or_path)
+    marker = model / "hyanggi_export.json"
     export = ""
     if marker.is_file():
         made = json.loads(marker.read_text())
         export = f"{made.get('source_sha256', '')}:{made.get('export_version', '')}"
-    return (f"{settings.embedder_name_or_path}|{export}|{settings.embedder_query_prefix}|"
-            f"{settings.embedder_passage_prefix}")
+    name = settings.embedder_name_or_path
+    if model.is_absolute() and model.resolve().is_relative_to(settings.data_dir.resolve()):
+        name = model.resolve().relative_to(settings.data_dir.resolve()).as_posix()
+    return f"{name}|{export}|{settings.embedder_query_prefix}|{settings.embedder_passage_prefix}"
 
 
 def open_client(settings: Settings) -> ClientAPI:

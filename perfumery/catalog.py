@@ -95,8 +95,9 @@ class Catalog:
                                                                                 category)))
 
     def composable(self, material_id: str, category: IfraCategory = IfraCategory.c4) -> bool:
-        """May be offered for composition: neither prohibited nor of unknown IFRA standing in ``category``."""
-        return self.ifra_status(material_id, category) not in (IfraStatus.prohibited, IfraStatus.unknown)
+        """May be offered for composition: not banned by law, neither prohibited nor of unknown IFRA standing."""
+        return not self.material(material_id).prohibited_by and self.ifra_status(material_id, category) not in (
+            IfraStatus.prohibited, IfraStatus.unknown)
 
     def ifra_status(self, material_id: str, category: IfraCategory = IfraCategory.c4) -> IfraStatus:
         material = self.material(material_id)

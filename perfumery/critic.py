@@ -43,7 +43,7 @@ class ComplianceStatus(StrEnum):
 
 COMPLIANCE_KO = {ComplianceStatus.compliant: "준수", ComplianceStatus.non_compliant: "위반",
                  ComplianceStatus.needs_check: "확인 필요"}
-BREACH_CODES = frozenset({"ifra_cap", "ifra_prohibited"})
+BREACH_CODES = frozenset({"ifra_cap", "ifra_prohibited", "law_prohibited"})
 UNKNOWN_CODES = frozenset({"ifra_unknown"})
 
 
@@ -235,7 +235,7 @@ def _dose_realism(recipe: Recipe, catalog: Catalog, doses: dict[str, float], vio
         low, high = material.use_range
         if percent <= high + SUM_TOLERANCE:
             continue
-        over += min(1.0, (percent - high) / high)
+        over += min(1.0, (percent - high) / high) if high > 0 else 1.0
         name = material.name_ko
         typical = f"통상 {pct(low)}–{pct(high)}%, {_use_source(catalog, material_id)}"
         if material_id in pinned:
@@ -293,6 +293,13 @@ def _compliance(recipe: Recipe, catalog: Catalog, doses: dict[str, float], viola
                             "여부를 확인하지 못했습니다."),
                 fix_ko="공급사의 IFRA 적합성 증명서로 확인하세요."))
             score -= 0.15
+    for material_id in doses:
+        banned = catalog.material(material_id).prohibited_by
+        if banned:
+            violations.append(Violation(code="law_prohibited", severity="error", material_id=material_id,
+                                        message_ko=f"{_name(catalog, material_id)}은(는) 화장품 사용 금지 성분입니다 ({banned}).",
+                                        fix_ko=f"{_name(catalog, material_id)} 삭제 또는 대체"))
+            score -= 0.5
     _allergens(catalog, doses, load, violations)
     return max(0.0, score)
 

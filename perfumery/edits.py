@@ -224,7 +224,7 @@ def _substitute(doses: dict[str, float], op: Substitute, scale: Rebalancer) -> d
     if replacement is None:
         original = catalog.material(op.material_id)
         nearest = catalog.nearest_materials(catalog.vector(op.material_id), k=1, exclude=doses, note=original.note,
-                                            allowed=lambda m: scale.ceiling(m) > 0)
+                                            allowed=lambda m: scale.ceiling(m) > 0 and catalog.composable(m))
         if not nearest:
             raise EditError(f"{original.name_ko}을(를) 대신할 재료를 찾지 못했습니다.")
         replacement = nearest[0][0]
@@ -268,15 +268,18 @@ def _shift(doses: dict[str, float], op: Shift, scale: Rebalancer) -> dict[str, f
             result[m] = doses[m] * max(0.05, 1.0 - 1.5 * op.strength * affinity[m])
         return _settle(result, scale, None) if _others_take(result, affinity, scale, op.position) else result
     carriers = [m for m in movable if affinity[m] >= AFFINE]
+    wanted_gain = sum(doses[m] * 2.0 * op.strength * affinity[m] for m in carriers)
     for m in carriers:
         result[m] = min(doses[m] * (1.0 + 2.0 * op.strength * affinity[m]), max(doses[m], scale.ceiling(m)))
-    if sum(result.values()) - sum(doses.values()) < 1.0:
+    gained = sum(result.values()) - sum(doses.values())
+    if gained < max(1.0, 0.5 * wanted_gain):
         # Nothing present can carry more of it: bring in the material that best does, at its usual dose.
         wanted = (rank_weights([d for d, f in catalog.descriptor_families.items() if f == op.target][:6])
                   if op.target in Family.__members__ else {op.target: 1.0})
         nearest = catalog.nearest_materials(
             wanted, k=1, exclude=doses,
-            allowed=lambda m: scale.ceiling(m) > 0 and (op.position is None or catalog.material(m).note == op.position))
+            allowed=lambda m: scale.ceiling(m) > 0 and catalog.composable(m)
+            and (op.position is None or catalog.material(m).note == op.position))
         if not nearest:
             raise EditError(f"'{op.target}' 성격을 더할 재료를 찾지 못했습니다.")
         added = nearest[0][0]

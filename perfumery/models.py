@@ -150,6 +150,7 @@ class Material(BaseModel):
         default_factory=list,
         description="IFRA Standards that apply without a CAS match (family Standards, or no CAS).")
     ifra_note: str = Field(default="", description="How the IFRA status was established when CAS cannot tell.")
+    prohibited_by: str = Field(default="", description="A law other than IFRA that bans it in cosmetics, cited.")
     allergens: list[str] = Field(
         default_factory=list, description="EU-listed allergens this material is or contains (INCI names)."
     )
@@ -189,6 +190,8 @@ class Material(BaseModel):
         if self.use_typical is not None:
             return self.use_typical
         low, high = self.use_range
+        if high <= 0:  # banned or withdrawn: no usual dose; 1 % keeps presence arithmetic neutral
+            return 1.0
         return math.sqrt(max(low, high / 20) * high)
 
     @property

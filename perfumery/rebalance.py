@@ -30,7 +30,8 @@ class Rebalancer:
         self.load = load_percent
         self.category = category
         self.pinned = dict(pinned or {})
-        self._allowed = allowed or (lambda m: self.catalog.ceiling(m, self.load, self.category) > 0)
+        self._allowed = allowed or (lambda m: self.catalog.ceiling(m, self.load, self.category) > 0
+                                    and self.catalog.composable(m, self.category))
         self.wanted = wanted
 
     def allowed(self, material_id: str) -> bool:

@@ -31,7 +31,10 @@ def _rebalancer(catalog: Catalog, recipe: Recipe, brief: Brief | None) -> Rebala
     def allowed(m: str) -> bool:
         if m in pinned:
             return True
-        return catalog.ceiling(m, load, category) > 0 and (m in must or not is_avoided(brief, m, catalog))
+        if m in must:
+            return catalog.ceiling(m, load, category) > 0
+        return catalog.ceiling(m, load, category) > 0 and catalog.composable(m, category) and not is_avoided(
+            brief, m, catalog)
 
     wanted = dict(brief.descriptors) if brief and brief.descriptors else None
     return Rebalancer(catalog, load, category, pinned, allowed, wanted)

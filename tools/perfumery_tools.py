@@ -21,7 +21,7 @@ from perfumery import (
 )
 from perfumery.recipe import Violation
 
-COMPLIANCE_CODES = frozenset({"ifra_prohibited", "ifra_cap", "allergen_label"})
+COMPLIANCE_CODES = frozenset({"ifra_prohibited", "ifra_cap", "ifra_unknown", "law_prohibited", "allergen_label"})
 
 
 def perfumery_tools(catalog: Catalog) -> list[BaseTool]:
@@ -43,7 +43,7 @@ def perfumery_tools(catalog: Catalog) -> list[BaseTool]:
         return edit(recipe, op, catalog)
 
     def ifra_check(recipe: Recipe) -> list[Violation]:
-        """IFRA 카테고리 4 한도·금지 성분과 EU 알레르기 표시 대상만 점검."""
+        """IFRA 한도(제품 카테고리별, 성분 합산)·금지·확인 필요 성분과 EU 알레르기 표시 대상만 점검."""
         return [v for v in critique(recipe, catalog).violations if v.code in COMPLIANCE_CODES]
 
     def scale_formula(recipe: Recipe, grams: float) -> BatchSheet:

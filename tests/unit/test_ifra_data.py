@@ -84,3 +84,14 @@ def test_composed_formulas_keep_every_standard_of_their_category(kb, product):
             for ing in recipe.ingredients:
                 assert catalog.composable(ing.material_id, recipe.category), ing.material_id
                 assert ing.percent <= kb.materials[ing.material_id].use_max + 1e-9, ing.material_id
+
+
+def test_a_material_banned_by_law_is_never_composed_and_always_flagged(kb):
+    from perfumery import Recipe
+
+    catalog = kb.catalog
+    assert not catalog.composable("lilial") and not catalog.composable("lyral")
+    recipe = Recipe(ingredients=[catalog.ingredient("lilial", 5), catalog.ingredient("iso_e_super", 95)])
+    verdict = critique(recipe, catalog)
+    assert verdict.compliance_status == "non_compliant"
+    assert any(v.code == "law_prohibited" and "2021/1902" in v.message_ko for v in verdict.violations)
