@@ -20,7 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from knowledge.ifra_tables import load_standards, match_materials
 from perfumery.ifra import Contribution, IfraStandard
-from perfumery.models import IMPACT_MAX, Accord, Family, LexiconEntry, Material, NotePosition, ReferencePerfume
+from perfumery.models import (
+    IMPACT_MAX,
+    Accord,
+    Family,
+    LexiconEntry,
+    Material,
+    NotePosition,
+    ReferencePerfume,
+)
 
 if TYPE_CHECKING:
     from perfumery.catalog import Catalog
