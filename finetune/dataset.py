@@ -81,8 +81,13 @@ def candidate_pool(brief: Brief, catalog: Catalog, rng: random.Random) -> list[s
     target = brief.descriptors or {"fresh": 1.0}
     pool: list[str] = [m for m in brief.must_include if m in catalog]
     for note, k in POOL_PER_NOTE.items():
+        # Half of each position's candidates can carry weight, so the composer's targets stay in the pool.
+        carriers = catalog.nearest_materials(target, k=k // 2, exclude=pool, allowed=lambda m, n=note: (
+            catalog.materials[m].note == n and catalog.materials[m].carrier and usable(m)))
+        pool.extend(m for m, _ in carriers)
         near = catalog.nearest_materials(
-            target, k=k, exclude=pool, allowed=lambda m, n=note: catalog.materials[m].note == n and usable(m))
+            target, k=k - len(carriers), exclude=pool,
+            allowed=lambda m, n=note: catalog.materials[m].note == n and usable(m))
         pool.extend(m for m, _ in near)
     others = sorted(m for m in catalog.materials if m not in pool and usable(m))
     pool.extend(rng.sample(others, min(POOL_DISTRACTORS, len(others))))

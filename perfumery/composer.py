@@ -89,12 +89,16 @@ def _eligible(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None, 
                                                                or catalog.composable(m, category))
 
     allowed = [m for m in ids if usable(m) and (m in brief.must_include or not is_avoided(brief, m, catalog))]
-    missing = {p for p in NotePosition if not any(catalog.material(m).note == p and catalog.material(m).carrier
-                                                  for m in allowed)}
-    if candidates is not None and missing:
-        # Too few candidates to carry a pyramid: bring in carriers of the whole organ for those positions.
-        allowed += [m for m in catalog.materials if m not in allowed and catalog.material(m).note in missing
-                    and catalog.material(m).carrier and usable(m) and not is_avoided(brief, m, catalog)]
+    missing = {p for p in NotePosition if sum(catalog.material(m).note == p and catalog.material(m).carrier
+                                              for m in allowed) < MIN_CARRIERS[p]}
+    if candidates is not None:
+        # Too few candidates to carry a pyramid: the organ's carriers closest to the brief fill the gap.
+        target = brief.descriptors or FALLBACK_TARGET
+        for position in missing:
+            allowed += [m for m, _ in catalog.nearest_materials(
+                target, k=MIN_CARRIERS[position] + 1, exclude=allowed,
+                allowed=lambda m, p=position: catalog.material(m).note == p and catalog.material(m).carrier
+                and usable(m) and not is_avoided(brief, m, catalog))]
     return allowed
 
 
@@ -161,7 +165,7 @@ def _variant(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[st
         # Accents and traces are dosed as a perfumer doses them: near their usual level, not to fill space.
         for m in accents:
             material = catalog.material(m)
-            wish = material.typical_dose * (0.7 + 2.0 * _carries(catalog, brief, m)) * _avoid_factor(brief, m, catalog)
+            wish = material.typical_dose * (0.7 + 4.0 * _carries(catalog, brief, m)) * _avoid_factor(brief, m, catalog)
             doses[m] = min(max(wish, material.use_range[0]), ceiling[m])
         room = shares[position] - sum(doses.get(m, 0.0) for m in chosen[position])
         options = [m for m in pool if catalog.material(m).note == position and m not in picked
@@ -195,7 +199,7 @@ def _carrier_weights(brief: Brief, catalog: Catalog, ids: Sequence[str], relevan
         material = catalog.material(m)
         if not material.carrier:
             continue
-        weights[m] = (material.typical_dose * (0.3 + relevance.get(m, 0.0) + 2.0 * _carries(catalog, brief, m))
+        weights[m] = (material.typical_dose * (0.2 + relevance.get(m, 0.0) + 4.0 * _carries(catalog, brief, m))
                       * _avoid_factor(brief, m, catalog))
     return weights
 
