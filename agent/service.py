@@ -25,7 +25,7 @@ from agent.graph import build_graph
 from agent.guard import clean
 from agent.state import TurnInput, turn_reset
 from hyanggi.settings import GeneratorBackend, Settings, get_settings
-from perfumery import Catalog, EditError, EditOp, Recipe, critiqued, edit
+from perfumery import Catalog, EditError, EditOp, Recipe, critiqued, edit_many
 from store import GenerationRecord, RetrievalRecord, Store, TurnRecord
 
 logger = logging.getLogger(__name__)
@@ -212,10 +212,8 @@ async def edit_stored_recipe(store: Store, catalog: Catalog, recipe_id: str, ops
     base = latest if version is None else next((v for v in versions if v.version == version), None)
     if base is None:
         raise EditError(f"레시피 {recipe_id}에 v{version} 버전이 없어요.")
-    recipe = base
-    for op in ops:
-        recipe = edit(recipe, op, catalog)
-    recipe = recipe.model_copy(update={"version": latest.version + 1, "parent_version": base.version})
+    recipe = edit_many(base, ops, catalog).model_copy(update={"version": latest.version + 1,
+                                                               "parent_version": base.version})
     recipe = await asyncio.to_thread(critiqued, recipe, catalog)
     await store.save_recipe_version(recipe, session_id=await store.recipe_session(recipe_id))
     return recipe
