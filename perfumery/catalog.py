@@ -105,7 +105,7 @@ class Catalog:
         if not contributions:
             known = bool(material.cas or material.ifra_note)
             return IfraStatus.none if known else IfraStatus.unknown
-        cap, missing = material_cap(contributions, self.standards, category, 18.0)
+        cap, missing = material_cap(contributions, self.standards, category, 100.0)  # the load scales, not decides
         if cap == 0.0:
             return IfraStatus.prohibited
         if missing:

@@ -41,6 +41,9 @@ def test_kb_list_table_for_humans() -> None:
 def test_kb_check_prints_counts() -> None:
     result = runner.invoke(app, ["kb", "check"])
     assert result.exit_code == 0 and "materials 8" in result.stdout
+    # coverage: the fixture's bergamot (Standard 087) and oakmoss (067) are under a Standard
+    assert "IFRA (51차 개정" in result.stdout and "표준 대상 2/8" in result.stdout
+    assert "사용 범위 출처 있음 0/8" in result.stdout
 
 
 def test_search_before_setup_says_what_to_run() -> None:

@@ -1,0 +1,74 @@
+"""IFRA arithmetic: limits per category, sums over lines, and never a claim on a missing figure."""
+
+import pytest
+
+from perfumery.ifra import (
+    Contribution,
+    IfraCategory,
+    IfraStandard,
+    Limit,
+    LimitKind,
+    Product,
+    StandardType,
+    check_standards,
+    fragrance_load,
+    material_cap,
+    product_named,
+)
+from perfumery.models import Concentration
+
+
+def _standard(number: int, cell: Limit, types=(StandardType.restriction,), note_limit=None) -> IfraStandard:
+    return IfraStandard(id=f"IFRA_STD_{number:03d}", name=f"S{number}", types=frozenset(types),
+                        limits={c: cell for c in IfraCategory}, note_limit=note_limit, amendment="51", source="test")
+
+
+VALUE = _standard(1, Limit(kind=LimitKind.value, percent=0.1))
+SEE_NOTE = _standard(2, Limit(kind=LimitKind.see_note), (StandardType.prohibition,), note_limit=0.02)
+MISSING = _standard(3, Limit(kind=LimitKind.missing), (StandardType.prohibition, StandardType.specification))
+SPEC = _standard(4, Limit(kind=LimitKind.missing), (StandardType.specification,))
+STANDARDS = {s.id: s for s in (VALUE, SEE_NOTE, MISSING, SPEC)}
+
+
+def test_a_standard_sums_the_substance_and_the_naturals_that_carry_it():
+    contributions = {"pure": (Contribution(standard=VALUE.id),),
+                     "oil": (Contribution(standard=VALUE.id, fraction=0.5, from_natural=True),)}
+    # 0.4 % + 0.4 % × 0.5 of the concentrate at an 18 % load: 0.108 % of the product > 0.1 %
+    [check] = check_standards({"pure": 0.4, "oil": 0.4}, contributions, STANDARDS, IfraCategory.c4, 18.0)
+    assert check.status == "over" and check.level_percent == pytest.approx(0.108)
+    assert check.contributors == ["pure", "oil"]
+    [alone] = check_standards({"pure": 0.4}, contributions, STANDARDS, IfraCategory.c4, 18.0)
+    assert alone.status == "ok"
+
+
+def test_see_note_prohibits_the_substance_but_caps_what_naturals_bring():
+    direct = {"x": (Contribution(standard=SEE_NOTE.id),)}
+    natural = {"x": (Contribution(standard=SEE_NOTE.id, fraction=0.01, from_natural=True),)}
+    assert check_standards({"x": 1}, direct, STANDARDS, IfraCategory.c4, 18.0)[0].status == "prohibited"
+    assert check_standards({"x": 1}, natural, STANDARDS, IfraCategory.c4, 18.0)[0].status == "ok"  # 0.0018 %
+    assert check_standards({"x": 20}, natural, STANDARDS, IfraCategory.c4, 18.0)[0].status == "over"  # 0.036 %
+
+
+def test_a_missing_figure_or_amount_is_unknown_never_ok():
+    missing = {"x": (Contribution(standard=MISSING.id),)}
+    unmeasured = {"x": (Contribution(standard=VALUE.id, fraction=None),)}
+    assert check_standards({"x": 1}, missing, STANDARDS, IfraCategory.c4, 18.0)[0].status == "unknown"
+    assert check_standards({"x": 1}, unmeasured, STANDARDS, IfraCategory.c4, 18.0)[0].status == "unknown"
+    assert material_cap(missing["x"], STANDARDS, IfraCategory.c4, 18.0) == (100.0, True)
+    spec = {"x": (Contribution(standard=SPEC.id),)}
+    assert check_standards({"x": 1}, spec, STANDARDS, IfraCategory.c4, 18.0)[0].status == "specification"
+
+
+def test_the_cap_in_the_concentrate_follows_the_load_and_the_fraction():
+    cap, missing = material_cap((Contribution(standard=VALUE.id, fraction=0.5),), STANDARDS, IfraCategory.c4, 10.0)
+    assert cap == pytest.approx(2.0) and not missing  # 0.1 % of product / 10 % load / half the substance
+    assert material_cap((Contribution(standard=SEE_NOTE.id),), STANDARDS, IfraCategory.c4, 10.0) == (0.0, False)
+
+
+def test_products_name_their_category_and_load():
+    assert product_named("바디로션용으로") == Product.body_lotion
+    assert product_named("베이비로션에넣을") == Product.baby_lotion  # the longer word wins over "로션"
+    assert product_named("캔들용향") == Product.candle
+    assert product_named("상큼한향") is None
+    assert fragrance_load(Product.fine_fragrance, Concentration.EDT) == 10.0
+    assert fragrance_load(Product.body_lotion, Concentration.EDT) == 0.5
