@@ -22,7 +22,7 @@ from agent.generators.fallback import FallbackComposer
 from agent.generators.parsing import parse_proposal
 from agent.generators.text_quality import RepetitionGuard, SentenceCounter, hangul_share
 from perfumery.brief import Brief
-from perfumery.models import DEFAULT_DILUTION, Material
+from perfumery.models import Material
 from perfumery.recipe import Ingredient, Recipe
 from prompts import MIN_ITEMS, PromptBuilder, proposal_gbnf
 
@@ -297,5 +297,5 @@ def proposal_recipe(doses: dict[str, float], candidates: dict[str, Material], br
                    percent=round(doses[m.id] * 100.0 / total, 2))
         for m in (candidates[mid] for mid in doses)
     ]
-    return Recipe(concentration=brief.concentration, dilution_percent=DEFAULT_DILUTION[brief.concentration],
+    return Recipe(concentration=brief.concentration, dilution_percent=brief.fragrance_load, product=brief.product,
                   ingredients=ingredients)
