@@ -2,6 +2,10 @@
 
 Run by `hyanggi chat` (or `chainlit run ui/chainlit_app.py`). Each Chainlit thread is one agent session:
 the thread id is our session id, so resume continues the same LangGraph memory and store transcript.
+
+Both doors obey the same rules. The chat's Socket.IO endpoint accepts only the configured browser origins
+(Chainlit creates it with every origin allowed), requires a login whenever API keys or a password are set
+(the password or any API key logs in), and shares the REST API's per-client rate limit.
 """
 
 from __future__ import annotations
@@ -12,8 +16,11 @@ import secrets
 from typing import Any
 
 import chainlit as cl
+from chainlit.auth.jwt import decode_jwt
+from chainlit.config import config as chainlit_config
 from chainlit.input_widget import Select, Slider
 from chainlit.server import app as server
+from chainlit.server import get_html_template, sio
 from chainlit.types import ThreadDict
 
 from hyanggi.settings import AnswerLevel, get_settings
@@ -22,6 +29,8 @@ from perfumery.recipe import Recipe
 from store import NotFoundError
 from ui import chat_view as view
 from ui.api import create_api, mount_api
+from ui.api.limits import RateLimiter, client_id, matching_digest, too_many_requests
+from ui.api.security import SecurityHeadersMiddleware, page_csp
 from ui.chat_data import StoreDataLayer
 from ui.chat_runtime import LOADING_KO, Runtime, ServiceUnavailableError
 
@@ -39,6 +48,7 @@ STARTERS = [
 settings = get_settings()
 runtime = Runtime(settings)
 data_layer = StoreDataLayer(runtime.service, USER_ID)
+limiter = RateLimiter(settings.rate_limit_per_minute)  # one budget per client, REST and chat alike
 
 
 def _auth_secret() -> None:
@@ -53,15 +63,34 @@ def _auth_secret() -> None:
     os.environ["CHAINLIT_AUTH_SECRET"] = path.read_text().strip()
 
 
-mount_api(server, create_api(settings, runtime.service, lambda: runtime.error))
+def _chat_csp() -> str:
+    """The chat page's CSP: its own inline scripts by hash, the fonts its stylesheet names, and websockets
+    back to the served origins only."""
+    sockets = [origin.replace("http", "ws", 1) for origin in chainlit_config.project.allow_origins
+               if origin.startswith("http")]
+    return page_csp(get_html_template(chainlit_config.run.root_path),
+                    styles=["https://fonts.googleapis.com", "https://cdn.jsdelivr.net"],
+                    fonts=["https://fonts.gstatic.com", "https://cdn.jsdelivr.net"], connect=sockets)
 
-if settings.auth_password:
+
+mount_api(server, create_api(settings, runtime.service, lambda: runtime.error, limiter=limiter))
+server.add_middleware(SecurityHeadersMiddleware, csp=_chat_csp())
+# Chainlit builds its Socket.IO server with cors_allowed_origins=[], which turns the Origin check off;
+# a browser page from any other site could otherwise drive the chat. Clients that send no Origin
+# (not browsers) are still let in, and meet the login below.
+sio.eio.cors_allowed_origins = list(chainlit_config.project.allow_origins)
+
+if settings.auth_password or settings.api_keys:
     _auth_secret()
 
     @cl.password_auth_callback
     def _login(username: str, password: str) -> cl.User | None:
-        if secrets.compare_digest(password.encode(), settings.auth_password.encode()):
-            return cl.User(identifier=USER_ID, display_name=username or "향기", metadata={"provider": "password"})
+        """The chat password, or any API key (a script logs in with its key through POST /login)."""
+        name = username or "향기"
+        if settings.auth_password and secrets.compare_digest(password.encode(), settings.auth_password.encode()):
+            return cl.User(identifier=USER_ID, display_name=name, metadata={"provider": "password"})
+        if digest := matching_digest(password, settings.api_keys):
+            return cl.User(identifier=USER_ID, display_name=name, metadata={"provider": "api_key", "key": digest})
         return None
 
 
@@ -127,7 +156,24 @@ async def _on_message(message: cl.Message) -> None:
     await run_turn(message.content)
 
 
+def _turn_client() -> str:
+    """The rate-limit bucket of this chat: its API key when it logged in with one, else its address.
+
+    Read from the login token (the data layer's user carries no metadata), once per chat.
+    """
+    if (client := cl.user_session.get("rate_client")) is None:
+        session = cl.context.session
+        key = decode_jwt(session.token).metadata.get("key") if session.token else None
+        peer = (session.environ.get("asgi.scope") or {}).get("client")
+        client = client_id(key, peer[0] if peer else None)
+        cl.user_session.set("rate_client", client)
+    return client
+
+
 async def run_turn(text: str) -> None:
+    if wait := limiter.check(_turn_client()):
+        await cl.ErrorMessage(content=too_many_requests(wait).message_ko).send()
+        return
     prefs = cl.user_session.get("prefs") or {}
     try:
         if runtime.service() is None and runtime.error is None:

@@ -1,4 +1,5 @@
-"""End to end in a real browser: `hyanggi chat` on a free port, a Korean brief, the recipe table appears.
+"""End to end in a real browser: `hyanggi chat` on a free port, a Korean brief, the recipe table appears —
+under the server's Content-Security-Policy, which must block nothing the UI needs.
 
 Needs `hyanggi setup` and Debian's chromium (`apt-get install -y chromium fonts-noto-cjk`); skipped without them.
 Leaves tests/artifacts/chat.png (ignored) and docs/screenshot.png (the README picture).
@@ -81,7 +82,13 @@ def test_korean_brief_gets_a_recipe_table(server: str) -> None:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1600}, locale="ko-KR")
-            page.goto(server)
+            # The whole turn below runs under the server's CSP: anything it blocks is reported here.
+            blocked: list[str] = []
+            page.on("console", lambda message: blocked.append(message.text)
+                    if "Content Security Policy" in message.text else None)
+            response = page.goto(server)
+            assert response is not None and "frame-ancestors 'none'" in response.headers["content-security-policy"]
+            assert response.headers["x-frame-options"] == "DENY"
             page.get_by_text("비 오는 날 카페").first.wait_for(state="visible", timeout=60_000)
             box = page.locator("#chat-input")
             box.fill(BRIEF)
@@ -108,6 +115,7 @@ def test_korean_brief_gets_a_recipe_table(server: str) -> None:
             page.screenshot(path=str(artifacts / "chat.png"))
             (ROOT / "docs").mkdir(exist_ok=True)
             shutil.copyfile(artifacts / "chat.png", ROOT / "docs" / "screenshot.png")
+            assert not blocked, blocked
         finally:
             browser.close()
     assert _health(server)["status"] == "ok"

@@ -1,6 +1,11 @@
-"""The API wins over a single-page app's catch-all route registered before it (as Chainlit's is)."""
+"""The API app: mounted ahead of Chainlit's catch-all, security headers everywhere, an OpenAPI document that
+states every status and the auth it enforces."""
 
 from __future__ import annotations
+
+import base64
+import hashlib
+import re
 
 import httpx
 from fastapi import FastAPI
@@ -25,3 +30,47 @@ async def test_mounted_api_is_matched_before_the_catch_all() -> None:
     assert health.headers["content-type"].startswith("application/json") and health.json()["status"] == "starting"
     assert page.text == "<html>app</html>"
     assert "/generate/batch" in docs.json()["paths"]
+
+
+async def test_every_response_carries_security_headers() -> None:
+    api = create_api(Settings(max_request_bytes=1024), lambda: None)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://t") as client:
+        responses = [await client.get("/health"), await client.get("/recipes"), await client.get("/nowhere"),
+                     await client.post("/chat", content=b"x" * 2000), await client.get("/openapi.json")]
+        docs = await client.get("/docs")
+    for response in responses:
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert [r.status_code for r in responses] == [200, 503, 404, 413, 200]
+    policy = docs.headers["content-security-policy"]
+    inline = re.search(r"<script>(.*?)</script>", docs.text, re.DOTALL).group(1)
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+
+
+def test_openapi_is_the_contract() -> None:
+    schema = create_api(Settings(api_keys=["0" * 64]), lambda: None).openapi()
+    assert set(schema["components"]["securitySchemes"]) == {"ApiKey", "Bearer"}
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    error = {"$ref": "#/components/schemas/ErrorResponse"}
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            responses = operation["responses"]
+            documented = {code for code, r in responses.items() if code != "200"}
+            assert all(responses[c]["content"]["application/json"]["schema"] == error for c in documented), path
+            if path == "/health":
+                continue
+            assert operation["security"] == [{"ApiKey": []}, {"Bearer": []}]
+            assert {"401", "429", "503", "500"} <= documented, (method, path)
+            if method == "post":
+                assert {"400", "413", "415", "422"} <= documented, path
+            if "{" in path or path == "/feedback":
+                assert "404" in documented, path
+    assert schema["paths"]["/feedback"]["post"]["requestBody"]  # bounds below come from the same models
+    feedback = schema["components"]["schemas"]["FeedbackRequest"]["properties"]["turn_id"]
+    assert feedback["maximum"] == 2**53 - 1  # exact as a JSON number, storable in SQLite
+    # Without keys the same operations say so: anonymous callers are accepted.
+    open_schema = create_api(Settings(), lambda: None).openapi()
+    assert open_schema["paths"]["/recipes"]["get"]["security"][-1] == {}

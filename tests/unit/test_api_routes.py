@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import httpx
 import pytest
 
+from agent.guard import visible_pattern
 from hyanggi.settings import Settings
 from store import Store
 from tests.unit.api_fakes import FakeService
@@ -136,10 +138,12 @@ async def test_generate_single_and_batch(service) -> None:
     async with client_for(service) as client:
         one = (await client.post("/generate", json={"brief": "시원한 여름 향", "level": "프리미엄"})).json()
         assert one["recipe"]["id"] and service.calls[-1]["session_id"] is None
-        assert_korean_error(await client.post("/generate", json={"brief": "헤디온이 뭐야?"}), 422, "not_a_brief")
+        # A valid request the assistant does not read as a brief is answered, not refused (the schema allows it).
+        question = await client.post("/generate", json={"brief": "헤디온이 뭐야?"})
+        assert question.status_code == 200 and question.json()["recipe"] is None and question.json()["reply"]
         batch = (await client.post("/generate/batch", json={"briefs": ["따뜻한 향", "헤디온?", "busy"]})).json()
     results = batch["results"]
-    assert results[0]["result"]["recipe"] and results[1]["error"]["code"] == "not_a_brief"
+    assert results[0]["result"]["recipe"] and results[1]["result"]["recipe"] is None
     assert results[2]["error"]["code"] == "busy"
     assert len({c["session_id"] for c in service.calls}) == 1  # every generate is a fresh session (None)
 
@@ -162,8 +166,9 @@ async def test_recipes_get_list_edit_versions_and_diff(service) -> None:
         diff = (await client.get(f"/recipes/{rid}/diff")).json()
         assert diff["diff"]["from_version"] == 1 and diff["diff"]["to_version"] == 2 and "추가" in diff["summary_ko"]
         assert_korean_error(await client.get(f"/recipes/{rid}/diff", params={"from": 7}), 404, "not_found")
+        # Well-formed but not applicable to this recipe: a conflict with its state, not a malformed request.
         assert_korean_error(await client.post(f"/recipes/{rid}/edit", json={"ops": [
-            {"op": "remove", "material_id": "calone"}]}), 422, "invalid_edit")
+            {"op": "remove", "material_id": "calone"}]}), 409, "invalid_edit")
         assert_korean_error(await client.post(f"/recipes/{rid}/edit", json={"ops": [{"op": "explode"}]}), 422,
                             "invalid_request")
         assert_korean_error(await client.get("/recipes/missing"), 404, "not_found")
@@ -174,3 +179,107 @@ async def test_search_returns_results_and_logs_the_query(service) -> None:
         body = (await client.get("/search", params={"q": "재스민", "collection": "materials", "k": 3})).json()
     assert body["results"][0]["id"] == "hedione"
     assert service.deps.searcher.queries == [("재스민", ["materials"], 3)]
+
+
+async def test_integers_beyond_sqlite_are_rejected_before_the_database(service) -> None:
+    too_big = 2**63
+    async with client_for(service) as client:
+        rid = (await client.post("/generate", json={"brief": "포근한 향"})).json()["recipe"]["id"]
+        for response in (
+            await client.get(f"/recipes/{rid}", params={"version": too_big}),
+            await client.get(f"/recipes/{rid}/diff", params={"from": too_big}),
+            await client.post("/feedback", json={"turn_id": 99999999999999999999, "rating": 1}),
+            await client.post(f"/recipes/{rid}/edit", json={"version": too_big, "ops": [
+                {"op": "remove", "material_id": "vanillin"}]}),
+        ):
+            assert_korean_error(response, 422, "invalid_request")
+        # The largest accepted value reaches the store and is simply not there.
+        assert_korean_error(await client.get(f"/recipes/{rid}", params={"version": 2**53 - 1}), 404, "not_found")
+
+
+async def test_a_body_that_is_not_json_gets_415(service) -> None:
+    async with client_for(service) as client:
+        for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+            headers = {"content-type": content_type} if content_type else {}
+            response = await client.post("/chat", content=b'{"message": "\xed\x96\xa5"}', headers=headers)
+            assert_korean_error(response, 415, "unsupported_media_type")
+        assert (await client.post("/chat", content='{"message": "포근한 향"}'.encode(),
+                                  headers={"content-type": "application/json; charset=utf-8"})).status_code == 200
+    assert [c["message"] for c in service.calls] == ["포근한 향"]
+
+
+async def test_text_limits_are_the_guards_and_the_schema_states_them(service) -> None:
+    async with client_for(service, max_message_chars=50) as client:
+        schema = (await client.get("/openapi.json")).json()["components"]["schemas"]
+        for rule in (schema["ChatRequest"]["properties"]["message"], schema["GenerateRequest"]["properties"]["brief"],
+                     schema["BatchGenerateRequest"]["properties"]["briefs"]["items"]):
+            assert rule["maxLength"] == 50 and rule["pattern"] == visible_pattern()
+        too_long = assert_korean_error(await client.post("/chat", json={"message": "향" * 51}), 422, "invalid_request")
+        assert "50자" in too_long["message_ko"]
+        for invisible in ("\u200b\u3164", " \u00ad ", "\u3000\n", "\U000e0041"):
+            assert re.search(rule["pattern"], invisible) is None
+            assert_korean_error(await client.post("/generate", json={"brief": invisible}), 422, "invalid_request")
+        assert_korean_error(await client.post("/generate/batch", json={"briefs": ["따뜻한 향", "\u3164"]}), 422,
+                            "invalid_request")
+        assert (await client.post("/chat", json={"message": "향" * 50})).status_code == 200
+    assert [c["message"] for c in service.calls] == ["향" * 50]
+
+
+HOSTILE = [
+    ("POST", "/chat", b"", "application/json"),
+    ("POST", "/chat", b"null", "application/json"),
+    ("POST", "/chat", b"[]", "application/json"),
+    ("POST", "/chat", b'"message"', "application/json"),
+    ("POST", "/chat", b'{"message": null}', "application/json"),
+    ("POST", "/chat", b'{"message": 12}', "application/json"),
+    ("POST", "/chat", b'{"message": ["a"]}', "application/json"),
+    ("POST", "/chat", b'{"message": "\\u0000\\u0000"}', "application/json"),
+    ("POST", "/chat", b'{"message": "\\ud800"}', "application/json"),
+    ("POST", "/feedback", b'{"turn_id": 1, "rating": 1, "comment": "\\udfff"}', "application/json"),
+    ("POST", "/chat", b'{"message": "a", "message": {"x": 1}}', "application/json"),
+    ("POST", "/chat", b'{"message": "\xff\xfe"}', "application/json"),
+    ("POST", "/chat", b"\xef\xbb\xbf{\"message\": \"a\"}", "application/json"),
+    ("POST", "/chat", b'{"message": "x", "session_id": "../../etc/passwd"}', "application/json"),
+    ("POST", "/chat", b'{"message": "x", "session_id": "a\' OR 1=1 --"}', "application/json"),
+    ("POST", "/chat", b'{"message": "x", "level": "<script>"}', "application/json"),
+    ("POST", "/chat", b"[" * 20000 + b"]" * 20000, "application/json"),
+    ("POST", "/chat", b'{"message": "x"', "application/json"),
+    ("POST", "/chat", b'{"message": "x"}', "application/xml"),
+    ("POST", "/generate", b'{"brief": "' + "향".encode() * 30000 + b'"}', "application/json"),
+    ("POST", "/generate/batch", b'{"briefs": []}', "application/json"),
+    ("POST", "/generate/batch", b'{"briefs": ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"]}', "application/json"),
+    ("POST", "/feedback", b'{"turn_id": -1, "rating": 1}', "application/json"),
+    ("POST", "/feedback", b'{"turn_id": 1e400, "rating": 1}', "application/json"),
+    ("POST", "/feedback", b'{"turn_id": NaN, "rating": 1}', "application/json"),
+    ("POST", "/feedback", b'{"turn_id": 1, "rating": Infinity}', "application/json"),
+    ("POST", "/feedback", b'{"turn_id": "1", "rating": "1"}', "application/json"),
+    ("POST", "/recipes/x/edit", b'{"ops": [{"op": "set_percent", "material_id": "vanillin", "percent": NaN}]}',
+     "application/json"),
+    ("POST", "/recipes/x/edit", b'{"ops": [{"op": "shift", "strength": -Infinity}]}', "application/json"),
+    ("POST", "/recipes/x/edit", b'{"ops": [{"op": "__proto__"}]}', "application/json"),
+    ("GET", "/recipes/%00", b"", None),
+    ("GET", "/recipes/" + "a" * 5000, b"", None),
+    ("GET", "/recipes/x?version=-1", b"", None),
+    ("GET", "/recipes/x?version=1.5", b"", None),
+    ("GET", "/recipes/x?version=99999999999999999999999999", b"", None),
+    ("GET", "/recipes/x/diff?from=abc&to=%ff", b"", None),
+    ("GET", "/search?q=", b"", None),
+    ("GET", "/search?q=%ED%A0%80", b"", None),
+    ("GET", "/search?q=" + "x" * 600, b"", None),
+    ("GET", "/search?q=a&k=100000000000000000000000", b"", None),
+    ("GET", "/sessions/%2e%2e%2f%2e%2e", b"", None),
+    ("GET", "/sessions?limit=0", b"", None),
+    ("DELETE", "/recipes", b"", None),
+    ("PUT", "/chat", b'{"message": "x"}', "application/json"),
+]
+
+
+async def test_hostile_requests_never_get_a_5xx_or_a_traceback(service) -> None:
+    async with client_for(service) as client:
+        for method, path, body, content_type in HOSTILE:
+            headers = {"content-type": content_type} if content_type else {}
+            response = await client.request(method, path, content=body, headers=headers)
+            assert response.status_code < 500, (method, path, body[:80], response.text)
+            assert "Traceback" not in response.text and "File \"" not in response.text
+            if response.status_code >= 400:
+                assert_korean_error(response, response.status_code, response.json()["error"]["code"])

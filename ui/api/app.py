@@ -1,6 +1,7 @@
 """The REST API as a FastAPI sub-application, mounted on the Chainlit server under ``/api/v1``.
 
-A sub-application keeps our error shape, limits and OpenAPI document separate from Chainlit's own routes.
+A sub-application keeps our error shape, limits, security headers and OpenAPI document separate from
+Chainlit's own routes.
 """
 
 from __future__ import annotations
@@ -9,39 +10,58 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.routing import Mount
 
 from hyanggi.settings import Settings
+from ui.api.contract import contract
 from ui.api.errors import error_response, install_error_handlers
 from ui.api.limits import BodyLimitMiddleware, BodyTooLargeError, RateLimiter
 from ui.api.routes import public, router
+from ui.api.security import API_CSP, SecurityHeadersMiddleware, page_csp
 
 if TYPE_CHECKING:
     from agent.service import ChatService
 
 API_PREFIX = "/api/v1"
+SWAGGER_CDN = "https://cdn.jsdelivr.net"
 
 
 def create_api(settings: Settings, provider: Callable[[], ChatService | None],
-               problem: Callable[[], str | None] = lambda: None) -> FastAPI:
+               problem: Callable[[], str | None] = lambda: None, limiter: RateLimiter | None = None) -> FastAPI:
     """``provider`` returns the running ChatService, or None while it is loading or after ``problem``
-    (a Korean message) says why it could not load."""
-    api = FastAPI(title="향기 API", description="한국어 향수 설계 도우미 REST API. 키: `X-API-Key` 헤더.",
-                  version="1", docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+    (a Korean message) says why it could not load. ``limiter`` is shared with the chat socket, so a client
+    has one budget whichever door it uses."""
+    api = FastAPI(title="향기 API",
+                  description="한국어 향수 설계 도우미 REST API. 키가 설정된 서버는 `X-API-Key` 헤더 "
+                              "(또는 `Authorization: Bearer`)를 요구해요. 모든 오류는 "
+                              '`{"error": {"code", "message_ko"}}` 형식이에요.',
+                  version="1", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     api.state.settings = settings
     api.state.provider = provider
     api.state.problem = problem
-    api.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    api.state.limiter = limiter or RateLimiter(settings.rate_limit_per_minute)
     api.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    api.add_middleware(SecurityHeadersMiddleware, csp=API_CSP)
     install_error_handlers(api)
 
     @api.exception_handler(BodyTooLargeError)
     async def _too_large(_: Request, exc: BodyTooLargeError) -> JSONResponse:
         return error_response(413, "too_large", str(exc.detail))
 
+    @api.get("/docs", include_in_schema=False)
+    async def _docs(request: Request) -> HTMLResponse:
+        """Swagger UI, with a CSP that admits its CDN and its one inline script (by hash)."""
+        page = get_swagger_ui_html(openapi_url=request.scope.get("root_path", "") + api.openapi_url,
+                                   title=f"{api.title} — docs")
+        page.headers["Content-Security-Policy"] = page_csp(
+            page.body.decode(), scripts=[SWAGGER_CDN], styles=[SWAGGER_CDN], images=["https://fastapi.tiangolo.com"])
+        return page
+
     api.include_router(public)
     api.include_router(router)
+    api.openapi = contract(api, settings)  # type: ignore[method-assign]
     return api
 
 

@@ -32,6 +32,11 @@ def matching_digest(key: str, digests: Iterable[str]) -> str | None:
     return found
 
 
+def client_id(digest: str | None, host: str | None) -> str:
+    """One rate-limit bucket per API key, else per client address — the same for REST and the chat socket."""
+    return f"key:{digest}" if digest else f"ip:{host or 'unknown'}"
+
+
 class RateLimiter:
     """One token bucket per client: ``per_minute`` tokens of capacity, refilled continuously."""
 

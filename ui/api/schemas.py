@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,41 +12,65 @@ from perfumery.edits import EditOp
 from perfumery.models import Concentration
 
 MAX_BATCH = 10
+# Ids and versions stop at the largest integer every JSON client reads exactly (and that the OpenAPI
+# document, whose bounds are floats, states exactly); SQLite's 8-byte integers hold it, so no value fails in
+# the database driver instead of in validation.
+MAX_DB_INT = 2**53 - 1
+ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+# Marks a text field that `agent.guard` checks; the OpenAPI document gets the guard's length limit and
+# pattern there (`ui.api.contract`), so the schema states the rule the server applies.
+GUARDED = "x-hyanggi-guarded"
+
+
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+GuardedText = Annotated[str, Field(min_length=1, json_schema_extra={GUARDED: True})]
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Python's regex engine: the one schemathesis and the JSON-schema tools read patterns with.
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
 
 class ChatRequest(_Request):
-    message: str = Field(min_length=1, max_length=20_000, description="사용자 메시지 (Korean message)")
-    session_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+    message: GuardedText = Field(description="사용자 메시지 (Korean message)")
+    session_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=ID_PATTERN,
                                    description="이어서 대화할 세션; 없으면 새 세션")
     level: AnswerLevel | None = None
     concentration: Concentration | None = None
 
 
 class GenerateRequest(_Request):
-    brief: str = Field(min_length=1, max_length=20_000, description="향 설계 요청 문장")
+    brief: GuardedText = Field(description="향 설계 요청 문장")
     level: AnswerLevel | None = None
     concentration: Concentration | None = None
 
 
 class BatchGenerateRequest(_Request):
-    briefs: list[str] = Field(min_length=1, max_length=MAX_BATCH)
+    briefs: list[GuardedText] = Field(min_length=1, max_length=MAX_BATCH)
     level: AnswerLevel | None = None
     concentration: Concentration | None = None
 
 
 class EditRequest(_Request):
     ops: list[EditOp] = Field(min_length=1, max_length=20, description="순서대로 적용할 편집 연산")
-    version: int | None = Field(default=None, ge=1, description="편집할 버전; 없으면 최신")
+    version: DbId | None = Field(default=None, description="편집할 버전; 없으면 최신")
 
 
 class FeedbackRequest(_Request):
-    turn_id: int = Field(ge=1)
+    turn_id: DbId
     rating: Literal[-1, 1]
     comment: str = Field(default="", max_length=2000)
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="기계가 읽는 오류 코드 (e.g. not_found, rate_limited)")
+    message_ko: str = Field(description="사용자에게 보여 줄 한국어 설명")
+
+
+class ErrorResponse(BaseModel):
+    """Every error the API returns, whatever the status."""
+
+    error: ErrorDetail
 
 
 class TurnResponse(BaseModel):
@@ -65,14 +89,15 @@ class TurnResponse(BaseModel):
 class GenerateResponse(BaseModel):
     session: str
     turn_id: int | None
-    recipe: dict[str, Any]
+    recipe: dict[str, Any] | None = Field(
+        description="설계된 레시피; 요청을 향 설계로 이해하지 못하면 null이고 reply 가 이유를 말해요")
     reply: str
 
 
 class BatchItem(BaseModel):
     brief: str
     result: GenerateResponse | None = None
-    error: dict[str, str] | None = None
+    error: ErrorDetail | None = None
 
 
 class BatchGenerateResponse(BaseModel):
