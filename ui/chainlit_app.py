@@ -24,6 +24,7 @@ from chainlit.server import get_html_template, sio
 from chainlit.types import ThreadDict
 
 from hyanggi.settings import AnswerLevel, get_settings
+from perfumery.ifra import PRODUCTS
 from perfumery.models import Concentration
 from perfumery.recipe import Recipe
 from store import NotFoundError
@@ -123,6 +124,10 @@ def _chat_settings() -> cl.ChatSettings:
                initial_value=settings.answer_level.value),
         Select(id="concentration", label="농도", values=[AUTO, *(c.value for c in Concentration)], initial_value=AUTO,
                description="자동: 메시지에서 읽거나 EDP"),
+        Select(id="product", label="제품 (IFRA 카테고리)",
+               items={AUTO: AUTO, **{f"{info.label_ko} (카테고리 {info.category.value})": p.value
+                                     for p, info in PRODUCTS.items()}},
+               initial_value=AUTO, description="자동: 메시지에서 읽거나 향수(카테고리 4)"),
         Slider(id="creativity", label="창의성 (언어 모델 제안 수)", initial=settings.llm_proposals, min=0, max=3, step=1,
                description="0이면 조합기 후보만, 높을수록 언어 모델의 제안을 더 많이 평가합니다"),
         Select(id="backend", label="생성 방식", items={backend_labels[b]: b for b in runtime.backends()},
@@ -184,10 +189,12 @@ async def run_turn(text: str) -> None:
         await cl.ErrorMessage(content=exc.message_ko).send()
         return
     concentration = prefs.get("concentration")
+    product = prefs.get("product")
     reply = cl.Message(content="")
     result = None
     async for event in service.stream(text, cl.context.session.thread_id, prefs.get("level"),
-                                      None if concentration in (None, AUTO) else concentration, source="chat"):
+                                      None if concentration in (None, AUTO) else concentration, source="chat",
+                                      product=None if product in (None, AUTO) else product):
         if event["type"] == "step" and event["node"] in view.STEP_TITLES:
             title, kind = view.STEP_TITLES[event["node"]]
             async with cl.Step(name=title, type=kind, show_input=False) as step:

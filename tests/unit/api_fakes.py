@@ -35,9 +35,9 @@ class FakeService:
         self.calls: list[dict] = []
 
     async def ask(self, message: str, session_id: str | None = None, level: str | None = None,
-                  concentration: str | None = None, source: str = "cli") -> TurnResult:
+                  concentration: str | None = None, source: str = "cli", product: str | None = None) -> TurnResult:
         self.calls.append({"message": message, "session_id": session_id, "level": level,
-                           "concentration": concentration, "source": source})
+                           "concentration": concentration, "source": source, "product": product})
         session = session_id or uuid.uuid4().hex[:16]
         if message == "busy":
             return TurnResult(session=session, reply=BUSY_KO, intent="busy", error="busy")

@@ -113,7 +113,7 @@ async def test_chat_turn_then_feedback_is_stored(service) -> None:
                                                  "concentration": "EDT"})).json()
         assert turn["recipe"]["ingredients"] and turn["turn_id"]
         assert service.calls[-1] == {"message": "포근한 향", "session_id": None, "level": "기본",
-                                     "concentration": "EDT", "source": "api"}
+                                     "concentration": "EDT", "source": "api", "product": None}
         again = await client.post("/chat", json={"message": "헤디온이 뭐야?", "session_id": turn["session"]})
         assert again.json()["session"] == turn["session"] and again.json()["recipe"] is None
         saved = await client.post("/feedback", json={"turn_id": turn["turn_id"], "rating": 1, "comment": "좋아요"})
@@ -145,6 +145,14 @@ async def test_generate_single_and_batch(service) -> None:
     results = batch["results"]
     assert results[0]["result"]["recipe"] and results[1]["result"]["recipe"] is None
     assert results[2]["error"]["code"] == "busy"
+
+
+async def test_the_product_travels_to_the_service_and_a_wrong_one_is_refused_in_korean(service) -> None:
+    async with client_for(service) as client:
+        ok = await client.post("/generate", json={"brief": "포근한 향", "product": "body_lotion"})
+        wrong = await client.post("/chat", json={"message": "포근한 향", "product": "toothpaste"})
+    assert ok.status_code == 200 and service.calls[-1]["product"] == "body_lotion"
+    assert_korean_error(wrong, 422, "invalid_request")
     assert len({c["session_id"] for c in service.calls}) == 1  # every generate is a fresh session (None)
 
 

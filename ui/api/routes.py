@@ -160,7 +160,8 @@ async def chat(request: Request, svc: Service, body: ChatRequest) -> TurnRespons
     """대화 한 턴 (session_id 로 이어서)."""
     guarded_text(request, body.message, "message")
     result = _checked(await svc.ask(body.message, session_id=body.session_id, level=_value(body.level),
-                                    concentration=_value(body.concentration), source="api"))
+                                    concentration=_value(body.concentration), source="api",
+                                    product=_value(body.product)))
     return TurnResponse(**result.contract(), turn_id=result.turn_id)
 
 
@@ -170,7 +171,7 @@ async def chat(request: Request, svc: Service, body: ChatRequest) -> TurnRespons
 async def generate(request: Request, svc: Service, body: GenerateRequest) -> GenerateResponse:
     """요청 문장 → 향료 배합 (새 세션에서 한 턴). 향 설계로 이해하지 못한 요청은 recipe 가 null 이에요."""
     guarded_text(request, body.brief, "brief")
-    return await _generate(svc, body.brief, _value(body.level), _value(body.concentration))
+    return await _generate(svc, body.brief, _value(body.level), _value(body.concentration), _value(body.product))
 
 
 @router.post("/generate/batch", response_model=BatchGenerateResponse, tags=["generate"],
@@ -183,7 +184,7 @@ async def generate_batch(request: Request, svc: Service, body: BatchGenerateRequ
     for brief in body.briefs:
         try:
             items.append(BatchItem(brief=brief, result=await _generate(
-                svc, brief, _value(body.level), _value(body.concentration))))
+                svc, brief, _value(body.level), _value(body.concentration), _value(body.product))))
         except ApiError as exc:
             items.append(BatchItem(brief=brief, error={"code": exc.code, "message_ko": exc.message_ko}))
     return BatchGenerateResponse(results=items)
@@ -277,10 +278,12 @@ def _checked(result: TurnResult) -> TurnResult:
     return result
 
 
-async def _generate(svc: ChatService, brief: str, level: str | None, concentration: str | None) -> GenerateResponse:
+async def _generate(svc: ChatService, brief: str, level: str | None, concentration: str | None,
+                    product: str | None = None) -> GenerateResponse:
     """A brief the assistant did not read as a design request is still answered (recipe null, reply says why):
     the request itself was valid, so it is not a client error."""
-    result = _checked(await svc.ask(brief, session_id=None, level=level, concentration=concentration, source="api"))
+    result = _checked(await svc.ask(brief, session_id=None, level=level, concentration=concentration, source="api",
+                                    product=product))
     return GenerateResponse(session=result.session, turn_id=result.turn_id, recipe=result.recipe, reply=result.reply)
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hyanggi.settings import AnswerLevel
 from knowledge.search import SearchResult
 from perfumery.edits import EditOp
+from perfumery.ifra import PRODUCTS, Product
 from perfumery.models import Concentration
 
 MAX_BATCH = 10
@@ -31,24 +32,31 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
 
+PRODUCT_HELP = ("제품 (IFRA 카테고리와 부향률이 따라갑니다); 없으면 메시지에서 읽거나 향수: "
+                + ", ".join(f"{p.value}={info.label_ko}" for p, info in PRODUCTS.items()))
+
+
 class ChatRequest(_Request):
     message: GuardedText = Field(description="사용자 메시지 (Korean message)")
     session_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=ID_PATTERN,
                                    description="이어서 대화할 세션; 없으면 새 세션")
     level: AnswerLevel | None = None
     concentration: Concentration | None = None
+    product: Product | None = Field(default=None, description=PRODUCT_HELP)
 
 
 class GenerateRequest(_Request):
     brief: GuardedText = Field(description="향 설계 요청 문장")
     level: AnswerLevel | None = None
     concentration: Concentration | None = None
+    product: Product | None = Field(default=None, description=PRODUCT_HELP)
 
 
 class BatchGenerateRequest(_Request):
     briefs: list[GuardedText] = Field(min_length=1, max_length=MAX_BATCH)
     level: AnswerLevel | None = None
     concentration: Concentration | None = None
+    product: Product | None = Field(default=None, description=PRODUCT_HELP)
 
 
 class EditRequest(_Request):
