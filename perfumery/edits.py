@@ -27,6 +27,7 @@ from perfumery.recipe import Recipe
 from perfumery.similarity import rank_weights
 
 _LIGHTER, _HEAVIER = "light", "heavy"
+MAX_ID = 80  # material ids are short; a bound keeps an edit request's size honest
 _CONCENTRATION_ORDER = list(Concentration)
 
 
@@ -46,7 +47,7 @@ class SetPercent(_Op):
     """Set one material's share; the others keep their proportions among themselves."""
 
     op: Literal["set_percent"] = "set_percent"
-    material_id: str
+    material_id: str = Field(max_length=MAX_ID)
     percent: float = Field(gt=0, lt=100)
 
 
@@ -54,21 +55,21 @@ class AddMaterial(_Op):
     """Add a material (default dose: the middle of its typical range, within its IFRA cap)."""
 
     op: Literal["add"] = "add"
-    material_id: str
+    material_id: str = Field(max_length=MAX_ID)
     percent: float | None = Field(default=None, gt=0, lt=100)
 
 
 class RemoveMaterial(_Op):
     op: Literal["remove"] = "remove"
-    material_id: str
+    material_id: str = Field(max_length=MAX_ID)
 
 
 class Substitute(_Op):
     """Swap a material for a named one, or for the nearest by descriptors in the same note position."""
 
     op: Literal["substitute"] = "substitute"
-    material_id: str
-    replacement: str | None = None
+    material_id: str = Field(max_length=MAX_ID)
+    replacement: str | None = Field(default=None, max_length=MAX_ID)
 
 
 class Shift(_Op):
@@ -79,7 +80,7 @@ class Shift(_Op):
     """
 
     op: Literal["shift"] = "shift"
-    target: str
+    target: str = Field(max_length=MAX_ID)
     direction: Literal[1, -1] = 1
     strength: float = Field(default=0.3, gt=0, le=1)
     position: NotePosition | None = Field(default=None, description="only this note position ('베이스를 더 …')")

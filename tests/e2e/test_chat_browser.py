@@ -32,6 +32,15 @@ STARTUP_S = 240
 TURN_MS = 180_000
 
 
+def stop_group(process: subprocess.Popen) -> None:
+    """End a server started in its own process group: politely, then for good."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -69,11 +78,7 @@ def server(tmp_path_factory) -> Iterator[str]:
             pytest.fail(f"server not ready ({status}):\n{log_path.read_text(errors='replace')[-3000:]}")
         yield base
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_group(process)
 
 
 def test_korean_brief_gets_a_recipe_table(server: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ import pytest
 import socketio
 from socketio.exceptions import ConnectionError as SocketConnectionError
 
-from tests.e2e.test_chat_browser import ROOT, _free_port
+from tests.e2e.test_chat_browser import ROOT, _free_port, stop_group
 
 pytestmark = pytest.mark.integration
 
@@ -55,11 +54,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pytest.fail(f"server did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
         yield base
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_group(process)
 
 
 def _connect(base: str, origin: str | None, headers: dict[str, str] | None = None
