@@ -85,7 +85,7 @@ def violations_block(recipe: Recipe, only: frozenset[str] | None = None) -> str:
     notes = [v for v in recipe.violations if v.severity == "info"]
     lines = [f"- ⚠️ {v.message_ko}" + (f" → {v.fix_ko}" if v.fix_ko else "") for v in shown]
     if notes and only is None:
-        lines.append(f"- ℹ️ 알레르기 유발 성분 표시 대상 {len(notes)}건 (EU 기준 leave-on 0.001% 초과)")
+        lines.append(f"- ℹ️ 알레르기 유발 성분 표시 대상 {len(notes)}건 (EU 기준: 리브온 0.001%, 린스오프 0.01% 초과)")
     return "\n".join(lines)
 
 

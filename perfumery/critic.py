@@ -26,6 +26,7 @@ from perfumery.similarity import cosine
 MIN_MATERIALS, MAX_MATERIALS = 8, 25
 SUM_TOLERANCE = 0.01
 ALLERGEN_LEAVE_ON_PERCENT = 0.001  # EU Regulation 1223/2009 Annex III: label above 0.001 % in leave-on products
+ALLERGEN_RINSE_OFF_PERCENT = 0.01  # … and above 0.01 % in rinse-off products
 NEAR_COPY_SIMILARITY = 0.9
 AVOID_FLAG = 0.4  # presence × how strongly the brief avoids it: "a little citrus" may stay, "no sweetness" may not
 ERROR_SCORE_CEILING = 0.6  # a formula that breaks a hard rule never passes the design loop's threshold
@@ -300,7 +301,7 @@ def _compliance(recipe: Recipe, catalog: Catalog, doses: dict[str, float], viola
                                         message_ko=f"{_name(catalog, material_id)}은(는) 화장품 사용 금지 성분입니다 ({banned}).",
                                         fix_ko=f"{_name(catalog, material_id)} 삭제 또는 대체"))
             score -= 0.5
-    _allergens(catalog, doses, load, violations)
+    _allergens(catalog, doses, load, violations, rinse_off=PRODUCTS[recipe.product].rinse_off)
     return max(0.0, score)
 
 
@@ -315,21 +316,23 @@ def _prohibited(catalog: Catalog, material_id: str, doses: dict[str, float], lab
                      fix_ko=fix)
 
 
-def _allergens(catalog: Catalog, doses: dict[str, float], dilution: float, violations: list[Violation]) -> None:
-    """Leave-on labelling: any listed allergen possibly above 0.001 % of the product is flagged as info."""
+def _allergens(catalog: Catalog, doses: dict[str, float], dilution: float, violations: list[Violation],
+               rinse_off: bool = False) -> None:
+    """Labelling: a listed allergen possibly above 0.001 % of a leave-on product (0.01 % rinse-off) is info."""
+    threshold, kind = (ALLERGEN_RINSE_OFF_PERCENT, "린스오프") if rinse_off else (ALLERGEN_LEAVE_ON_PERCENT, "리브온")
     sources: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for material_id, percent in doses.items():
         for allergen in catalog.material(material_id).allergens:
             sources[allergen].append((percent * dilution / 100.0, material_id))
     for allergen in sorted(sources):
         level = sum(p for p, _ in sources[allergen])
-        if level > ALLERGEN_LEAVE_ON_PERCENT:
+        if level > threshold:
             names = ", ".join(_name(catalog, m) for _, m in sorted(sources[allergen], reverse=True)[:3])
             violations.append(Violation(
                 code="allergen_label", severity="info", material_id=max(sources[allergen])[1],
                 message_ko=(f"알레르기 유발 성분 {allergen} 표시 대상일 수 있습니다 ({names} 유래, 완제품 중 최대 "
-                            f"{pct(level)}% > {ALLERGEN_LEAVE_ON_PERCENT}%)."),
-                fix_ko=f"전성분 라벨에 {allergen}을(를) 표기하세요 (EU 리브온 기준 0.001%)."))
+                            f"{pct(level)}% > {threshold}%)."),
+                fix_ko=f"전성분 라벨에 {allergen}을(를) 표기하세요 (EU {kind} 기준 {threshold}%)."))
 
 
 def _impact_shares(catalog: Catalog, doses: dict[str, float]) -> dict[str, float]:

@@ -62,6 +62,7 @@ class ProductInfo(BaseModel):
     category: IfraCategory
     load_percent: float = Field(gt=0, le=40, description="usual fragrance load in the product (% of product)")
     words: tuple[str, ...] = Field(default=(), description="how people name it, spacing removed, lower case")
+    rinse_off: bool = Field(default=False, description="washed off after use (EU allergen threshold 0.01 %)")
 
 
 # Category assignments follow the IFRA Standards' category definitions; loads are common starting
@@ -83,7 +84,7 @@ PRODUCTS: Mapping[Product, ProductInfo] = {
                                   words=("립밤", "립글로스", "lipbalm")),
     Product.hair_spray: ProductInfo(label_ko="헤어 미스트·스프레이", category=IfraCategory.c7b, load_percent=1.0,
                                     words=("헤어미스트", "헤어스프레이", "hairmist", "hairspray")),
-    Product.rinse_off: ProductInfo(label_ko="샴푸·바디워시·비누", category=IfraCategory.c9, load_percent=1.0,
+    Product.rinse_off: ProductInfo(label_ko="샴푸·바디워시·비누", category=IfraCategory.c9, load_percent=1.0, rinse_off=True,
                                    words=("샴푸", "바디워시", "샤워젤", "비누", "핸드워시", "shampoo", "bodywash",
                                           "showergel", "soap")),
     Product.candle: ProductInfo(label_ko="캔들·디퓨저", category=IfraCategory.c12, load_percent=8.0,

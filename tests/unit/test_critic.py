@@ -155,3 +155,14 @@ def test_a_composed_overdose_is_an_error_with_its_source():
     assert flag.severity == "error" and "0.2–5%" in flag.message_ko and "출처" in flag.message_ko
     assert result.score.components["dose_realism"] < critique(recipe(BALANCED), CATALOG).score.components[
         "dose_realism"]
+
+
+def test_allergen_labelling_follows_leave_on_or_rinse_off():
+    # linalool comes from bergamot, linalool and lavender: 24 % of the concentrate × 0.03 % load = 0.0072 %
+    doses = dict(BALANCED)
+    leave_on = recipe(doses).model_copy(update={"product": "body_lotion", "dilution_percent": 0.03})
+    rinse_off = leave_on.model_copy(update={"product": "rinse_off"})
+    assert any(v.code == "allergen_label" and "Linalool" in v.message_ko
+               for v in critique(leave_on, CATALOG).violations)  # > 0.001 % leave-on
+    assert not any(v.code == "allergen_label" and "Linalool" in v.message_ko
+                   for v in critique(rinse_off, CATALOG).violations)  # ≤ 0.01 % rinse-off
