@@ -52,13 +52,14 @@ def compose(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None = N
     pool = _eligible(brief, catalog, candidates, dilution, category)
     target = catalog.profile(brief.descriptors or FALLBACK_TARGET)
     relevance = {m: cosine(target, catalog.material_profile(m)) for m in pool}
+    ceiling = {m: catalog.ceiling(m, dilution, category) for m in pool}  # the same for every variant
     used: Counter[str] = Counter()
     recipes = []
     for k in range(n):
         rng = random.Random(seed * 7919 + k)
         # Each variant reads the brief with its own emphasis, so seeds differ in substance, not noise.
         emphasis = {m: r + rng.gauss(0.0, TASTE) for m, r in relevance.items()}
-        doses = _variant(brief, catalog, pool, emphasis, used, rng, bands, dilution, category)
+        doses = _variant(brief, catalog, pool, emphasis, used, rng, bands, ceiling)
         used.update(doses)
         recipe = Recipe(
             name=formula_name(doses, catalog, rng),
@@ -151,9 +152,8 @@ def _gumbel(rng: random.Random) -> float:
 
 
 def _variant(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[str, float], used: Counter[str],
-             rng: random.Random, bands: PyramidBands, dilution: float, category: IfraCategory) -> dict[str, float]:
+             rng: random.Random, bands: PyramidBands, ceiling: dict[str, float]) -> dict[str, float]:
     shares = _target_pyramid(brief, catalog, bands, rng)
-    ceiling = {m: catalog.ceiling(m, dilution, category) for m in pool}
     fixed = _accord_block(brief, catalog, pool, used, rng, shares, ceiling)
     chosen = _select(brief, catalog, pool, relevance, used, rng, fixed)
     doses: dict[str, float] = dict(fixed)
