@@ -193,11 +193,7 @@ def _set(doses: dict[str, float], material_id: str, percent: float, scale: Rebal
     scale.catalog.material(material_id)
     if not any(m != material_id for m in doses):
         raise EditError(f"{_name(scale.catalog, material_id)} 외에 다른 재료가 없어 비율을 바꿀 수 없습니다.")
-    scale.pinned[material_id] = percent
-    try:
-        return _settle({**doses, material_id: percent}, scale, material_id)
-    finally:
-        del scale.pinned[material_id]
+    return _settle({**doses, material_id: percent}, scale, material_id)
 
 
 def _remove(doses: dict[str, float], material_id: str, scale: Rebalancer) -> dict[str, float]:
