@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from perfumery.amounts import allocate, normalise, round_to_total
+from perfumery.amounts import allocate, fill_to_total, normalise, round_to_total
 from perfumery.catalog import Catalog, UnknownMaterialError
 from perfumery.ifra import Product, fragrance_load
 from perfumery.models import DEFAULT_DILUTION, Concentration, Family, NotePosition
@@ -263,7 +263,10 @@ def _shift(doses: dict[str, float], op: Shift, scale: Rebalancer) -> dict[str, f
             raise EditError(f"줄일 만한 '{op.target}' 성격의 재료가 레시피에 없습니다.")
         for m in movable:
             result[m] = doses[m] * max(0.05, 1.0 - 1.5 * op.strength * affinity[m])
-        return _settle(result, scale, None) if _others_take(result, affinity, scale, op.position) else result
+        # The freed weight goes to the carriers without that character, within their ceilings.
+        others = {m: w for m, w in scale.carriers(result, op.position).items() if affinity.get(m, 0.0) < AFFINE}
+        result = fill_to_total(result, others, scale.ceilings(result))
+        return result if abs(TOTAL - sum(result.values())) <= 1e-6 else _settle(result, scale, None)
     carriers = [m for m in movable if affinity[m] >= AFFINE]
     wanted_gain = sum(doses[m] * 2.0 * op.strength * affinity[m] for m in carriers)
     for m in carriers:
@@ -285,28 +288,11 @@ def _shift(doses: dict[str, float], op: Shift, scale: Rebalancer) -> dict[str, f
     return _others_make_room(result, affinity, scale)
 
 
-def _others_take(result: dict[str, float], affinity: Mapping[str, float], scale: Rebalancer,
-                 position: NotePosition | None) -> bool:
-    """Hand the weight freed by lowering a character to carriers without it; True when some is left over."""
-    gap = TOTAL - sum(result.values())
-    others = {m: w for m, w in scale.carriers(result, position).items() if affinity.get(m, 0.0) < AFFINE}
-    if not others:
-        return True
-    room = {m: max(0.0, scale.ceiling(m) - result[m]) for m in others}
-    for m, extra in allocate(gap, others, {}, room).items():
-        result[m] += extra
-    return abs(TOTAL - sum(result.values())) > 1e-6
-
-
 def _others_make_room(result: dict[str, float], affinity: Mapping[str, float], scale: Rebalancer) -> dict[str, float]:
     """Take the weight a character gained from the carriers that do not carry it, in proportion to dose."""
-    excess = sum(result.values()) - TOTAL
-    others = {m: p for m, p in result.items() if affinity.get(m, 0.0) < AFFINE and m not in scale.pinned
-              and m in scale.catalog and scale.catalog.material(m).carrier}
-    if others and excess > 0:
-        taken = allocate(min(excess, sum(others.values())), others, {}, others)
-        for m, amount in taken.items():
-            result[m] -= amount
+    if sum(result.values()) > TOTAL:
+        others = {m: w for m, w in scale.carriers(result).items() if affinity.get(m, 0.0) < AFFINE}
+        result = fill_to_total(result, others, scale.ceilings(result))
     return _settle({m: p for m, p in result.items() if p > 0}, scale, None)
 
 
