@@ -68,13 +68,9 @@ def ifra_line(recipe: Recipe) -> str:
         return f"**IFRA: {COMPLIANCE_KO[status]}** ({basis}, 51차 개정 기준)"
     codes = ("ifra_cap", "ifra_prohibited", "law_prohibited") if status == ComplianceStatus.non_compliant \
         else ("ifra_unknown",)
-    names = _unique(recipe_names(recipe, [v.material_id for v in recipe.violations
-                                          if v.code in codes and v.material_id]))
+    names = dict.fromkeys(recipe_names(recipe, [v.material_id for v in recipe.violations
+                                                 if v.code in codes and v.material_id]))
     return f"**IFRA: {COMPLIANCE_KO[status]}** — {', '.join(names)} ({basis})"
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))
 
 
 MUST_SEE = frozenset({"dose_over_max", "ifra_cap", "ifra_prohibited", "ifra_unknown", "law_prohibited"})  # shown at every level
