@@ -11,7 +11,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from langchain_core.language_models import BaseLLM
+    from langchain_core.language_models import BaseLanguageModel
 
     from hyanggi.settings import Settings
 
@@ -27,8 +27,12 @@ class JudgeNotReadyError(RuntimeError):
     """The judge's model file is missing; the message says what to run."""
 
 
-def make_judge(settings: Settings, *, n_ctx: int = JUDGE_CTX, max_tokens: int = JUDGE_MAX_TOKENS) -> BaseLLM:
-    """A LangChain LLM over the base GGUF, greedy and seeded so judged scores are reproducible."""
+def make_judge(settings: Settings, *, n_ctx: int = JUDGE_CTX,
+               max_tokens: int = JUDGE_MAX_TOKENS) -> BaseLanguageModel:
+    """The judge: the server at ``HYANGGI_JUDGE_URL`` when set, else a LangChain LLM over the base GGUF;
+    greedy and seeded either way so judged scores are reproducible."""
+    if settings.judge_url:
+        return url_judge(settings, max_tokens)
     path = settings.base_gguf_path
     if not path.is_file():
         raise JudgeNotReadyError(
@@ -51,3 +55,18 @@ def make_judge(settings: Settings, *, n_ctx: int = JUDGE_CTX, max_tokens: int = 
 
     return SerialLlamaCpp(model_path=str(path), n_ctx=n_ctx, n_batch=JUDGE_BATCH, n_threads=settings.n_threads,
                     max_tokens=max_tokens, temperature=0.0, seed=settings.seed, streaming=False, verbose=False)
+
+
+def url_judge(settings: Settings, max_tokens: int = JUDGE_MAX_TOKENS) -> BaseLanguageModel:
+    """A chat model on an OpenAI-compatible server (vLLM, llama.cpp server, an allowed hosted model).
+
+    Only the URL the evaluator set is ever contacted; the key defaults to a placeholder because local
+    servers accept any, and the OpenAI client refuses to start without one.
+    """
+    from langchain_openai import ChatOpenAI
+
+    from eval.ragas_runner import JUDGE_TIMEOUT_S
+
+    return ChatOpenAI(base_url=settings.judge_url, model=settings.judge_model or "judge",
+                      api_key=settings.judge_api_key or "not-needed", temperature=0.0, seed=settings.seed,
+                      max_tokens=max_tokens, timeout=JUDGE_TIMEOUT_S, max_retries=0)

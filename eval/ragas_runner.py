@@ -28,11 +28,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from pydantic import BaseModel, Field
 
+from eval.faithfulness import ClaimTally
 from eval.transcripts import TurnSample
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseLanguageModel
     from ragas.embeddings.base import BaseRagasEmbeddings
+
+    from agent.claims import ClaimChecker
 
 JUDGE_TIMEOUT_S = 600  # per metric call; a long reply through the 270M judge on two cores takes minutes
 
@@ -83,6 +86,7 @@ class RagasRun(BaseModel):
     by_route: dict[str, dict[str, float | None]]
     judged: int
     failures: dict[str, int] = Field(default_factory=dict, description="metric calls that raised, by exception type")
+    claims: ClaimTally | None = Field(default=None, description="domain faithfulness: claims by kind, unsupported ones")
 
 
 def _reference_metrics() -> list[Any]:
@@ -158,12 +162,15 @@ class _Failures(logging.Handler):
 
 
 def run_ragas(samples: list[TurnSample], embedder: TextEmbedder, judge: BaseLanguageModel | None = None,
-              judge_limit: int = 3, strictness: int = 1, timeout_s: int = JUDGE_TIMEOUT_S) -> RagasRun:
+              judge_limit: int = 3, strictness: int = 1, timeout_s: int = JUDGE_TIMEOUT_S,
+              checker: ClaimChecker | None = None) -> RagasRun:
     """Score ``samples`` in place (``sample.scores``) and summarise per metric and per route.
 
-    Reference metrics run on every sample with a curated reference; the judge, when given, on the first
-    ``judge_limit`` samples that have a reply and something retrieved or quoted.
+    Reference metrics run on every sample with a curated reference; domain faithfulness (no LLM, when a
+    ``checker`` is given) on every sample with a reply; the judge, when given, on the first ``judge_limit``
+    samples that have a reply and something retrieved or quoted.
     """
+    domain = None
     os.environ["RAGAS_DO_NOT_TRACK"] = "true"  # forced, not defaulted: nothing leaves the machine
     failures = _Failures()
     executor_log = logging.getLogger("ragas.executor")
@@ -180,6 +187,12 @@ def run_ragas(samples: list[TurnSample], embedder: TextEmbedder, judge: BaseLang
             referenced = [s for s in samples if s.has_reference]
             if referenced:
                 names += _score(referenced, _reference_metrics(), False, llm, embeddings, timeout_s)
+            replied = [s for s in samples if s.response.strip()]
+            if checker is not None and replied:
+                from eval.faithfulness import domain_faithfulness, recipe_key
+
+                domain = domain_faithfulness(checker, {recipe_key(s.recipe): s.recipe for s in replied if s.recipe})
+                names += _score(replied, [domain], True, None, embeddings, timeout_s)
             if llm is not None and judge_limit > 0:
                 judged = judge_subset(samples, judge_limit)
                 if judged:
@@ -188,7 +201,7 @@ def run_ragas(samples: list[TurnSample], embedder: TextEmbedder, judge: BaseLang
         executor_log.removeHandler(failures)
     metrics_summary = {name: _summary([s.scores[name] for s in samples if name in s.scores]) for name in names}
     return RagasRun(samples=samples, metrics=metrics_summary, by_route=by_route(samples, names), judged=len(judged),
-                    failures=dict(failures.counts))
+                    failures=dict(failures.counts), claims=domain.tally if domain is not None else None)
 
 
 def judge_subset(samples: Sequence[TurnSample], limit: int) -> list[TurnSample]:

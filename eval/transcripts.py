@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from eval.replay import Conversation, parse_session_id
+from perfumery.recipe import Recipe
 from store import RetrievalRecord, SessionTranscript
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class TurnSample(BaseModel):
     reference_texts: list[str] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
     feedback: list[int] = Field(default_factory=list)
+    recipe: Recipe | None = Field(default=None, description="the recipe version the turn was about")
     scores: dict[str, float | None] = Field(default_factory=dict)
 
     @property
@@ -58,8 +60,10 @@ class TurnSample(BaseModel):
         return bool(self.reference and self.reference_ids)
 
     def contexts(self) -> tuple[list[str], list[str]]:
-        """Search then grounding, each id once: what the reply could draw on."""
-        ids: dict[str, str] = {}
+        """The recipe, then search, then grounding, each id once: what the reply could draw on."""
+        from eval.faithfulness import recipe_context, recipe_key
+
+        ids: dict[str, str] = {recipe_key(self.recipe): recipe_context(self.recipe)} if self.recipe else {}
         for i, text in [*zip(self.retrieved_ids, self.retrieved_texts, strict=True),
                         *zip(self.grounding_ids, self.grounding_texts, strict=True)]:
             ids.setdefault(i, text)

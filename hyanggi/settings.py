@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HYANGGI_", env_file=".env", extra="ignore")
 
     # --- where things live -------------------------------------------------------------
-    data_dir: Path = Field(default=Path.home() / ".local/share/hyanggi", description="All derived data.")
+    data_dir: Path = Field(default=PACKAGE_ROOT / "data",
+                           description="All derived data; the checkout's data/ so the CLI and make agree.")
 
     # --- embedder ------------------------------------------------------------------------
     embedder_model: str = Field(
@@ -80,6 +81,12 @@ class Settings(BaseSettings):
     score_threshold: float = Field(default=0.75, ge=0, le=1)
     max_revisions: int = Field(default=2, ge=0, le=5)
     answer_level: AnswerLevel = AnswerLevel.detailed
+
+    # --- evaluation judge ------------------------------------------------------------------
+    judge_url: str = Field(default="", description="OpenAI-compatible server (…/v1) judging ragas' LLM metrics; "
+                                                   "empty = the local base GGUF. Never defaulted to a remote host.")
+    judge_model: str = Field(default="", description="Model name the judge server serves.")
+    judge_api_key: str = Field(default="", description="Key for the judge server, if it asks for one.")
 
     # --- storage -------------------------------------------------------------------------
     database_url: str = Field(default="", description="SQLAlchemy async URL; default sqlite in data_dir.")

@@ -1,4 +1,4 @@
-"""`hyanggi eval replay|ragas|compare`, `hyanggi bench` (everything) and `hyanggi bench chat`."""
+"""`hyanggi eval replay|ragas|faithfulness|compare`, `hyanggi bench` (everything) and `hyanggi bench chat`."""
 
 from __future__ import annotations
 
@@ -82,6 +82,21 @@ async def _load_transcripts(settings: Settings, since: datetime | None,
         await store.close()
 
 
+async def _attach_recipes(settings: Settings, transcripts: list[SessionTranscript], samples: list[Any]) -> None:
+    """Each sample gets the recipe version its turn was about: what domain faithfulness checks claims on."""
+    from store import Store
+
+    versions = {(t.id, turn.index): (turn.recipe_id, turn.recipe_version) for t in transcripts for turn in t.turns
+                if turn.recipe_id}
+    store = await Store.open(settings.db_url)
+    try:
+        for sample in samples:
+            if (key := versions.get((sample.session, sample.turn_index))) is not None:
+                sample.recipe = await store.get_recipe(*key)
+    finally:
+        await store.close()
+
+
 @eval_app.command("ragas")
 def eval_ragas(
     since: Annotated[datetime | None, typer.Option("--since", help="이 시각 이후 세션 (sessions updated since, ISO date).")] = None,
@@ -125,7 +140,9 @@ def eval_ragas(
                          "(No transcripts to evaluate; run `hyanggi eval replay` first.)")
             raise typer.Exit(1)
         references = reference_index(load_conversations())
-        samples = turn_samples(transcripts, references, document_texts(load_knowledge_base()))
+        kb = load_knowledge_base()
+        samples = turn_samples(transcripts, references, document_texts(kb))
+        asyncio.run(_attach_recipes(settings, transcripts, samples))
         conversations = conversation_samples(transcripts, references)
         embedder = Embedder.from_settings(settings)
         judge_llm = None
@@ -135,9 +152,12 @@ def eval_ragas(
             judge_llm = make_judge(settings)
         console.print(f"ragas: {len(samples)} turns from {len(transcripts)} sessions"
                       f"{f', judging {judge_limit}' if judge_llm else ''} …", highlight=False)
-        run = run_ragas(samples, embedder, judge_llm, judge_limit=judge_limit)
+        from agent.claims import ClaimChecker
+
+        run = run_ragas(samples, embedder, judge_llm, judge_limit=judge_limit, checker=ClaimChecker(kb))
     folder = out or default_out_dir()
-    judge_info = {"model": settings.base_gguf_path.name if judge_llm else "none", "limit": judge_limit if judge_llm else 0}
+    judge_model = (settings.judge_model or settings.judge_url) if settings.judge_url else settings.base_gguf_path.name
+    judge_info = {"model": judge_model if judge_llm else "none", "limit": judge_limit if judge_llm else 0}
     summary = summarise(run, selection, len(conversations), judge_info)
     path = write_run(folder, summary, run.samples)
     single_turn_dataset(run.samples).to_jsonl(folder / "ragas_single_turn.jsonl")
@@ -149,7 +169,48 @@ def eval_ragas(
     for name, metric in summary.metrics.items():
         mean = "NaN" if metric.mean is None else f"{metric.mean:.3f}"
         console.print(f"  {name:<42} {mean:>6}  ({metric.n - metric.nan} scored, {metric.nan} NaN)", highlight=False)
+    if run.claims is not None:
+        _print_claims(run.claims)
     console.print(f"보고서 (report): {path}")
+
+
+def _print_claims(tally: Any, shown: int = 10) -> None:
+    """Domain faithfulness by claim kind, and the first unsupported claims."""
+    for kind, checked in sorted(tally.checked.items()):
+        console.print(f"    {kind:<14} {checked:>4} claims, {tally.unsupported.get(kind, 0):>3} unsupported",
+                      highlight=False)
+    for example in tally.examples[:shown]:
+        console.print(f"    [yellow]✗ {example['kind']}: {example['sentence'][:80]} — {example['reason']}[/]",
+                      highlight=False)
+
+
+# --- eval faithfulness ---------------------------------------------------------------------------
+@eval_app.command("faithfulness")
+def eval_faithfulness(
+    split: Annotated[str, typer.Option("--split", help="test | dev | all")] = "test",
+    out: OutOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """규칙 기반 충실도 지표와 정답 표본의 일치도 (agreement of domain faithfulness with the yardstick)."""
+    from agent.claims import ClaimChecker
+    from eval.faithfulness import agreement, load_yardstick, write_agreement
+    from eval.report import default_out_dir
+    from knowledge.kb import load_knowledge_base
+
+    with _friendly():
+        result = agreement(load_yardstick(), ClaimChecker(load_knowledge_base()), split)
+    folder = out or default_out_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    write_agreement(folder / "faithfulness_agreement.json", [result])
+    if as_json:
+        typer.echo(result.model_dump_json())
+        return
+    recall = "—" if result.unsupported_recall is None else f"{result.unsupported_recall:.3f}"
+    console.print(f"yardstick {result.split}: {result.n} statements ({result.unsupported} unsupported) — "
+                  f"accuracy {result.accuracy:.3f}, recall on unsupported {recall}", highlight=False)
+    for miss in result.misses:
+        console.print(f"  [yellow]{miss['id']} ({miss['label']}): {miss['statement'][:90]}[/]", highlight=False)
+    console.print(f"보고서 (report): {folder / 'faithfulness_agreement.json'}")
 
 
 def _selection(since: datetime | None, sessions: list[str] | None, everything: bool) -> str:

@@ -1,0 +1,72 @@
+"""HYANGGI_JUDGE_URL: a real local llama-cpp-python server (the project's base GGUF) judges ragas' LLM metrics.
+
+The 270M base model rarely writes a parsable verdict, so the figure is not the point: the test checks the
+wiring — the judge is the server at the URL, ragas' calls reach it, and every turn ends scored or counted NaN.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from eval.judge import make_judge
+from eval.ragas_runner import run_ragas
+from eval.transcripts import TurnSample
+from hyanggi.settings import get_settings
+from knowledge.embedding.embedder import Embedder
+
+pytestmark = pytest.mark.integration
+START_TIMEOUT_S = 120
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def judge_url() -> Iterator[str]:
+    settings = get_settings()
+    if not settings.base_gguf_path.is_file():
+        pytest.skip("base GGUF missing: run `hyanggi setup`")
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(settings.base_gguf_path), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "4096", "--n_threads", str(settings.n_threads), "--model_alias", "judge"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(1)
+        else:
+            pytest.fail("llama_cpp.server did not start")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_the_url_judge_scores_or_counts_every_judged_turn(judge_url: str) -> None:
+    settings = get_settings().model_copy(update={"judge_url": judge_url, "judge_model": "judge"})
+    judge = make_judge(settings, max_tokens=128)
+    assert type(judge).__name__ == "ChatOpenAI" and str(judge.openai_api_base) == judge_url
+    sample = TurnSample(session="s", source="chat", turn_index=0, route="question", user_input="헤디온이 뭐야?",
+                        response="헤디온은 자스민 향의 합성 원료입니다.", retrieved_ids=["hedione"],
+                        retrieved_texts=["헤디온: 투명하고 공기 같은 자스민 향의 합성 원료. 미들 노트."])
+    run = run_ragas([sample], Embedder.from_settings(settings), judge, judge_limit=1, timeout_s=240)
+    assert run.judged == 1
+    for name in ("faithfulness", "answer_relevancy"):
+        summary = run.metrics[name]
+        assert summary.n == 1 and summary.nan + (summary.mean is not None) == 1

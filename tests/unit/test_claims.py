@@ -1,0 +1,104 @@
+"""The claim checker on the fixture knowledge base: each kind of claim, right and wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.claims import ClaimChecker, ClaimKind, Grounds
+from agent.narration_check import supported_narration
+from knowledge.kb import load_knowledge_base
+from perfumery.brief import Brief
+from perfumery.critic import compliance_status
+from perfumery.naming import concept_ko
+from perfumery.recipe import Ingredient, NearestReference, Recipe
+from tests.unit.kb_fixtures import write_kb
+
+
+@pytest.fixture(scope="module")
+def checker(tmp_path_factory: pytest.TempPathFactory) -> ClaimChecker:
+    return ClaimChecker(load_knowledge_base(write_kb(tmp_path_factory.mktemp("kb"))))
+
+
+@pytest.fixture(scope="module")
+def recipe(checker: ClaimChecker) -> Recipe:
+    doses = {"bergamot_oil": 20.0, "hedione": 30.0, "rose_absolute": 5.0, "sandalwood_oil": 35.0, "vanillin": 10.0}
+    lines = [Ingredient(material_id=m, name_ko=checker.kb.materials[m].name_ko, note=checker.kb.materials[m].note,
+                        percent=p) for m, p in doses.items()]
+    return Recipe(ingredients=lines, nearest_reference=NearestReference(id="jicky", name="Guerlain Jicky",
+                                                                       similarity=0.5))
+
+
+def verdicts(checker: ClaimChecker, text: str, recipe: Recipe | None, kind: ClaimKind,
+             records: list[str] | None = None) -> list[tuple[str, str, bool]]:
+    grounds = Grounds(recipe=recipe, record_ids=records or [])
+    return [(c.subject, c.value, c.supported) for c in checker.check(text, grounds) if c.kind == kind]
+
+
+def test_note_positions_are_read_per_clause(checker: ClaimChecker, recipe: Recipe) -> None:
+    text = "탑에서는 베르가못 오일이, 미들에서는 헤디온 · 샌달우드 오일이 향을 이끕니다."
+    assert verdicts(checker, text, recipe, ClaimKind.position) == [
+        ("bergamot_oil", "top", True), ("hedione", "heart", True), ("sandalwood_oil", "heart", False)]
+
+
+def test_the_concept_line_places_each_tier(checker: ClaimChecker, recipe: Recipe) -> None:
+    doses = {i.material_id: i.percent for i in recipe.ingredients}
+    line = concept_ko(doses, checker.kb.catalog, recipe.concentration)
+    positions = verdicts(checker, line, recipe, ClaimKind.position)
+    assert {m for m, _, _ in positions} >= {"bergamot_oil", "hedione", "sandalwood_oil"}
+    assert all(ok for _, _, ok in positions)
+
+
+def test_a_material_outside_recipe_and_records_is_unsupported(checker: ClaimChecker, recipe: Recipe) -> None:
+    assert verdicts(checker, "라벤더 오일이 은은하게 감쌉니다.", recipe, ClaimKind.material) == [
+        ("lavender_oil", "있음", False)]
+    assert verdicts(checker, "라벤더 오일이 은은하게 감쌉니다.", recipe, ClaimKind.material, ["lavender_oil"]) == [
+        ("lavender_oil", "있음", True)]
+
+
+def test_a_removed_material_is_claimed_absent(checker: ClaimChecker, recipe: Recipe) -> None:
+    assert verdicts(checker, "헤디온은 빼고 만들었어요.", recipe, ClaimKind.material) == [("hedione", "없음", False)]
+    assert verdicts(checker, "라벤더 오일은 빼고 만들었어요.", recipe, ClaimKind.material) == [("lavender_oil", "없음", True)]
+
+
+def test_percentages_match_the_line_the_pyramid_or_the_dilution(checker: ClaimChecker, recipe: Recipe) -> None:
+    text = "헤디온 30%와 베르가못 오일 25%를 씁니다. 부향률 18%."
+    assert [ok for _, _, ok in verdicts(checker, text, recipe, ClaimKind.percent)] == [True, False, True]
+    assert [ok for _, _, ok in verdicts(checker, "탑 20.0% · 미들 35.0%", recipe, ClaimKind.percent)] == [True, True]
+    assert verdicts(checker, "변경: 헤디온 12% → 30%", recipe, ClaimKind.percent) == [("hedione", "% 30%", True)]
+
+
+def test_descriptors_follow_the_material_they_describe(checker: ClaimChecker, recipe: Recipe) -> None:
+    assert verdicts(checker, "상큼한 베르가못 오일이 열어요.", recipe, ClaimKind.descriptor) == [
+        ("bergamot_oil", "상큼한", True)]
+    assert verdicts(checker, "달콤한 헤디온이 감싸요.", recipe, ClaimKind.descriptor) == [("hedione", "달콤한", False)]
+    assert verdicts(checker, "전체적으로 달콤한 향입니다.", recipe, ClaimKind.descriptor) == [("formula", "달콤한", True)]
+
+
+def test_concentration_compliance_and_reference(checker: ClaimChecker, recipe: Recipe) -> None:
+    assert verdicts(checker, "가벼운 EDT 처방입니다.", recipe, ClaimKind.concentration) == [("formula", "EDT", False)]
+    status = compliance_status(recipe.violations).value
+    said = {"compliant": "준수", "non_compliant": "위반", "needs_check": "확인 필요"}[status]
+    assert verdicts(checker, f"IFRA: {said}", recipe, ClaimKind.compliance) == [("formula", said, True)]
+    assert verdicts(checker, "Guerlain Jicky를 닮았어요.", recipe, ClaimKind.reference)[0][2] is True
+    assert verdicts(checker, "Guerlain Mitsouko를 닮았어요.", recipe, ClaimKind.reference)[0][2] is False
+
+
+def test_a_sentence_quoted_from_a_record_is_not_taken_apart(checker: ClaimChecker, recipe: Recipe) -> None:
+    quote = checker.kb.materials["lavender_oil"].description_ko
+    grounds = Grounds(recipe=recipe, record_ids=["lavender_oil"], record_texts=[quote])
+    assert checker.check(quote, grounds) == []
+
+
+def test_narration_keeps_supported_sentences_and_drops_the_rest(checker: ClaimChecker, recipe: Recipe) -> None:
+    brief = Brief(descriptors={"citrus": 1.0})
+    text = "탑에서는 베르가못 오일이 밝게 열립니다. 베이스는 헤디온이 받쳐줍니다. 샌달우드 오일이 오래"
+    kept, problems = supported_narration(text, recipe, brief, checker, Grounds(), lambda: "템플릿")
+    assert kept == "탑에서는 베르가못 오일이 밝게 열립니다."
+    assert len(problems) == 2
+
+
+def test_narration_praising_an_avoided_descriptor_becomes_the_template(checker: ClaimChecker, recipe: Recipe) -> None:
+    brief = Brief(descriptors={"floral": 1.0}, avoid_descriptors={"sweet": 1.0})
+    kept, problems = supported_narration("전체적으로 달콤한 향입니다.", recipe, brief, checker, Grounds(),
+                                         lambda: "템플릿")
+    assert kept == "템플릿" and "피하려는 향" in problems[-1]
