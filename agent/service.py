@@ -24,8 +24,12 @@ from agent.deps import Deps
 from agent.graph import build_graph
 from agent.guard import clean
 from agent.state import TurnInput, turn_reset
+from agent.workbench_render import import_reply_ko
 from hyanggi.settings import GeneratorBackend, Settings, get_settings
+from knowledge.documents import CollectionName
+from knowledge.formula_import import FormulaResolver, ImportResult, import_formula
 from perfumery import Catalog, EditError, EditOp, Recipe, critiqued, edit_many
+from perfumery.formula import FormulaFormat
 from store import GenerationRecord, RetrievalRecord, Store, TurnRecord
 
 logger = logging.getLogger(__name__)
@@ -34,6 +38,7 @@ BUSY_KO = "지금 다른 요청을 처리하느라 바빠요. 잠시 후 다시 
 TIMEOUT_KO = "응답을 만드는 데 너무 오래 걸려 중단했어요. 조금 더 간단하게 다시 요청해 주세요."
 FAILURE_KO = "죄송해요, 요청을 처리하다가 문제가 생겼어요. 이미 저장된 레시피와 대화는 안전합니다. 다시 한 번 시도해 주세요."
 TURN_TIMEOUT_FACTOR = 3
+IMPORT_MESSAGE = "(레시피 가져오기)"  # the user turn an import stands for in the transcript
 BUSY_TIMEOUT_S = 15.0  # a whole turn may take this many single-generation time limits
 
 
@@ -71,6 +76,7 @@ class ChatService:
         self.graph = build_graph(deps, AsyncSqliteSaver(connection))
         self._waiting = 0
         self._thread_locks: dict[str, asyncio.Lock] = {}
+        self._resolver: FormulaResolver | None = None
 
     @classmethod
     async def open(cls, settings: Settings | None = None, deps: Deps | None = None) -> ChatService:
@@ -106,6 +112,31 @@ class ChatService:
             if session is not None:
                 await self._adopt(session, recipe)
         return recipe
+
+    async def import_recipe(self, content: str, fmt: FormulaFormat | None = None, session_id: str | None = None,
+                            source: str = "api", **settings: Any) -> tuple[ImportResult, str, int]:
+        """A perfumer's own formula becomes version 1 of a chat thread: later chat turns edit, critique and
+        compare it like any designed formula. ``settings``: name, concentration, product, load_percent.
+        Raises ``FormulaError`` (Korean) when the formula cannot be read."""
+        catalog = self.deps.kb.catalog
+        if self._resolver is None:
+            self._resolver = FormulaResolver(catalog, suggest=self._suggest)
+        result = await asyncio.to_thread(import_formula, content, catalog, fmt, resolver=self._resolver, **settings)
+        session = session_id or uuid.uuid4().hex[:16]
+        async with self._thread_locks.setdefault(session, asyncio.Lock()):
+            result, turn_id = await save_import(self.store, catalog, result, session, source)
+            config = {"configurable": {"thread_id": session}}
+            state = (await self.graph.aget_state(config)).values
+            data = result.recipe.model_dump(mode="json")
+            await self.graph.aupdate_state(
+                config, {"message": IMPORT_MESSAGE, "recipe": data, "versions": [*state.get("versions", []), data],
+                         "reply": import_reply_ko(result, catalog)}, as_node="edit")
+        return result, session, turn_id
+
+    def _suggest(self, text: str) -> str | None:
+        """The material dense search puts first for a line no name matched: offered, never assumed."""
+        hits = self.deps.searcher.search(text, [CollectionName.materials], k=1)
+        return hits[0].id if hits else None
 
     async def _adopt(self, session: str, recipe: Recipe) -> None:
         """Make ``recipe`` the chat thread's current formula, as if the user had asked for it."""
@@ -217,6 +248,17 @@ async def edit_stored_recipe(store: Store, catalog: Catalog, recipe_id: str, ops
     recipe = await asyncio.to_thread(critiqued, recipe, catalog)
     await store.save_recipe_version(recipe, session_id=await store.recipe_session(recipe_id))
     return recipe
+
+
+async def save_import(store: Store, catalog: Catalog, result: ImportResult, session: str,
+                      source: str = "api") -> tuple[ImportResult, int]:
+    """Critique the imported formula and commit it as the turn that opens (or continues) ``session``."""
+    recipe = await asyncio.to_thread(critiqued, result.recipe, catalog)
+    result = result.model_copy(update={"recipe": recipe})
+    turn_id = await store.commit_turn(TurnRecord(
+        session_id=session, user_text=IMPORT_MESSAGE, reply=import_reply_ko(result, catalog), route="import",
+        recipe=recipe, current_recipe_id=recipe.id, current_recipe_version=recipe.version, source=source))
+    return result, turn_id
 
 
 @contextlib.asynccontextmanager

@@ -99,14 +99,17 @@ def expand_query(query: str, kb: KnowledgeBase) -> ExpandedQuery:
     return ExpandedQuery(text=" ".join(text.split()), words=[*word_tokens(text), *extra], matches=matches)
 
 
-class _NameIndex:
-    """Which records' names the query mentions, tolerant of typos and spacing (jamo trigrams)."""
+class NameIndex:
+    """Which records' names the query mentions, tolerant of typos and spacing (jamo trigrams).
 
-    def __init__(self, documents: Sequence[Document]) -> None:
+    ``records`` holds each record's names; ``rank`` answers with positions in it.
+    """
+
+    def __init__(self, records: Sequence[Sequence[str]]) -> None:
         names: list[list[str]] = []
         owners: list[int] = []
-        for position, document in enumerate(documents):
-            for name in document.names:
+        for position, record_names in enumerate(records):
+            for name in record_names:
                 grams = sorted(set(char_ngrams(name)))
                 if grams:
                     names.append(grams)
@@ -119,10 +122,10 @@ class _NameIndex:
         )
         self._sizes = np.array([len(g) for g in names], dtype=np.float32)
         self._owners = np.array(owners, dtype=np.int64)
-        self._documents = len(documents)
+        self._records = len(records)
 
     def rank(self, query: str) -> list[tuple[int, float]]:
-        """(document position, coverage) for names the query covers, best first."""
+        """(record position, coverage) for names the query covers, best first."""
         query_grams = set(char_ngrams(query))
         grams = {self._vocab[g] for g in query_grams if g in self._vocab}
         if not grams or not len(self._sizes):
@@ -135,7 +138,7 @@ class _NameIndex:
         coverage = np.maximum(shared / self._sizes, shared / len(query_grams))
         # Longer names break ties: "로즈마리" over "로즈" when the query says 로즈마리.
         score = np.where(coverage >= NAME_COVERAGE_MIN, coverage + self._sizes * 1e-4, 0.0)
-        best = np.zeros(self._documents, dtype=np.float32)
+        best = np.zeros(self._records, dtype=np.float32)
         np.maximum.at(best, self._owners, score)
         order = np.argsort(-best)
         return [(int(i), float(best[i])) for i in order if best[i] > 0]
@@ -149,7 +152,7 @@ class _LexicalIndex:
 
         self.bm25: bm25s.BM25 = bm25s.BM25()
         self.bm25.index([word_tokens(d.text) or [""] for d in documents] or [[""]], show_progress=False)
-        self.names = _NameIndex(documents)
+        self.names = NameIndex([d.names for d in documents])
 
     def rank_words(self, words: list[str], accept: Callable[[int], bool]) -> list[int]:
         scores = self.bm25.get_scores_from_ids(self.bm25.get_tokens_ids(words))

@@ -76,7 +76,8 @@ def scale_batch(recipe: Recipe, grams: float, catalog: Catalog) -> BatchSheet:
     lines = [
         BatchLine(material_id=i.material_id, name_ko=i.name_ko or catalog.material(i.material_id).name_ko,
                   name_en=i.name_en or catalog.material(i.material_id).name_en,
-                  cas=i.cas or catalog.material(i.material_id).cas, percent=i.percent,
+                  cas=i.cas or (catalog.material(i.material_id).cas if i.material_id in catalog else ""),
+                  percent=i.percent,
                   grams=round(concentrate * i.percent / total_percent, GRAM_DECIMALS),
                   percent_of_product=round(i.percent / total_percent * recipe.dilution_percent, 4))
         for i in recipe.ingredients

@@ -316,14 +316,24 @@ def _prohibited(catalog: Catalog, material_id: str, doses: dict[str, float], lab
                      fix_ko=fix)
 
 
+def allergen_sources(catalog: Catalog, doses: dict[str, float], load: float) -> dict[str, list[tuple[float, str]]]:
+    """Allergen → (% of the finished product, material) per line that lists it.
+
+    An upper bound: the catalog says which allergens a material is or contains, not how much of it, so a
+    line counts in full; a supplier's certificate gives the real content.
+    """
+    sources: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for material_id, percent in doses.items():
+        for allergen in catalog.material(material_id).allergens:
+            sources[allergen].append((percent * load / 100.0, material_id))
+    return sources
+
+
 def _allergens(catalog: Catalog, doses: dict[str, float], dilution: float, violations: list[Violation],
                rinse_off: bool = False) -> None:
     """Labelling: a listed allergen possibly above 0.001 % of a leave-on product (0.01 % rinse-off) is info."""
     threshold, kind = (ALLERGEN_RINSE_OFF_PERCENT, "린스오프") if rinse_off else (ALLERGEN_LEAVE_ON_PERCENT, "리브온")
-    sources: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    for material_id, percent in doses.items():
-        for allergen in catalog.material(material_id).allergens:
-            sources[allergen].append((percent * dilution / 100.0, material_id))
+    sources = allergen_sources(catalog, doses, dilution)
     for allergen in sorted(sources):
         level = sum(p for p, _ in sources[allergen])
         if level > threshold:

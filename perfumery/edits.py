@@ -142,11 +142,15 @@ def edit(recipe: Recipe, op: EditOp, catalog: Catalog, bands: PyramidBands | Non
     except UnknownMaterialError as exc:
         raise EditError(exc.message_ko) from None
     notes = {i.material_id: i.note for i in recipe.ingredients}
-    rounded = round_to_total(doses, {**scale.ceilings({m: 0 for m in doses if m not in pinned}), **pinned})
+    dilutions = {i.material_id: i.dilution for i in recipe.ingredients}  # how a kept line is weighed stays
+    # Rounding never cuts a line below the dose the edit left it at (a person's own formula may sit above
+    # a typical maximum: the critic says so, the rounding does not silently clip it).
+    ceilings = {m: max(c, doses[m]) for m, c in scale.ceilings({m: 0 for m in doses if m not in pinned}).items()}
+    rounded = round_to_total(doses, {**ceilings, **pinned})
     ingredients = [
         (catalog.ingredient(m, rounded[m], notes.get(m)) if m in catalog else
          next(i for i in recipe.ingredients if i.material_id == m).model_copy(update={"percent": rounded[m]})
-         ).model_copy(update={"pinned": m in pinned})
+         ).model_copy(update={"pinned": m in pinned, "dilution": dilutions.get(m)})
         for m in doses if m in rounded
     ]
     return recipe.model_copy(update={
@@ -230,7 +234,10 @@ def _substitute(doses: dict[str, float], op: Substitute, scale: Rebalancer) -> d
     percent = min(doses[op.material_id] + doses.get(replacement, 0.0), scale.ceiling(replacement))
     result = {(replacement if m == op.material_id else m): p for m, p in doses.items() if m != replacement}
     result[replacement] = percent
-    return _settle(result, scale, replacement)
+    # What the newcomer cannot carry goes to carriers; the material just replaced is never brought back as one.
+    settled = scale.absorb(result, scale.note(replacement), exclude=frozenset({replacement}), like=replacement,
+                           banned=frozenset({op.material_id}))
+    return settled if abs(sum(settled.values()) - TOTAL) < 1e-6 else _settle(settled, scale, replacement)
 
 
 def _affinity(catalog: Catalog, material_id: str, target: str) -> float:

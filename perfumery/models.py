@@ -181,6 +181,12 @@ class Material(BaseModel):
         return self
 
     @property
+    def names(self) -> list[str]:
+        """Every name a perfumer may write for it: Korean, English, synonyms and trade names."""
+        return list(dict.fromkeys([self.name_ko, self.name_en, *self.synonyms.ko, *self.synonyms.en,
+                                   *self.synonyms.trade]))
+
+    @property
     def use_max(self) -> float:
         return self.use_range[1]
 

@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from perfumery.ifra import PRODUCTS, IfraCategory, Product
 from perfumery.models import DEFAULT_DILUTION, Concentration, NotePosition
+
+
+class Solvent(StrEnum):
+    """Solvents a perfumer dilutes a material in before weighing it: carriers, not part of the odour."""
+
+    dpg = "DPG"
+    ethanol = "ethanol"
+    ipm = "IPM"
+    tec = "TEC"
+
+
+class Dilution(BaseModel):
+    """How a line is weighed: as a ``strength`` % solution of the material in ``solvent``.
+
+    The line's ``percent`` stays the neat material's share, so the critic and IFRA judge what is really
+    there; the batch sheet weighs ``percent / strength × 100`` of the solution.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    solvent: Solvent | None = Field(default=None, description="None when the formula does not say")
+    strength: float = Field(gt=0, lt=100, description="% of the material in the solution")
 
 
 class Ingredient(BaseModel):
@@ -20,6 +43,7 @@ class Ingredient(BaseModel):
     note: NotePosition
     percent: float = Field(ge=0, le=100, description="share of the concentrate")
     pinned: bool = Field(default=False, description="set by the person: later edits and repair leave it as is")
+    dilution: Dilution | None = Field(default=None, description="weighed as a solution; percent is still neat")
 
 
 class ScoreCard(BaseModel):
@@ -94,7 +118,7 @@ class Recipe(BaseModel):
         return sum(i.percent for i in self.ingredients if i.material_id == material_id)
 
     def to_contract(self) -> dict:
-        """The Recipe JSON of the public contract (ARCHITECTURE.md §4)."""
+        """The Recipe JSON of the public contract (docs/ARCHITECTURE.md §4)."""
         data = self.model_dump(mode="json", exclude={"parent_version"})
         data["score"] = data["score"] or {"total": 0.0, "components": {}}
         return data

@@ -150,6 +150,24 @@ class Store:
                 raise NotFoundError(f"recipe {recipe_id}")
             return lineage.session_id
 
+    async def where_used(self, material_id: str, session_id: str | None = None,
+                         limit: int = 100) -> list[dict[str, Any]]:
+        """Every stored version holding ``material_id`` with its dose, newest first (optionally one session's)."""
+        async with self._sessions() as db:
+            query = (
+                select(m.RecipeRecord.id, m.RecipeRecord.name, m.RecipeRecord.session_id, m.RecipeVersion.version,
+                       m.RecipeIngredient.percent, m.RecipeVersion.created_at)
+                .join(m.RecipeVersion, m.RecipeVersion.recipe_id == m.RecipeRecord.id)
+                .join(m.RecipeIngredient, m.RecipeIngredient.version_id == m.RecipeVersion.id)
+                .where(m.RecipeIngredient.material_id == material_id)
+            )
+            if session_id:
+                query = query.where(m.RecipeRecord.session_id == session_id)
+            rows = await db.execute(query.order_by(m.RecipeVersion.created_at.desc(), m.RecipeVersion.version.desc())
+                                    .limit(limit))
+            return [{"recipe_id": r, "name": n, "session_id": s, "version": v, "percent": p}
+                    for r, n, s, v, p, _ in rows]
+
     # --- feedback ------------------------------------------------------------------------
     async def set_feedback(self, turn_id: int, rating: int, comment: str = "") -> int:
         """The turn's current rating and comment: a later thumb or an edited comment replaces the earlier."""

@@ -7,6 +7,7 @@ from ui.commands import (  # noqa: F401  # noqa: F401
     ask,
     chat,  # noqa: F401
     eval_generator,
+    eval_imports,  # noqa: F401
     eval_injection,  # noqa: F401
     eval_recipes,  # noqa: F401
     eval_retrieval,  # noqa: F401

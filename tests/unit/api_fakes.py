@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from types import SimpleNamespace
 
-from agent.service import BUSY_KO, TurnResult, edit_stored_recipe
+from agent.service import BUSY_KO, TurnResult, edit_stored_recipe, save_import
 from knowledge.documents import CollectionName
+from knowledge.formula_import import ImportResult, import_formula
 from knowledge.search import SearchResult
 from perfumery import EditOp, critiqued
+from perfumery.formula import FormulaFormat
 from perfumery.recipe import Recipe
 from store import Store, TurnRecord
 from tests.unit.perfumery_fixtures import CATALOG
@@ -56,3 +58,10 @@ class FakeService:
 
     async def edit_recipe(self, recipe_id: str, ops: list[EditOp], version: int | None = None) -> Recipe:
         return await edit_stored_recipe(self.store, CATALOG, recipe_id, ops, version)
+
+    async def import_recipe(self, content: str, fmt: FormulaFormat | None = None, session_id: str | None = None,
+                            source: str = "api", **settings: object) -> tuple[ImportResult, str, int]:
+        session = session_id or uuid.uuid4().hex[:16]
+        result = import_formula(content, CATALOG, fmt, **settings)
+        result, turn_id = await save_import(self.store, CATALOG, result, session, source)
+        return result, session, turn_id

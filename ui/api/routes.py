@@ -7,20 +7,26 @@ import importlib.metadata
 import time
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Security
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, Security, UploadFile
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from agent.guard import clean
+from agent.workbench_render import import_reply_ko, replacements_ko, where_used_ko
 from knowledge.documents import CollectionName
-from perfumery import EditError, diff
+from perfumery import EditError, diff, documents
+from perfumery.formula import GRAMS, FormulaError, FormulaFormat, Unit
 from perfumery.recipe import Recipe
+from perfumery.replacements import replacement_ops, replacements
 from store import NotFoundError
 from ui.api.errors import ApiError
 from ui.api.limits import client_id, matching_digest, too_many_requests
 from ui.api.schemas import (
+    ID_PATTERN,
+    MAX_FORMULA_CHARS,
     BatchGenerateRequest,
     BatchGenerateResponse,
     BatchItem,
+    BatchUnit,
     ChatRequest,
     DbId,
     DiffResponse,
@@ -31,8 +37,14 @@ from ui.api.schemas import (
     GenerateRequest,
     GenerateResponse,
     HealthResponse,
+    ImportLine,
+    ImportRequest,
+    ImportResponse,
+    ReplacementsResponse,
+    ReplaceRequest,
     SearchResponse,
     TurnResponse,
+    WhereUsedResponse,
 )
 
 if TYPE_CHECKING:
@@ -96,7 +108,8 @@ _ERRORS = {
     400: "본문을 읽을 수 없음 (bad_request)",
     401: "API 키가 없거나 올바르지 않음 (unauthorized) — 키가 설정된 서버에서만",
     404: "레시피·세션·턴이 없음 (not_found)",
-    409: "편집을 이 레시피에 적용할 수 없음 (invalid_edit): 없는 재료, 남는 재료가 없는 삭제 등",
+    409: ("편집을 이 레시피에 적용할 수 없음 (invalid_edit): 없는 재료, 남는 재료가 없는 삭제 등; 레시피로 읽을 수 없는 내용 "
+          "(invalid_formula); 이 배치로 만들 수 없는 배합표 (invalid_batch)"),
     413: "본문이 너무 큼 (too_large, HYANGGI_MAX_REQUEST_BYTES)",
     415: "본문이 JSON 이 아님 (unsupported_media_type)",
     422: "요청 값이 스키마나 입력 규칙에 맞지 않음 (invalid_request)",
@@ -190,6 +203,41 @@ async def generate_batch(request: Request, svc: Service, body: BatchGenerateRequ
     return BatchGenerateResponse(results=items)
 
 
+# --- the perfumer's workbench: import (before /recipes/{recipe_id}, so a wrong method there is answered
+# with the methods of /recipes/import) -----------------------------------------------------------
+_IMPORT_LINKS = {"get_session": {"session_id": "$response.body#/session"},
+                 **{op: {"recipe_id": "$response.body#/recipe/id"} for op in
+                    ("get_recipe", "edit_recipe", "export_csv", "export_json", "batch_sheet", "ifra_summary",
+                     "allergen_declaration")}}
+_FORMULA_ERROR = "레시피를 읽을 수 없음 (invalid_formula): 재료·양이 없거나 단위를 합칠 수 없음"
+
+
+@router.post("/recipes/import", response_model=ImportResponse, tags=["workbench"], operation_id="import_recipe",
+             dependencies=JSON_BODY, responses={**errors(*BODY, 409), **_links(_IMPORT_LINKS)})
+async def import_recipe(request: Request, svc: Service, body: ImportRequest) -> ImportResponse:
+    """조향사의 레시피(텍스트·CSV·JSON)를 가져와 세션의 v1로 저장합니다. 확신이 낮은 줄과 모르는 재료는 표시합니다."""
+    return await _import(svc, body.content, body.format, body.session_id, name=body.name,
+                         concentration=body.concentration, product=body.product, load_percent=body.dilution_percent)
+
+
+@router.post("/recipes/import/file", response_model=ImportResponse, tags=["workbench"],
+             operation_id="import_recipe_file", responses={**errors(400, 409, 413, 422), **_links(_IMPORT_LINKS)})
+async def import_recipe_file(svc: Service, file: Annotated[UploadFile, File(description="CSV, JSON 또는 텍스트 파일")],
+                             session_id: Annotated[str | None, Form(min_length=1, max_length=64,
+                                                                    pattern=ID_PATTERN)] = None) -> ImportResponse:
+    """파일로 레시피 가져오기 (CSV·JSON·텍스트, UTF-8)."""
+    raw = await file.read(MAX_FORMULA_CHARS * 4 + 1)
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ApiError(409, "invalid_formula", "파일을 UTF-8 텍스트로 읽을 수 없어요. CSV·JSON·텍스트로 저장해 주세요.") from None
+    if not content.strip() or len(content) > MAX_FORMULA_CHARS:
+        raise ApiError(409, "invalid_formula", f"파일이 비어 있거나 너무 길어요 ({MAX_FORMULA_CHARS:,}자까지).")
+    name = (file.filename or "").lower()
+    fmt = FormulaFormat.csv if name.endswith((".csv", ".tsv")) else FormulaFormat.json if name.endswith(".json") else None
+    return await _import(svc, content, fmt, session_id, name=file.filename.rsplit(".", 1)[0] if file.filename else "")
+
+
 @router.get("/recipes", tags=["recipes"], operation_id="list_recipes", responses=errors(422))
 async def list_recipes(svc: Service, session_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
                        limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[dict[str, Any]]:
@@ -238,6 +286,97 @@ async def edit_recipe(svc: Service, recipe_id: Id, body: EditRequest) -> dict[st
     except EditError as exc:  # well-formed, but not applicable to this recipe (or this catalog)
         raise ApiError(409, "invalid_edit", exc.message_ko) from None
     return recipe.to_contract()
+
+
+# --- the perfumer's workbench: documents, where-used, replacements ---------------------------
+@router.get("/recipes/{recipe_id}/export/csv", tags=["workbench"], operation_id="export_csv",
+            responses={**errors(404, 422), 200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+async def export_csv(svc: Service, recipe_id: Id, version: Version = None) -> Response:
+    """CSV (원액 기준 %, 희석 정보 포함; 다시 가져오면 같은 레시피)."""
+    recipe = await _recipe(svc, recipe_id, version)
+    return Response(documents.export_csv(recipe), media_type="text/csv; charset=utf-8",
+                    headers=_attachment(recipe, "csv"))
+
+
+@router.get("/recipes/{recipe_id}/export/json", tags=["workbench"], operation_id="export_json",
+            responses=errors(404, 422))
+async def export_json(svc: Service, recipe_id: Id, version: Version = None) -> dict[str, Any]:
+    """레시피 JSON (다시 가져오면 같은 레시피)."""
+    return (await _recipe(svc, recipe_id, version)).to_contract()
+
+
+@router.get("/recipes/{recipe_id}/export/batch-sheet", tags=["workbench"], operation_id="batch_sheet",
+            responses={**errors(404, 409, 422), 200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
+async def batch_sheet(svc: Service, recipe_id: Id, version: Version = None,
+                      batch: Annotated[float, Query(gt=0, le=1_000_000, description="완제품 양")] = 100.0,
+                      unit: Annotated[BatchUnit, Query(description="g 또는 kg")] = BatchUnit.g) -> Response:
+    """인쇄용 배합표 (HTML): 희석액은 부은 무게로, 용매·체크리스트·IFRA·알레르겐 요약 포함."""
+    recipe = await _recipe(svc, recipe_id, version)
+    try:
+        page = documents.batch_sheet_html(recipe, batch * GRAMS[Unit(unit.value)], svc.deps.kb.catalog)
+    except FormulaError as exc:
+        raise ApiError(409, "invalid_batch", exc.message_ko) from None
+    return Response(page, media_type="text/html; charset=utf-8")
+
+
+@router.get("/recipes/{recipe_id}/documents/ifra", response_model=documents.IfraSummary, tags=["workbench"],
+            operation_id="ifra_summary", responses=errors(404, 422))
+async def ifra_summary(svc: Service, recipe_id: Id, version: Version = None) -> documents.IfraSummary:
+    """IFRA 적합성 요약 (레시피의 제품 카테고리·부향률 기준, 출처·개정 차수, 확인 필요 항목)."""
+    return documents.ifra_summary(await _recipe(svc, recipe_id, version), svc.deps.kb.catalog)
+
+
+@router.get("/recipes/{recipe_id}/documents/allergens", response_model=documents.AllergenDeclaration,
+            tags=["workbench"], operation_id="allergen_declaration", responses=errors(404, 422))
+async def allergen_declaration(svc: Service, recipe_id: Id, version: Version = None) -> documents.AllergenDeclaration:
+    """EU 알레르기 유발 성분 표시 (완제품 기준, 리브온 0.001% / 린스오프 0.01%)."""
+    return documents.allergen_declaration(await _recipe(svc, recipe_id, version), svc.deps.kb.catalog)
+
+
+@router.get("/materials/{material_id}/where-used", response_model=WhereUsedResponse, tags=["workbench"],
+            operation_id="where_used", responses=errors(404, 422))
+async def where_used(svc: Service, material_id: Annotated[str, Path(min_length=1, max_length=80)],
+                     session_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None) -> WhereUsedResponse:
+    """이 재료를 쓰는 저장된 레시피 버전과 그 비율 (최근 순)."""
+    catalog = svc.deps.kb.catalog
+    if material_id not in catalog:
+        raise ApiError(404, "not_found", f"재료 {material_id}을(를) 찾을 수 없어요.")
+    name = catalog.material(material_id).name_ko
+    uses = await svc.store.where_used(material_id, session_id)
+    return WhereUsedResponse(material_id=material_id, name_ko=name, uses=uses, summary_ko=where_used_ko(uses, name))
+
+
+@router.get("/recipes/{recipe_id}/replacements", response_model=ReplacementsResponse, tags=["workbench"],
+            operation_id="replacements", responses=errors(404, 409, 422))
+async def recipe_replacements(svc: Service, recipe_id: Id,
+                              material_id: Annotated[str, Query(min_length=1, max_length=80)],
+                              version: Version = None,
+                              k: Annotated[int, Query(ge=1, le=10)] = 5) -> ReplacementsResponse:
+    """레시피 속 재료의 대체 후보와 이유 (공통 특징, 노트 자리, 세기, 가격, IFRA)."""
+    recipe = await _recipe(svc, recipe_id, version)
+    catalog = svc.deps.kb.catalog
+    try:
+        found = replacements(recipe, material_id, catalog, k)
+    except EditError as exc:
+        raise ApiError(409, "invalid_edit", exc.message_ko) from None
+    return ReplacementsResponse(recipe_id=recipe_id, version=recipe.version, material_id=material_id, candidates=found,
+                                summary_ko=replacements_ko(found, catalog.material(material_id).name_ko))
+
+
+@router.post("/recipes/{recipe_id}/replace", tags=["workbench"], operation_id="replace_material",
+             dependencies=JSON_BODY,
+             responses={**errors(*BODY, 404, 409), **_links({"get_recipe": {"recipe_id": "$response.body#/id",
+                                                                       "version": "$response.body#/version"}})})
+async def replace_material(svc: Service, recipe_id: Id, body: ReplaceRequest) -> dict[str, Any]:
+    """대체재를 적용해 새 버전을 저장합니다: 세기에 맞춘 비율로 넣고 나머지는 주력 재료로 다시 맞춥니다."""
+    recipe = await _recipe(svc, recipe_id, body.version)
+    try:
+        ops = replacement_ops(recipe, body.material_id, body.replacement, svc.deps.kb.catalog)
+        return (await svc.edit_recipe(recipe_id, ops, body.version)).to_contract()
+    except NotFoundError:
+        raise ApiError(404, "not_found", f"레시피 {recipe_id}를 찾을 수 없어요.") from None
+    except EditError as exc:
+        raise ApiError(409, "invalid_edit", exc.message_ko) from None
 
 
 @router.get("/sessions", tags=["sessions"], operation_id="list_sessions", responses=errors(422))
@@ -293,6 +432,27 @@ async def _recipe(svc: ChatService, recipe_id: str, version: int | None) -> Reci
     except NotFoundError:
         suffix = f" v{version}" if version else ""
         raise ApiError(404, "not_found", f"레시피 {recipe_id}{suffix}을(를) 찾을 수 없어요.") from None
+
+
+async def _import(svc: ChatService, content: str, fmt: FormulaFormat | None, session_id: str | None,
+                  **settings: Any) -> ImportResponse:
+    try:
+        result, session, turn_id = await svc.import_recipe(content, fmt, session_id, source="api", **settings)
+    except FormulaError as exc:
+        raise ApiError(409, "invalid_formula", exc.message_ko) from None
+    lines = [ImportLine(line_no=r.line.line_no, text=r.line.text, amount=r.line.amount,
+                        unit=r.line.unit.value if r.line.unit else None,
+                        dilution_percent=r.line.dilution.strength if r.line.dilution else None,
+                        solvent=r.line.dilution.solvent.value if r.line.dilution and r.line.dilution.solvent else None,
+                        kind=r.kind, target=r.target, confidence=r.confidence, confirm=r.confirm or r.kind == "unknown",
+                        suggestion=r.suggestion) for r in result.lines]
+    return ImportResponse(session=session, turn_id=turn_id, recipe=result.recipe.to_contract(), lines=lines,
+                          skipped=result.skipped, notes_ko=result.notes_ko,
+                          reply=import_reply_ko(result, svc.deps.kb.catalog))
+
+
+def _attachment(recipe: Recipe, extension: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{recipe.id}-v{recipe.version}.{extension}"'}
 
 
 async def _versions(svc: ChatService, recipe_id: str) -> list[Recipe]:

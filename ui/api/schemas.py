@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -9,8 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from hyanggi.settings import AnswerLevel
 from knowledge.search import SearchResult
 from perfumery.edits import EditOp
+from perfumery.formula import FormulaFormat, SkippedLine
 from perfumery.ifra import PRODUCTS, Product
 from perfumery.models import Concentration
+from perfumery.neat import LineKind
+from perfumery.replacements import Replacement
 
 MAX_BATCH = 10
 # Ids and versions stop at the largest integer every JSON client reads exactly (and that the OpenAPI
@@ -131,3 +135,79 @@ class HealthResponse(BaseModel):
     status: Literal["ok", "starting", "unavailable"]
     version: str
     message_ko: str | None = None
+
+
+# --- the perfumer's workbench ------------------------------------------------------------------
+MAX_FORMULA_CHARS = 16_000  # 200 lines with room; in UTF-8 Korean it stays under the request byte limit
+
+
+class ImportRequest(_Request):
+    content: str = Field(min_length=1, max_length=MAX_FORMULA_CHARS,
+                         description="레시피: 한 줄에 재료 하나 (텍스트), CSV, 또는 향기 레시피 JSON")
+    format: FormulaFormat | None = Field(default=None, description="없으면 내용을 보고 정합니다")
+    session_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=ID_PATTERN,
+                                   description="이어서 대화할 세션; 없으면 새 세션")
+    name: str = Field(default="", max_length=200)
+    concentration: Concentration | None = None
+    product: Product | None = Field(default=None, description=PRODUCT_HELP)
+    dilution_percent: float | None = Field(default=None, gt=0, le=40, description="완제품 중 향료 원액 % (부향률)")
+
+
+class BatchUnit(StrEnum):
+    """Batch sizes by weight only: a volume would need the product's density, which we do not hold."""
+
+    g = "g"
+    kg = "kg"
+
+
+class ImportLine(BaseModel):
+    line_no: int
+    text: str
+    amount: float
+    unit: str | None
+    dilution_percent: float | None = None
+    solvent: str | None = None
+    kind: LineKind
+    target: str | None = Field(description="재료·어코드 id 또는 용매")
+    confidence: float
+    confirm: bool = Field(description="확인이 필요한 줄")
+    suggestion: str | None = None
+
+
+class ImportResponse(BaseModel):
+    session: str
+    turn_id: int
+    recipe: dict[str, Any]
+    lines: list[ImportLine]
+    skipped: list[SkippedLine]
+    notes_ko: list[str]
+    reply: str
+
+
+class WhereUsedItem(BaseModel):
+    recipe_id: str
+    name: str
+    session_id: str | None
+    version: int
+    percent: float
+
+
+class WhereUsedResponse(BaseModel):
+    material_id: str
+    name_ko: str
+    uses: list[WhereUsedItem]
+    summary_ko: str
+
+
+class ReplacementsResponse(BaseModel):
+    recipe_id: str
+    version: int
+    material_id: str
+    candidates: list[Replacement]
+    summary_ko: str
+
+
+class ReplaceRequest(_Request):
+    material_id: str = Field(min_length=1, max_length=80)
+    replacement: str = Field(min_length=1, max_length=80)
+    version: DbId | None = Field(default=None, description="바꿀 버전; 없으면 최신")
