@@ -10,7 +10,6 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export RAGAS_DO_NOT_TRACK := true
 export TOKENIZERS_PARALLELISM := false
-export HYANGGI_DATA_DIR ?= $(CURDIR)/data
 
 .PHONY: install setup run test test-unit test-integration bench finetune e2e lint clean
 

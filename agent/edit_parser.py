@@ -11,7 +11,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-from agent.interpret import MaterialNames, Mention, concentration_in, negation_avoids
+from agent.interpret import CONCENTRATION_WORD, MaterialNames, Mention, concentration_in, negation_avoids
 from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact
 from knowledge.lexicon import get_lexicon_matcher
@@ -34,10 +34,15 @@ _GRAMS = re.compile(r"(\d+(?:\.\d+)?)\s*(kg|킬로|g|그램)", re.IGNORECASE)
 _REMOVE = ("빼", "제거", "없애", "삭제")
 _ADD = ("추가", "넣어", "넣고", "더해")
 _SUBSTITUTE = re.compile(r"대신|바꿔|교체|로\s*변경")
+_SWAP = re.compile(r"빼고.*(넣어|추가|넣고)")  # "A 빼고 B 넣어줘": B takes A's place
 _LESS = re.compile(r"덜|줄여|줄이|낮춰|약하게|빼고\s*싶")
 _LIGHTER = re.compile(r"가볍게|가벼운|산뜻하게|연하게|은은하게")
 _HEAVIER = re.compile(r"무겁게|묵직하게|진하게|오래\s*가게|지속력|깊게|풍성하게")
 _COST = re.compile(r"원가|비용|가격|얼마")
+_MORE = re.compile(r"늘려|늘리|올려|높여|강하게")
+# Words that ask for a change even when no operation can be read from them ("음 그거 좀 바꿔줘").
+_ASKS = re.compile(r"바꿔|바꾸|수정|고쳐|조정|변경|\d\s*(%|퍼센트|프로)|빼|제거|없애|추가|넣어|대신|교체|덜|더\s*\S+|"
+                   r"줄여|늘려|낮춰|높여|올려|내려|가볍게|무겁게|진하게|연하게|배합|배치|원가|비용")
 EXAMPLES_KO = ("예: \"베르가못 8%로\", \"바닐라 빼줘\", \"헤디온 추가\", \"더 우디하게\", \"덜 달게\", \"EDT로\", "
                "\"100g 배합표\"")
 
@@ -56,6 +61,12 @@ class EditRequest(BaseModel):
     cost: bool = False
     error_ko: str | None = None
     skipped: list[str] = Field(default_factory=list, description="parts of the message no operation came from")
+    asked: bool = Field(default=False, description="the message uses the parser's edit words, understood or not")
+
+    @property
+    def found(self) -> bool:
+        """The message asks to change the open formula: operations, a sheet, a cost, or an edit not understood."""
+        return bool(self.ops or self.batch_grams or self.cost or (self.error_ko and self.asked))
 
 
 def _in_recipe(mention: Mention, recipe: Recipe, kb: KnowledgeBase) -> list[str]:
@@ -68,8 +79,18 @@ def _in_recipe(mention: Mention, recipe: Recipe, kb: KnowledgeBase) -> list[str]
     return [m for m in present if m in kb.materials and kb.materials[m].descriptors[0] == lead]
 
 
-def parse_edit(text: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialNames) -> EditRequest:
-    """Every request in the message, clause by clause; what no operation came from is listed, not guessed."""
+def parse_edit(text: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialNames,
+               mentions: list[Mention] | None = None) -> EditRequest:
+    """Every request in the message, clause by clause; what no operation came from is listed, not guessed.
+
+    ``mentions`` are the materials already found in ``text`` (the turn's reading), so names are not
+    searched twice.
+    """
+    request = _parse(text, recipe, kb, names, names.find(text) if mentions is None else mentions)
+    return request.model_copy(update={"asked": bool(_ASKS.search(text) or request.ops)})
+
+
+def _parse(text: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialNames, mentions: list[Mention]) -> EditRequest:
     packed = compact(text)
     grams = _GRAMS.search(text)
     if grams and ("배합" in packed or "배치" in packed or "만들" in packed or "스케일" in packed):
@@ -80,8 +101,7 @@ def parse_edit(text: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialName
     if _COST.search(text) and not _PERCENT.search(text):
         return EditRequest(cost=True)
 
-    mentions = names.find(text)
-    if len(mentions) >= 2 and _SUBSTITUTE.search(text):
+    if len(mentions) >= 2 and (_SUBSTITUTE.search(text) or _SWAP.search(text)):
         old, new = mentions[0], mentions[1]  # "A 대신 B", "A 빼고 B로 바꿔": A goes, B comes
         targets = _in_recipe(old, recipe, kb)
         if not targets:
@@ -130,6 +150,13 @@ def _clause_ops(clause: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialN
                 ops.append(AddMaterial(material_id=mention.material_id, percent=percent))
         elif any(cue in after for cue in _ADD):
             ops.append(AddMaterial(material_id=mention.material_id))
+        elif (less := bool(_LESS.search(after))) or _MORE.search(after):
+            targets = _in_recipe(mention, recipe, kb)
+            if not targets:
+                return [], f"현재 레시피에 {name}이(가) 없어요."
+            # "페닐에틸 알코올 좀 줄여줘": a perfumer's step, about a third, obeyed like a written figure.
+            current = recipe.percent_of(targets[0])
+            ops.append(SetPercent(material_id=targets[0], percent=round(current * (0.7 if less else 1.3), 2)))
         elif _SUBSTITUTE.search(clause):
             targets = _in_recipe(mention, recipe, kb)
             if targets:
@@ -143,7 +170,10 @@ def _clause_ops(clause: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialN
     if not mentions and percents:
         return [], f"몇 %로 바꿀 재료를 찾지 못했어요. 재료 이름을 함께 적어 주세요. {EXAMPLES_KO}"
     if not mentions and product is None:  # a product word ("바디로션") is not a scent wish
-        ops.extend(_shifts(clause, kb))
+        wish = CONCENTRATION_WORD.sub(" ", clause)  # "오드뚜왈렛" is not oud
+        ops.extend(s for s in _shifts(wish, kb)
+                   # "엑스트레로 진하게": the concentration is the weight asked for
+                   if concentration is None or s.target not in ("light", "heavy"))
     return ops, None
 
 

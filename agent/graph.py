@@ -1,9 +1,11 @@
-"""The LangGraph state machine of one chat turn (ARCHITECTURE.md §1).
+"""The LangGraph state machine of one chat turn (docs/ARCHITECTURE.md §1).
 
 route ─┬─ interpret → retrieve → generate → critique ─┬─ respond → END
        │                                  ↑ revise ←──┘ (while score < threshold and revisions < limit)
        ├─ edit → END          (perfumer's edits: %, add/remove, 더 우디하게, EDT로, 100g 배합표)
-       ├─ answer → END        (questions answered from retrieved documents)
+       ├─ answer → END        (questions: the records they name, a basic from our tables, or "잘 모르겠어요")
+       ├─ import_formula → END (a pasted formula of the perfumer's own becomes the next version)
+       ├─ chat → END          (thanks, greetings, "뭘 할 수 있어?": a sentence, never a formula)
        ├─ compare → END       (version diff)
        └─ redirect → END      (off-topic or prompt injection)
 """
@@ -33,6 +35,8 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver | None = None) -> 
     graph.add_node("edit", nodes.edit)
     graph.add_node("compare", nodes.compare)
     graph.add_node("answer", nodes.answer)
+    graph.add_node("chat", nodes.chat)
+    graph.add_node("import_formula", nodes.import_formula)
     graph.add_node("redirect", nodes.redirect)
 
     graph.add_edge(START, "route")
@@ -40,6 +44,6 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver | None = None) -> 
     graph.add_edge("retrieve", "generate")
     graph.add_edge("generate", "critique")
     graph.add_edge("revise", "critique")
-    for terminal in ("respond", "edit", "compare", "answer", "redirect"):
+    for terminal in ("respond", "edit", "compare", "answer", "chat", "import_formula", "redirect"):
         graph.add_edge(terminal, END)
     return graph.compile(checkpointer=checkpointer)

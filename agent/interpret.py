@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact
-from knowledge.lexicon import Compacted, LexiconMatcher, clause_window, is_negated
+from knowledge.lexicon import Compacted, LexiconMatch, clause_window, is_negated
 from perfumery.brief import Brief
 from perfumery.ifra import Product, product_named
 from perfumery.models import Concentration
@@ -25,6 +25,10 @@ _CONCENTRATION_WORDS: dict[Concentration, tuple[str, ...]] = {
     Concentration.Extrait: ("extrait", "엑스트레", "엑스트레드퍼퓸"),
     Concentration.Parfum: ("퍼퓸", "parfum", "빠르펭"),
 }
+# The same words as written, spaces allowed anywhere ("오드 뚜왈렛"), to take them out of a scent wish.
+CONCENTRATION_WORD = re.compile("|".join(
+    r"\s*".join(map(re.escape, word)) for words in _CONCENTRATION_WORDS.values()
+    for word in sorted(words, key=len, reverse=True)), re.IGNORECASE)
 _INCLUDE_CUES = ("넣어", "넣고", "들어간", "들어가", "포함", "추가", "살려", "중심", "베이스로", "위주")
 
 
@@ -42,6 +46,11 @@ _TYPE_WORDS = re.compile(r"\s*(오일|에센셜|앱솔루트|압솔루트|레지
                          r"essential oil|oil|absolute|resinoid|extract|tincture|concrete|butter|co2)\s*$", re.IGNORECASE)
 
 
+_QUALIFIER = re.compile(r"\s*\(.*?\)")  # "로즈 앱솔루트 (로즈 드 메)" is also written "로즈 앱솔루트"
+# Two-letter short forms that begin common longer words: "베이" (bay) in "베이스".
+_AMBIGUOUS_SHORT = frozenset({"베이", "오크", "머스", "시스"})
+
+
 class MaterialNames:
     """Spacing-insensitive longest-match finder for material names (Korean, English, trade names)."""
 
@@ -51,14 +60,23 @@ class MaterialNames:
         for material in sorted(kb.materials.values(), key=lambda m: (len(m.id), m.id)):
             names = [material.name_ko, material.name_en, *material.synonyms.ko, *material.synonyms.en,
                      *material.synonyms.trade]
+            names += [bare for name in names if (bare := _QUALIFIER.sub("", name)) != name]
             for name in names:
                 key = compact(name)
                 if len(key) >= 2:
                     forms.setdefault(key, material.id)
             for name in names:  # shortened forms must stay specific: "베이" (bay) would match "베이스"
                 key = compact(_TYPE_WORDS.sub("", name))
-                if len(key) >= 3:
+                if len(key) >= 3 or (len(key) == 2 and key not in _AMBIGUOUS_SHORT):
                     forms.setdefault(key, material.id)
+        # Last: the head noun of a qualified natural ("아틀라스 시더우드 오일" → "시더우드"), so a bare
+        # "시더우드" means a cedarwood rather than the "우드" (oud) inside it.
+        for material in sorted(kb.materials.values(), key=lambda m: (len(m.id), m.id)):
+            for name in (material.name_ko, material.name_en):
+                stripped = _TYPE_WORDS.sub("", _QUALIFIER.sub("", name))
+                words = stripped.split()
+                if stripped != name and len(words) >= 2 and len(words[-1]) >= 3:
+                    forms.setdefault(compact(words[-1]), material.id)
         self._forms = forms
         ordered = sorted(forms, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
@@ -106,10 +124,10 @@ def _merge(target: dict[str, float], weights: dict[str, float], scale: float = 1
         target[key] = max(target.get(key, 0.0), round(weight * scale, 3))
 
 
-def build_brief(text: str, kb: KnowledgeBase, matcher: LexiconMatcher, names: MaterialNames,
+def build_brief(text: str, kb: KnowledgeBase, matches: Iterable[LexiconMatch], mentions: Iterable[Mention],
                 concentration: str | None = None,
                 fallback_descriptors: Iterable[tuple[str, float]] = (), product: str | None = None) -> Brief:
-    """The Brief a perfumer would write down from this message.
+    """The Brief a perfumer would write down from this message, given what the turn's reading found in it.
 
     ``fallback_descriptors`` (descriptor, weight) come from the materials retrieval found closest to the
     message; they are used only when the lexicon recognised no target descriptor.
@@ -118,7 +136,7 @@ def build_brief(text: str, kb: KnowledgeBase, matcher: LexiconMatcher, names: Ma
     avoid: dict[str, float] = {}
     brief_fields: dict[str, object] = {}
     intensities: list[float] = []
-    for match in matcher.find(text):
+    for match in matches:
         entry = match.entry
         if match.negated:
             _merge(avoid, entry.descriptors)
@@ -135,7 +153,7 @@ def build_brief(text: str, kb: KnowledgeBase, matcher: LexiconMatcher, names: Ma
 
     must_include: list[str] = []
     avoid_materials: list[str] = []
-    for mention in names.find(text):
+    for mention in mentions:
         material = kb.materials[mention.material_id]
         if mention.negated:
             avoid_materials.append(mention.material_id)

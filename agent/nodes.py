@@ -15,14 +15,18 @@ from langgraph.config import get_stream_writer
 from langgraph.types import Command
 
 from agent import render
+from agent.answers import UNSURE_KO, answer_ids, topic_reply
 from agent.deps import Deps
-from agent.edit_parser import parse_edit
 from agent.generators.base import Outcome
 from agent.interpret import build_brief
-from agent.router import route
-from agent.state import AgentState
+from agent.reading import Route, read
+from agent.state import AgentState, reading_of
+from agent.workbench_render import import_reply_ko
+from knowledge.formula_import import import_formula
 from perfumery import EditError, diff, edit_many
 from perfumery.brief import Brief
+from perfumery.critic import critiqued
+from perfumery.formula import FormulaError
 from perfumery.recipe import Recipe
 
 REDIRECT_KO = ("저는 향수 설계를 돕는 '향기'예요. 원하시는 분위기나 계절, 장소를 말씀해 주시면 향을 설계해 드릴게요. "
@@ -60,26 +64,28 @@ class Nodes:
 
     # --- routing ---------------------------------------------------------------------------
     @timed("route")
-    async def route(self, state: AgentState) -> Command[Literal["interpret", "edit", "answer", "compare", "redirect"]]:
+    async def route(self, state: AgentState) -> Command[Literal["interpret", "edit", "answer", "compare", "chat",
+                                                                "redirect", "import_formula"]]:
         deps = self.deps
-        lexicon_hits = len(deps.matcher.find(state.message))
-        name_hits = len(deps.names.find(state.message))
-        kind = route(state.message, has_recipe=state.recipe is not None, injection=state.injection,
-                     lexicon_hits=lexicon_hits, name_hits=name_hits)
-        goto = {"new_brief": "interpret", "edit": "edit", "question": "answer", "compare": "compare",
-                "off_topic": "redirect", "injection": "redirect"}[kind]
-        return Command(goto=goto, update={"route": kind})
+        recipe = Recipe.model_validate(state.recipe) if state.recipe is not None else None
+        reading = read(state.message, kb=deps.kb, matcher=deps.matcher, names=deps.names, recipe=recipe,
+                       injection=state.injection)
+        goto = {Route.new_brief: "interpret", Route.edit: "edit", Route.question: "answer", Route.compare: "compare",
+                Route.smalltalk: "chat", Route.off_topic: "redirect", Route.injection: "redirect",
+                Route.import_formula: "import_formula"}[reading.route]
+        return Command(goto=goto, update={"route": reading.route.value, "reading": reading.model_dump(mode="json")})
 
     # --- design loop -----------------------------------------------------------------------
     @timed("interpret")
     async def interpret(self, state: AgentState) -> dict[str, Any]:
         deps = self.deps
+        reading = reading_of(state)
         hits = await deps.tools.call("search_knowledge", query=state.message, collection="materials", k=5)
         fallback = []
         for rank, hit in enumerate(hits):
             for i, descriptor in enumerate(deps.kb.materials[hit.id].descriptors[:2]):
                 fallback.append((descriptor, round((1.0 - 0.15 * rank) * (1.0 - 0.3 * i), 3)))
-        brief = build_brief(state.message, deps.kb, deps.matcher, deps.names, state.concentration, fallback,
+        brief = build_brief(state.message, deps.kb, reading.matches, reading.mentions, state.concentration, fallback,
                             product=state.product)
         return {"brief": brief.model_dump(mode="json"),
                 "retrieval_log": [*state.retrieval_log, _retrieval_entry(state.message, "materials", hits)]}
@@ -172,7 +178,7 @@ class Nodes:
     async def edit(self, state: AgentState) -> dict[str, Any]:
         deps = self.deps
         current = Recipe.model_validate(state.recipe)
-        request = parse_edit(state.message, current, deps.kb, deps.names)
+        request = reading_of(state).edit
         if request.error_ko:
             return {"reply": request.error_ko}
         brief = Brief.model_validate(state.brief) if state.brief else None
@@ -195,6 +201,22 @@ class Nodes:
                 "new_version": True, "reply": reply, "extras": {"diff": change.model_dump(mode="json")},
                 "retrieval_log": [*state.retrieval_log, self._grounding(grounded)]}
 
+    @timed("import_formula")
+    async def import_formula(self, state: AgentState) -> dict[str, Any]:
+        """A pasted formula becomes the thread's next version, critiqued; lines not read surely are shown back."""
+        catalog = self.deps.kb.catalog
+        try:
+            result = await asyncio.to_thread(import_formula, state.message, catalog,
+                                             concentration=state.concentration, product=state.product)
+        except FormulaError as exc:
+            return {"reply": exc.message_ko}
+        version = max((v["version"] for v in state.versions), default=0) + 1
+        recipe = await asyncio.to_thread(critiqued, result.recipe.model_copy(update={"version": version}), catalog)
+        result = result.model_copy(update={"recipe": recipe})
+        data = recipe.model_dump(mode="json")
+        return {"recipe": data, "versions": [*state.versions, data], "new_version": True,
+                "reply": import_reply_ko(result, catalog)}
+
     @timed("compare")
     async def compare(self, state: AgentState) -> dict[str, Any]:
         versions = [Recipe.model_validate(v) for v in state.versions]
@@ -212,10 +234,15 @@ class Nodes:
     @timed("answer")
     async def answer(self, state: AgentState) -> dict[str, Any]:
         deps = self.deps
-        results = await deps.tools.call("search_knowledge", query=state.message, k=3)
-        return {"reply": render.document_answer(results, deps.kb),
-                "retrieved": [r.model_dump(mode="json") for r in results],
+        results = await deps.tools.call("search_knowledge", query=state.message, k=5)
+        ids = answer_ids(reading_of(state), results, state.message, deps.kb)
+        reply = render.document_answer(ids, deps.kb) if ids else (topic_reply(state.message) or UNSURE_KO)
+        return {"reply": reply, "retrieved": [r.model_dump(mode="json") for r in results if r.id in ids],
                 "retrieval_log": [*state.retrieval_log, _retrieval_entry(state.message, "all", results)]}
+
+    @timed("chat")
+    async def chat(self, state: AgentState) -> dict[str, Any]:
+        return {"reply": render.smalltalk_reply(reading_of(state).chat)}
 
     @timed("redirect")
     async def redirect(self, state: AgentState) -> dict[str, Any]:

@@ -9,22 +9,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from agent.reading import Chat
 from knowledge.kb import KnowledgeBase
-from knowledge.search import SearchResult
 from perfumery.batch import BatchSheet, CostEstimate
 from perfumery.critic import COMPLIANCE_KO, ComplianceStatus, compliance_status
 from perfumery.critic import pct as written
 from perfumery.diff import RecipeDiff
 from perfumery.ifra import IFRA_STATUS_KO, PRODUCTS, IfraStatus
+from perfumery.models import POSITION_KO
 from perfumery.recipe import Recipe
 
-NOTE_KO = {"top": "탑", "heart": "미들", "base": "베이스"}
 COMPONENT_KO = {
     "structure": "구조", "balance": "균형", "compliance": "IFRA", "dose_realism": "용량 현실성",
     "brief_fit": "요청 적합도",
     "harmony": "조화", "novelty": "독창성", "complexity": "복합성", "cost": "원가 효율",
 }
-LEVELS = ("기본", "상세", "프리미엄")
 
 
 def pct(value: float) -> str:
@@ -38,12 +37,12 @@ def formula_table(recipe: Recipe, with_cas: bool = True) -> str:
     head = "| 재료 | 한글명 | CAS | 노트 | % |\n|---|---|---|---|---:|" if with_cas else \
         "| 한글명 | 노트 | % |\n|---|---|---:|"
     rows = []
-    for ing in sorted(recipe.ingredients, key=lambda i: (list(NOTE_KO).index(i.note.value), -i.percent)):
+    for ing in sorted(recipe.ingredients, key=lambda i: (list(POSITION_KO).index(i.note.value), -i.percent)):
         if with_cas:
-            rows.append(f"| {ing.name_en} | {ing.name_ko} | {ing.cas or '—'} | {NOTE_KO[ing.note.value]} | "
+            rows.append(f"| {ing.name_en} | {ing.name_ko} | {ing.cas or '—'} | {POSITION_KO[ing.note.value]} | "
                         f"{ing.percent:.2f} |")
         else:
-            rows.append(f"| {ing.name_ko} | {NOTE_KO[ing.note.value]} | {pct(ing.percent)} |")
+            rows.append(f"| {ing.name_ko} | {POSITION_KO[ing.note.value]} | {pct(ing.percent)} |")
     return "\n".join([head, *rows])
 
 
@@ -94,7 +93,7 @@ def material_notes(recipe: Recipe, kb: KnowledgeBase, limit: int) -> tuple[str, 
         if material is None:
             continue
         used.append(material.id)
-        lines.append(f"- **{material.name_ko}** ({NOTE_KO[ing.note.value]}, {pct(ing.percent)}%): "
+        lines.append(f"- **{material.name_ko}** ({POSITION_KO[ing.note.value]}, {pct(ing.percent)}%): "
                      f"{material.description_ko}")
     return "\n".join(lines), used
 
@@ -142,29 +141,41 @@ def skipped_block(parts: list[str]) -> str:
     return f"⚠️ 다음 요청은 적용하지 못했어요: {listed}. 재료 이름이나 향 성격을 넣어 다시 말씀해 주세요."
 
 
-def document_answer(results: Iterable[SearchResult], kb: KnowledgeBase, limit: int = 3) -> str:
-    """Answer a question from retrieved records only, each quoted by name from the knowledge base."""
+def document_answer(ids: Iterable[str], kb: KnowledgeBase) -> str:
+    """Answer a question from knowledge-base records only, each quoted by name."""
     lines = []
-    for hit in list(results)[:limit]:
-        record = kb.materials.get(hit.id) or kb.perfumes.get(hit.id) or kb.accords.get(hit.id)
-        if record is None:
-            continue
-        if hit.id in kb.perfumes:
-            perfume = kb.perfumes[hit.id]
+    for record_id in ids:
+        if record_id in kb.perfumes:
+            perfume = kb.perfumes[record_id]
             notes = " / ".join(", ".join(n.text for n in tier) for tier in (perfume.top, perfume.heart, perfume.base))
             lines.append(f"**{perfume.brand} {perfume.name}** ({perfume.year})\n{perfume.description_ko}\n노트: {notes}")
-        elif hit.id in kb.materials:
-            m = kb.materials[hit.id]
+        elif record_id in kb.materials:
+            m = kb.materials[record_id]
             lines.append(f"**{m.name_ko}** ({m.name_en}{', CAS ' + m.cas if m.cas else ''})\n{m.description_ko}\n"
-                         f"노트: {NOTE_KO[m.note.value]} · 계열: {m.family.value} · 사용 범위 {m.use_range[0]:g}–"
+                         f"노트: {POSITION_KO[m.note.value]} · 계열: {m.family.value} · 사용 범위 {m.use_range[0]:g}–"
                          f"{m.use_range[1]:g}% · IFRA: {material_ifra_ko(kb, m.id)}")
         else:
-            accord = kb.accords[hit.id]
+            accord = kb.accords[record_id]
             parts = ", ".join(f"{kb.materials[c.material].name_ko} {c.parts:g}" for c in accord.components)
             lines.append(f"**{accord.name_ko}** ({accord.name_en})\n{accord.description_ko}\n구성: {parts}")
-    if not lines:
-        return "지식 베이스에서 관련 자료를 찾지 못했어요. 재료나 향수 이름을 조금 다르게 적어 주시겠어요?"
     return "\n\n".join(lines)
+
+
+_CHAT_KO: dict[Chat, str] = {
+    Chat.thanks: "천만에요! 더 다듬고 싶은 곳이 생기면 언제든 말씀해 주세요.",
+    Chat.greeting: "안녕하세요! 향수 설계를 돕는 '향기'예요. 원하는 분위기나 계절, 장소를 말씀해 주시면 레시피를 만들어 드릴게요.",
+    Chat.farewell: "좋은 하루 보내세요! 만든 레시피는 모두 저장돼 있으니 언제든 이어서 다듬을 수 있어요.",
+    Chat.help: ("저는 향수 레시피를 설계하는 '향기'예요. 분위기를 말씀하시면 재료·비율·IFRA 확인까지 담은 레시피를 만들고, "
+                "\"베르가못 8%로\", \"더 우디하게\", \"100g 배합표로\"처럼 말씀하시면 고쳐 드려요. 재료나 향수에 대한 질문도 받아요."),
+    Chat.saved: "모든 버전은 자동으로 저장돼요. \"v1이랑 v2 비교해줘\"처럼 언제든 이전 버전과 비교할 수 있어요.",
+    Chat.pleased: "마음에 드셨다니 기뻐요! 더 바꾸고 싶은 곳이 있으면 말씀해 주세요.",
+    Chat.filler: "네! 원하는 향이나 바꾸고 싶은 곳을 말씀해 주시면 이어서 도와드릴게요.",
+}
+
+
+def smalltalk_reply(kind: Chat | None) -> str:
+    """A sentence or two for small talk; never a formula."""
+    return _CHAT_KO[kind or Chat.filler]
 
 
 def batch_sheet(sheet: BatchSheet, recipe: Recipe) -> str:

@@ -56,7 +56,7 @@ class TurnResult(BaseModel):
     error: str | None = None
 
     def contract(self) -> dict[str, Any]:
-        """The `hyanggi ask --json` shape of ARCHITECTURE.md §4."""
+        """The `hyanggi ask --json` shape of docs/ARCHITECTURE.md §4."""
         return self.model_dump(include={"session", "reply", "intent", "brief", "recipe", "retrieved", "timings_ms"})
 
 

@@ -8,9 +8,9 @@ input of each turn; the others are the thread's memory.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Route = Literal["new_brief", "edit", "question", "compare", "off_topic", "injection"]
+from agent.reading import Reading, Route
 
 
 @dataclass(kw_only=True)
@@ -44,6 +44,8 @@ class AgentState(TurnInput):
     # --- per turn ------------------------------------------------------------------------
     route: Route | None = None
     """What the message asks for."""
+    reading: dict[str, Any] | None = None
+    """The message read once (agent.reading.Reading as JSON): lexicon matches, materials named, the edit."""
     retrieved: list[dict[str, Any]] = field(default_factory=list)
     """Search results used this turn (id, collection, names, score, text) — the grounding of the reply."""
     retrieval_log: list[dict[str, Any]] = field(default_factory=list)
@@ -71,7 +73,12 @@ def turn_reset(turn: TurnInput) -> dict[str, Any]:
     return {
         "message": turn.message, "level": turn.level, "concentration": turn.concentration,
         "product": turn.product,
-        "injection": turn.injection, "route": None, "retrieved": [], "retrieval_log": [], "candidate_ids": [],
+        "injection": turn.injection, "route": None, "reading": None, "retrieved": [], "retrieval_log": [], "candidate_ids": [],
         "candidates": [], "revisions": 0, "generation_log": [],
         "extras": {}, "reply": "", "new_version": False, "timings_ms": {},
     }
+
+
+def reading_of(state: AgentState) -> Reading:
+    """The turn's reading as a model (set by the route node)."""
+    return Reading.model_validate(state.reading)

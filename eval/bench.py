@@ -8,14 +8,14 @@ resident set size of this process, sampled by psutil while the benchmark runs.
 
 from __future__ import annotations
 
-import threading
+import resource
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from eval.report import percentile
+from eval.latency import Spread
 
 if TYPE_CHECKING:
     from agent.generators.base import GenerationRecord, Generator
@@ -33,45 +33,16 @@ CHAT_MESSAGES = [
 
 
 class PeakRss:
-    """Highest resident set size (MB) of this process while the block runs, sampled every ``interval_s``."""
+    """Highest resident set size (MB) this process has reached by the end of the block (the kernel's
+    ``ru_maxrss``, so nothing samples while the benchmark runs)."""
 
-    def __init__(self, interval_s: float = 0.05) -> None:
-        import psutil
-
-        self._process = psutil.Process()
-        self._interval = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self.peak_mb = 0.0
-
-    def _sample(self) -> None:
-        while True:
-            self.peak_mb = max(self.peak_mb, self._process.memory_info().rss / 2**20)
-            if self._stop.wait(self._interval):
-                return
+    peak_mb: float = 0.0
 
     def __enter__(self) -> PeakRss:
-        self._thread.start()
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak_mb = round(max(self.peak_mb, self._process.memory_info().rss / 2**20), 1)
-
-
-class Spread(BaseModel):
-    n: int
-    p50: float
-    p95: float
-    mean: float
-
-    @classmethod
-    def of(cls, values: Sequence[float], digits: int = 2) -> Spread | None:
-        if not values:
-            return None
-        return cls(n=len(values), p50=round(percentile(values, 50), digits), p95=round(percentile(values, 95), digits),
-                   mean=round(sum(values) / len(values), digits))
+        self.peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
 
 
 class GenerationBench(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from eval.latency import percentile
 from eval.ragas_runner import MetricSummary, RagasRun
 from eval.transcripts import TurnSample
 
@@ -44,15 +45,6 @@ class RunSummary(BaseModel):
 
 def default_out_dir() -> Path:
     return REPORTS_DIR / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear-interpolated percentile (``q`` in 0..100) of a non-empty sequence."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def latency_by_route(samples: Iterable[TurnSample]) -> dict[str, Latency]:

@@ -13,7 +13,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.kb import KnowledgeBase
 from perfumery.ifra import IFRA_STATUS_KO, IfraStatus
-from perfumery.models import Accord, Family, Material, NotePosition, PerfumeNote, ReferencePerfume
+from perfumery.models import (
+    FAMILY_KO,
+    POSITION_KO,
+    STYLE_KO,
+    Accord,
+    Family,
+    Material,
+    NotePosition,
+    PerfumeNote,
+    ReferencePerfume,
+)
 
 
 class CollectionName(StrEnum):
@@ -22,17 +32,17 @@ class CollectionName(StrEnum):
     perfumes = "perfumes"
 
 
-FAMILY_KO: dict[Family, str] = {
-    Family.citrus: "시트러스", Family.aromatic: "아로마틱", Family.green: "그린", Family.floral: "플로럴",
-    Family.fruity: "프루티", Family.spicy: "스파이시", Family.gourmand: "구르망", Family.woody: "우디",
-    Family.amber: "앰버", Family.resinous: "레진", Family.musk: "머스크", Family.aldehydic: "알데하이드",
-    Family.marine: "마린", Family.leather: "레더 가죽", Family.animalic: "애니멀릭", Family.earthy: "어시 흙",
-    Family.mossy: "모시 이끼", Family.powdery: "파우더리",
-}
-NOTE_KO: dict[NotePosition, str] = {
-    NotePosition.top: "탑 노트", NotePosition.heart: "미들 노트 하트 노트", NotePosition.base: "베이스 노트",
-}
-GENDER_KO = {"feminine": "여성향", "masculine": "남성향", "unisex": "남녀공용"}
+# Index text: the Korean label plus the everyday word people search with ("레더 가죽").
+_FAMILY_WORDS = {Family.leather: "가죽", Family.earthy: "흙", Family.mossy: "이끼"}
+_POSITION_WORDS = {NotePosition.heart: "하트 노트"}
+
+
+def _family_ko(family: Family) -> str:
+    return " ".join(filter(None, (FAMILY_KO[family], _FAMILY_WORDS.get(family))))
+
+
+def _position_ko(position: NotePosition) -> str:
+    return " ".join(filter(None, (f"{POSITION_KO[position]} 노트", _POSITION_WORDS.get(position))))
 
 Metadata = dict[str, str | int | float | bool]
 
@@ -71,7 +81,7 @@ def material_document(material: Material, kb: KnowledgeBase) -> Document:
     synonyms = _unique([*material.synonyms.ko, *material.synonyms.en, *material.synonyms.trade])
     parts = [
         f"{material.name_ko} ({material.name_en}).",
-        f"{NOTE_KO[material.note]}, {FAMILY_KO[material.family]} 계열 ({material.family.value}, {material.note.value} note),"
+        f"{_position_ko(material.note)}, {_family_ko(material.family)} 계열 ({material.family.value}, {material.note.value} note),"
         f" {'천연' if material.origin.value == 'natural' else '합성'} 원료.",
         _descriptor_phrase(kb, material.descriptors, material.descriptors_ko),
     ]
@@ -109,7 +119,7 @@ def accord_document(accord: Accord, kb: KnowledgeBase) -> Document:
     )
     text = " ".join([
         f"{accord.name_ko} ({accord.name_en}) 어코드.",
-        f"{FAMILY_KO[accord.family]} 계열 ({accord.family.value}).",
+        f"{_family_ko(accord.family)} 계열 ({accord.family.value}).",
         _descriptor_phrase(kb, accord.descriptors),
         f"구성: {components}.",
         accord.description_ko,
@@ -139,11 +149,11 @@ def perfume_document(perfume: ReferencePerfume, kb: KnowledgeBase) -> Document:
         for label, notes in (("탑 노트", perfume.top), ("미들 노트", perfume.heart), ("베이스 노트", perfume.base))
         if notes
     ]
-    family = f"{FAMILY_KO[perfume.family]} 계열 ({perfume.family.value}{', ' + perfume.subfamily if perfume.subfamily else ''})"
+    family = f"{_family_ko(perfume.family)} 계열 ({perfume.family.value}{', ' + perfume.subfamily if perfume.subfamily else ''})"
     perfumers = f", 조향사 {', '.join(perfume.perfumers)}" if perfume.perfumers else ""
     text = " ".join([
         f"{perfume.brand} {perfume.name} ({perfume.year}{perfumers}).",
-        f"{family}, {GENDER_KO[perfume.gender]} 향수.",
+        f"{family}, {STYLE_KO[perfume.gender]} 향수.",
         _descriptor_phrase(kb, perfume.descriptors),
         *pyramid,
         perfume.description_ko,

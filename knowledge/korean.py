@@ -70,11 +70,6 @@ def word_tokens(text: str) -> list[str]:
     return tokens
 
 
-def word_tokens_batch(texts: list[str]) -> list[list[str]]:
-    """``word_tokens`` for many texts (used at index time)."""
-    return [word_tokens(text) for text in texts]
-
-
 def jamo(text: str) -> str:
     """Hangul syllables decomposed into jamo: '뭇' and '못' then differ by one letter, not one syllable."""
     return unicodedata.normalize("NFD", text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from perfumery.ifra import PRODUCTS, IfraCategory, Product, fragrance_load
-from perfumery.models import Concentration
+from perfumery.models import Concentration, Season, Style
 
 
 class Brief(BaseModel):
@@ -20,10 +20,10 @@ class Brief(BaseModel):
     avoid_descriptors: dict[str, float] = Field(default_factory=dict, description="descriptor → how strongly to avoid.")
     avoid_materials: list[str] = Field(default_factory=list)
     must_include: list[str] = Field(default_factory=list, description="material ids the formula must contain.")
-    season: str | None = Field(default=None, pattern=r"^(spring|summer|autumn|winter)$")
+    season: Season | None = None
     occasion: str | None = None
     intensity: float = Field(default=0.5, ge=0, le=1, description="0 = skin scent … 1 = loud.")
-    style: str = Field(default="unisex", pattern=r"^(feminine|masculine|unisex)$")
+    style: Style = Style.unisex
     concentration: Concentration = Concentration.EDP
     product: Product = Field(default=Product.fine_fragrance, description="what the fragrance goes into.")
     budget_tier: int = Field(default=3, ge=1, le=5, description="highest cost tier to lean on (1 cheap … 5 luxury).")

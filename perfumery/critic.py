@@ -17,8 +17,8 @@ from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.fit import avoided_presence, brief_fit, is_avoided
 from perfumery.ifra import PRODUCTS, IfraStatus
-from perfumery.models import NotePosition
-from perfumery.naming import FAMILY_KO, instrumental
+from perfumery.models import FAMILY_KO, POSITION_KO, NotePosition
+from perfumery.naming import instrumental
 from perfumery.pyramid import PyramidBands
 from perfumery.recipe import NearestReference, Recipe, ScoreCard, Violation
 from perfumery.similarity import cosine
@@ -30,7 +30,6 @@ ALLERGEN_RINSE_OFF_PERCENT = 0.01  # … and above 0.01 % in rinse-off products
 NEAR_COPY_SIMILARITY = 0.9
 AVOID_FLAG = 0.4  # presence × how strongly the brief avoids it: "a little citrus" may stay, "no sweetness" may not
 ERROR_SCORE_CEILING = 0.6  # a formula that breaks a hard rule never passes the design loop's threshold
-POSITION_KO = {NotePosition.top: "탑", NotePosition.heart: "하트", NotePosition.base: "베이스"}
 # Families that fight when both are prominent (share of odor impact).
 CLASHES = (("marine", "animalic"), ("marine", "gourmand"), ("marine", "leather"))
 CLASH_SHARE = 0.05  # share of odor presence (dose relative to usual dose)

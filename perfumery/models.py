@@ -61,6 +61,32 @@ class Concentration(StrEnum):
     Extrait = "Extrait"
 
 
+POSITION_KO: dict[NotePosition, str] = {NotePosition.top: "탑", NotePosition.heart: "미들", NotePosition.base: "베이스"}
+FAMILY_KO: dict[Family, str] = {
+    Family.citrus: "시트러스", Family.aromatic: "아로마틱", Family.green: "그린", Family.floral: "플로럴",
+    Family.fruity: "프루티", Family.spicy: "스파이시", Family.gourmand: "구르망", Family.woody: "우디",
+    Family.amber: "앰버", Family.resinous: "레진", Family.musk: "머스크", Family.aldehydic: "알데하이드",
+    Family.marine: "마린", Family.leather: "레더", Family.animalic: "애니멀릭", Family.earthy: "어시",
+    Family.mossy: "모스", Family.powdery: "파우더리",
+}
+
+
+class Season(StrEnum):
+    spring = "spring"
+    summer = "summer"
+    autumn = "autumn"
+    winter = "winter"
+
+
+class Style(StrEnum):
+    feminine = "feminine"
+    masculine = "masculine"
+    unisex = "unisex"
+
+
+SEASON_KO: dict[Season, str] = {Season.spring: "봄", Season.summer: "여름", Season.autumn: "가을", Season.winter: "겨울"}
+STYLE_KO: dict[Style, str] = {Style.feminine: "여성향", Style.masculine: "남성향", Style.unisex: "남녀공용"}
+
 DEFAULT_DILUTION: dict[Concentration, float] = {
     Concentration.EDC: 5.0,
     Concentration.EDT: 10.0,

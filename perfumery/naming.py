@@ -50,10 +50,3 @@ def concept_ko(doses: Mapping[str, float], catalog: Catalog, concentration: Conc
     base = " · ".join(_leads(doses, catalog, NotePosition.base, 2)) or "베이스 노트"
     return (f"{instrumental(top)} 열고 {particle(heart, '이', '가')} 중심을 잡으며 "
             f"{particle(base, '이', '가')} 오래 남는 {concentration.value} 포뮬러.")
-
-FAMILY_KO = {
-    "citrus": "시트러스", "aromatic": "아로마틱", "green": "그린", "floral": "플로럴", "fruity": "프루티",
-    "spicy": "스파이시", "gourmand": "구르망", "woody": "우디", "amber": "앰버", "resinous": "레진",
-    "musk": "머스크", "aldehydic": "알데하이드", "marine": "마린", "leather": "레더", "animalic": "애니멀릭",
-    "earthy": "어시", "mossy": "모스", "powdery": "파우더리",
-}

@@ -238,20 +238,6 @@ class Store:
             db.add(m.SearchLog(query=query, collection=collection, k=k, result_ids=result_ids,
                                latency_ms=latency_ms, source=source))
 
-    async def register_dataset(self, name: str, path: str, sha256: str, n_train: int, n_dev: int,
-                               sources: dict[str, Any]) -> None:
-        async with self._sessions.begin() as db:
-            known = await db.scalar(select(m.TrainingDataset.id).where(m.TrainingDataset.sha256 == sha256))
-            if known is None:
-                db.add(m.TrainingDataset(name=name, path=path, sha256=sha256, n_train=n_train, n_dev=n_dev,
-                                         sources=sources))
-
-    async def register_checkpoint(self, name: str, base: str, adapter_path: str, data_sha256: str, steps: int,
-                                  metrics: dict[str, Any]) -> None:
-        async with self._sessions.begin() as db:
-            db.add(m.ModelCheckpoint(name=name, base=base, adapter_path=adapter_path, data_sha256=data_sha256,
-                                     steps=steps, metrics=metrics))
-
     async def liked_turns(self) -> list[tuple[dict[str, Any], Recipe, str]]:
         """(brief, recipe, reply) of turns with thumbs-up feedback and a recipe: LoRA training material."""
         async with self._sessions() as db:

@@ -13,13 +13,10 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from agent.reading import ROUTE_KO
+from perfumery.models import POSITION_KO, SEASON_KO, STYLE_KO, NotePosition, Style
 from perfumery.recipe import Recipe
 
-NOTE_KO = {"top": "탑", "heart": "미들", "base": "베이스"}
-ROUTE_KO = {"new_brief": "새 향 설계", "edit": "레시피 수정", "question": "재료·향수 질문", "compare": "버전 비교",
-            "off_topic": "주제 밖 요청", "injection": "거절할 요청"}
-SEASON_KO = {"spring": "봄", "summer": "여름", "autumn": "가을", "winter": "겨울"}
-STYLE_KO = {"feminine": "페미닌", "masculine": "매스큘린", "unisex": "유니섹스"}
 COLLECTION_KO = {"materials": "재료", "accords": "어코드", "perfumes": "향수"}
 
 # node → (step title, Chainlit step type); terminal nodes are the reply itself, not a step
@@ -74,7 +71,7 @@ def brief_summary(brief: dict[str, Any]) -> str:
         lines.append(f"계절: {season}")
     if brief.get("occasion"):
         lines.append(f"상황: {brief['occasion']}")
-    lines.append(f"강도: {brief.get('intensity', 0.5):.1f} · 스타일: {STYLE_KO.get(brief.get('style', ''), '유니섹스')}"
+    lines.append(f"강도: {brief.get('intensity', 0.5):.1f} · 스타일: {STYLE_KO[Style(brief.get('style', 'unisex'))]}"
                  f" · 농도: {brief.get('concentration', 'EDP')} · 예산 등급: {brief.get('budget_tier', 3)}/5")
     return "\n".join(f"- {line}" for line in lines)
 
@@ -89,11 +86,11 @@ def pyramid_figure(recipe: Recipe) -> go.Figure:
     """Stacked horizontal bars, base at the bottom: the note pyramid with every material as a segment."""
     figure = go.Figure()
     for ing in sorted(recipe.ingredients, key=lambda i: -i.percent):
-        figure.add_bar(y=[NOTE_KO[ing.note.value]], x=[ing.percent], orientation="h", name=ing.name_ko or ing.material_id,
+        figure.add_bar(y=[POSITION_KO[ing.note.value]], x=[ing.percent], orientation="h", name=ing.name_ko or ing.material_id,
                        hovertemplate=f"{ing.name_ko} %{{x:.2f}}%<extra></extra>", showlegend=False)
     figure.update_layout(barmode="stack", title=f"향 피라미드 — {recipe.name or recipe.id} v{recipe.version}",
                          xaxis_title="농축액 중 %", height=260, margin={"l": 60, "r": 20, "t": 50, "b": 40},
-                         yaxis={"categoryorder": "array", "categoryarray": ["베이스", "미들", "탑"]})
+                         yaxis={"categoryorder": "array", "categoryarray": [POSITION_KO[p] for p in reversed(NotePosition)]})
     return figure
 
 

@@ -3,17 +3,18 @@
 from ui.apps import app
 
 # Importing an area module registers its commands on the apps above.
-from ui.commands import (  # noqa: F401  # noqa: F401
+from ui.commands import (  # noqa: F401
     ask,
-    chat,  # noqa: F401
+    chat,
     eval_generator,
     eval_imports,  # noqa: F401
-    eval_injection,  # noqa: F401
-    eval_recipes,  # noqa: F401
-    eval_retrieval,  # noqa: F401
-    eval_suite,  # noqa: F401
+    eval_injection,
+    eval_recipes,
+    eval_retrieval,
+    eval_routing,
+    eval_suite,
     finetune,
-    knowledge,  # noqa: F401
+    knowledge,
     setup,
 )
 

@@ -3,9 +3,11 @@
 import pytest
 
 from agent.interpret import MaterialNames, build_brief, concentration_in
-from agent.router import route
+from agent.reading import read
 from knowledge.kb import load_knowledge_base
 from knowledge.lexicon import get_lexicon_matcher
+from perfumery.brief import Brief
+from perfumery.composer import compose
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +16,7 @@ def kb():
 
 
 def _brief(kb, text, **kwargs):
-    return build_brief(text, kb, get_lexicon_matcher(kb), MaterialNames(kb), **kwargs)
+    return build_brief(text, kb, get_lexicon_matcher(kb).find(text), MaterialNames(kb).find(text), **kwargs)
 
 
 def test_the_brief_of_the_product_spec(kb) -> None:
@@ -54,8 +56,8 @@ def test_unknown_words_fall_back_to_retrieved_descriptors(kb) -> None:
 ])
 def test_router(kb, text, has_recipe, expected) -> None:
     matcher, names = get_lexicon_matcher(kb), MaterialNames(kb)
-    got = route(text, has_recipe=has_recipe, injection=False, lexicon_hits=len(matcher.find(text)),
-                name_hits=len(names.find(text)))
+    recipe = compose(Brief(descriptors={"woody": 1.0}), kb.catalog, n=1, seed=1)[0] if has_recipe else None
+    got = read(text, kb=kb, matcher=matcher, names=names, recipe=recipe).route
     assert got == expected
 
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from eval.latency import percentile
 from eval.ragas_runner import MetricSummary, RagasRun
 from eval.report import (
     attach_bench,
     compare_markdown,
     latency_by_route,
     load_summary,
-    percentile,
     summarise,
     write_run,
 )
