@@ -54,8 +54,12 @@ def judge_url() -> Iterator[str]:
             pytest.fail("llama_cpp.server did not start")
         yield url
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.terminate()  # a server still decoding a timed-out request ignores SIGTERM: then kill it
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
 
 
 def test_the_url_judge_scores_or_counts_every_judged_turn(judge_url: str) -> None:
