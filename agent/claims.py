@@ -17,14 +17,13 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.edit_parser import _POSITION_WORDS
 from agent.interpret import MaterialNames, concentration_in
 from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact, get_kiwi
 from knowledge.lexicon import Compacted, LexiconMatcher
 from perfumery.critic import COMPLIANCE_KO, compliance_status
 from perfumery.ifra import IFRA_STATUS_KO
-from perfumery.models import FAMILY_KO, LexiconEntry, Material, NotePosition
+from perfumery.models import FAMILY_KO, POSITION_WORDS, LexiconEntry, Material, NotePosition
 from perfumery.recipe import Recipe
 
 # Lexicon categories that describe an odour itself (moods, places and seasons are not checkable).
@@ -94,7 +93,7 @@ class ClaimChecker:
         # brand and name together: a name alone is often a common word ("Vetiver", "Coco")
         self._perfumes = _alternation({compact(f"{p.brand} {p.name}"): pid for pid, p in kb.perfumes.items()})
         self.odour_keys = {compact(k) for k in kb.descriptors} | {f.value for f in FAMILY_KO}
-        cues = [(word, pos) for pos, words in _POSITION_WORDS.items() for word in words]
+        cues = [(word, pos) for pos, words in POSITION_WORDS.items() for word in words]
         cues += [(phrase, pos) for pos, phrases in _CONCEPT_CUES.items() for phrase in phrases]
         self._positions = {word.lower(): pos for word, pos in cues}
         self._position_pattern = re.compile("|".join(re.escape(w) for w, _ in sorted(cues, key=lambda c: -len(c[0]))),

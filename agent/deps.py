@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from agent.claims import ClaimChecker
 from agent.generators.base import Generator
 from agent.interpret import MaterialNames
 from hyanggi.settings import GeneratorBackend, Settings
 from knowledge.kb import KnowledgeBase, load_knowledge_base
 from knowledge.lexicon import LexiconMatcher, get_lexicon_matcher
 from knowledge.search import HybridSearcher, get_searcher
-from tools import Toolbox
 
 
 @dataclass
@@ -23,13 +23,13 @@ class Deps:
     names: MaterialNames
     generator: Generator | None
     """None when the backend is 'composer' (no language model)."""
-    tools: Toolbox = field(init=False)
-    """The typed tools the nodes call (search, compose, critique, repair, edit, scale, cost)."""
     model_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    """llama.cpp contexts are not re-entrant: one generation at a time."""
+    claims: ClaimChecker = field(init=False)
+    """Checks a narration's claims against the formula and its records before the customer reads them."""
 
     def __post_init__(self) -> None:
-        self.tools = Toolbox(self.searcher, self.kb.catalog)
+        self.claims = ClaimChecker(self.kb, self.names)
+    """llama.cpp contexts are not re-entrant: one generation at a time."""
 
     @classmethod
     def load(cls, settings: Settings, generator: Generator | None = None) -> Deps:

@@ -26,7 +26,7 @@ from perfumery.edits import (
     Substitute,
 )
 from perfumery.ifra import product_named
-from perfumery.models import NotePosition
+from perfumery.models import POSITION_WORDS, NotePosition
 from perfumery.recipe import Recipe
 
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|퍼센트|프로)")
@@ -48,11 +48,6 @@ EXAMPLES_KO = ("예: \"베르가못 8%로\", \"바닐라 빼줘\", \"헤디온 �
 
 
 _CLAUSE = re.compile(r"(?<=고)\s+|\s*[,，;]\s*|(?<=[다요])\.\s*|\s+그리고\s+|\s+또\s+")
-_POSITION_WORDS: dict[NotePosition, tuple[str, ...]] = {
-    NotePosition.top: ("탑", "톱", "첫향", "top"),
-    NotePosition.heart: ("하트", "미들", "중간향", "heart", "middle"),
-    NotePosition.base: ("베이스", "잔향", "base"),
-}
 
 
 class EditRequest(BaseModel):
@@ -179,7 +174,7 @@ def _clause_ops(clause: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialN
 
 def _position_in(text: str) -> NotePosition | None:
     packed = compact(text).lower()
-    return next((p for p, words in _POSITION_WORDS.items() if any(w in packed for w in words)), None)
+    return next((p for p, words in POSITION_WORDS.items() if any(w in packed for w in words)), None)
 
 
 def _percent_after(tail: str, percents: list[re.Match]) -> float | None:

@@ -1,10 +1,11 @@
-"""A narration the customer may read: every sentence whose claims the formula or its records do not support
-is withdrawn, and a narration that loses everything (or praises what the person ruled out) becomes the
+"""A narration the customer may read: every sentence whose claims the formula or its records do not support,
+or that praises what the person ruled out, is withheld; a narration that loses everything becomes the
 template's, which is built from the formula itself.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from agent.claims import ClaimChecker, Grounds
@@ -21,33 +22,63 @@ def avoided_words(brief: Brief, text: str, kb: KnowledgeBase) -> list[str]:
     return [w for w in kb.descriptor_words_ko(firm) if w in text]
 
 
+# A sentence ends at . ! ? after a word (not "3.5") followed by a space; the stream's last piece is
+# judged when the narration finishes.
+_END = re.compile(r"(?<=[^\d\s])[.!?](?=\s)")
+
+
+class NarrationFilter:
+    """Sentences of a streamed narration, each let through only once its claims are checked, so the customer
+    never sees a claim the final reply withdraws. ``template`` makes the fallback narration."""
+
+    def __init__(self, recipe: Recipe, brief: Brief, checker: ClaimChecker, records: Grounds,
+                 template: Callable[[], str]) -> None:
+        self._brief, self._checker, self._template = brief, checker, template
+        self._grounds = records.model_copy(update={"recipe": recipe})
+        self._buffer = ""
+        self.kept: list[str] = []
+        self.problems: list[str] = []
+
+    def feed(self, piece: str) -> list[str]:
+        """The sentences ``piece`` completes that may be shown."""
+        self._buffer += piece
+        shown = []
+        while (end := _END.search(self._buffer)) is not None:
+            sentence, self._buffer = self._buffer[: end.end()].strip(), self._buffer[end.end():]
+            if self._accept(sentence):
+                shown.append(sentence)
+        return shown
+
+    def finish(self) -> tuple[str, list[str], bool]:
+        """(the narration to show, what was withdrawn and why, whether it is the template's)."""
+        tail = self._buffer.strip()
+        self._buffer = ""
+        if tail.endswith((".", "!", "?")):
+            self._accept(tail)
+        elif tail:  # a narration cut off mid-sentence states half a claim
+            self.problems.append(f"끝나지 않은 문장 제외: {tail}")
+        if not self.kept:
+            if not self.problems:
+                self.problems.append("설명이 비어 템플릿 설명으로 대체")
+            return self._template(), self.problems, True
+        return " ".join(self.kept), self.problems, False
+
+    def _accept(self, sentence: str) -> bool:
+        praised = avoided_words(self._brief, sentence, self._checker.kb)
+        wrong = [c for c in self._checker.check_sentence(sentence, self._grounds) if not c.supported]
+        if praised:
+            self.problems.append(f"피하려는 향({', '.join(praised)})을 내세운 문장 제외: {sentence}")
+        elif wrong:
+            self.problems.append(f"근거 없는 문장 제외 ({'; '.join(c.reason for c in wrong)}): {sentence}")
+        else:
+            self.kept.append(sentence)
+        return not (praised or wrong)
+
+
 def supported_narration(text: str, recipe: Recipe, brief: Brief, checker: ClaimChecker, records: Grounds,
                         template: Callable[[], str]) -> tuple[str, list[str]]:
-    """(the narration to show, what was withdrawn and why).
-
-    ``records`` carries the retrieved record ids/texts (its recipe is replaced by ``recipe``); ``template``
-    makes the fallback narration. Sentences are kept in order; an unfinished last sentence (no final
-    punctuation) is dropped, since a narration cut off mid-sentence states half a claim.
-    """
-    grounds = records.model_copy(update={"recipe": recipe})
-    problems: list[str] = []
-    kept: list[str] = []
-    sentences = checker.sentences(text)
-    for index, sentence in enumerate(sentences):
-        if index == len(sentences) - 1 and not sentence.rstrip().endswith((".", "!", "?")):
-            problems.append(f"끝나지 않은 문장 제외: {sentence}")
-            continue
-        wrong = [c for c in checker.check_sentence(sentence, grounds) if not c.supported]
-        if wrong:
-            problems.append(f"근거 없는 문장 제외 ({'; '.join(c.reason for c in wrong)}): {sentence}")
-            continue
-        kept.append(sentence)
-    narration = " ".join(kept)
-    praised = avoided_words(brief, narration, checker.kb)
-    if praised or not kept:
-        if praised:
-            problems.append(f"피하려는 향({', '.join(praised)})을 내세워 템플릿 설명으로 대체")
-        elif text.strip():
-            problems.append("남은 문장이 없어 템플릿 설명으로 대체")
-        return template(), problems
+    """A whole narration through the filter: (the narration to show, what was withdrawn and why)."""
+    check = NarrationFilter(recipe, brief, checker, records, template)
+    check.feed(text)
+    narration, problems, _ = check.finish()
     return narration, problems

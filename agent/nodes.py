@@ -1,7 +1,9 @@
-"""The graph's nodes. Each takes the state, does one job, and returns an update (or a typed Command).
+"""The graph's nodes. Each takes the state (and the run config with the turn's choices), does one job, and
+returns only what it adds: logs have reducers (agent/state.py).
 
-CPU-bound work (search, composing, the model) runs in worker threads so the chat server's event loop
-stays responsive; the model itself is used by one turn at a time (``Deps.model_lock``).
+Nodes call the domain functions they mean (``compose``, ``critiqued``, ``repair``, the searcher); CPU-bound
+work runs in worker threads so the chat server's event loop stays responsive, and the model is used by one
+turn at a time (``Deps.model_lock``). ``tools/`` offers the same functions to a tool-calling model.
 """
 
 from __future__ import annotations
@@ -11,21 +13,26 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.types import Command
 
 from agent import render
 from agent.answers import UNSURE_KO, answer_ids, topic_reply
+from agent.claims import Grounds
 from agent.deps import Deps
-from agent.generators.base import Outcome
+from agent.generators.base import Generator, Outcome
 from agent.interpret import build_brief
+from agent.narration_check import NarrationFilter
 from agent.reading import Route, read
-from agent.state import AgentState, reading_of
+from agent.state import AgentState, TurnConfig, brief_of, reading_of, recipe_of
 from agent.workbench_render import import_reply_ko
+from hyanggi.settings import AnswerLevel, GeneratorBackend
+from knowledge.documents import CollectionName
 from knowledge.formula_import import import_formula
-from perfumery import EditError, diff, edit_many
+from knowledge.search import SearchResult
+from perfumery import EditError, compose, critiqued, diff, edit_many, estimate_cost, repair, scale_batch
 from perfumery.brief import Brief
-from perfumery.critic import critiqued
 from perfumery.formula import FormulaError
 from perfumery.recipe import Recipe
 
@@ -33,16 +40,21 @@ REDIRECT_KO = ("저는 향수 설계를 돕는 '향기'예요. 원하시는 분�
                "예: \"비 오는 날 카페 같은 포근한 향, 너무 달지 않게\"")
 INJECTION_KO = ("그 요청은 도와드릴 수 없어요. 저는 향수 설계 도우미로서의 역할과 내부 지침을 바꾸거나 공개하지 않아요. "
                 "대신 원하시는 향을 말씀해 주시면 바로 설계해 드릴게요.")
+_GOTO = {Route.new_brief: "interpret", Route.edit: "edit", Route.question: "answer", Route.compare: "compare",
+         Route.smalltalk: "chat", Route.off_topic: "redirect", Route.injection: "redirect",
+         Route.import_formula: "import_formula"}
+
+Node = Callable[["Nodes", AgentState, RunnableConfig], Awaitable[Any]]
 
 
-def timed(name: str) -> Callable:
-    """Record a node's wall time in ``timings_ms`` (merged into whatever the node returns)."""
+def timed(name: str) -> Callable[[Node], Node]:
+    """Record a node's wall time in ``timings_ms`` (merged by the state's reducer)."""
 
-    def wrap(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        async def node(self: Nodes, state: AgentState) -> Any:
+    def wrap(fn: Node) -> Node:
+        async def node(self: Nodes, state: AgentState, config: RunnableConfig) -> Any:
             start = time.perf_counter()
-            result = await fn(self, state)
-            elapsed = {**state.timings_ms, name: round((time.perf_counter() - start) * 1000, 1)}
+            result = await fn(self, state, config)
+            elapsed = {name: round((time.perf_counter() - start) * 1000, 1)}
             if isinstance(result, Command):
                 return Command(goto=result.goto, update={**(result.update or {}), "timings_ms": elapsed})
             return {**result, "timings_ms": elapsed}
@@ -53,172 +65,164 @@ def timed(name: str) -> Callable:
     return wrap
 
 
-def _retrieval_entry(query: str, collection: str, results: list) -> dict[str, Any]:
+def _retrieval_entry(query: str, collection: str, results: list[SearchResult]) -> dict[str, Any]:
     return {"query": query, "collection": collection, "ids": [r.id for r in results],
             "scores": [r.score for r in results], "texts": [r.text for r in results]}
+
+
+def _json(recipe: Recipe) -> dict[str, Any]:
+    return recipe.model_dump(mode="json")
 
 
 class Nodes:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
+    def _generator(self, turn: TurnConfig) -> Generator | None:
+        """The language model of this turn: none when the turn asks for the composer alone."""
+        return None if turn.backend == GeneratorBackend.composer else self.deps.generator
+
+    async def _search(self, query: str, collection: CollectionName | None = None, k: int = 5) -> list[SearchResult]:
+        return await asyncio.to_thread(self.deps.searcher.search, query, [collection] if collection else None, k)
+
     # --- routing ---------------------------------------------------------------------------
     @timed("route")
-    async def route(self, state: AgentState) -> Command[Literal["interpret", "edit", "answer", "compare", "chat",
-                                                                "redirect", "import_formula"]]:
+    async def route(self, state: AgentState, config: RunnableConfig) -> Command[Literal[
+            "interpret", "edit", "answer", "compare", "chat", "redirect", "import_formula"]]:
         deps = self.deps
-        recipe = Recipe.model_validate(state.recipe) if state.recipe is not None else None
-        reading = read(state.message, kb=deps.kb, matcher=deps.matcher, names=deps.names, recipe=recipe,
+        reading = read(state.message, kb=deps.kb, matcher=deps.matcher, names=deps.names, recipe=recipe_of(state),
                        injection=state.injection)
-        goto = {Route.new_brief: "interpret", Route.edit: "edit", Route.question: "answer", Route.compare: "compare",
-                Route.smalltalk: "chat", Route.off_topic: "redirect", Route.injection: "redirect",
-                Route.import_formula: "import_formula"}[reading.route]
-        return Command(goto=goto, update={"route": reading.route.value, "reading": reading.model_dump(mode="json")})
+        return Command(goto=_GOTO[reading.route],
+                       update={"route": reading.route.value, "reading": reading.model_dump(mode="json")})
 
     # --- design loop -----------------------------------------------------------------------
     @timed("interpret")
-    async def interpret(self, state: AgentState) -> dict[str, Any]:
-        deps = self.deps
-        reading = reading_of(state)
-        hits = await deps.tools.call("search_knowledge", query=state.message, collection="materials", k=5)
+    async def interpret(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        deps, turn, reading = self.deps, TurnConfig.of(config), reading_of(state)
+        hits = await self._search(state.message, CollectionName.materials)
         fallback = []
         for rank, hit in enumerate(hits):
             for i, descriptor in enumerate(deps.kb.materials[hit.id].descriptors[:2]):
                 fallback.append((descriptor, round((1.0 - 0.15 * rank) * (1.0 - 0.3 * i), 3)))
-        brief = build_brief(state.message, deps.kb, reading.matches, reading.mentions, state.concentration, fallback,
-                            product=state.product)
+        brief = build_brief(state.message, deps.kb, reading.matches, reading.mentions, turn.concentration, fallback,
+                            product=turn.product)
         return {"brief": brief.model_dump(mode="json"),
-                "retrieval_log": [*state.retrieval_log, _retrieval_entry(state.message, "materials", hits)]}
+                "retrieval_log": [_retrieval_entry(state.message, "materials", hits)]}
 
     @timed("retrieve")
-    async def retrieve(self, state: AgentState) -> dict[str, Any]:
-        deps = self.deps
-        brief = Brief.model_validate(state.brief)
-        context = await deps.tools.call("search_knowledge", query=state.message, k=deps.settings.retrieval_k)
+    async def retrieve(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        deps, brief = self.deps, brief_of(state)
+        catalog, pool_size = deps.kb.catalog, deps.settings.candidate_pool
+        context = await self._search(state.message, k=deps.settings.retrieval_k)
         query = " ".join([state.message, *brief.top_descriptors(6)])
-        materials = await deps.tools.call("search_knowledge", query=query, collection="materials",
-                                          k=deps.settings.candidate_pool)
-        by_descriptor = deps.kb.catalog.nearest_materials(brief.descriptors, k=deps.settings.candidate_pool) \
-            if brief.descriptors else []
+        materials = await self._search(query, CollectionName.materials, k=pool_size)
+        by_descriptor = catalog.nearest_materials(brief.descriptors, k=pool_size) if brief.descriptors else []
         pool = dict.fromkeys([*brief.must_include, *(r.id for r in materials), *(m for m, _ in by_descriptor)])
         avoid = set(brief.avoid_materials)
         candidate_ids = [m for m in pool if m not in avoid and (m in brief.must_include
-                                                                 or deps.kb.catalog.composable(m, brief.category))]
-        return {
-            "retrieved": [r.model_dump(mode="json") for r in context],
-            "candidate_ids": candidate_ids,
-            "retrieval_log": [*state.retrieval_log, _retrieval_entry(state.message, "all", context),
-                              _retrieval_entry(query, "materials", materials)],
-        }
+                                                                 or catalog.composable(m, brief.category))]
+        return {"retrieved": [r.model_dump(mode="json") for r in context], "candidate_ids": candidate_ids,
+                "retrieval_log": [_retrieval_entry(state.message, "all", context),
+                                  _retrieval_entry(query, "materials", materials)]}
 
     @timed("generate")
-    async def generate(self, state: AgentState) -> dict[str, Any]:
-        deps = self.deps
-        brief = Brief.model_validate(state.brief)
-        catalog = deps.kb.catalog
-        composed = await deps.tools.call("compose_formulas", brief=brief, candidates=state.candidate_ids,
-                                         n=deps.settings.n_candidates, seed=deps.settings.seed)
-        candidates = [{"origin": "composer", "recipe": r.model_dump(mode="json")} for r in composed]
-        log = list(state.generation_log)
-        if deps.generator is not None and deps.settings.llm_proposals:
-            materials = [catalog.material(m) for m in state.candidate_ids[: deps.settings.candidate_pool]]
+    async def generate(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        deps, brief, turn = self.deps, brief_of(state), TurnConfig.of(config)
+        catalog, settings = deps.kb.catalog, deps.settings
+        composed = await asyncio.to_thread(compose, brief, catalog, state.candidate_ids, n=settings.n_candidates,
+                                           seed=settings.seed)
+        candidates = [{"origin": "composer", "recipe": _json(r)} for r in composed]
+        log = []
+        generator = self._generator(turn)
+        proposals = settings.llm_proposals if turn.proposals is None else turn.proposals
+        if generator is not None and proposals:
+            materials = [catalog.material(m) for m in state.candidate_ids[: settings.candidate_pool]]
             async with deps.model_lock:
-                drafts = await asyncio.to_thread(deps.generator.propose, brief, materials, deps.settings.llm_proposals)
+                drafts = await asyncio.to_thread(generator.propose, brief, materials, proposals)
             for draft in drafts:
-                candidates.append({"origin": f"llm:{draft.record.outcome.value}",
-                                   "recipe": draft.recipe.model_dump(mode="json")})
+                candidates.append({"origin": f"llm:{draft.record.outcome.value}", "recipe": _json(draft.recipe)})
                 log.append(draft.record.model_dump(mode="json"))
         return {"candidates": candidates, "generation_log": log}
 
     @timed("critique")
-    async def critique(self, state: AgentState) -> Command[Literal["revise", "respond"]]:
-        deps = self.deps
-        brief = Brief.model_validate(state.brief)
+    async def critique(self, state: AgentState, config: RunnableConfig) -> Command[Literal["revise", "respond"]]:
+        deps, brief = self.deps, brief_of(state)
         scored = []
         for candidate in state.candidates:
-            recipe = await deps.tools.call("critique_formula", recipe=candidate["recipe"], brief=brief)
-            scored.append({**candidate, "recipe": recipe.model_dump(mode="json")})
+            recipe = await asyncio.to_thread(critiqued, Recipe.model_validate(candidate["recipe"]), deps.kb.catalog,
+                                             brief)
+            scored.append({**candidate, "recipe": _json(recipe)})
         scored.sort(key=lambda c: -c["recipe"]["score"]["total"])
         best = scored[0]["recipe"]["score"]["total"] if scored else 0.0
         again = best < deps.settings.score_threshold and state.revisions < deps.settings.max_revisions
         return Command(goto="revise" if again else "respond", update={"candidates": scored})
 
     @timed("revise")
-    async def revise(self, state: AgentState) -> dict[str, Any]:
+    async def revise(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Repair the best candidates and add fresh composer variants with new seeds."""
-        deps = self.deps
-        brief = Brief.model_validate(state.brief)
-        repaired = [
-            {"origin": "repair",
-             "recipe": (await deps.tools.call("repair_formula", recipe=c["recipe"], brief=brief)).model_dump(mode="json")}
-            for c in state.candidates[:2]
-        ]
-        seed = deps.settings.seed + 101 * (state.revisions + 1)
-        fresh = await deps.tools.call("compose_formulas", brief=brief, candidates=state.candidate_ids,
-                                      n=deps.settings.n_candidates, seed=seed)
-        return {"candidates": [*state.candidates, *repaired,
-                               *({"origin": "composer", "recipe": r.model_dump(mode="json")} for r in fresh)],
+        deps, brief = self.deps, brief_of(state)
+        catalog, settings = deps.kb.catalog, deps.settings
+        repaired = [{"origin": "repair", "recipe": _json(await asyncio.to_thread(
+            repair, Recipe.model_validate(c["recipe"]), catalog, brief))} for c in state.candidates[:2]]
+        seed = settings.seed + 101 * (state.revisions + 1)
+        fresh = await asyncio.to_thread(compose, brief, catalog, state.candidate_ids, n=settings.n_candidates, seed=seed)
+        return {"candidates": [*state.candidates, *repaired, *({"origin": "composer", "recipe": _json(r)} for r in fresh)],
                 "revisions": state.revisions + 1}
 
     @timed("respond")
-    async def respond(self, state: AgentState) -> dict[str, Any]:
-        deps = self.deps
-        brief = Brief.model_validate(state.brief)
+    async def respond(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        deps, brief, turn = self.deps, brief_of(state), TurnConfig.of(config)
         recipe = Recipe.model_validate(state.candidates[0]["recipe"])
-        extras = await self._premium(recipe, state) if state.level == "프리미엄" else {}
-        intro, log = await self._narrate(recipe, brief, state)
-        reply, grounded = render.recipe_reply(recipe, deps.kb, state.level, intro, extras)
-        return {"recipe": recipe.model_dump(mode="json"), "versions": [*state.versions, recipe.model_dump(mode="json")],
-                "new_version": True, "reply": reply, "extras": extras,
-                "generation_log": [*state.generation_log, *log],
-                "retrieval_log": [*state.retrieval_log, self._grounding(grounded)]}
+        extras = await self._premium(recipe, state) if turn.level == AnswerLevel.premium else {}
+        intro, log = await self._narrate(recipe, brief, state, self._generator(turn))
+        reply, grounded = render.recipe_reply(recipe, deps.kb, turn.level, intro, extras)
+        return {"recipe": _json(recipe), "versions": [*state.versions, _json(recipe)], "new_version": True,
+                "reply": reply, "extras": extras, "generation_log": log, "retrieval_log": [self._grounding(grounded)]}
 
     # --- follow-ups ------------------------------------------------------------------------
     @timed("edit")
-    async def edit(self, state: AgentState) -> dict[str, Any]:
-        deps = self.deps
-        current = Recipe.model_validate(state.recipe)
+    async def edit(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        deps, current, turn = self.deps, recipe_of(state), TurnConfig.of(config)
+        catalog = deps.kb.catalog
         request = reading_of(state).edit
         if request.error_ko:
             return {"reply": request.error_ko}
-        brief = Brief.model_validate(state.brief) if state.brief else None
         if request.batch_grams:
-            sheet = await deps.tools.call("scale_formula", recipe=current, grams=request.batch_grams)
+            sheet = await asyncio.to_thread(scale_batch, current, request.batch_grams, catalog)
             return {"reply": render.batch_sheet(sheet, current), "extras": {"batch": sheet.model_dump(mode="json")}}
         if request.cost:
-            cost = await deps.tools.call("estimate_formula_cost", recipe=current)
+            cost = await asyncio.to_thread(estimate_cost, current, catalog)
             return {"reply": render.cost_block(cost, current), "extras": {"cost": cost.model_dump(mode="json")}}
         try:
-            recipe = await asyncio.to_thread(edit_many, current, request.ops, deps.kb.catalog)
+            recipe = await asyncio.to_thread(edit_many, current, request.ops, catalog)
         except EditError as exc:
             return {"reply": exc.message_ko}
-        recipe = await deps.tools.call("critique_formula", recipe=recipe, brief=brief)
+        recipe = await asyncio.to_thread(critiqued, recipe, catalog, brief_of(state))
         change = diff(current, recipe)
-        reply, grounded = render.recipe_reply(recipe, deps.kb, state.level, render.diff_block(change))
+        reply, grounded = render.recipe_reply(recipe, deps.kb, turn.level, render.diff_block(change))
         if request.skipped:
             reply += "\n\n" + render.skipped_block(request.skipped)
-        return {"recipe": recipe.model_dump(mode="json"), "versions": [*state.versions, recipe.model_dump(mode="json")],
-                "new_version": True, "reply": reply, "extras": {"diff": change.model_dump(mode="json")},
-                "retrieval_log": [*state.retrieval_log, self._grounding(grounded)]}
+        return {"recipe": _json(recipe), "versions": [*state.versions, _json(recipe)], "new_version": True,
+                "reply": reply, "extras": {"diff": change.model_dump(mode="json")},
+                "retrieval_log": [self._grounding(grounded)]}
 
     @timed("import_formula")
-    async def import_formula(self, state: AgentState) -> dict[str, Any]:
+    async def import_formula(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """A pasted formula becomes the thread's next version, critiqued; lines not read surely are shown back."""
-        catalog = self.deps.kb.catalog
+        catalog, turn = self.deps.kb.catalog, TurnConfig.of(config)
         try:
             result = await asyncio.to_thread(import_formula, state.message, catalog,
-                                             concentration=state.concentration, product=state.product)
+                                             concentration=turn.concentration, product=turn.product)
         except FormulaError as exc:
             return {"reply": exc.message_ko}
         version = max((v["version"] for v in state.versions), default=0) + 1
         recipe = await asyncio.to_thread(critiqued, result.recipe.model_copy(update={"version": version}), catalog)
         result = result.model_copy(update={"recipe": recipe})
-        data = recipe.model_dump(mode="json")
-        return {"recipe": data, "versions": [*state.versions, data], "new_version": True,
+        return {"recipe": _json(recipe), "versions": [*state.versions, _json(recipe)], "new_version": True,
                 "reply": import_reply_ko(result, catalog)}
 
     @timed("compare")
-    async def compare(self, state: AgentState) -> dict[str, Any]:
+    async def compare(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         versions = [Recipe.model_validate(v) for v in state.versions]
         wanted = render.version_numbers(state.message)
         by_number = {v.version: v for v in versions}
@@ -232,39 +236,43 @@ class Nodes:
         return {"reply": render.compare_reply(a, b, change), "extras": {"diff": change.model_dump(mode="json")}}
 
     @timed("answer")
-    async def answer(self, state: AgentState) -> dict[str, Any]:
+    async def answer(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         deps = self.deps
-        results = await deps.tools.call("search_knowledge", query=state.message, k=5)
+        results = await self._search(state.message)
         ids = answer_ids(reading_of(state), results, state.message, deps.kb)
         reply = render.document_answer(ids, deps.kb) if ids else (topic_reply(state.message) or UNSURE_KO)
         return {"reply": reply, "retrieved": [r.model_dump(mode="json") for r in results if r.id in ids],
-                "retrieval_log": [*state.retrieval_log, _retrieval_entry(state.message, "all", results)]}
+                "retrieval_log": [_retrieval_entry(state.message, "all", results)]}
 
     @timed("chat")
-    async def chat(self, state: AgentState) -> dict[str, Any]:
+    async def chat(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         return {"reply": render.smalltalk_reply(reading_of(state).chat)}
 
     @timed("redirect")
-    async def redirect(self, state: AgentState) -> dict[str, Any]:
-        return {"reply": INJECTION_KO if state.route == "injection" else REDIRECT_KO}
+    async def redirect(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        return {"reply": INJECTION_KO if state.route == Route.injection else REDIRECT_KO}
 
     # --- helpers ---------------------------------------------------------------------------
     async def _premium(self, recipe: Recipe, state: AgentState) -> dict[str, Any]:
-        sheet = await self.deps.tools.call("scale_formula", recipe=recipe, grams=100.0)
-        cost = await self.deps.tools.call("estimate_formula_cost", recipe=recipe)
+        catalog = self.deps.kb.catalog
+        sheet = await asyncio.to_thread(scale_batch, recipe, 100.0, catalog)
+        cost = await asyncio.to_thread(estimate_cost, recipe, catalog)
         alternatives = [Recipe.model_validate(c["recipe"]) for c in state.candidates[1:3]]
         return {"batch_md": render.batch_sheet(sheet, recipe), "cost_md": render.cost_block(cost, recipe),
                 "compliance_md": render.compliance_report(recipe, self.deps.kb),
                 "alternatives_md": render.alternatives(alternatives),
                 "batch": sheet.model_dump(mode="json"), "cost": cost.model_dump(mode="json")}
 
-    async def _narrate(self, recipe: Recipe, brief: Brief, state: AgentState) -> tuple[str, list[dict[str, Any]]]:
+    async def _narrate(self, recipe: Recipe, brief: Brief, state: AgentState,
+                       generator: Generator | None) -> tuple[str, list[dict[str, Any]]]:
         """Stream the generator's Korean introduction to the UI while collecting it."""
-        generator = self.deps.generator
         if generator is None:
             return "", []
         writer = get_stream_writer()
         context = [r["text"] for r in state.retrieved[:4]]
+        records = Grounds(record_ids=[r["id"] for r in state.retrieved[:4]], record_texts=context)
+        check = NarrationFilter(recipe, brief, self.deps.claims, records,
+                                lambda: generator.fallback.narration(recipe, brief))
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[str | None] = asyncio.Queue()
 
@@ -278,24 +286,17 @@ class Nodes:
         async with self.deps.model_lock:
             task = asyncio.create_task(asyncio.to_thread(run))
             while (piece := await queue.get()) is not None:
-                writer({"token": piece})
+                # Sentence by sentence, each after its claims are checked: the customer never reads a
+                # claim the final reply withdraws (the 270M model misplaces notes, praises what was ruled out).
+                for sentence in check.feed(piece):
+                    writer({"token": sentence + " "})
             narration = await task
-        text, record = narration.text, narration.record
-        contradicted = self._avoided_words(brief, text)
-        if contradicted and record is not None:
-            # The 270M model sometimes reads "너무 달지 않게" as a wish for sweetness: the final reply
-            # replaces a narration that praises what the person ruled out (the streamed draft is superseded).
-            text = generator.fallback.narration(recipe, brief)
-            record = record.model_copy(update={
-                "outcome": Outcome.fallback,
-                "problems": [*record.problems, f"피하려는 향({', '.join(contradicted)})을 내세워 템플릿 설명으로 대체"]})
+        text, problems, templated = check.finish()
+        record = narration.record
+        if problems and record is not None:
+            record = record.model_copy(update={"outcome": Outcome.fallback if templated else Outcome.repaired,
+                                               "problems": [*record.problems, *problems]})
         return text, [record.model_dump(mode="json")] if record else []
-
-    def _avoided_words(self, brief: Brief, text: str) -> list[str]:
-        """Korean words of the brief's firmly avoided descriptors (weight ≥ 0.5) that a narration uses."""
-        firm = [d for d, weight in brief.avoid_descriptors.items() if weight >= 0.5]
-        words = self.deps.kb.descriptor_words_ko(firm)
-        return [w for w in words if w in text]
 
     def _grounding(self, ids: list[str]) -> dict[str, Any]:
         """The KB records the reply quotes, logged as a retrieval so every claim has a logged source."""

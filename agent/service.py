@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import time
 import uuid
@@ -23,9 +22,9 @@ from pydantic import BaseModel, Field
 from agent.deps import Deps
 from agent.graph import build_graph
 from agent.guard import clean
-from agent.state import TurnInput, turn_reset
+from agent.state import TurnConfig, TurnInput, turn_reset
 from agent.workbench_render import import_reply_ko
-from hyanggi.settings import GeneratorBackend, Settings, get_settings
+from hyanggi.settings import Settings, get_settings
 from knowledge.documents import CollectionName
 from knowledge.formula_import import FormulaResolver, ImportResult, import_formula
 from perfumery import Catalog, EditError, EditOp, Recipe, critiqued, edit_many
@@ -95,14 +94,6 @@ class ChatService:
         await self._connection.close()
         await self.store.close()
 
-    def with_settings(self, **overrides: Any) -> ChatService:
-        """The same knowledge, model, store and threads under other design settings (e.g. the chat's
-        backend or creativity choice). The variant shares this service's connections: close only this one."""
-        settings = self.settings.model_copy(update=overrides)
-        composer = settings.generator_backend == GeneratorBackend.composer
-        deps = dataclasses.replace(self.deps, settings=settings, generator=None if composer else self.deps.generator)
-        return ChatService(settings, deps, self.store, self._connection)
-
     async def edit_recipe(self, recipe_id: str, ops: list[EditOp], version: int | None = None) -> Recipe:
         """Apply typed edits outside the chat (REST); the chat thread that owns the recipe continues from the
         new version, so chat and API never hand out the same version number."""
@@ -151,18 +142,21 @@ class ChatService:
         await self.graph.aupdate_state(config, {"recipe": data, "versions": [*state.values["versions"], data]})
 
     async def ask(self, message: str, session_id: str | None = None, level: str | None = None,
-                  concentration: str | None = None, source: str = "cli", product: str | None = None) -> TurnResult:
+                  concentration: str | None = None, source: str = "cli", product: str | None = None,
+                  **choices: Any) -> TurnResult:
         result: TurnResult | None = None
-        async for event in self.stream(message, session_id, level, concentration, source, product):
+        async for event in self.stream(message, session_id, level, concentration, source, product, **choices):
             if event["type"] == "result":
                 result = event["result"]
         assert result is not None  # stream always ends with a result
         return result
 
     async def stream(self, message: str, session_id: str | None = None, level: str | None = None,
-                     concentration: str | None = None, source: str = "chat",
-                     product: str | None = None) -> AsyncIterator[dict[str, Any]]:
-        """Events: {"type": "step", "node", "update"}, {"type": "token", "text"}, then {"type": "result"}."""
+                     concentration: str | None = None, source: str = "chat", product: str | None = None,
+                     backend: str | None = None, proposals: int | None = None) -> AsyncIterator[dict[str, Any]]:
+        """Events: {"type": "step", "node", "update"}, {"type": "token", "text"}, then {"type": "result"}.
+
+        The choices (level … proposals) are this turn's ``TurnConfig``; None takes the settings' default."""
         session = session_id or uuid.uuid4().hex[:16]
         checked = clean(message, self.settings.max_message_chars)
         if checked.error_ko:
@@ -172,18 +166,20 @@ class ChatService:
         if self._waiting >= self.settings.generator_queue_size:
             yield {"type": "result", "result": TurnResult(session=session, reply=BUSY_KO, intent="busy", error="busy")}
             return
-        turn = TurnInput(message=checked.text, level=level or self.settings.answer_level.value,
-                         concentration=concentration, product=product, injection=checked.injection)
+        turn = TurnInput(message=checked.text, injection=checked.injection)
+        choices = TurnConfig(level=level or self.settings.answer_level, concentration=concentration, product=product,
+                             backend=backend, proposals=proposals)
         self._waiting += 1
         try:
             async with self._thread_locks.setdefault(session, asyncio.Lock()):
-                async for event in self._run(session, turn, source):
+                async for event in self._run(session, turn, choices, source):
                     yield event
         finally:
             self._waiting -= 1
 
-    async def _run(self, session: str, turn: TurnInput, source: str) -> AsyncIterator[dict[str, Any]]:
-        config = {"configurable": {"thread_id": session}}
+    async def _run(self, session: str, turn: TurnInput, choices: TurnConfig,
+                   source: str) -> AsyncIterator[dict[str, Any]]:
+        config = choices.configurable(session)
         start = time.perf_counter()
         error: str | None = None
         try:
@@ -210,14 +206,14 @@ class ChatService:
             retrieved=list(dict.fromkeys(i for r in values.get("retrieval_log", []) for i in r["ids"])),
             sources=values.get("retrieved", []), extras=values.get("extras", {}), timings_ms=timings, error=error,
         )
-        result.turn_id = await self._commit(session, turn, values, result, source)
+        result.turn_id = await self._commit(session, turn, choices, values, result, source)
         yield {"type": "result", "result": result}
 
-    async def _commit(self, session: str, turn: TurnInput, values: dict[str, Any], result: TurnResult,
-                      source: str) -> int:
+    async def _commit(self, session: str, turn: TurnInput, choices: TurnConfig, values: dict[str, Any],
+                      result: TurnResult, source: str) -> int:
         recipe = values.get("recipe")
         record = TurnRecord(
-            session_id=session, user_text=turn.message, reply=result.reply, route=result.intent, level=turn.level,
+            session_id=session, user_text=turn.message, reply=result.reply, route=result.intent, level=choices.level.value,
             brief=result.brief,
             recipe=Recipe.model_validate(recipe) if recipe and values.get("new_version") else None,
             current_recipe_id=recipe["id"] if recipe else None,

@@ -90,8 +90,10 @@ class LexiconMatcher:
                 # so the whole form also counts as a one-morpheme key.
                 for stems in (_content_stems(form), (key,)):
                     # A lone one-syllable morpheme cut out of a longer form ("시더" → "더", "봄" read as
-                    # "보") would match everywhere ("더 우디하게", "볼만한"): only the form itself may be one.
-                    if stems and all(stems) and (len(stems) > 1 or len(stems[0]) > 1 or stems[0] == key):
+                    # "보", "달고나" → "달") would match everywhere ("더 우디하게", "볼만한", "덜 달게"): only
+                    # the form itself or its dictionary form ("달다" → "달") may be one syllable.
+                    if stems and all(stems) and (len(stems) > 1 or len(stems[0]) > 1
+                                                 or key in (stems[0], stems[0] + "다")):
                         self._by_stems.setdefault(stems, entry)
         self._cues = tuple(sorted(set(filter(None, cues)), key=len, reverse=True))
         alternatives = sorted(self._by_form, key=len, reverse=True)

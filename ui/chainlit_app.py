@@ -183,8 +183,7 @@ async def run_turn(text: str) -> None:
     try:
         if runtime.service() is None and runtime.error is None:
             await cl.Message(content=LOADING_KO).send()
-        service = await runtime.variant(prefs.get("backend", settings.generator_backend.value),
-                                        int(prefs.get("creativity", settings.llm_proposals)))
+        service = await runtime.wait()
     except ServiceUnavailableError as exc:
         await cl.ErrorMessage(content=exc.message_ko).send()
         return
@@ -192,9 +191,11 @@ async def run_turn(text: str) -> None:
     product = prefs.get("product")
     reply = cl.Message(content="")
     result = None
+    # The chat settings are this turn's choices (agent.state.TurnConfig); one service serves them all.
     async for event in service.stream(text, cl.context.session.thread_id, prefs.get("level"),
                                       None if concentration in (None, AUTO) else concentration, source="chat",
-                                      product=None if product in (None, AUTO) else product):
+                                      product=None if product in (None, AUTO) else product,
+                                      backend=prefs.get("backend"), proposals=prefs.get("creativity")):
         if event["type"] == "step" and event["node"] in view.STEP_TITLES:
             title, kind = view.STEP_TITLES[event["node"]]
             async with cl.Step(name=title, type=kind, show_input=False) as step:

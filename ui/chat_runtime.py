@@ -1,7 +1,7 @@
 """The chat server's one ChatService, loaded in the background so the server answers (health) at once.
 
-Chat settings that change how a turn is designed (generator backend, creativity) get their own service
-*variant*: the same knowledge, searcher, model, store and checkpointer with other design settings.
+Chat settings that change how a turn is designed (generator backend, creativity) travel with each turn
+(``agent.state.TurnConfig``): one service serves every combination.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ class Runtime:
         self.base: ChatService | None = None
         self.error: str | None = None
         self._task: asyncio.Task[None] | None = None
-        self._variants: dict[tuple[str, int], ChatService] = {}
 
     def start(self) -> None:
         """Begin loading inside the serving loop (idempotent)."""
@@ -65,18 +64,6 @@ class Runtime:
     def backends(self) -> list[str]:
         """Backends a chat may pick: the loaded one, and always the composer (no model needed)."""
         return list(dict.fromkeys([self.settings.generator_backend.value, GeneratorBackend.composer.value]))
-
-    async def variant(self, backend: str, proposals: int) -> ChatService:
-        base = await self.wait()
-        if backend == base.settings.generator_backend.value and proposals == base.settings.llm_proposals:
-            return base
-        key = (backend, proposals)
-        if key not in self._variants:
-            composer = backend == GeneratorBackend.composer.value
-            # Same store and checkpointer connection: the variant continues the same threads.
-            self._variants[key] = base.with_settings(generator_backend=GeneratorBackend(backend),
-                                                     llm_proposals=0 if composer else proposals)
-        return self._variants[key]
 
     async def close(self) -> None:
         if self._task is not None and not self._task.done():

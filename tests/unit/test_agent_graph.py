@@ -6,7 +6,7 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agent.graph import build_graph
-from agent.state import TurnInput, turn_reset
+from agent.state import TurnConfig, TurnInput, turn_reset
 from perfumery.recipe import Recipe
 from tests.unit.agent_fakes import fake_deps
 
@@ -16,9 +16,9 @@ def deps():
     return fake_deps()
 
 
-async def _turn(graph, thread: str, message: str, **kwargs) -> dict:
-    config = {"configurable": {"thread_id": thread}}
-    await graph.ainvoke(turn_reset(TurnInput(message=message, **kwargs)), config)
+async def _turn(graph, thread: str, message: str, injection: bool = False, **choices) -> dict:
+    config = TurnConfig(**choices).configurable(thread)
+    await graph.ainvoke(turn_reset(TurnInput(message=message, injection=injection)), config)
     return (await graph.aget_state(config)).values
 
 
@@ -121,3 +121,18 @@ async def test_a_narration_praising_what_the_brief_avoids_is_replaced() -> None:
     assert "달콤한 분위기" not in state["reply"] and "템플릿 설명" in state["reply"]
     narrate = [g for g in state["generation_log"] if g["task"] == "narrate"][0]
     assert narrate["outcome"] == "fallback" and "피하려는 향" in narrate["problems"][-1]
+
+
+async def test_a_turn_logs_only_its_own_searches_and_model_calls(deps) -> None:
+    graph = build_graph(deps, InMemorySaver())
+    first = await _turn(graph, "t8", "상큼한 시트러스 향수 만들어줘")
+    second = await _turn(graph, "t8", "헤디온이 뭐야?")
+    assert first["generation_log"] and second["generation_log"] == []
+    assert [entry["query"] for entry in second["retrieval_log"]] == ["헤디온이 뭐야?"]
+    assert set(second["timings_ms"]) == {"route", "answer"}
+
+
+async def test_the_composer_choice_runs_no_model_for_that_turn(deps) -> None:
+    graph = build_graph(deps, InMemorySaver())
+    state = await _turn(graph, "t9", "상큼한 시트러스 향수 만들어줘", backend="composer")
+    assert state["generation_log"] == [] and {c["origin"] for c in state["candidates"]} <= {"composer", "repair"}
