@@ -5,6 +5,8 @@ route ─┬─ interpret → retrieve → generate → critique ─┬─ respo
        ├─ edit → END          (perfumer's edits: %, add/remove, 더 우디하게, EDT로, 100g 배합표)
        ├─ answer → END        (questions: the records they name, a basic from our tables, or "잘 모르겠어요")
        ├─ import_formula → END (a pasted formula of the perfumer's own becomes the next version)
+       ├─ where_used → END    ("헤디온 쓰는 버전": stored versions holding a material, with its dose)
+       ├─ replacements → END  ("이소 이 슈퍼 대체재": candidates with reasons)
        ├─ chat → END          (thanks, greetings, "뭘 할 수 있어?": a sentence, never a formula)
        ├─ compare → END       (version diff)
        └─ redirect → END      (off-topic or prompt injection)
@@ -19,10 +21,12 @@ from langgraph.graph.state import CompiledStateGraph
 from agent.deps import Deps
 from agent.nodes import Nodes
 from agent.state import AgentState
+from store import Store
 
 
-def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
-    nodes = Nodes(deps)
+def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver | None = None,
+                store: Store | None = None) -> CompiledStateGraph:
+    nodes = Nodes(deps, store)
     # The full state is the input: each turn passes ``turn_reset`` so per-turn fields start empty.
     graph = StateGraph(AgentState)
     graph.add_node("route", nodes.route)
@@ -37,6 +41,8 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver | None = None) -> 
     graph.add_node("answer", nodes.answer)
     graph.add_node("chat", nodes.chat)
     graph.add_node("import_formula", nodes.import_formula)
+    graph.add_node("where_used", nodes.where_used)
+    graph.add_node("replacements", nodes.replacements)
     graph.add_node("redirect", nodes.redirect)
 
     graph.add_edge(START, "route")
@@ -44,6 +50,7 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver | None = None) -> 
     graph.add_edge("retrieve", "generate")
     graph.add_edge("generate", "critique")
     graph.add_edge("revise", "critique")
-    for terminal in ("respond", "edit", "compare", "answer", "chat", "import_formula", "redirect"):
+    for terminal in ("respond", "edit", "compare", "answer", "chat", "import_formula", "where_used", "replacements",
+                     "redirect"):
         graph.add_edge(terminal, END)
     return graph.compile(checkpointer=checkpointer)

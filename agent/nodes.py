@@ -26,7 +26,7 @@ from agent.interpret import build_brief
 from agent.narration_check import NarrationFilter
 from agent.reading import Route, read
 from agent.state import AgentState, TurnConfig, brief_of, reading_of, recipe_of
-from agent.workbench_render import import_reply_ko
+from agent.workbench_render import import_reply_ko, replacements_ko, where_used_ko
 from hyanggi.settings import AnswerLevel, GeneratorBackend
 from knowledge.documents import CollectionName
 from knowledge.formula_import import import_formula
@@ -35,6 +35,8 @@ from perfumery import EditError, compose, critiqued, diff, edit_many, estimate_c
 from perfumery.brief import Brief
 from perfumery.formula import FormulaError
 from perfumery.recipe import Recipe
+from perfumery.replacements import replacements
+from store import Store
 
 REDIRECT_KO = ("저는 향수 설계를 돕는 '향기'예요. 원하시는 분위기나 계절, 장소를 말씀해 주시면 향을 설계해 드릴게요. "
                "예: \"비 오는 날 카페 같은 포근한 향, 너무 달지 않게\"")
@@ -42,7 +44,7 @@ INJECTION_KO = ("그 요청은 도와드릴 수 없어요. 저는 향수 설계 
                 "대신 원하시는 향을 말씀해 주시면 바로 설계해 드릴게요.")
 _GOTO = {Route.new_brief: "interpret", Route.edit: "edit", Route.question: "answer", Route.compare: "compare",
          Route.smalltalk: "chat", Route.off_topic: "redirect", Route.injection: "redirect",
-         Route.import_formula: "import_formula"}
+         Route.import_formula: "import_formula", Route.where_used: "where_used", Route.replacements: "replacements"}
 
 Node = Callable[["Nodes", AgentState, RunnableConfig], Awaitable[Any]]
 
@@ -75,8 +77,10 @@ def _json(recipe: Recipe) -> dict[str, Any]:
 
 
 class Nodes:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, store: Store | None = None) -> None:
         self.deps = deps
+        self.store = store
+        """Where-used looks across every stored session when there is a store, else in this thread."""
 
     def _generator(self, turn: TurnConfig) -> Generator | None:
         """The language model of this turn: none when the turn asks for the composer alone."""
@@ -88,7 +92,8 @@ class Nodes:
     # --- routing ---------------------------------------------------------------------------
     @timed("route")
     async def route(self, state: AgentState, config: RunnableConfig) -> Command[Literal[
-            "interpret", "edit", "answer", "compare", "chat", "redirect", "import_formula"]]:
+            "interpret", "edit", "answer", "compare", "chat", "redirect", "import_formula", "where_used",
+            "replacements"]]:
         deps = self.deps
         reading = read(state.message, kb=deps.kb, matcher=deps.matcher, names=deps.names, recipe=recipe_of(state),
                        injection=state.injection)
@@ -218,8 +223,29 @@ class Nodes:
         version = max((v["version"] for v in state.versions), default=0) + 1
         recipe = await asyncio.to_thread(critiqued, result.recipe.model_copy(update={"version": version}), catalog)
         result = result.model_copy(update={"recipe": recipe})
+        # What was read (and what to confirm) first, then the critique any formula gets.
+        reply, grounded = render.recipe_reply(recipe, self.deps.kb, turn.level, import_reply_ko(result, catalog))
         return {"recipe": _json(recipe), "versions": [*state.versions, _json(recipe)], "new_version": True,
-                "reply": import_reply_ko(result, catalog)}
+                "reply": reply, "retrieval_log": [self._grounding(grounded)]}
+
+    @timed("where_used")
+    async def where_used(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        """"헤디온 쓰는 버전 보여줘": every stored version holding the material, with its dose."""
+        material_id = reading_of(state).mentions[0].material_id
+        if self.store is not None:
+            rows = await self.store.where_used(material_id)
+        else:
+            rows = [{"recipe_id": v["id"], "name": v["name"], "version": v["version"],
+                     "percent": Recipe.model_validate(v).percent_of(material_id)}
+                    for v in reversed(state.versions) if any(i["material_id"] == material_id for i in v["ingredients"])]
+        return {"reply": where_used_ko(rows, self.deps.kb.materials[material_id].name_ko)}
+
+    @timed("replacements")
+    async def replacements(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        """"이소 이 슈퍼 대체재": candidates with reasons; the person applies one by naming it."""
+        material_id = reading_of(state).mentions[0].material_id
+        found = await asyncio.to_thread(replacements, recipe_of(state), material_id, self.deps.kb.catalog)
+        return {"reply": replacements_ko(found, self.deps.kb.materials[material_id].name_ko)}
 
     @timed("compare")
     async def compare(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:

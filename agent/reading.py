@@ -35,12 +35,15 @@ class Route(StrEnum):
     off_topic = "off_topic"
     injection = "injection"
     import_formula = "import"
+    where_used = "where_used"
+    replacements = "replacements"
 
 
 ROUTE_KO: dict[Route, str] = {
     Route.new_brief: "새 향 설계", Route.edit: "레시피 수정", Route.question: "질문", Route.compare: "버전 비교",
     Route.smalltalk: "인사·대화", Route.off_topic: "다른 주제", Route.injection: "지침 변경 시도",
-    Route.import_formula: "내 포뮬러 가져오기",
+    Route.import_formula: "내 포뮬러 가져오기", Route.where_used: "재료를 쓰는 버전",
+    Route.replacements: "대체 재료",
 }
 
 _COMPARE = re.compile(r"비교|차이|달라졌|바뀐\s*점|바뀌었|v\d+\s*(와|과|랑|vs)|전\s*버전|이전\s*버전|전후")
@@ -48,6 +51,8 @@ _DESIGN = re.compile(r"만들어|추천|조향해|조향\s*부탁|설계|디자�
                      r"향을?\s*(줘|주세요)|부탁|새로|다른\s*(걸|것|콘셉트|향수)|처음부터|이번엔")
 _QUESTION = re.compile(r"뭐야|뭔가요|뭐예요|뭐에요|무엇|무슨|어떤\s*(향|냄새|느낌|일)|어떻게|왜|어디|얼마나|뭐가|"
                        r"알려\s*줘|알려\s*주세요|설명|궁금|이란|란\??$|\?$|\bwhat\b|\bhow\b|\bwhy\b", re.IGNORECASE)
+_WHERE_USED = re.compile(r"(쓰는|쓴|썼던|들어간|들어있는|사용한|포함된)\s*(버전|레시피|포뮬|처방)")
+_REPLACEMENT = re.compile(r"대체재|대체\s*(할|품|재료|후보)|대안|대신\s*(쓸|할|넣을)|바꿀\s*만한|비슷한\s*재료")
 _IMPERATIVE = re.compile(r"하게|해\s*줘|해\s*주세요|해줄래|로\s*$|줄여|늘려|올려|낮춰|높여")
 
 
@@ -116,6 +121,11 @@ def _route(text: str, *, matches: list[LexiconMatch], mentions: list[Mention], e
     question = bool(_QUESTION.search(text))
     if looks_like_formula(text):  # pasted lines of material + amount: the perfumer's own formula
         return Route.import_formula
+    named = {m.material_id for m in mentions}
+    if len(named) == 1 and _WHERE_USED.search(text):
+        return Route.where_used
+    if len(named) == 1 and _REPLACEMENT.search(text) and has_recipe:
+        return Route.replacements
     if has_recipe and _COMPARE.search(text) and not design:
         return Route.compare
     if edit is not None and edit.found:

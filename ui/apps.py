@@ -3,9 +3,24 @@
 Command bodies import heavy libraries lazily so `hyanggi --help` stays instant.
 """
 
+import click
 import typer
+from rich.console import Console
+from typer.core import TyperGroup
 
-app = typer.Typer(name="hyanggi", help="향기 — 한국어 향수 설계 도우미 (Korean fragrance design assistant).",
+
+class _Commands(TyperGroup):
+    """Every command runs inside the one error mapping (ui/errors.py): a known failure is a Korean message
+    and exit code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from ui.errors import friendly_errors
+
+        with friendly_errors(Console(stderr=True)):
+            return super().invoke(ctx)
+
+
+app = typer.Typer(cls=_Commands, name="hyanggi", help="향기 — 한국어 향수 설계 도우미 (Korean fragrance design assistant).",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
 kb_app = typer.Typer(help="지식 베이스 조회 (knowledge base).", no_args_is_help=True)
 eval_app = typer.Typer(help="평가: retrieval, recipes, generator, replay, ragas.", no_args_is_help=True)

@@ -1,4 +1,5 @@
-"""Turn known failures (setup not run, bad data) into a Korean + English message and an exit code."""
+"""The one mapping of known failures (setup not run, bad data, a busy database, no judge) to a Korean + English
+message and exit code 1 — applied to every `hyanggi` command by the command group (ui/apps.py)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,22 @@ from rich.console import Console
 
 @contextlib.contextmanager
 def friendly_errors(console: Console) -> Iterator[None]:
+    from eval.judge import JudgeNotReadyError
     from knowledge.embedding import EmbedderNotReadyError
     from knowledge.index import IndexNotReadyError
     from knowledge.kb import KnowledgeBaseError
 
     try:
         yield
-    except (IndexNotReadyError, KnowledgeBaseError, EmbedderNotReadyError, FileNotFoundError) as exc:
-        console.print(f"[red]{exc}[/]")
+    except (IndexNotReadyError, EmbedderNotReadyError, FileNotFoundError) as exc:
+        console.print(f"[red]{exc}[/]", highlight=False)
         console.print("먼저 `hyanggi setup` 을 실행해 주세요 (run `hyanggi setup` first).")
+        raise typer.Exit(1) from None
+    except KnowledgeBaseError as exc:
+        console.print(f"[red]지식 베이스를 불러오지 못했습니다 (knowledge/data/ is invalid):[/]\n{exc}", highlight=False)
+        raise typer.Exit(1) from None
+    except JudgeNotReadyError as exc:
+        console.print(f"[red]{exc}[/]", highlight=False)
         raise typer.Exit(1) from None
     except sqlite3.OperationalError as exc:
         console.print(f"[red]데이터베이스를 열 수 없어요: {exc}[/]")

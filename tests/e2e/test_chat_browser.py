@@ -81,6 +81,17 @@ def server(tmp_path_factory) -> Iterator[str]:
         stop_group(process)
 
 
+def _send(page, text: str) -> None:
+    box = page.locator("#chat-input")
+    box.fill(text)
+    # The page renders before its websocket session is up; until then sending does nothing.
+    for _ in range(60):
+        page.locator("#chat-submit").click()
+        page.wait_for_timeout(1000)
+        if text.splitlines()[0] not in (box.inner_text() or ""):
+            return
+
+
 def test_korean_brief_gets_a_recipe_table(server: str) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
@@ -95,14 +106,7 @@ def test_korean_brief_gets_a_recipe_table(server: str) -> None:
             assert response is not None and "frame-ancestors 'none'" in response.headers["content-security-policy"]
             assert response.headers["x-frame-options"] == "DENY"
             page.get_by_text("비 오는 날 카페").first.wait_for(state="visible", timeout=60_000)
-            box = page.locator("#chat-input")
-            box.fill(BRIEF)
-            # The page renders before its websocket session is up; until then sending does nothing.
-            for _ in range(60):
-                page.locator("#chat-submit").click()
-                page.wait_for_timeout(1000)
-                if BRIEF not in (box.inner_text() or ""):
-                    break
+            _send(page, BRIEF)
             table = page.locator("table").filter(has_text="한글명").first
             try:
                 table.wait_for(state="attached", timeout=TURN_MS)
@@ -124,3 +128,27 @@ def test_korean_brief_gets_a_recipe_table(server: str) -> None:
         finally:
             browser.close()
     assert _health(server)["status"] == "ok"
+
+
+PASTED = "베르가못 오일 20g\n헤디온 30g\n이소 이 슈퍼 30g\n암브록산 2g\n갈락솔라이드 18g\n비밀 베이스 X 3g"
+
+
+def test_a_pasted_formula_is_read_back_and_critiqued(server: str) -> None:
+    """A perfumer's own formula pasted as lines: read back (the unknown line flagged, not dropped), then
+    the critique every formula gets."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1600}, locale="ko-KR")
+            page.goto(server)
+            page.get_by_text("비 오는 날 카페").first.wait_for(state="visible", timeout=60_000)
+            _send(page, PASTED)
+            page.get_by_text("레시피를 가져왔어요").first.wait_for(state="attached", timeout=TURN_MS)
+            table = page.locator("table").filter(has_text="한글명").first
+            table.wait_for(state="attached", timeout=30_000)
+            assert "헤디온" in table.inner_text()
+            body = page.locator("body").inner_text()
+            assert "품질 점수" in body and "비밀 베이스 X" in body
+        finally:
+            browser.close()

@@ -136,3 +136,19 @@ async def test_the_composer_choice_runs_no_model_for_that_turn(deps) -> None:
     graph = build_graph(deps, InMemorySaver())
     state = await _turn(graph, "t9", "상큼한 시트러스 향수 만들어줘", backend="composer")
     assert state["generation_log"] == [] and {c["origin"] for c in state["candidates"]} <= {"composer", "repair"}
+
+
+async def test_a_pasted_formula_becomes_the_next_version_and_the_workbench_answers(deps) -> None:
+    graph = build_graph(deps, InMemorySaver())
+    pasted = "베르가못 오일 20g\n헤디온 30g\n이소 이 슈퍼 30g\n암브록산 2g\n갈락솔라이드 18g"
+    imported = await _turn(graph, "t10", pasted)
+    assert imported["route"] == "import" and "레시피를 가져왔어요" in imported["reply"]
+    assert "| 재료 | 한글명 | CAS | 노트 | % |" in imported["reply"] and "점수" in imported["reply"]
+    recipe = Recipe.model_validate(imported["recipe"])
+    assert recipe.version == 1 and recipe.score is not None and recipe.percent_of("hedione") == pytest.approx(30.0)
+    used = await _turn(graph, "t10", "헤디온 쓰는 버전 보여줘")
+    assert used["route"] == "where_used" and "v1: 30%" in used["reply"]
+    alternatives = await _turn(graph, "t10", "이소 이 슈퍼 대체재")
+    assert alternatives["route"] == "replacements" and "대체 후보" in alternatives["reply"]
+    edited = await _turn(graph, "t10", "헤디온 20%로")
+    assert Recipe.model_validate(edited["recipe"]).version == 2

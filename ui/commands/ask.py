@@ -24,14 +24,11 @@ def ask(
 ) -> None:
     """향 설계 요청을 한 번 보내고 답을 받습니다 (one turn through the agent)."""
     from hyanggi.settings import AnswerLevel
-    from ui.errors import friendly_errors
-
     if level is not None and level not in {lv.value for lv in AnswerLevel}:
         console.print(f"[red]--level 은 기본, 상세, 프리미엄 중 하나여야 해요 (got {level!r}).[/]")
         raise typer.Exit(2)
     messages = [line.strip() for line in sys.stdin if line.strip()] if message == "-" else [message]
-    with friendly_errors(console):
-        asyncio.run(_ask_all(messages, session, level, as_json))
+    asyncio.run(_ask_all(messages, session, level, as_json))
 
 
 async def _ask_all(messages: list[str], session: str | None, level: str | None, as_json: bool) -> None:

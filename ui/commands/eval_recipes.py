@@ -25,13 +25,9 @@ def eval_recipes(
     """조향 평가: 개발용 브리프 세트로 조합기 결과를 채점 (composer on the dev briefs)."""
     from eval.recipe_metrics import DEFAULT_BRIEFS, evaluate, load_cases, to_markdown
     from hyanggi.settings import get_settings
-    from knowledge.kb import KnowledgeBaseError, load_knowledge_base
+    from knowledge.kb import load_knowledge_base
 
-    try:
-        catalog = load_knowledge_base().catalog
-    except KnowledgeBaseError as exc:
-        console.print(f"[red]지식 베이스를 불러오지 못했습니다.[/]\n{exc}")
-        raise typer.Exit(1) from None
+    catalog = load_knowledge_base().catalog
     try:
         cases = load_cases(briefs or DEFAULT_BRIEFS)
     except (OSError, ValueError) as exc:

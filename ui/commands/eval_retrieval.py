@@ -21,16 +21,9 @@ HEADLINE = ["Hit@1", "Hit@5", "Hit@10", "MRR", "P@5", "R@5", "nDCG@5", "nDCG@10"
 
 def _open_searcher():  # noqa: ANN202 - the type lives behind a lazy import
     from hyanggi.settings import get_settings
-    from knowledge.embedding.embedder import EmbedderNotReadyError
-    from knowledge.index import IndexNotReadyError
-    from knowledge.kb import KnowledgeBaseError
     from knowledge.search import get_searcher
 
-    try:
-        return get_searcher(get_settings())
-    except (IndexNotReadyError, KnowledgeBaseError, EmbedderNotReadyError) as exc:
-        errors.print(f"[red]오류:[/] {exc}", highlight=False)
-    raise typer.Exit(code=1)
+    return get_searcher(get_settings())
 
 
 @eval_app.command("retrieval")

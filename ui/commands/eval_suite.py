@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -26,20 +24,6 @@ OutOption = Annotated[Path | None, typer.Option("--out", help="보고서 폴더 
 JsonOption = Annotated[bool, typer.Option("--json", help="요약을 JSON 한 줄로 출력 (print the summary as JSON).")]
 
 
-@contextlib.contextmanager
-def _friendly() -> Iterator[None]:
-    """Setup-level failures become a Korean message and exit code 1, never a traceback."""
-    from eval.judge import JudgeNotReadyError
-    from ui.errors import friendly_errors
-
-    with friendly_errors(errors):
-        try:
-            yield
-        except JudgeNotReadyError as exc:
-            errors.print(f"[red]{exc}[/]", highlight=False)
-            raise typer.Exit(1) from None
-
-
 # --- eval replay ---------------------------------------------------------------------------------
 @eval_app.command("replay")
 def eval_replay(
@@ -50,8 +34,7 @@ def eval_replay(
     from eval.replay import load_conversations
 
     conversations = load_conversations()[:limit]
-    with _friendly():
-        report = asyncio.run(_replay(conversations))
+    report = asyncio.run(_replay(conversations))
     if as_json:
         typer.echo(report.model_dump_json())
         return
@@ -127,34 +110,33 @@ def eval_ragas(
 
     settings = get_settings()
     wanted = [s.strip() for s in sessions.split(",") if s.strip()] if sessions else None
-    with _friendly():
-        from knowledge.embedding.embedder import Embedder
-        from knowledge.kb import load_knowledge_base
+    from knowledge.embedding.embedder import Embedder
+    from knowledge.kb import load_knowledge_base
 
-        transcripts = asyncio.run(_load_transcripts(settings, since, wanted))
-        selection = _selection(since, wanted, everything)
-        if not (everything or since or wanted):
-            transcripts = latest_replay(transcripts)
-        if not transcripts:
-            errors.print("평가할 대화 기록이 없습니다. 먼저 `hyanggi eval replay` 를 실행해 주세요.\n"
-                         "(No transcripts to evaluate; run `hyanggi eval replay` first.)")
-            raise typer.Exit(1)
-        references = reference_index(load_conversations())
-        kb = load_knowledge_base()
-        samples = turn_samples(transcripts, references, document_texts(kb))
-        asyncio.run(_attach_recipes(settings, transcripts, samples))
-        conversations = conversation_samples(transcripts, references)
-        embedder = Embedder.from_settings(settings)
-        judge_llm = None
-        if judge and judge_limit:
-            from eval.judge import make_judge
+    transcripts = asyncio.run(_load_transcripts(settings, since, wanted))
+    selection = _selection(since, wanted, everything)
+    if not (everything or since or wanted):
+        transcripts = latest_replay(transcripts)
+    if not transcripts:
+        errors.print("평가할 대화 기록이 없습니다. 먼저 `hyanggi eval replay` 를 실행해 주세요.\n"
+                     "(No transcripts to evaluate; run `hyanggi eval replay` first.)")
+        raise typer.Exit(1)
+    references = reference_index(load_conversations())
+    kb = load_knowledge_base()
+    samples = turn_samples(transcripts, references, document_texts(kb))
+    asyncio.run(_attach_recipes(settings, transcripts, samples))
+    conversations = conversation_samples(transcripts, references)
+    embedder = Embedder.from_settings(settings)
+    judge_llm = None
+    if judge and judge_limit:
+        from eval.judge import make_judge
 
-            judge_llm = make_judge(settings)
-        console.print(f"ragas: {len(samples)} turns from {len(transcripts)} sessions"
-                      f"{f', judging {judge_limit}' if judge_llm else ''} …", highlight=False)
-        from agent.claims import ClaimChecker
+        judge_llm = make_judge(settings)
+    console.print(f"ragas: {len(samples)} turns from {len(transcripts)} sessions"
+                  f"{f', judging {judge_limit}' if judge_llm else ''} …", highlight=False)
+    from agent.claims import ClaimChecker
 
-        run = run_ragas(samples, embedder, judge_llm, judge_limit=judge_limit, checker=ClaimChecker(kb))
+    run = run_ragas(samples, embedder, judge_llm, judge_limit=judge_limit, checker=ClaimChecker(kb))
     folder = out or default_out_dir()
     judge_model = (settings.judge_model or settings.judge_url) if settings.judge_url else settings.base_gguf_path.name
     judge_info = {"model": judge_model if judge_llm else "none", "limit": judge_limit if judge_llm else 0}
@@ -197,8 +179,7 @@ def eval_faithfulness(
     from eval.report import default_out_dir
     from knowledge.kb import load_knowledge_base
 
-    with _friendly():
-        result = agreement(load_yardstick(), ClaimChecker(load_knowledge_base()), split)
+    result = agreement(load_yardstick(), ClaimChecker(load_knowledge_base()), split)
     folder = out or default_out_dir()
     folder.mkdir(parents=True, exist_ok=True)
     write_agreement(folder / "faithfulness_agreement.json", [result])
@@ -264,7 +245,7 @@ def bench(
     from knowledge.search import get_searcher
 
     settings = get_settings()
-    with _friendly(), PeakRss() as memory:
+    with PeakRss() as memory:
         searcher = get_searcher(settings)
         retrieval = measure_latency(searcher, [q.query for q in load_dev_set()])
         report = BenchReport(retrieval=retrieval.model_dump())
@@ -290,7 +271,7 @@ def bench_chat(
     from eval.bench import BenchReport, PeakRss
     from eval.report import default_out_dir
 
-    with _friendly(), PeakRss() as memory:
+    with PeakRss() as memory:
         report = BenchReport(chat=asyncio.run(_chat(turns)))
     report.peak_rss_mb = memory.peak_mb
     _emit(report, out or default_out_dir(), as_json)

@@ -61,19 +61,13 @@ def search(
     """재료·어코드·향수 하이브리드 검색 (hybrid search over materials, accords, perfumes)."""
     from hyanggi.settings import get_settings
     from knowledge.documents import CollectionName
-    from knowledge.embedding.embedder import EmbedderNotReadyError
-    from knowledge.index import IndexNotReadyError
-    from knowledge.kb import KnowledgeBaseError
     from knowledge.search import get_searcher
 
     queries = [line.strip() for line in sys.stdin if line.strip()] if query == "-" else [query.strip()]
     if not queries or not all(queries):
         raise _fail("검색어가 비어 있습니다 (empty query).")
     collections = list(CollectionName) if collection is CollectionChoice.all else [CollectionName(collection.value)]
-    try:
-        searcher = get_searcher(get_settings())
-    except (IndexNotReadyError, KnowledgeBaseError, EmbedderNotReadyError) as exc:
-        raise _fail(str(exc)) from None
+    searcher = get_searcher(get_settings())
     for text in queries:
         results = searcher.search(text, collections=collections, k=k)
         if as_json or query == "-":
@@ -88,12 +82,9 @@ def list_records(
     as_json: Annotated[bool, typer.Option("--json", help="JSON 출력 (full records).")] = False,
 ) -> None:
     """지식 베이스 목록 (list knowledge-base records)."""
-    from knowledge.kb import KnowledgeBaseError, load_knowledge_base
+    from knowledge.kb import load_knowledge_base
 
-    try:
-        kb = load_knowledge_base()
-    except KnowledgeBaseError as exc:
-        raise _fail(str(exc)) from None
+    kb = load_knowledge_base()
     records = {ListChoice.materials: kb.materials, ListChoice.accords: kb.accords, ListChoice.perfumes: kb.perfumes}[kind]
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in records.values()], ensure_ascii=False, indent=1))
@@ -120,12 +111,9 @@ def list_records(
 @kb_app.command("check")
 def check() -> None:
     """데이터 검증 (validate knowledge/data/ and print counts or every problem)."""
-    from knowledge.kb import KnowledgeBaseError, load_knowledge_base
+    from knowledge.kb import load_knowledge_base
 
-    try:
-        kb = load_knowledge_base()
-    except KnowledgeBaseError as exc:
-        raise _fail(str(exc)) from None
+    kb = load_knowledge_base()
     from knowledge.coverage import coverage, to_text
 
     console.print(
@@ -139,14 +127,9 @@ def check() -> None:
 def index(force: Annotated[bool, typer.Option("--force", help="최신이어도 다시 만들기 (rebuild anyway).")] = False) -> None:
     """검색 인덱스 만들기 (build the search index from knowledge/data/)."""
     from hyanggi.settings import get_settings
-    from knowledge.embedding.embedder import EmbedderNotReadyError
     from knowledge.index import build_index
-    from knowledge.kb import KnowledgeBaseError
 
     settings = get_settings()
-    try:
-        report = build_index(settings, progress=True, force=force)
-    except (KnowledgeBaseError, EmbedderNotReadyError) as exc:
-        raise _fail(str(exc)) from None
+    report = build_index(settings, progress=True, force=force)
     state = f"rebuilt in {report.manifest.build_seconds:.1f} s" if report.built else "up to date"
-    console.print(f"✓ 검색 인덱스 (index) {state}: {report.manifest.counts} — {settings.chroma_dir}")
+    console.print(f"✓ 검색 인덱스 (index) {state}: {report.manifest.counts} — {settings.index_location}")
