@@ -34,6 +34,7 @@ from knowledge.search import SearchResult
 from perfumery import EditError, compose, critiqued, diff, edit_many, estimate_cost, repair, scale_batch
 from perfumery.brief import Brief
 from perfumery.formula import FormulaError
+from perfumery.naming import lead_ids, narration_facts
 from perfumery.recipe import Recipe
 from perfumery.replacements import replacements
 from store import Store
@@ -267,8 +268,9 @@ class Nodes:
         results = await self._search(state.message)
         ids = answer_ids(reading_of(state), results, state.message, deps.kb)
         reply = render.document_answer(ids, deps.kb) if ids else (topic_reply(state.message) or UNSURE_KO)
+        # The records quoted (a material named may not be among the hits) are logged as the reply's grounding.
         return {"reply": reply, "retrieved": [r.model_dump(mode="json") for r in results if r.id in ids],
-                "retrieval_log": [_retrieval_entry(state.message, "all", results)]}
+                "retrieval_log": [_retrieval_entry(state.message, "all", results), *([self._grounding(ids)] if ids else [])]}
 
     @timed("chat")
     async def chat(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
@@ -295,8 +297,11 @@ class Nodes:
         if generator is None:
             return "", []
         writer = get_stream_writer()
-        context = [r["text"] for r in state.retrieved[:4]]
-        records = Grounds(record_ids=[r["id"] for r in state.retrieved[:4]], record_texts=context)
+        # The facts the model was trained to narrate from (perfumery.naming.narration_facts), and the
+        # records the claim check accepts: those facts' materials plus what this turn retrieved.
+        context = narration_facts(recipe, self.deps.kb.catalog)
+        records = Grounds(record_ids=[*lead_ids(recipe), *(r["id"] for r in state.retrieved[:4])],
+                          record_texts=[*context, *(r["text"] for r in state.retrieved[:4])])
         check = NarrationFilter(recipe, brief, self.deps.claims, records,
                                 lambda: generator.fallback.narration(recipe, brief))
         loop = asyncio.get_running_loop()
@@ -327,7 +332,7 @@ class Nodes:
     def _grounding(self, ids: list[str]) -> dict[str, Any]:
         """The KB records the reply quotes, logged as a retrieval so every claim has a logged source."""
         kb = self.deps.kb
-        texts = [(kb.materials.get(i) or kb.perfumes.get(i)).description_ko for i in ids]
-        return {"query": "reply grounding", "collection": "materials+perfumes", "ids": ids,
+        texts = [(kb.materials.get(i) or kb.perfumes.get(i) or kb.accords.get(i)).description_ko for i in ids]
+        return {"query": "reply grounding", "collection": "records", "ids": ids,
                 "scores": [1.0] * len(ids), "texts": texts}
 

@@ -8,6 +8,7 @@ resident set size of this process, sampled by psutil while the benchmark runs.
 
 from __future__ import annotations
 
+import random
 import resource
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -94,14 +95,18 @@ class BenchReport(BaseModel):
         return "\n".join(lines) + "\n"
 
 
-def generation_bench(generator: Generator, briefs: Sequence[Brief], catalog: Catalog, pool: int = 40) -> GenerationBench:
-    """One proposal and one narration per brief, over candidates picked the way the design loop picks them."""
+def generation_bench(generator: Generator, briefs: Sequence[Brief], catalog: Catalog, seed: int = 0) -> GenerationBench:
+    """One proposal and one narration per brief, with the candidate pool and narration facts the model was
+    trained on (finetune.dataset.candidate_pool, perfumery.naming.narration_facts)."""
+    from finetune.dataset import candidate_pool
+    from perfumery.naming import narration_facts
+
     records: list[GenerationRecord] = []
-    for brief in briefs:
-        ids = [m for m, _ in catalog.nearest_materials(brief.descriptors, k=pool) if catalog.composable(m, brief.category)]
+    for n, brief in enumerate(briefs):
+        ids = candidate_pool(brief, catalog, random.Random(f"{seed}:{n}"))
         drafts = generator.propose(brief, [catalog.material(m) for m in ids], 1)
         records.append(drafts[0].record)
-        narration = generator.narrate(drafts[0].recipe, brief)
+        narration = generator.narrate(drafts[0].recipe, brief, narration_facts(drafts[0].recipe, catalog))
         narration.read()
         if narration.record is not None:
             records.append(narration.record)

@@ -28,9 +28,10 @@ from agent.generators import Generator
 from agent.generators.parsing import json_pairs
 from agent.generators.text_quality import hangul_share, repetition_rate
 from eval.recipe_metrics import BriefCase, load_cases
-from finetune.dataset import candidate_pool, narration_facts
+from finetune.dataset import candidate_pool
 from knowledge.kb import KnowledgeBase
 from perfumery import critique
+from perfumery.naming import narration_facts
 from prompts import MIN_ITEMS
 
 

@@ -134,6 +134,7 @@ def measure_latency(searcher: HybridSearcher, queries: list[str], k: int = 5, wa
     """Wall time of full hybrid searches (query embedding included), one query at a time."""
     for text in queries[:warmup]:
         searcher.search(text, k=k)
+    searcher.forget_queries()
     timings = []
     for text in queries:
         started = time.perf_counter()

@@ -31,7 +31,7 @@ from perfumery.composer import compose
 from perfumery.critic import critique, critiqued
 from perfumery.fit import is_avoided
 from perfumery.models import Concentration, LexiconEntry, NotePosition, ReferencePerfume
-from perfumery.naming import instrumental, particle
+from perfumery.naming import instrumental, narration_facts, particle
 from perfumery.recipe import Ingredient, Recipe
 from prompts import MAX_ITEMS, MIN_ITEMS, NARRATION_TARGETS, PromptBuilder, format_percent
 
@@ -137,18 +137,6 @@ def _first_sentence(text: str) -> str:
 def _leads(recipe: Recipe, catalog: Catalog, note: NotePosition, k: int) -> list[str]:
     members = sorted((i for i in recipe.ingredients if i.note == note), key=lambda i: -i.percent)
     return [catalog.material(i.material_id).name_ko for i in members[:k] if i.material_id in catalog]
-
-
-def _lead_ids(recipe: Recipe, k: int = 2) -> list[str]:
-    """The materials that carry the formula: the biggest heart and top doses."""
-    ranked = sorted(recipe.ingredients, key=lambda i: (i.note != NotePosition.heart, i.note != NotePosition.top,
-                                                       -i.percent))
-    return [i.material_id for i in ranked[:k]]
-
-
-def narration_facts(recipe: Recipe, catalog: Catalog) -> list[str]:
-    """Knowledge-base facts a narration may use: descriptions of the lead materials."""
-    return [catalog.material(m).description_ko for m in _lead_ids(recipe) if m in catalog]
 
 
 def narration_target(recipe: Recipe, brief: Brief, catalog: Catalog, builder: PromptBuilder,

@@ -13,6 +13,7 @@ Fused scores are divided by the best possible fused score, so 1.0 means first in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -179,6 +180,13 @@ class HybridSearcher:
         self._sizes = {name: sum(d.collection is name for d in self._documents) for name in CollectionName}
         self._lexical = _LexicalIndex(self._documents)
         self._collections = {name: get_collection(client, name) for name in CollectionName}
+        # A turn searches its message more than once (materials for the brief, then all records):
+        # the query is embedded once.
+        self._query_vector = functools.lru_cache(maxsize=64)(lambda text: self.embedder.embed_queries([text])[0])
+
+    def forget_queries(self) -> None:
+        """Drop cached query embeddings (a latency benchmark measures every query cold)."""
+        self._query_vector.cache_clear()
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> HybridSearcher:
@@ -215,7 +223,7 @@ class HybridSearcher:
 
         rankings: list[tuple[float, list[int]]] = []
         if mode is not SearchMode.bm25:
-            vector = self.embedder.embed_queries([expanded.text])[0]
+            vector = self._query_vector(expanded.text)
             dense = [hit for name in names for hit in self._dense(name, vector, filters, CANDIDATES)]
             rankings.append((self.settings.dense_weight, [i for i, _ in sorted(dense, key=lambda h: -h[1])]))
         if mode is not SearchMode.dense:

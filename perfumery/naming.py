@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from perfumery.catalog import Catalog
 from perfumery.models import Concentration, NotePosition
+from perfumery.recipe import Recipe
 
 _SUFFIXES = ("에튀드", "스케치", "노트", "무드", "포트레이트", "레터", "시그니처", "메모리")
 
@@ -50,3 +51,17 @@ def concept_ko(doses: Mapping[str, float], catalog: Catalog, concentration: Conc
     base = " · ".join(_leads(doses, catalog, NotePosition.base, 2)) or "베이스 노트"
     return (f"{instrumental(top)} 열고 {particle(heart, '이', '가')} 중심을 잡으며 "
             f"{particle(base, '이', '가')} 오래 남는 {concentration.value} 포뮬러.")
+
+
+def lead_ids(recipe: Recipe, k: int = 2) -> list[str]:
+    """The materials that carry the formula: the biggest heart and top doses."""
+    ranked = sorted(recipe.ingredients, key=lambda i: (i.note != NotePosition.heart, i.note != NotePosition.top,
+                                                       -i.percent))
+    return [i.material_id for i in ranked[:k]]
+
+
+def narration_facts(recipe: Recipe, catalog: Catalog) -> list[str]:
+    """Knowledge-base facts a narration may use — descriptions of the lead materials. The chat, the
+    training data, the generator evaluation and the bench all narrate from these, so the model is served
+    the context it was trained on."""
+    return [catalog.material(m).description_ko for m in lead_ids(recipe) if m in catalog]

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 from agent.generators.base import Completion, GenerationRecord, Generator, Narration, Outcome, RecipeDraft
 
 if TYPE_CHECKING:
+    from agent.generators.fallback import FallbackComposer
     from hyanggi.settings import Settings
     from knowledge.kb import KnowledgeBase
+    from prompts import PromptBuilder
 
 __all__ = [
     "Completion",
@@ -23,6 +25,7 @@ __all__ = [
     "Outcome",
     "RecipeDraft",
     "ensure_base_gguf",
+    "generator_parts",
     "make_generator",
 ]
 
@@ -37,23 +40,29 @@ def ensure_base_gguf(settings: Settings) -> Path:
     return assemble(settings.base_gguf_path)
 
 
-def make_generator(settings: Settings, kb: KnowledgeBase | None = None, *, use_adapter: bool = True) -> Generator:
-    """The configured backend; ``use_adapter=False`` runs the bare base model (for evaluation)."""
+def generator_parts(settings: Settings, kb: KnowledgeBase) -> tuple[PromptBuilder, FallbackComposer]:
+    """The prompt builder and the composer fallback every generator is wired to."""
     from agent.generators.fallback import FallbackComposer
-    from hyanggi.settings import GeneratorBackend
-    from knowledge.kb import load_knowledge_base
     from prompts import PromptBuilder
 
-    kb = kb or load_knowledge_base()
     builder = PromptBuilder({key: d.ko[0] for key, d in kb.descriptors.items()})
-    fallback = FallbackComposer(kb.catalog, builder, seed=settings.seed)
-    common = dict(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature, seed=settings.seed,
-                  timeout_s=settings.generation_timeout_s)
+    return builder, FallbackComposer(kb.catalog, builder, seed=settings.seed)
+
+
+def make_generator(settings: Settings, kb: KnowledgeBase | None = None, *, use_adapter: bool = True) -> Generator:
+    """The configured language model; ``use_adapter=False`` runs the bare base model (for evaluation).
+
+    The "composer" backend runs no model, so it has no generator (raises ``ValueError``)."""
+    from hyanggi.settings import GeneratorBackend
+    from knowledge.kb import load_knowledge_base
+
     backend = settings.generator_backend
     if backend == GeneratorBackend.composer:
-        from agent.generators.composer import ComposerGenerator
-
-        return ComposerGenerator(builder, fallback, **common)
+        raise ValueError("the composer backend runs no language model")
+    kb = kb or load_knowledge_base()
+    builder, fallback = generator_parts(settings, kb)
+    common = dict(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature, seed=settings.seed,
+                  timeout_s=settings.generation_timeout_s)
     model_path = settings.base_gguf_path if settings.base_gguf_path.is_file() else ensure_base_gguf(settings)
     if backend == GeneratorBackend.transformers:
         from agent.generators.transformers_backend import TransformersGenerator, peft_dir_for

