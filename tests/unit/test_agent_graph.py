@@ -128,7 +128,7 @@ async def test_a_turn_logs_only_its_own_searches_and_model_calls(deps) -> None:
     first = await _turn(graph, "t8", "상큼한 시트러스 향수 만들어줘")
     second = await _turn(graph, "t8", "헤디온이 뭐야?")
     assert first["generation_log"] and second["generation_log"] == []
-    assert [entry["query"] for entry in second["retrieval_log"]] == ["헤디온이 뭐야?"]
+    assert [entry["query"] for entry in second["retrieval_log"]] == ["헤디온이 뭐야?", "reply grounding"]
     assert set(second["timings_ms"]) == {"route", "answer"}
 
 
