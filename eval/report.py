@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from eval.faithfulness import ClaimTally
 from eval.latency import percentile
 from eval.ragas_runner import MetricSummary, RagasRun
 from eval.transcripts import TurnSample
@@ -40,6 +41,7 @@ class RunSummary(BaseModel):
     by_route: dict[str, dict[str, float | None]]
     latency: dict[str, Latency] = Field(description="total turn time per route, and 'all'")
     judge: dict[str, Any] = Field(default_factory=dict)
+    claims: ClaimTally | None = Field(default=None, description="domain faithfulness: claims by kind, unsupported")
     bench: dict[str, Any] | None = None
 
 
@@ -61,7 +63,7 @@ def summarise(run: RagasRun, selection: str, edit_conversations: int, judge: dic
     return RunSummary(selection=selection, sessions=len({s.session for s in run.samples}), turns=len(run.samples),
                       edit_conversations=edit_conversations, metrics=run.metrics, by_route=run.by_route,
                       latency=latency_by_route(run.samples),
-                      judge={**judge, "judged": run.judged, "failures": run.failures})
+                      judge={**judge, "judged": run.judged, "failures": run.failures}, claims=run.claims)
 
 
 # --- plots ---------------------------------------------------------------------------------------
@@ -133,6 +135,16 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "NaN" if value is None else f"{value:.{digits}f}"
 
 
+def _claims_markdown(tally: ClaimTally, shown: int = 20) -> list[str]:
+    """Domain faithfulness by claim kind, and the unsupported claims themselves."""
+    lines = ["", "## Claims checked (domain faithfulness)", "", "| kind | checked | unsupported |", "|---|---:|---:|"]
+    lines += [f"| {kind} | {n} | {tally.unsupported.get(kind, 0)} |" for kind, n in sorted(tally.checked.items())]
+    if tally.examples:
+        lines += ["", f"Unsupported ({len(tally.examples)}; first {min(shown, len(tally.examples))}):", ""]
+        lines += [f"- [{e['kind']}] {e['sentence']} — {e['reason']}" for e in tally.examples[:shown]]
+    return lines
+
+
 def render_markdown(summary: RunSummary, plots: dict[str, str]) -> str:
     names = list(summary.metrics)
     lines = [
@@ -150,6 +162,8 @@ def render_markdown(summary: RunSummary, plots: dict[str, str]) -> str:
         lines += ["", f"Judge: {judge.get('model', 'none')}, {judge.get('judged', 0)} turns judged "
                       f"(limit {judge.get('limit', 0)}); failed metric calls by type: "
                       f"{json.dumps(judge.get('failures', {}), ensure_ascii=False) or '{}'}."]
+    if summary.claims is not None:
+        lines += _claims_markdown(summary.claims)
     if "distributions" in plots:
         lines += ["", f"![metric distributions]({plots['distributions']})"]
     lines += ["", "## By route", "", "| route | turns | " + " | ".join(names) + " |",

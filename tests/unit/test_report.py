@@ -10,10 +10,12 @@ import pytest
 from eval.latency import percentile
 from eval.ragas_runner import MetricSummary, RagasRun
 from eval.report import (
+    RunSummary,
     attach_bench,
     compare_markdown,
     latency_by_route,
     load_summary,
+    render_markdown,
     summarise,
     write_run,
 )
@@ -79,3 +81,15 @@ def test_compare_shows_deltas_and_missing_metrics() -> None:
     assert "| faithfulness | NaN | NaN | – | – | 2 |" in text
     assert "| question | 1.00 / 1.00 | 3.00 / 3.00 | +2.00 |" in text
     assert json.loads(a.model_dump_json())["selection"] == "A"
+
+
+def test_the_report_lists_claims_by_kind_and_the_unsupported_ones(tmp_path: Path) -> None:
+    from eval.faithfulness import ClaimTally
+
+    tally = ClaimTally(checked={"position": 3, "material": 5}, unsupported={"position": 1},
+                       examples=[{"turn": "t", "kind": "position", "sentence": "탑에서는 바닐라가 열립니다.",
+                                  "value": "top", "reason": "바닐라는 베이스"}])
+    summary = RunSummary(selection="s", sessions=1, turns=1, edit_conversations=0, metrics={}, by_route={},
+                         latency={}, claims=tally)
+    text = render_markdown(summary, {})
+    assert "| position | 3 | 1 |" in text and "탑에서는 바닐라가 열립니다. — 바닐라는 베이스" in text
