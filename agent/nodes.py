@@ -9,6 +9,7 @@ turn at a time (``Deps.model_lock``). ``tools/`` offers the same functions to a 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
@@ -35,6 +36,7 @@ from perfumery import EditError, compose, critiqued, diff, edit_many, estimate_c
 from perfumery.brief import Brief
 from perfumery.formula import FormulaError
 from perfumery.naming import lead_ids, narration_facts
+from perfumery.pool import candidate_pool
 from perfumery.recipe import Recipe
 from perfumery.replacements import replacements
 from store import Store
@@ -142,7 +144,10 @@ class Nodes:
         generator = self._generator(turn)
         proposals = settings.llm_proposals if turn.proposals is None else turn.proposals
         if generator is not None and proposals:
-            materials = [catalog.material(m) for m in state.candidate_ids[: settings.candidate_pool]]
+            # The model chooses from the kind of list it was trained on (perfumery.pool), not the composer's
+            # wider retrieval pool: same builder as the training data, seeded by the message.
+            pool = candidate_pool(brief, catalog, random.Random(f"{settings.seed}:{state.message}"))
+            materials = [catalog.material(m) for m in pool]
             async with deps.model_lock:
                 drafts = await asyncio.to_thread(generator.propose, brief, materials, proposals)
             for draft in drafts:

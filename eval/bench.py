@@ -97,9 +97,9 @@ class BenchReport(BaseModel):
 
 def generation_bench(generator: Generator, briefs: Sequence[Brief], catalog: Catalog, seed: int = 0) -> GenerationBench:
     """One proposal and one narration per brief, with the candidate pool and narration facts the model was
-    trained on (finetune.dataset.candidate_pool, perfumery.naming.narration_facts)."""
-    from finetune.dataset import candidate_pool
+    trained on (perfumery.pool.candidate_pool, perfumery.naming.narration_facts)."""
     from perfumery.naming import narration_facts
+    from perfumery.pool import candidate_pool
 
     records: list[GenerationRecord] = []
     for n, brief in enumerate(briefs):

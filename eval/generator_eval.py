@@ -1,7 +1,7 @@
 """Generator evaluation: the bare base model vs the fine-tuned adapter, with the composer as reference.
 
 On each dev brief (``eval/data/briefs.yaml``) every system proposes formulas over the same candidate
-pool — drawn the way the training data draws it (``finetune.dataset.candidate_pool``) — and narrates
+pool — drawn the way the training data draws it (``perfumery.pool.candidate_pool``) — and narrates
 one recipe. Per system:
 - valid_rate          — share of proposals whose raw output is a JSON object with at least MIN_ITEMS entries
 - candidate_adherence — share of proposals that are valid and use only candidate ids
@@ -28,10 +28,10 @@ from agent.generators import Generator
 from agent.generators.parsing import json_pairs
 from agent.generators.text_quality import hangul_share, repetition_rate
 from eval.recipe_metrics import BriefCase, load_cases
-from finetune.dataset import candidate_pool
 from knowledge.kb import KnowledgeBase
 from perfumery import critique
 from perfumery.naming import narration_facts
+from perfumery.pool import candidate_pool
 from prompts import MIN_ITEMS
 
 

@@ -29,19 +29,15 @@ from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.composer import compose
 from perfumery.critic import critique, critiqued
-from perfumery.fit import is_avoided
 from perfumery.models import Concentration, LexiconEntry, NotePosition, ReferencePerfume
 from perfumery.naming import instrumental, narration_facts, particle
+from perfumery.pool import candidate_pool
 from perfumery.recipe import Ingredient, Recipe
 from prompts import MAX_ITEMS, MIN_ITEMS, NARRATION_TARGETS, PromptBuilder, format_percent
 
 Task = Literal["propose", "narrate"]
 Source = Literal["lexicon", "perfume", "session"]
 
-# Candidate pool shown to the model: the nearest materials per note position plus a few random
-# ones, so the model learns to choose rather than to copy the whole list.
-POOL_PER_NOTE = {NotePosition.top: 4, NotePosition.heart: 4, NotePosition.base: 4}
-POOL_DISTRACTORS = 1
 CONCENTRATIONS = [Concentration.EDP] * 4 + [Concentration.EDT] * 3 + [Concentration.EDC, Concentration.Parfum]
 LEXICON_CATEGORIES_FIRST = ("mood", "texture", "nature", "food", "material", "colour", "persona", "style")
 
@@ -69,30 +65,6 @@ class BuildStats:
     composed: int = 0
     kept: int = 0
     below_threshold: int = 0
-
-
-def candidate_pool(brief: Brief, catalog: Catalog, rng: random.Random) -> list[str]:
-    """Material ids to offer the model for ``brief``: brief-near ones per note position, a few random
-    others, and the must-includes; never prohibited or avoided ones. Shuffled: position means nothing."""
-
-    def usable(material_id: str) -> bool:
-        return catalog.composable(material_id, brief.category) and not is_avoided(brief, material_id, catalog)
-
-    target = brief.descriptors or {"fresh": 1.0}
-    pool: list[str] = [m for m in brief.must_include if m in catalog]
-    for note, k in POOL_PER_NOTE.items():
-        # Half of each position's candidates can carry weight, so the composer's targets stay in the pool.
-        carriers = catalog.nearest_materials(target, k=k // 2, exclude=pool, allowed=lambda m, n=note: (
-            catalog.materials[m].note == n and catalog.materials[m].carrier and usable(m)))
-        pool.extend(m for m, _ in carriers)
-        near = catalog.nearest_materials(
-            target, k=k - len(carriers), exclude=pool,
-            allowed=lambda m, n=note: catalog.materials[m].note == n and usable(m))
-        pool.extend(m for m, _ in near)
-    others = sorted(m for m in catalog.materials if m not in pool and usable(m))
-    pool.extend(rng.sample(others, min(POOL_DISTRACTORS, len(others))))
-    rng.shuffle(pool)
-    return pool
 
 
 def _renormalised(recipe: Recipe, lines: Sequence[Ingredient], catalog: Catalog) -> Recipe:

@@ -7,11 +7,11 @@ import pytest
 
 from agent.generators import ensure_base_gguf, make_generator
 from agent.generators.base import Outcome
-from finetune.dataset import candidate_pool
 from hyanggi.settings import GeneratorBackend, get_settings
 from knowledge.kb import load_knowledge_base
 from perfumery import compose
 from perfumery.brief import Brief
+from perfumery.pool import candidate_pool
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,6 @@ from finetune.dataset import (
     MAX_ITEMS,
     Example,
     build_dataset,
-    candidate_pool,
     core_formula,
     dataset_hash,
     deduplicate,
@@ -23,6 +22,7 @@ from finetune.dataset import (
 from knowledge.kb import load_knowledge_base
 from perfumery import compose, critique
 from perfumery.brief import Brief
+from perfumery.pool import candidate_pool
 from prompts import PromptBuilder
 
 
