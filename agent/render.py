@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 
 from agent.reading import Chat
+from hyanggi.settings import AnswerLevel
 from knowledge.kb import KnowledgeBase
 from perfumery.batch import BatchSheet, CostEstimate
 from perfumery.critic import COMPLIANCE_KO, ComplianceStatus, compliance_status
@@ -107,7 +108,7 @@ def reference_line(recipe: Recipe, kb: KnowledgeBase) -> tuple[str, list[str]]:
             f"{perfume.description_ko}", [perfume.id])
 
 
-def recipe_reply(recipe: Recipe, kb: KnowledgeBase, level: str, intro: str = "",
+def recipe_reply(recipe: Recipe, kb: KnowledgeBase, level: AnswerLevel, intro: str = "",
                  extras: dict | None = None) -> tuple[str, list[str]]:
     """The reply for a formula at an answer level, and the KB ids it is grounded on."""
     extras = extras or {}
@@ -119,7 +120,7 @@ def recipe_reply(recipe: Recipe, kb: KnowledgeBase, level: str, intro: str = "",
         sections.append(intro.strip())
     if recipe.concept_ko and recipe.concept_ko not in intro:  # the template narration already quotes it
         sections.append(recipe.concept_ko)
-    if level == "기본":
+    if level == AnswerLevel.basic:
         notes, ids = material_notes(recipe, kb, limit=3)
         grounded += ids
         sections += [formula_table(recipe, with_cas=False), f"피라미드: {pyramid_line(recipe)}", notes,
@@ -130,7 +131,7 @@ def recipe_reply(recipe: Recipe, kb: KnowledgeBase, level: str, intro: str = "",
         grounded += ids + ref_ids
         sections += [formula_table(recipe), f"**피라미드**: {pyramid_line(recipe)}", "**재료별 역할**", notes,
                      score_block(recipe), violations_block(recipe), reference]
-    if level == "프리미엄":
+    if level == AnswerLevel.premium:
         sections += [extras.get(key, "") for key in ("batch_md", "cost_md", "compliance_md", "alternatives_md")]
     return "\n\n".join(s for s in sections if s), grounded
 

@@ -73,7 +73,7 @@ class BenchReport(BaseModel):
         lines = ["## Benchmarks", ""]
         if self.retrieval:
             r = self.retrieval
-            lines.append(f"- retrieval ({r['queries']} queries, embedding included): p50 {r['p50_ms']:.1f} ms, "
+            lines.append(f"- retrieval ({r['n']} queries, embedding included): p50 {r['p50_ms']:.1f} ms, "
                          f"p95 {r['p95_ms']:.1f} ms")
         if self.generation and self.generation.decode_tokens_per_s:
             g = self.generation

@@ -1,4 +1,6 @@
-"""One latency summary for every benchmark and report: percentiles by the standard library."""
+"""Summaries of timings for every benchmark and report — ``Latency`` for milliseconds (turns by route,
+searches), ``Spread`` for any other measured quantity (seconds per turn, tokens per second) — with
+percentiles from the standard library."""
 
 from __future__ import annotations
 
@@ -13,6 +15,20 @@ def percentile(values: Sequence[float], q: int) -> float:
     if len(values) == 1:
         return float(values[0])
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+class Latency(BaseModel):
+    """Timings in milliseconds."""
+
+    n: int
+    p50_ms: float
+    p95_ms: float
+    mean_ms: float | None = None
+
+    @classmethod
+    def of(cls, ms: Sequence[float], digits: int = 1) -> Latency:
+        return cls(n=len(ms), p50_ms=round(percentile(ms, 50), digits), p95_ms=round(percentile(ms, 95), digits),
+                   mean_ms=round(statistics.fmean(ms), digits))
 
 
 class Spread(BaseModel):

@@ -16,19 +16,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from eval.faithfulness import ClaimTally
-from eval.latency import percentile
+from eval.latency import Latency
 from eval.ragas_runner import MetricSummary, RagasRun
 from eval.transcripts import TurnSample
 
 REPORTS_DIR = Path(__file__).resolve().parent / "reports"
 SUMMARY = "summary.json"
 PLOTS = {"distributions": "distributions.png", "routes": "routes.png", "latency": "latency.png"}
-
-
-class Latency(BaseModel):
-    n: int
-    p50_ms: float
-    p95_ms: float
 
 
 class RunSummary(BaseModel):
@@ -55,8 +49,7 @@ def latency_by_route(samples: Iterable[TurnSample]) -> dict[str, Latency]:
         if "total" in sample.timings_ms:
             groups.setdefault(sample.route, []).append(sample.timings_ms["total"])
             groups.setdefault("all", []).append(sample.timings_ms["total"])
-    return {route: Latency(n=len(v), p50_ms=round(percentile(v, 50), 1), p95_ms=round(percentile(v, 95), 1))
-            for route, v in sorted(groups.items())}
+    return {route: Latency.of(v) for route, v in sorted(groups.items())}
 
 
 def summarise(run: RagasRun, selection: str, edit_conversations: int, judge: dict[str, Any]) -> RunSummary:

@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from eval.latency import Latency
 from knowledge.search import HybridSearcher, SearchMode
 
 DEV_SET = Path(__file__).resolve().parent / "data" / "retrieval_dev.jsonl"
@@ -122,11 +123,9 @@ def evaluate(searcher: HybridSearcher, queries: list[DevQuery], modes: Sequence[
     return RetrievalReport(queries=len(queries), modes=reports)
 
 
-class LatencyReport(BaseModel):
-    queries: int
-    p50_ms: float
-    p95_ms: float
-    mean_ms: float
+class LatencyReport(Latency):
+    """Search latency over the dev queries (``n``), and optionally a full index build."""
+
     build_seconds: float | None = None
 
 
@@ -140,9 +139,7 @@ def measure_latency(searcher: HybridSearcher, queries: list[str], k: int = 5, wa
         started = time.perf_counter()
         searcher.search(text, k=k)
         timings.append((time.perf_counter() - started) * 1000)
-    quantiles = statistics.quantiles(timings, n=20)
-    return LatencyReport(queries=len(timings), p50_ms=round(statistics.median(timings), 2),
-                         p95_ms=round(quantiles[18], 2), mean_ms=round(statistics.fmean(timings), 2))
+    return LatencyReport(**Latency.of(timings, digits=2).model_dump())
 
 
 # --- report ---------------------------------------------------------------------------------

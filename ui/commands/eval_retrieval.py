@@ -72,5 +72,5 @@ def bench_retrieval(
         typer.echo(report.model_dump_json())
         return
     build_note = f", full index build {report.build_seconds:.1f} s" if report.build_seconds is not None else ""
-    console.print(f"retrieval latency over {report.queries} queries: p50 {report.p50_ms:.1f} ms, "
+    console.print(f"retrieval latency over {report.n} queries: p50 {report.p50_ms:.1f} ms, "
                   f"p95 {report.p95_ms:.1f} ms, mean {report.mean_ms:.1f} ms{build_note}")
