@@ -299,9 +299,11 @@ class Nodes:
     async def _narrate(self, recipe: Recipe, brief: Brief, state: AgentState,
                        generator: Generator | None) -> tuple[str, list[dict[str, Any]]]:
         """Stream the generator's Korean introduction to the UI while collecting it."""
+        writer = get_stream_writer()
+        # The final reply begins with this line, so the streamed draft is its prefix.
+        writer({"token": render.title_line(recipe) + "\n\n"})
         if generator is None:
             return "", []
-        writer = get_stream_writer()
         # The facts the model was trained to narrate from (perfumery.naming.narration_facts), and the
         # records the claim check accepts: those facts' materials plus what this turn retrieved.
         context = narration_facts(recipe, self.deps.kb.catalog)

@@ -108,14 +108,18 @@ def reference_line(recipe: Recipe, kb: KnowledgeBase) -> tuple[str, list[str]]:
             f"{perfume.description_ko}", [perfume.id])
 
 
+def title_line(recipe: Recipe) -> str:
+    """The reply's first line: streamed before the narration, so the person sees the formula's name at once."""
+    kind = recipe.concentration.value if recipe.product == "fine_fragrance" else PRODUCTS[recipe.product].label_ko
+    return f"### {recipe.name or '새 향수'} (v{recipe.version}, {kind} {recipe.dilution_percent:g}%)"
+
+
 def recipe_reply(recipe: Recipe, kb: KnowledgeBase, level: AnswerLevel, intro: str = "",
                  extras: dict | None = None) -> tuple[str, list[str]]:
     """The reply for a formula at an answer level, and the KB ids it is grounded on."""
     extras = extras or {}
-    kind = recipe.concentration.value if recipe.product == "fine_fragrance" else PRODUCTS[recipe.product].label_ko
-    title = f"### {recipe.name or '새 향수'} (v{recipe.version}, {kind} {recipe.dilution_percent:g}%)"
     grounded: list[str] = []
-    sections = [title]
+    sections = [title_line(recipe)]
     if intro:
         sections.append(intro.strip())
     if recipe.concept_ko and recipe.concept_ko not in intro:  # the template narration already quotes it

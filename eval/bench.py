@@ -58,7 +58,8 @@ class GenerationBench(BaseModel):
 class ChatBench(BaseModel):
     turns: int
     total_s: Spread | None
-    first_token_s: Spread | None
+    first_token_s: Spread | None = Field(description="first streamed text (the formula's title line)")
+    first_sentence_s: Spread | None = Field(default=None, description="first checked narration sentence")
     without_stream: int = Field(description="turns that streamed no token (template or error replies)")
     errors: int
 
@@ -90,6 +91,9 @@ class BenchReport(BaseModel):
                              f"(target ≤ {TARGET_FIRST_TOKEN_S} s: "
                              f"{'met' if c.first_token_s.p50 <= TARGET_FIRST_TOKEN_S else 'missed'}); "
                              f"{c.without_stream} turns streamed nothing")
+            if c.first_sentence_s:
+                lines.append(f"- first narration sentence (checked): p50 {c.first_sentence_s.p50:.2f} s, "
+                             f"p95 {c.first_sentence_s.p95:.2f} s")
         if self.peak_rss_mb is not None:
             lines.append(f"- peak memory (RSS): {self.peak_rss_mb:.0f} MB")
         return "\n".join(lines) + "\n"
@@ -130,15 +134,19 @@ class Streamer(Protocol):
 
 async def chat_bench(service: Streamer, messages: Sequence[str], session_prefix: str = "bench") -> ChatBench:
     """Each message is a fresh new-brief session; times are wall-clock as the caller sees them."""
-    totals, firsts = [], []
+    totals, firsts, sentences = [], [], []
     without_stream = errors = 0
     for i, message in enumerate(messages):
         started = time.perf_counter()
         first: float | None = None
         result = None
+        streamed = 0
         async for event in service.stream(message, session_id=f"{session_prefix}-{i}", source="bench"):
-            if event["type"] == "token" and first is None:
-                first = time.perf_counter() - started
+            if event["type"] == "token":
+                streamed += 1
+                first = first if first is not None else time.perf_counter() - started
+                if streamed == 2:  # the title line, then the narration's first sentence
+                    sentences.append(time.perf_counter() - started)
             elif event["type"] == "result":
                 result = event["result"]
         totals.append(time.perf_counter() - started)
@@ -148,4 +156,4 @@ async def chat_bench(service: Streamer, messages: Sequence[str], session_prefix:
             firsts.append(first)
         errors += int(result is None or result.error is not None)
     return ChatBench(turns=len(messages), total_s=Spread.of(totals), first_token_s=Spread.of(firsts),
-                     without_stream=without_stream, errors=errors)
+                     first_sentence_s=Spread.of(sentences), without_stream=without_stream, errors=errors)
