@@ -11,7 +11,7 @@ export ANONYMIZED_TELEMETRY := False
 export RAGAS_DO_NOT_TRACK := true
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install setup run test test-unit test-integration bench finetune e2e lint clean
+.PHONY: install setup run test test-unit test-integration servers bench finetune e2e lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,9 +30,21 @@ setup: install
 run: setup
 	$(BIN)/hyanggi chat
 
-test: setup
+test: setup servers
 	$(BIN)/pytest -q -m "not integration"
 	$(BIN)/pytest -q -m integration
+
+# The integration tier starts its own PostgreSQL, Redis and Chroma servers (ops/servers.py);
+# Debian's packages provide the first two. Without root or apt the install is skipped and those tests say why.
+servers:
+	@if [ -x "$$(ls /usr/lib/postgresql/*/bin/postgres 2>/dev/null | tail -1)" ] && command -v redis-server >/dev/null; then \
+	  echo "postgresql and redis-server present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server \
+	    || echo "could not install postgresql/redis-server: their integration tests will be skipped"; \
+	else \
+	  echo "postgresql/redis-server missing and not root: their integration tests will be skipped"; \
+	fi
 
 test-unit: install
 	$(BIN)/pytest -q -m "not integration"

@@ -15,8 +15,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiosqlite
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from pydantic import BaseModel, Field
 
 from agent.deps import Deps
@@ -30,6 +28,7 @@ from knowledge.formula_import import FormulaResolver, ImportResult, import_formu
 from perfumery import Catalog, EditError, EditOp, Recipe, critiqued, edit_many
 from perfumery.formula import FormulaFormat
 from store import GenerationRecord, RetrievalRecord, Store, TurnRecord
+from store.checkpointer import ThreadMemory, open_thread_memory
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +37,6 @@ TIMEOUT_KO = "응답을 만드는 데 너무 오래 걸려 중단했어요. 조�
 FAILURE_KO = "죄송해요, 요청을 처리하다가 문제가 생겼어요. 이미 저장된 레시피와 대화는 안전합니다. 다시 한 번 시도해 주세요."
 TURN_TIMEOUT_FACTOR = 3
 IMPORT_MESSAGE = "(레시피 가져오기)"  # the user turn an import stands for in the transcript
-BUSY_TIMEOUT_S = 15.0  # a whole turn may take this many single-generation time limits
 
 
 class TurnResult(BaseModel):
@@ -67,12 +65,12 @@ def _generation(record: dict[str, Any]) -> GenerationRecord:
 
 
 class ChatService:
-    def __init__(self, settings: Settings, deps: Deps, store: Store, connection: aiosqlite.Connection) -> None:
+    def __init__(self, settings: Settings, deps: Deps, store: Store, memory: ThreadMemory) -> None:
         self.settings = settings
         self.deps = deps
         self.store = store
-        self._connection = connection
-        self.graph = build_graph(deps, AsyncSqliteSaver(connection))
+        self._memory = memory
+        self.graph = build_graph(deps, memory.saver)
         self._waiting = 0
         self._thread_locks: dict[str, asyncio.Lock] = {}
         self._resolver: FormulaResolver | None = None
@@ -83,15 +81,10 @@ class ChatService:
         settings = settings or get_settings()
         deps = deps or await asyncio.to_thread(Deps.load, settings)
         store = await Store.open(settings.db_url)
-        settings.checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
-        # A chat server and a CLI command may share the checkpoint file: wait for the other writer.
-        connection = await aiosqlite.connect(settings.checkpoint_path, timeout=BUSY_TIMEOUT_S)
-        await connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-        await connection.execute("PRAGMA journal_mode=WAL")
-        return cls(settings, deps, store, connection)
+        return cls(settings, deps, store, await open_thread_memory(settings))
 
     async def close(self) -> None:
-        await self._connection.close()
+        await self._memory.close()
         await self.store.close()
 
     async def edit_recipe(self, recipe_id: str, ops: list[EditOp], version: int | None = None) -> Recipe:

@@ -90,7 +90,21 @@ class Settings(BaseSettings):
 
     # --- storage -------------------------------------------------------------------------
     database_url: str = Field(default="", description="SQLAlchemy async URL; default sqlite in data_dir.")
-    checkpoint_db: Path | None = Field(default=None, description="LangGraph thread memory; default in data_dir.")
+    checkpoint_db: Path | None = Field(default=None, description="LangGraph thread memory; default in data_dir. "
+                                                                 "With a PostgreSQL database_url the threads live "
+                                                                 "there instead, so any worker continues any thread.")
+
+    # --- scale-out (docs/DEPLOYMENT.md); each empty = the embedded default ------------------
+    chroma_url: str = Field(default="", description="Chroma server (http://host:port) instead of the embedded "
+                                                    "<data_dir>/chroma directory.")
+    redis_url: str = Field(default="", description="Redis (redis://host:port/0) holding the rate-limit counters "
+                                                   "that every web worker shares; empty = per process.")
+    broker_url: str = Field(default="", description="Celery broker (redis://…) for jobs run by `hyanggi worker`; "
+                                                    "empty = jobs run in a background thread of the web process.")
+    admin_key: str = Field(default="", description="sha256 hex digest of the key the /api/v1/admin and "
+                                                   "/api/v1/training routes ask for; empty = those routes are off.")
+    activation_min_score: float = Field(default=0.8, ge=0, le=1,
+                                        description="Evaluation score an adapter needs before it may serve.")
 
     # --- chat / API ----------------------------------------------------------------------
     host: str = "127.0.0.1"
@@ -119,6 +133,11 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     @property
+    def index_location(self) -> str:
+        """Where the search index lives, for messages: the Chroma server or the embedded directory."""
+        return self.chroma_url or str(self.chroma_dir)
+
+    @property
     def base_gguf_path(self) -> Path:
         return self.gguf_path or self.models_dir / "gemma3-270m-q4_k_m.gguf"
 
@@ -133,6 +152,10 @@ class Settings(BaseSettings):
     @property
     def checkpoint_path(self) -> Path:
         return self.checkpoint_db or self.data_dir / "checkpoints.db"
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.db_url.startswith("postgresql")
 
 
 @lru_cache

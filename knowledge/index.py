@@ -3,6 +3,8 @@
 The index is derived data, rebuilt from ``knowledge/data/``. A manifest written *after* a complete
 build records the data's content hash and the embedder's identity; a build whose manifest matches is
 skipped, and a search against a missing or stale index is refused with what to run.
+Chroma is embedded (``<data_dir>/chroma``, the manifest a file beside it) or, with ``HYANGGI_CHROMA_URL``,
+a Chroma server every worker shares (the manifest then lives in the server, as a collection's metadata).
 Chroma never embeds anything itself: collections are created without an embedding function and every
 write and query passes vectors.
 """
@@ -13,6 +15,7 @@ import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from knowledge.embedding.embedder import Embedder
 
 MANIFEST_NAME = "hyanggi_manifest.json"
+MANIFEST_COLLECTION = "hyanggi_manifest"  # on a Chroma server: no records, the manifest JSON in its metadata
 EMBED_BATCH = 128  # per progress step; the embedder sorts by length inside it to limit padding
 
 
@@ -69,26 +73,55 @@ def embedder_identity(settings: Settings) -> str:
 
 
 def open_client(settings: Settings) -> ClientAPI:
-    """A local Chroma client with telemetry off."""
+    """The configured Chroma server, else the embedded directory; telemetry off either way."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlsplit(settings.chroma_url)
+        return chromadb.HttpClient(host=url.hostname or "localhost", port=url.port or 8000,
+                                   ssl=url.scheme == "https", settings=chroma_settings)
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(
-        path=str(settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    )
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
 def _manifest_path(settings: Settings) -> Path:
     return settings.chroma_dir / MANIFEST_NAME
 
 
+def _stored_manifest(settings: Settings) -> str | None:
+    if not settings.chroma_url:
+        path = _manifest_path(settings)
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+    client = open_client(settings)
+    if MANIFEST_COLLECTION not in {c.name for c in client.list_collections()}:
+        return None
+    return (client.get_collection(MANIFEST_COLLECTION, embedding_function=None).metadata or {}).get("manifest")
+
+
+def _store_manifest(settings: Settings, manifest: IndexManifest | None) -> None:
+    """Write the manifest, or with None remove it (before a build, so a half-built index never looks current)."""
+    text = None if manifest is None else json.dumps(manifest.model_dump(), indent=2)
+    if not settings.chroma_url:
+        if text is None:
+            _manifest_path(settings).unlink(missing_ok=True)
+        else:
+            _manifest_path(settings).write_text(text, encoding="utf-8")
+        return
+    client = open_client(settings)
+    if MANIFEST_COLLECTION in {c.name for c in client.list_collections()}:
+        client.delete_collection(MANIFEST_COLLECTION)
+    if text is not None:
+        client.create_collection(MANIFEST_COLLECTION, embedding_function=None, metadata={"manifest": text})
+
+
 def read_manifest(settings: Settings) -> IndexManifest | None:
-    path = _manifest_path(settings)
-    if not path.is_file():
+    text = _stored_manifest(settings)
+    if text is None:
         return None
     try:
-        return IndexManifest.model_validate_json(path.read_text(encoding="utf-8"))
+        return IndexManifest.model_validate_json(text)
     except ValueError:
         return None
 
@@ -148,7 +181,7 @@ def build_index(
 
         embedder = Embedder.from_settings(settings)
     started = time.perf_counter()
-    _manifest_path(settings).unlink(missing_ok=True)  # a build that dies half-way must not look complete
+    _store_manifest(settings, None)  # a build that dies half-way must not look complete
     client = open_client(settings)
     documents = build_documents(kb)
     for name, docs in documents.items():
@@ -161,7 +194,7 @@ def build_index(
         counts={name.value: len(docs) for name, docs in documents.items()},
         build_seconds=round(time.perf_counter() - started, 2),
     )
-    _manifest_path(settings).write_text(json.dumps(manifest.model_dump(), indent=2), encoding="utf-8")
+    _store_manifest(settings, manifest)
     return IndexReport(built=True, manifest=manifest)
 
 
@@ -171,7 +204,7 @@ def require_current_index(settings: Settings, kb: KnowledgeBase) -> IndexManifes
     if manifest is None:
         raise IndexNotReadyError(
             f"검색 색인이 없습니다. 먼저 `hyanggi setup`을 실행하세요. "
-            f"(No search index in {settings.chroma_dir}: run `hyanggi setup`.)"
+            f"(No search index in {settings.index_location}: run `hyanggi setup`.)"
         )
     if not _is_current(manifest, kb, settings):
         raise IndexNotReadyError(

@@ -21,20 +21,10 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
-class User(Base):
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    api_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
 class ChatSession(Base):
     __tablename__ = "chat_sessions"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     title: Mapped[str] = mapped_column(String(200), default="")
     source: Mapped[str] = mapped_column(String(20), default="chat", doc="chat | api | cli | replay")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -172,6 +162,8 @@ class SearchLog(Base):
 
 
 class TrainingDataset(Base):
+    """A fine-tuning dataset a dataset job built (train/dev JSONL in ``path``)."""
+
     __tablename__ = "training_datasets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -185,6 +177,8 @@ class TrainingDataset(Base):
 
 
 class ModelCheckpoint(Base):
+    """A LoRA adapter a training job exported; ``evaluation`` gates whether it may become the ``active`` one."""
+
     __tablename__ = "model_checkpoints"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -195,3 +189,27 @@ class ModelCheckpoint(Base):
     steps: Mapped[int] = mapped_column(Integer)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("training_datasets.id"))
+    job_id: Mapped[str | None] = mapped_column(String(32))
+    evaluation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, doc="generator eval of this adapter")
+    active: Mapped[bool] = mapped_column(default=False, doc="the adapter the generator serves")
+
+
+class Job(Base):
+    """A long task (reindex, dataset, training, evaluation) and how far it got; any worker may run it."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(12), index=True, doc="queued | running | succeeded | failed | cancelled")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, doc="figures so far, then final")
+    log: Mapped[str] = mapped_column(Text, default="", doc="the newest lines only")
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

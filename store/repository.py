@@ -241,13 +241,13 @@ class Store:
     async def liked_turns(self) -> list[tuple[dict[str, Any], Recipe, str]]:
         """(brief, recipe, reply) of turns with thumbs-up feedback and a recipe: LoRA training material."""
         async with self._sessions() as db:
+            # EXISTS, not JOIN + DISTINCT: PostgreSQL has no equality on JSON columns to de-duplicate by.
+            liked = select(m.Feedback.id).where(m.Feedback.turn_id == m.Turn.id, m.Feedback.rating > 0).exists()
             rows = await db.execute(
                 select(m.Turn, m.RecipeVersion)
-                .join(m.Feedback, m.Feedback.turn_id == m.Turn.id)
                 .join(m.RecipeVersion, (m.RecipeVersion.recipe_id == m.Turn.recipe_id)
                       & (m.RecipeVersion.version == m.Turn.recipe_version))
-                .where(m.Feedback.rating > 0, m.Turn.brief.is_not(None))
-                .distinct()
+                .where(liked, m.Turn.brief.is_not(None))
             )
             return [(t.brief, Recipe.model_validate(v.payload), t.reply) for t, v in rows]
 

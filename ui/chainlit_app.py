@@ -49,7 +49,7 @@ STARTERS = [
 settings = get_settings()
 runtime = Runtime(settings)
 data_layer = StoreDataLayer(runtime.service, USER_ID)
-limiter = RateLimiter(settings.rate_limit_per_minute)  # one budget per client, REST and chat alike
+limiter = RateLimiter.from_settings(settings)  # one budget per client, REST and chat alike
 
 
 def _auth_secret() -> None:
@@ -176,7 +176,7 @@ def _turn_client() -> str:
 
 
 async def run_turn(text: str) -> None:
-    if wait := limiter.check(_turn_client()):
+    if wait := await limiter.check(_turn_client()):
         await cl.ErrorMessage(content=too_many_requests(wait).message_ko).send()
         return
     prefs = cl.user_session.get("prefs") or {}

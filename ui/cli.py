@@ -5,6 +5,7 @@ from ui.apps import app
 # Importing an area module registers its commands on the apps above.
 from ui.commands import (  # noqa: F401
     ask,
+    bench_scale,
     chat,
     eval_generator,
     eval_imports,  # noqa: F401
@@ -16,6 +17,7 @@ from ui.commands import (  # noqa: F401
     finetune,
     knowledge,
     setup,
+    worker,
 )
 
 __all__ = ["app"]

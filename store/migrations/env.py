@@ -1,9 +1,9 @@
 """Alembic environment: uses the connection handed over by ``store.migrate.upgrade`` or, from the
-alembic CLI, a synchronous engine built from ``sqlalchemy.url`` (the aiosqlite driver swapped for pysqlite)."""
+alembic CLI, a synchronous engine built from ``sqlalchemy.url`` (its async driver swapped for a synchronous one)."""
 
 from alembic import context
-from sqlalchemy import create_engine
 
+from store.engine import make_sync_engine
 from store.models import Base
 
 target_metadata = Base.metadata
@@ -19,6 +19,5 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    url = context.config.get_main_option("sqlalchemy.url").replace("+aiosqlite", "")
-    with create_engine(url).connect() as sync_connection:
+    with make_sync_engine(context.config.get_main_option("sqlalchemy.url")).connect() as sync_connection:
         _run(sync_connection)

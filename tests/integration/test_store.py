@@ -1,4 +1,5 @@
-"""The store against a real SQLite file: round trips, immutability of versions, durability under kill -9."""
+"""The store against a real SQLite file and a real PostgreSQL server (the same tests on both): round trips,
+immutability of versions, durability under kill -9."""
 
 import os
 import signal
@@ -20,9 +21,17 @@ def _recipe(version: int = 1, percent: float = 60.0, recipe_id: str = "r1") -> R
                                Ingredient(material_id="iso_e_super", note="base", percent=percent)])
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database on each engine; PostgreSQL is the server `conftest.postgres` started."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    return request.getfixturevalue("postgres").new_database()
+
+
 @pytest.fixture
-async def store(tmp_path: Path):
-    opened = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+async def store(store_url: str):
+    opened = await Store.open(store_url)
     yield opened
     await opened.close()
 
@@ -85,15 +94,17 @@ async def test_missing_things_raise_not_found(store: Store) -> None:
 
 
 async def test_durability_pragmas_are_on(store: Store) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
     async with store.engine.connect() as connection:
         from sqlalchemy import text
         assert (await connection.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
         assert (await connection.execute(text("PRAGMA synchronous"))).scalar_one() == 2  # FULL
 
 
-async def test_kill_9_loses_no_acknowledged_turn(tmp_path: Path) -> None:
-    """A writer is killed mid-flight twice; every turn it acknowledged must be there, the file intact."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
+async def test_kill_9_loses_no_acknowledged_turn(store_url: str) -> None:
+    """A writer is killed mid-flight twice; every turn it acknowledged must be there, a SQLite file intact."""
+    url = store_url
     writer = Path(__file__).with_name("store_writer.py")
     acknowledged: set[int] = set()
     for round_ in range(2):
@@ -107,7 +118,8 @@ async def test_kill_9_loses_no_acknowledged_turn(tmp_path: Path) -> None:
         child.wait()
     store = await Store.open(url)
     try:
-        assert await store.integrity_check() == "ok"
+        if store.engine.dialect.name == "sqlite":
+            assert await store.integrity_check() == "ok"
         stored = {t.id for s in await store.transcripts() for t in s.turns}
         assert acknowledged <= stored
         for session in await store.transcripts():

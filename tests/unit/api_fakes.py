@@ -33,7 +33,7 @@ class FakeService:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.deps = SimpleNamespace(searcher=ListSearcher(), kb=SimpleNamespace(catalog=CATALOG))
+        self.deps = SimpleNamespace(searcher=ListSearcher(), kb=SimpleNamespace(catalog=CATALOG), generator=None)
         self.calls: list[dict] = []
 
     async def ask(self, message: str, session_id: str | None = None, level: str | None = None,

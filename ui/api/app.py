@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.routing import Mount
 
 from hyanggi.settings import Settings
+from ui.api.admin import operations
 from ui.api.contract import contract
 from ui.api.errors import error_response, install_error_handlers
 from ui.api.limits import BodyLimitMiddleware, BodyTooLargeError, RateLimiter
@@ -41,7 +42,7 @@ def create_api(settings: Settings, provider: Callable[[], ChatService | None],
     api.state.settings = settings
     api.state.provider = provider
     api.state.problem = problem
-    api.state.limiter = limiter or RateLimiter(settings.rate_limit_per_minute)
+    api.state.limiter = limiter or RateLimiter.from_settings(settings)
     api.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     api.add_middleware(SecurityHeadersMiddleware, csp=API_CSP)
     install_error_handlers(api)
@@ -61,6 +62,7 @@ def create_api(settings: Settings, provider: Callable[[], ChatService | None],
 
     api.include_router(public)
     api.include_router(router)
+    api.include_router(operations)
     api.openapi = contract(api, settings)  # type: ignore[method-assign]
     return api
 

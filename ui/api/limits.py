@@ -1,4 +1,4 @@
-"""Request guards that need no database: API keys, per-client token buckets, body size.
+"""Request guards that need no database: API keys, per-client rate limits (``limits``), body size.
 
 Keys are stored only as sha256 hex digests (``settings.api_keys``) and compared in constant time.
 """
@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import math
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hyanggi.settings import Settings
 from ui.api.errors import ApiError
+
+logger = logging.getLogger(__name__)
+
+LIMIT_NAMESPACE = "hyanggi-api"  # key prefix in the shared storage
+MIN_WAIT_S = 0.001
 
 
 def key_digest(key: str) -> str:
@@ -38,34 +44,38 @@ def client_id(digest: str | None, host: str | None) -> str:
 
 
 class RateLimiter:
-    """One token bucket per client: ``per_minute`` tokens of capacity, refilled continuously."""
+    """At most ``rate`` requests per client in any moving window (``limits`` notation, e.g. "60/minute").
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic, max_clients: int = 10_000) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.clock = clock
-        self.max_clients = max_clients
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+    The counters live in Redis when ``redis_url`` is set, so every web worker draws on one budget per
+    client; otherwise in this process (expired entries are dropped, so memory stays bounded). When Redis
+    cannot be reached the request is let through and the failure logged: a limiter outage must not become
+    a service outage.
+    """
 
-    def check(self, client: str) -> float:
-        """Take one token; return 0 when allowed, else the seconds until a token is available."""
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.get(client, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
-                self._buckets[client] = (tokens - 1.0, now)
-                self._evict()
+    def __init__(self, rate: str, redis_url: str = "") -> None:
+        from limits import parse
+        from limits.aio.strategies import MovingWindowRateLimiter
+        from limits.storage import storage_from_string
+
+        self.item = parse(rate)
+        storage = storage_from_string(f"async+{redis_url}", implementation="redispy") if redis_url else \
+            storage_from_string("async+memory://")
+        self.strategy = MovingWindowRateLimiter(storage)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimiter:
+        return cls(f"{settings.rate_limit_per_minute}/minute", settings.redis_url)
+
+    async def check(self, client: str) -> float:
+        """Count one request; return 0 when allowed, else the seconds until the window lets one through."""
+        try:
+            if await self.strategy.hit(self.item, LIMIT_NAMESPACE, client):
                 return 0.0
-            self._buckets[client] = (tokens, now)
-            return (1.0 - tokens) / self.rate
-
-    def _evict(self) -> None:
-        """Forget the oldest clients so memory stays bounded under many distinct addresses."""
-        if len(self._buckets) > self.max_clients:
-            for client in sorted(self._buckets, key=lambda c: self._buckets[c][1])[: len(self._buckets) // 10]:
-                del self._buckets[client]
+            stats = await self.strategy.get_window_stats(self.item, LIMIT_NAMESPACE, client)
+        except Exception:  # noqa: BLE001 - any storage failure: fail open, loudly
+            logger.warning("rate-limit storage unavailable; request let through", exc_info=True)
+            return 0.0
+        return max(stats.reset_time - time.time(), MIN_WAIT_S)
 
 
 def too_many_requests(wait_s: float) -> ApiError:

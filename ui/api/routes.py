@@ -69,13 +69,13 @@ api_key_header = APIKeyHeader(name="X-API-Key", scheme_name="ApiKey", auto_error
 bearer = HTTPBearer(scheme_name="Bearer", auto_error=False, description="Authorization: Bearer <API 키>")
 
 
-def guard(request: Request, key: Annotated[str | None, Security(api_key_header)] = None,
-          token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None) -> None:
+async def guard(request: Request, key: Annotated[str | None, Security(api_key_header)] = None,
+                token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None) -> None:
     """Rate-limit by API key (or client address), then require a valid key when keys are configured."""
     settings = request.app.state.settings
     presented = key or (token.credentials if token else "")
     digest = matching_digest(presented, settings.api_keys) if presented else None
-    wait = request.app.state.limiter.check(client_id(digest, request.client.host if request.client else None))
+    wait = await request.app.state.limiter.check(client_id(digest, request.client.host if request.client else None))
     if wait:
         raise too_many_requests(wait)
     if settings.api_keys and digest is None:
@@ -107,9 +107,11 @@ router = APIRouter(dependencies=[Depends(guard)])
 _ERRORS = {
     400: "본문을 읽을 수 없음 (bad_request)",
     401: "API 키가 없거나 올바르지 않음 (unauthorized) — 키가 설정된 서버에서만",
-    404: "레시피·세션·턴이 없음 (not_found)",
+    403: "관리자 키가 없거나 올바르지 않음, 또는 관리 기능이 꺼져 있음 (forbidden, HYANGGI_ADMIN_KEY)",
+    404: "레시피·세션·턴·작업·어댑터가 없음 (not_found)",
     409: ("편집을 이 레시피에 적용할 수 없음 (invalid_edit): 없는 재료, 남는 재료가 없는 삭제 등; 레시피로 읽을 수 없는 내용 "
-          "(invalid_formula); 이 배치로 만들 수 없는 배합표 (invalid_batch)"),
+          "(invalid_formula); 이 배치로 만들 수 없는 배합표 (invalid_batch); 이미 끝난 작업 (job_finished); "
+          "평가 기준을 넘지 못한 어댑터 (below_gate)"),
     413: "본문이 너무 큼 (too_large, HYANGGI_MAX_REQUEST_BYTES)",
     415: "본문이 JSON 이 아님 (unsupported_media_type)",
     422: "요청 값이 스키마나 입력 규칙에 맞지 않음 (invalid_request)",

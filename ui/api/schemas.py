@@ -211,3 +211,21 @@ class ReplaceRequest(_Request):
     material_id: str = Field(min_length=1, max_length=80)
     replacement: str = Field(min_length=1, max_length=80)
     version: DbId | None = Field(default=None, description="바꿀 버전; 없으면 최신")
+
+
+# --- operations (admin key) -----------------------------------------------------------------------
+class IndexStatus(BaseModel):
+    location: str = Field(description="Chroma 서버 주소 또는 내장 폴더")
+    counts: dict[str, int] = Field(description="컬렉션별 문서 수 (색인이 없으면 비어 있음)")
+    current: bool = Field(description="지식 베이스·임베더와 맞는 색인인지")
+
+
+class StatusResponse(BaseModel):
+    version: str
+    versions: dict[str, str] = Field(description="주요 라이브러리 버전")
+    model: dict[str, Any] = Field(description="생성기 백엔드, 기본 GGUF, 제공 중인 어댑터")
+    index: IndexStatus
+    jobs: dict[str, int] = Field(description="상태별 작업 수 (queued = 대기열 길이)")
+    job_runner: Literal["celery", "thread"]
+    database: dict[str, Any] = Field(description="데이터베이스 종류와 턴 수")
+    rate_limits: Literal["redis", "process"]

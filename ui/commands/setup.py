@@ -38,7 +38,7 @@ def setup(force: bool = typer.Option(False, "--force", help="Rebuild the search 
 
     report = build_index(settings, progress=True, force=force)
     state = "rebuilt" if report.built else "up to date"
-    console.print(f"✓ 검색 인덱스 (index): {state} — {settings.chroma_dir}")
+    console.print(f"✓ 검색 인덱스 (index): {state} — {settings.index_location}")
 
     from store import Store
 

@@ -1,0 +1,105 @@
+"""What crosses the job system's boundary: kinds, states, each kind's parameters, and the read-out views."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class JobKind(StrEnum):
+    reindex = "reindex"
+    dataset = "dataset"
+    train = "train"
+    evaluate = "evaluate"
+
+
+class JobState(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+FINISHED = frozenset({JobState.succeeded, JobState.failed, JobState.cancelled})
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReindexParams(_Params):
+    kind: Literal[JobKind.reindex] = JobKind.reindex
+    force: bool = Field(default=True, description="다시 만들기 (false: 데이터와 임베더가 같으면 건너뜀)")
+
+
+class DatasetParams(_Params):
+    kind: Literal[JobKind.dataset] = JobKind.dataset
+    briefs: int = Field(default=600, ge=1, le=20_000, description="어휘집에서 만들 합성 요청 수")
+    threshold: float = Field(default=0.8, ge=0, le=1, description="처방 타깃으로 쓸 최소 비평 점수")
+    dev_share: float = Field(default=0.1, gt=0, lt=1)
+    seed: int = Field(default=42, ge=0, le=2**31 - 1)
+    sessions: bool = Field(default=True, description="좋아요 받은 대화 기록도 사용")
+
+
+class TrainParams(_Params):
+    """A fine-tune: the dataset (default the newest) and the settings `hyanggi finetune train` takes."""
+
+    kind: Literal[JobKind.train] = JobKind.train
+    dataset_id: int | None = Field(default=None, ge=1, le=2**53 - 1, description="없으면 가장 최근 데이터셋")
+    steps: int | None = Field(default=None, ge=1, le=100_000)
+    batch_size: int | None = Field(default=None, ge=1, le=256)
+    max_len: int | None = Field(default=None, ge=32, le=8192)
+    lr: float | None = Field(default=None, gt=0, le=1)
+    rank: int | None = Field(default=None, ge=1, le=256)
+    eval_every: int | None = Field(default=None, ge=1, le=100_000)
+    dev_batches: int | None = Field(default=None, ge=1, le=1000)
+    seed: int = Field(default=42, ge=0, le=2**31 - 1)
+
+
+class EvaluateParams(_Params):
+    """The generator evaluation (`hyanggi eval generator`) of one registered adapter: its gate figure."""
+
+    kind: Literal[JobKind.evaluate] = JobKind.evaluate
+    model_id: int = Field(ge=1, le=2**53 - 1)
+    limit: int = Field(default=10, ge=1, le=1000, description="앞에서부터 이 수의 dev 요청")
+    n: int = Field(default=1, ge=1, le=5, description="요청마다 제안 수")
+
+
+JobParams = Annotated[ReindexParams | DatasetParams | TrainParams | EvaluateParams, Field(discriminator="kind")]
+
+
+class JobView(BaseModel):
+    id: str
+    kind: JobKind
+    state: JobState
+    params: dict[str, Any]
+    progress: float = Field(description="0 … 1")
+    metrics: dict[str, Any]
+    log_tail: list[str]
+    result: dict[str, Any]
+    error: str
+    cancel_requested: bool
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class ModelView(BaseModel):
+    """A registered adapter and its figures."""
+
+    id: int
+    name: str
+    base: str
+    adapter_path: str
+    data_sha256: str
+    steps: int
+    metrics: dict[str, Any]
+    evaluation: dict[str, Any]
+    active: bool
+    dataset_id: int | None
+    job_id: str | None
+    created_at: datetime

@@ -1,0 +1,57 @@
+"""Start a job and run it: through Celery when a broker is configured, else on this process's job thread."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+
+from pydantic import TypeAdapter
+
+from hyanggi.settings import Settings
+from jobs.ledger import ledger_for
+from jobs.records import JobKind, JobParams, JobState, JobView
+from jobs.tasks import TASKS, JobCancelled, Progress
+
+logger = logging.getLogger(__name__)
+
+_PARAMS: TypeAdapter[JobParams] = TypeAdapter(JobParams)
+FAILURE_KO = "작업을 하다가 문제가 생겼어요: {error}"
+
+
+@lru_cache(maxsize=1)
+def _job_thread() -> ThreadPoolExecutor:
+    """One job at a time per process: training and reindexing each want every core."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyanggi-job")
+
+
+def submit(settings: Settings, params: JobParams) -> JobView:
+    """Record the job as queued, then hand it to the broker or the job thread."""
+    job = ledger_for(settings.db_url).create(JobKind(params.kind), params.model_dump(mode="json"))
+    if settings.broker_url:
+        from jobs.celery_app import RUN_JOB, celery_app
+
+        celery_app(settings.broker_url).send_task(RUN_JOB, args=[job.id])
+    else:
+        _job_thread().submit(execute, job.id, settings)
+    return job
+
+
+def execute(job_id: str, settings: Settings) -> JobState:
+    """Run one queued job to its end state; never raises (the failure is recorded on the job)."""
+    ledger = ledger_for(settings.db_url)
+    if not ledger.start(job_id):
+        return ledger.get(job_id).state  # cancelled before it started, or another worker has it
+    job = ledger.get(job_id)
+    progress = Progress(job_id, ledger)
+    try:
+        result = TASKS[job.kind](_PARAMS.validate_python(job.params), settings, progress)
+    except JobCancelled:
+        ledger.finish(job_id, JobState.cancelled, error="취소되었어요.")
+        return JobState.cancelled
+    except Exception as error:  # noqa: BLE001 - a job's failure is its state, not the worker's crash
+        logger.exception("job %s (%s) failed", job_id, job.kind)
+        ledger.finish(job_id, JobState.failed, error=FAILURE_KO.format(error=str(error)[:1000]))
+        return JobState.failed
+    ledger.finish(job_id, JobState.succeeded, result=result)
+    return JobState.succeeded

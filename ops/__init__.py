@@ -1,0 +1,1 @@
+"""Operating the scale-out stack: throw-away servers and the scale benchmark."""

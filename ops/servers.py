@@ -1,0 +1,152 @@
+"""Throw-away servers on loopback ports, in temp folders removed afterwards: PostgreSQL, Redis, Chroma.
+
+The integration tier and `hyanggi bench scale` start the real stack with these. PostgreSQL refuses to run as
+root, so as root (CI) the cluster is owned by and run as ``nobody``. A missing binary raises
+``ServerMissingError`` saying what to install (`make servers`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+UNPRIVILEGED = "nobody"
+START_TIMEOUT_S = 60.0
+
+
+class ServerMissingError(RuntimeError):
+    """A server binary is not installed."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, what: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}: {log.read_text(errors='replace')[-2000:]}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not listen on {port} within {START_TIMEOUT_S:.0f} s")
+
+
+def stop(process: subprocess.Popen, sig: signal.Signals = signal.SIGTERM) -> None:
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def postgres_bindir() -> Path | None:
+    """Debian keeps the server binaries out of PATH, one folder per major version: the newest."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parts[-3]))
+    if found:
+        return found[-1].parent
+    on_path = shutil.which("postgres")
+    return Path(on_path).parent if on_path else None
+
+
+@dataclass
+class Postgres:
+    host: str
+    port: int
+    user: str
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+asyncpg://{self.user}@{self.host}:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        """A fresh, empty database: its store URL."""
+        import psycopg
+
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(host=self.host, port=self.port, user=self.user, dbname="postgres",
+                             autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+
+def _as_unprivileged() -> dict:
+    """Popen arguments that drop root to ``nobody``; none when not root."""
+    return {"user": UNPRIVILEGED, "group": "nogroup"} if os.geteuid() == 0 else {}
+
+
+@contextlib.contextmanager
+def _listening(args: list, what: str, port: int, base: Path, stop_signal: signal.Signals = signal.SIGTERM,
+               **popen: object) -> Iterator[None]:
+    """Run ``args`` (logging to ``base``/server.log) until the block ends; ready once ``port`` accepts."""
+    log = base / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=base, **popen)
+    try:
+        wait_for_port(port, process, what, log)
+        yield
+    finally:
+        stop(process, stop_signal)
+
+
+@contextlib.contextmanager
+def _temp_dir(prefix: str) -> Iterator[Path]:
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield base
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[Postgres]:
+    bindir = postgres_bindir()
+    if bindir is None:
+        raise ServerMissingError("PostgreSQL server is not installed: run `make servers` (apt-get install postgresql)")
+    user, port, drop = "hyanggi", free_port(), _as_unprivileged()
+    with _temp_dir("hyanggi-pg-") as base:
+        if drop:
+            shutil.chown(base, UNPRIVILEGED, drop["group"])
+        subprocess.run([bindir / "initdb", "-D", base / "data", "-U", user, "--auth=trust", "-E", "UTF8",
+                        "--locale=C.UTF-8"], check=True, capture_output=True, cwd=base, **drop)
+        # fsync off: a throw-away cluster; what is tested is the store's behaviour, not the disk's.
+        with _listening([bindir / "postgres", "-D", base / "data", "-p", str(port), "-h", "127.0.0.1", "-k", base,
+                         "-c", "fsync=off", "-c", "max_connections=200"], "postgres", port, base,
+                        stop_signal=signal.SIGINT, **drop):  # fast shutdown: clients still connected are cut
+            yield Postgres("127.0.0.1", port, user)
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise ServerMissingError("redis-server is not installed: run `make servers` (apt-get install redis-server)")
+    port = free_port()
+    with _temp_dir("hyanggi-redis-") as base, _listening(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", base],
+            "redis-server", port, base):
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@contextlib.contextmanager
+def chroma_server() -> Iterator[str]:
+    """`chroma run` from the installed chromadb package, on a fresh directory."""
+    port = free_port()
+    with _temp_dir("hyanggi-chroma-") as base, _listening(
+            [Path(sys.executable).with_name("chroma"), "run", "--path", base / "db", "--host", "127.0.0.1",
+             "--port", str(port)], "chroma", port, base, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"}):
+        yield f"http://127.0.0.1:{port}"

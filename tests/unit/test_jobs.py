@@ -1,0 +1,122 @@
+"""The job system on a real SQLite store with the in-process job thread: states, progress, cancel, failure,
+and the dataset/adapter registry with its activation gate. The tasks are stand-ins; the real ones run in
+tests/integration/test_jobs_servers.py."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from hyanggi.settings import Settings
+from jobs.ledger import GateError, Ledger
+from jobs.records import JobKind, JobState, ReindexParams
+from jobs.runner import execute, submit
+from jobs.tasks import TASKS, Progress
+from store import NotFoundError, Store
+
+WAIT_S = 10.0
+
+
+@pytest.fixture
+async def settings(tmp_path: Path) -> Settings:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}"
+    await (await Store.open(url)).close()  # migrated
+    return Settings(data_dir=tmp_path, database_url=url)
+
+
+def wait_for(ledger: Ledger, job_id: str, *states: JobState):
+    deadline = time.monotonic() + WAIT_S
+    while (job := ledger.get(job_id)).state not in states:
+        assert time.monotonic() < deadline, job
+        time.sleep(0.02)
+    return job
+
+
+def test_a_job_runs_on_the_job_thread_and_reports(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake(params: ReindexParams, _: Settings, progress: Progress) -> dict:
+        progress(0.5, "반쯤", documents=10)
+        return {"force": params.force}
+
+    monkeypatch.setitem(TASKS, JobKind.reindex, fake)
+    job = submit(settings, ReindexParams(force=False))
+    assert job.state == JobState.queued
+    done = wait_for(Ledger(settings.db_url), job.id, JobState.succeeded)
+    assert done.result == {"force": False} and done.progress == 1.0 and done.metrics == {"documents": 10}
+    assert done.log_tail == ["반쯤"] and done.started_at and done.finished_at
+
+
+def test_a_failure_is_the_job_state_in_korean(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> dict:
+        raise RuntimeError("디스크가 가득 찼어요")
+
+    monkeypatch.setitem(TASKS, JobKind.reindex, broken)
+    ledger = Ledger(settings.db_url)
+    job = ledger.create(JobKind.reindex, ReindexParams().model_dump(mode="json"))
+    assert execute(job.id, settings) == JobState.failed
+    failed = ledger.get(job.id)
+    assert failed.error.startswith("작업을 하다가 문제가 생겼어요") and "디스크가 가득 찼어요" in failed.error
+
+
+def test_cancel_stops_a_running_job_at_its_next_report(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    started = threading.Event()
+
+    def endless(_: object, __: Settings, progress: Progress) -> dict:
+        started.set()
+        while True:
+            progress(0.1)
+            time.sleep(0.01)
+
+    monkeypatch.setitem(TASKS, JobKind.reindex, endless)
+    ledger = Ledger(settings.db_url)
+    job = submit(settings, ReindexParams())
+    assert started.wait(WAIT_S)
+    assert ledger.cancel(job.id).cancel_requested
+    assert wait_for(ledger, job.id, JobState.cancelled, JobState.succeeded).state == JobState.cancelled
+
+
+def test_a_queued_job_cancelled_never_runs(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[str] = []
+    monkeypatch.setitem(TASKS, JobKind.reindex, lambda *_: ran.append("ran") or {})
+    ledger = Ledger(settings.db_url)
+    job = ledger.create(JobKind.reindex, {"kind": "reindex", "force": True})
+    assert ledger.cancel(job.id).state == JobState.cancelled
+    assert execute(job.id, settings) == JobState.cancelled and ran == []
+    assert ledger.counts() == {"queued": 0, "running": 0, "succeeded": 0, "failed": 0, "cancelled": 1}
+
+
+def test_jobs_run_one_at_a_time(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    monkeypatch.setitem(TASKS, JobKind.reindex, lambda *_: release.wait(WAIT_S) and {})
+    ledger = Ledger(settings.db_url)
+    first, second = submit(settings, ReindexParams()), submit(settings, ReindexParams())
+    wait_for(ledger, first.id, JobState.running)
+    time.sleep(0.3)  # time enough for a second thread, were there one, to take the second job
+    assert ledger.get(second.id).state == JobState.queued  # the queue depth an operator sees
+    release.set()
+    wait_for(ledger, second.id, JobState.succeeded)
+
+
+def test_registry_dedupes_datasets_and_gates_activation(settings: Settings) -> None:
+    ledger = Ledger(settings.db_url)
+    dataset = ledger.add_dataset("d", "/data/d", "ab" * 32, 10, 2, {"train/propose/lexicon": 10})
+    assert ledger.add_dataset("d2", "/data/d2", "ab" * 32, 10, 2, {}) == dataset
+    assert ledger.dataset_path(None) == (dataset, "/data/d")
+    with pytest.raises(NotFoundError):
+        ledger.dataset_path(dataset + 1)
+    common = dict(base="gemma.gguf", data_sha256="ab" * 32, steps=2, metrics={"dev_loss_best": 1.2},
+                  dataset_id=dataset, job_id=None)
+    weak = ledger.add_model(name="weak", adapter_path="/a/weak.gguf", **common)
+    good = ledger.add_model(name="good", adapter_path="/a/good.gguf", **common)
+    with pytest.raises(GateError, match="평가되지"):
+        ledger.activate(weak, 0.8)
+    ledger.set_evaluation(weak, {"score": 0.5})
+    with pytest.raises(GateError, match="기준"):
+        ledger.activate(weak, 0.8)
+    ledger.set_evaluation(good, {"score": 0.9})
+    assert ledger.activate(good, 0.8).active and ledger.active_model().id == good
+    ledger.set_evaluation(weak, {"score": 0.85})
+    ledger.activate(weak, 0.8)
+    assert [m.active for m in ledger.models()] == [True, False]  # one serving adapter at a time
