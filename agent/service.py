@@ -57,20 +57,13 @@ class TurnResult(BaseModel):
         return self.model_dump(include={"session", "reply", "intent", "brief", "recipe", "retrieved", "timings_ms"})
 
 
-def _generation(record: dict[str, Any]) -> GenerationRecord:
-    return GenerationRecord(backend=record["backend"], purpose=record["task"], raw_output=record.get("raw_output", ""),
-                            outcome=record["outcome"], tokens=record.get("completion_tokens", 0),
-                            tokens_per_s=record.get("tokens_per_s", 0.0),
-                            latency_ms=round(record.get("seconds", 0.0) * 1000, 1))
-
-
 class ChatService:
     def __init__(self, settings: Settings, deps: Deps, store: Store, memory: ThreadMemory) -> None:
         self.settings = settings
         self.deps = deps
         self.store = store
         self._memory = memory
-        self.graph = build_graph(deps, memory.saver)
+        self.graph = build_graph(deps, memory.saver, store)
         self._waiting = 0
         self._thread_locks: dict[str, asyncio.Lock] = {}
         self._resolver: FormulaResolver | None = None
@@ -214,7 +207,7 @@ class ChatService:
             candidates=[{"origin": c["origin"], "id": c["recipe"]["id"],
                          "score": (c["recipe"].get("score") or {}).get("total")} for c in values.get("candidates", [])],
             retrievals=[RetrievalRecord(**r) for r in values.get("retrieval_log", [])],
-            generations=[_generation(g) for g in values.get("generation_log", [])],
+            generations=[GenerationRecord.model_validate(g) for g in values.get("generation_log", [])],
             timings_ms=result.timings_ms, source=source,
         )
         return await self.store.commit_turn(record)

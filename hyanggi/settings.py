@@ -77,7 +77,7 @@ class Settings(BaseSettings):
                     "CPU (hyanggi bench chat) and the shipped adapter's proposals score below the composer's "
                     "(hyanggi eval generator: 0.73 vs 0.88), so the "
                     "chat starts at 0; the chat's 창의성 slider raises it.")
-    candidate_pool: int = Field(default=40, ge=8, le=200, description="Materials offered to generator/composer.")
+    candidate_pool: int = Field(default=40, ge=8, le=200, description="Materials the composer may draw from.")
     score_threshold: float = Field(default=0.75, ge=0, le=1)
     max_revisions: int = Field(default=2, ge=0, le=5)
     answer_level: AnswerLevel = AnswerLevel.detailed

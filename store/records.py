@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -18,15 +19,25 @@ class RetrievalRecord(BaseModel):
     texts: list[str] = Field(default_factory=list)
 
 
+class Outcome(StrEnum):
+    ok = "ok"  # model output used as written (amounts normalised to 100 %)
+    repaired = "repaired"  # usable after dropping/merging items, a repair by the core, or withdrawn sentences
+    fallback = "fallback"  # unusable: the composer or a template narration replaced it
+
+
 class GenerationRecord(BaseModel):
+    """One model call: what the generator reports and the store keeps (one type for both)."""
+
     backend: str
-    purpose: str = "propose"
-    prompt: str = ""
+    task: Literal["propose", "narrate"]
+    outcome: Outcome
     raw_output: str = ""
-    outcome: str = "ok"
-    tokens: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    first_token_s: float | None = None
     tokens_per_s: float = 0.0
-    latency_ms: float = 0.0
+    problems: list[str] = Field(default_factory=list, description="what was fixed, or why it fell back.")
 
 
 class TurnRecord(BaseModel):

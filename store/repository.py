@@ -55,7 +55,10 @@ class Store:
                 route=record.route, level=record.level, brief=record.brief, recipe_id=recipe_id,
                 recipe_version=recipe_version, candidates=record.candidates, timings_ms=record.timings_ms,
                 retrievals=[m.Retrieval(**r.model_dump()) for r in record.retrievals],
-                generations=[m.GenerationLog(**g.model_dump()) for g in record.generations],
+                generations=[m.GenerationLog(backend=g.backend, purpose=g.task, prompt="", raw_output=g.raw_output,
+                                             outcome=g.outcome.value, tokens=g.completion_tokens,
+                                             tokens_per_s=g.tokens_per_s, latency_ms=round(g.seconds * 1000, 1))
+                             for g in record.generations],
             )
             db.add(turn)
             await db.flush()
@@ -261,9 +264,9 @@ def _transcript(session: m.ChatSession) -> SessionTranscript:
                 brief=t.brief, recipe_id=t.recipe_id, recipe_version=t.recipe_version,
                 retrievals=[RetrievalRecord(query=r.query, collection=r.collection, ids=r.ids, scores=r.scores,
                                             texts=r.texts) for r in t.retrievals],
-                generations=[GenerationRecord(backend=g.backend, purpose=g.purpose, prompt=g.prompt,
-                                              raw_output=g.raw_output, outcome=g.outcome, tokens=g.tokens,
-                                              tokens_per_s=g.tokens_per_s, latency_ms=g.latency_ms)
+                generations=[GenerationRecord(backend=g.backend, task=g.purpose, outcome=g.outcome,
+                                              raw_output=g.raw_output, completion_tokens=g.tokens,
+                                              tokens_per_s=g.tokens_per_s, seconds=g.latency_ms / 1000)
                              for g in t.generations],
                 timings_ms=t.timings_ms, feedback=[f.rating for f in t.feedback], created_at=t.created_at,
             )

@@ -5,10 +5,11 @@ from ui.apps import app
 # Importing an area module registers its commands on the apps above.
 from ui.commands import (  # noqa: F401
     ask,
+    bench_generator,
     bench_scale,
     chat,
     eval_generator,
-    eval_imports,  # noqa: F401
+    eval_imports,
     eval_injection,
     eval_recipes,
     eval_retrieval,

@@ -13,7 +13,6 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
@@ -25,33 +24,13 @@ from perfumery.brief import Brief
 from perfumery.models import Material
 from perfumery.recipe import Ingredient, Recipe
 from prompts import MIN_ITEMS, PromptBuilder, proposal_gbnf
+from store.records import GenerationRecord, Outcome
 
 logger = logging.getLogger(__name__)
 
 # Narration is held back until this many non-space characters show it is Korean.
 _OPENING_CHARS = 6
 _MIN_HANGUL = 0.3
-
-
-class Outcome(StrEnum):
-    ok = "ok"  # model output used as written (amounts normalised to 100 %)
-    repaired = "repaired"  # usable after dropping/merging items or a repair by the core
-    fallback = "fallback"  # unusable: the composer or a template narration replaced it
-
-
-class GenerationRecord(BaseModel):
-    """One model call as the store logs it."""
-
-    backend: str
-    task: Literal["propose", "narrate"]
-    outcome: Outcome
-    raw_output: str = ""
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    seconds: float = 0.0
-    first_token_s: float | None = None
-    tokens_per_s: float = 0.0
-    problems: list[str] = Field(default_factory=list, description="what was fixed, or why it fell back.")
 
 
 class RecipeDraft(BaseModel):

@@ -42,7 +42,8 @@ async def test_turn_round_trip_keeps_everything(store: Store) -> None:
         recipe=_recipe(), timings_ms={"total": 1200.0},
         retrievals=[RetrievalRecord(query="포근한", collection="materials", ids=["a", "b"], scores=[0.9, 0.8],
                                     texts=["A", "B"])],
-        generations=[GenerationRecord(backend="llama_cpp", prompt="p", raw_output="o", outcome="repaired", tokens=10)],
+        generations=[GenerationRecord(backend="llama_cpp", task="propose", raw_output="o", outcome="repaired",
+                                      completion_tokens=10)],
     ))
     transcript = await store.transcript("s1")
     turn = transcript.turns[0]
