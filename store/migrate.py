@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from alembic import command
@@ -21,13 +22,46 @@ def alembic_config(url: str = "") -> Config:
     return config
 
 
+def _pending(sync_connection) -> bool:  # noqa: ANN001 - SQLAlchemy Connection
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    current = MigrationContext.configure(sync_connection).get_current_revision()
+    return current is not None and current != ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _backup(path: Path) -> Path:
+    """``<db>.before-migration`` beside the database, replaced at each upgrade."""
+    copy = path.with_name(path.name + ".before-migration")
+    with sqlite3.connect(path) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    return copy
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     def _run(sync_connection) -> None:  # noqa: ANN001 - SQLAlchemy Connection
         config = alembic_config()
         config.attributes["connection"] = sync_connection
         command.upgrade(config, revision)
 
-    async with engine.begin() as connection:
+    async with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite and engine.url.database and await connection.run_sync(_pending):
+            # SQLite DDL here is not atomic: a migration that fails halfway leaves a half-built schema.
+            # Keep a consistent copy of what the person had (the backup API includes the WAL).
+            _backup(Path(engine.url.database))
+        if sqlite:
+            # Batch migrations rebuild a table by copy-and-drop; with foreign keys enforced, dropping a table
+            # that saved turns point at fails halfway. SQLite's own recipe: keys off (outside any transaction),
+            # migrate, check every reference, keys on again.
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         if connection.dialect.name == "postgresql":
             await connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK})
         await connection.run_sync(_run)
+        if sqlite:
+            broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).fetchall()
+            if broken:
+                raise RuntimeError(f"migration left {len(broken)} broken references: {broken[:3]}")
+        await connection.commit()
+        if sqlite:
+            await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
