@@ -270,7 +270,7 @@ class Nodes:
     @timed("answer")
     async def answer(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         deps = self.deps
-        results = await self._search(state.message)
+        results = await self._search(state.message, k=3)
         ids = answer_ids(reading_of(state), results, state.message, deps.kb)
         reply = render.document_answer(ids, deps.kb) if ids else (topic_reply(state.message) or UNSURE_KO)
         # The records quoted (a material named may not be among the hits) are logged as the reply's grounding.
