@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import random
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
 
 DEFAULT_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
@@ -162,11 +165,16 @@ def target_loss(causal_lm: Any, batch: dict[str, Any]) -> Any:
     return F.cross_entropy(logits, labels[:, 1:][predict])
 
 
-def _lr_at(step: int, config: TrainConfig) -> float:
-    if step < config.warmup_steps:
-        return config.lr * (step + 1) / config.warmup_steps
-    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
-    return config.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+def lr_schedule(optimizer: torch.optim.Optimizer, config: TrainConfig) -> torch.optim.lr_scheduler.LambdaLR:
+    """transformers' warm-up + cosine schedule, advanced one step so the first update is not taken at lr 0
+    and the last (update ``config.steps``) reaches 0."""
+    from transformers import get_cosine_schedule_with_warmup
+
+    schedule = get_cosine_schedule_with_warmup(optimizer, config.warmup_steps, config.steps + 1)
+    with warnings.catch_warnings():  # skipping the zero-rate first value is the point of this step
+        warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step", category=UserWarning)
+        schedule.step()
+    return schedule
 
 
 @dataclass
@@ -224,6 +232,7 @@ def train(dataset_dir: Path, base_gguf: Path, run_dir: Path, config: TrainConfig
 
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    schedule = lr_schedule(optimizer, config)
 
     def dev_loss() -> float:
         model.eval()
@@ -263,13 +272,12 @@ def train(dataset_dir: Path, base_gguf: Path, run_dir: Path, config: TrainConfig
             random.shuffle(order)
         batch_items = [train_set[order.pop()] for _ in range(config.batch_size)]
         batch = collate(batch_items, pad_id)
-        lr = _lr_at(step, config)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        lr = schedule.get_last_lr()[0]
         loss = target_loss(causal_lm, batch)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
+        schedule.step()
         optimizer.zero_grad(set_to_none=True)
         step += 1
         loss_value = float(loss.detach())

@@ -89,7 +89,7 @@ class Ledger:
     def _job(db: Session, job_id: str) -> m.Job:
         job = db.get(m.Job, job_id)
         if job is None:
-            raise NotFoundError(f"job {job_id}")
+            raise NotFoundError("job", job_id)
         return job
 
     # --- datasets ------------------------------------------------------------------------
@@ -114,7 +114,7 @@ class Ledger:
                 query.order_by(m.TrainingDataset.id.desc())
             found = db.scalars(query.limit(1)).first()
             if found is None:
-                raise NotFoundError(f"dataset {dataset_id or 'latest'}")
+                raise NotFoundError("dataset", f"{dataset_id or 'latest'}")
             return found.id, found.path
 
     # --- adapters ------------------------------------------------------------------------
@@ -159,7 +159,7 @@ class Ledger:
     def _model(db: Session, model_id: int) -> m.ModelCheckpoint:
         model = db.get(m.ModelCheckpoint, model_id)
         if model is None:
-            raise NotFoundError(f"model {model_id}")
+            raise NotFoundError("model", model_id)
         return model
 
 

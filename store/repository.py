@@ -18,7 +18,13 @@ from store.records import GenerationRecord, RetrievalRecord, SessionTranscript, 
 
 
 class NotFoundError(LookupError):
-    """Asked for a session, turn or recipe that does not exist."""
+    """Asked for a record that does not exist: ``kind`` (recipe, session, turn, job, dataset, model) and ``key``
+    let every front end say so once, in its own words (ui/api/errors.py, one handler)."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(f"{kind} {key}")
+        self.kind = kind
+        self.key = key
 
 
 class Store:
@@ -113,7 +119,7 @@ class Store:
             )
             row = (await db.scalars(query.limit(1))).first()
             if row is None:
-                raise NotFoundError(f"recipe {recipe_id} v{version or 'latest'}")
+                raise NotFoundError("recipe", recipe_id + (f" v{version}" if version else ""))
             return Recipe.model_validate(row.payload)
 
     async def list_versions(self, recipe_id: str) -> list[Recipe]:
@@ -123,7 +129,7 @@ class Store:
             )
             versions = [Recipe.model_validate(r.payload) for r in rows]
         if not versions:
-            raise NotFoundError(f"recipe {recipe_id}")
+            raise NotFoundError("recipe", recipe_id)
         return versions
 
     async def list_recipes(self, session_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
@@ -142,7 +148,7 @@ class Store:
         async with self._sessions.begin() as db:
             lineage = await db.get(m.RecipeRecord, recipe_id)
             if lineage is None:
-                raise NotFoundError(f"recipe {recipe_id}")
+                raise NotFoundError("recipe", recipe_id)
             lineage.saved = True
 
     async def recipe_session(self, recipe_id: str) -> str | None:
@@ -150,7 +156,7 @@ class Store:
         async with self._sessions() as db:
             lineage = await db.get(m.RecipeRecord, recipe_id)
             if lineage is None:
-                raise NotFoundError(f"recipe {recipe_id}")
+                raise NotFoundError("recipe", recipe_id)
             return lineage.session_id
 
     async def where_used(self, material_id: str, session_id: str | None = None,
@@ -178,7 +184,7 @@ class Store:
             raise ValueError("rating must be -1 or +1")
         async with self._sessions.begin() as db:
             if await db.get(m.Turn, turn_id) is None:
-                raise NotFoundError(f"turn {turn_id}")
+                raise NotFoundError("turn", turn_id)
             feedback = await db.scalar(select(m.Feedback).where(m.Feedback.turn_id == turn_id))
             if feedback is None:
                 feedback = m.Feedback(turn_id=turn_id, rating=rating, comment=comment[:2000])
@@ -217,7 +223,7 @@ class Store:
     async def transcript(self, session_id: str) -> SessionTranscript:
         found = await self.transcripts(session_ids=[session_id])
         if not found:
-            raise NotFoundError(f"session {session_id}")
+            raise NotFoundError("session", session_id)
         return found[0]
 
     async def list_sessions(self, limit: int = 50) -> list[dict[str, Any]]:

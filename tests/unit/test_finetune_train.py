@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from finetune import train as train_module
-from finetune.train import Encoded, TrainConfig, _lr_at, collate, encode, fitting, target_loss
+from finetune.train import Encoded, TrainConfig, collate, encode, fitting, lr_schedule, target_loss
 
 
 class CharTokenizer:
@@ -68,10 +68,17 @@ def test_over_long_examples_are_dropped_but_not_most_of_a_task():
 
 def test_schedule_warms_up_then_decays_to_zero():
     config = TrainConfig(steps=100, warmup_steps=10, lr=1e-3)
-    assert _lr_at(0, config) == pytest.approx(1e-4)
-    assert _lr_at(9, config) == pytest.approx(1e-3)
-    assert _lr_at(55, config) < _lr_at(20, config)
-    assert _lr_at(100, config) == pytest.approx(0.0, abs=1e-12)
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=config.lr)
+    schedule = lr_schedule(optimizer, config)
+    lrs = []  # the rate each update 0..100 is taken at
+    for _ in range(config.steps + 1):
+        lrs.append(schedule.get_last_lr()[0])
+        optimizer.step()
+        schedule.step()
+    assert lrs[0] == pytest.approx(1e-4)
+    assert lrs[9] == pytest.approx(1e-3)
+    assert lrs[55] < lrs[20]
+    assert lrs[100] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_device_profiles():

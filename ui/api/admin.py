@@ -25,7 +25,6 @@ from jobs.records import (
     TrainParams,
 )
 from jobs.runner import submit
-from store import NotFoundError
 from store import models as m
 from ui.api.errors import ApiError
 from ui.api.limits import matching_digest
@@ -60,10 +59,7 @@ operations = APIRouter(dependencies=[Depends(guard), Depends(admin)])
 
 
 async def _job(jobs: Ledger, job_id: str) -> JobView:
-    try:
-        return await asyncio.to_thread(jobs.get, job_id)
-    except NotFoundError:
-        raise ApiError(404, "not_found", f"작업 {job_id}을(를) 찾을 수 없어요.") from None
+    return await asyncio.to_thread(jobs.get, job_id)
 
 
 @operations.post("/training/jobs", response_model=JobView, status_code=202, tags=["training"],
@@ -104,8 +100,6 @@ async def activate_model(request: Request, jobs: Jobs, model_id: ModelId) -> Mod
     settings = request.app.state.settings
     try:
         model = await asyncio.to_thread(jobs.activate, model_id, settings.activation_min_score)
-    except NotFoundError:
-        raise ApiError(404, "not_found", f"어댑터 {model_id}를 찾을 수 없어요.") from None
     except GateError as exc:
         raise ApiError(409, "below_gate", str(exc)) from None
     await serve_adapter(request.app.state.provider(), FilePath(model.adapter_path))

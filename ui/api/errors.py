@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from store import NotFoundError
+
 logger = logging.getLogger(__name__)
 
 _HTTP_KO = {
@@ -73,10 +75,18 @@ def validation_message_ko(exc: RequestValidationError) -> str:
     return "요청 내용을 확인해 주세요 — " + "; ".join(parts)
 
 
+_KIND_KO = {"recipe": "레시피", "session": "세션", "turn": "대화 턴", "job": "작업", "dataset": "데이터셋",
+            "model": "어댑터", "material": "재료"}
+
+
 def install_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message_ko, exc.headers)
+
+    @api.exception_handler(NotFoundError)
+    async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return error_response(404, "not_found", f"{_KIND_KO.get(exc.kind, exc.kind)} {exc.key}을(를) 찾을 수 없어요.")
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -17,7 +17,6 @@ from perfumery import EditError, diff, documents
 from perfumery.formula import GRAMS, FormulaError, FormulaFormat, Unit
 from perfumery.recipe import Recipe
 from perfumery.replacements import replacement_ops, replacements
-from store import NotFoundError
 from ui.api.errors import ApiError
 from ui.api.limits import client_id, matching_digest, too_many_requests
 from ui.api.schemas import (
@@ -283,8 +282,6 @@ async def edit_recipe(svc: Service, recipe_id: Id, body: EditRequest) -> dict[st
     """타입이 있는 편집 연산을 적용해 새 버전을 저장합니다 (한 요청 = 한 버전)."""
     try:
         recipe = await svc.edit_recipe(recipe_id, list(body.ops), body.version)
-    except NotFoundError:
-        raise ApiError(404, "not_found", f"레시피 {recipe_id}를 찾을 수 없어요.") from None
     except EditError as exc:  # well-formed, but not applicable to this recipe (or this catalog)
         raise ApiError(409, "invalid_edit", exc.message_ko) from None
     return recipe.to_contract()
@@ -375,8 +372,6 @@ async def replace_material(svc: Service, recipe_id: Id, body: ReplaceRequest) ->
     try:
         ops = replacement_ops(recipe, body.material_id, body.replacement, svc.deps.kb.catalog)
         return (await svc.edit_recipe(recipe_id, ops, body.version)).to_contract()
-    except NotFoundError:
-        raise ApiError(404, "not_found", f"레시피 {recipe_id}를 찾을 수 없어요.") from None
     except EditError as exc:
         raise ApiError(409, "invalid_edit", exc.message_ko) from None
 
@@ -390,20 +385,14 @@ async def list_sessions(svc: Service, limit: Annotated[int, Query(ge=1, le=200)]
 @router.get("/sessions/{session_id}", tags=["sessions"], operation_id="get_session", responses=errors(404, 422))
 async def get_session(svc: Service, session_id: Id) -> dict[str, Any]:
     """대화 기록 전체 (turns, 검색 근거, 피드백)."""
-    try:
-        return (await svc.store.transcript(session_id)).model_dump(mode="json")
-    except NotFoundError:
-        raise ApiError(404, "not_found", f"세션 {session_id}을(를) 찾을 수 없어요.") from None
+    return (await svc.store.transcript(session_id)).model_dump(mode="json")
 
 
 @router.post("/feedback", response_model=FeedbackResponse, tags=["sessions"], operation_id="feedback",
              dependencies=JSON_BODY, responses=errors(*BODY, 404))
 async def feedback(svc: Service, body: FeedbackRequest) -> FeedbackResponse:
     """답변 평가 (+1 / -1)와 의견."""
-    try:
-        return FeedbackResponse(id=await svc.store.set_feedback(body.turn_id, body.rating, body.comment))
-    except NotFoundError:
-        raise ApiError(404, "not_found", f"대화 턴 {body.turn_id}을(를) 찾을 수 없어요.") from None
+    return FeedbackResponse(id=await svc.store.set_feedback(body.turn_id, body.rating, body.comment))
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -429,11 +418,7 @@ async def _generate(svc: ChatService, brief: str, level: str | None, concentrati
 
 
 async def _recipe(svc: ChatService, recipe_id: str, version: int | None) -> Recipe:
-    try:
-        return await svc.store.get_recipe(recipe_id, version)
-    except NotFoundError:
-        suffix = f" v{version}" if version else ""
-        raise ApiError(404, "not_found", f"레시피 {recipe_id}{suffix}을(를) 찾을 수 없어요.") from None
+    return await svc.store.get_recipe(recipe_id, version)
 
 
 async def _import(svc: ChatService, content: str, fmt: FormulaFormat | None, session_id: str | None,
@@ -458,7 +443,4 @@ def _attachment(recipe: Recipe, extension: str) -> dict[str, str]:
 
 
 async def _versions(svc: ChatService, recipe_id: str) -> list[Recipe]:
-    try:
-        return await svc.store.list_versions(recipe_id)
-    except NotFoundError:
-        raise ApiError(404, "not_found", f"레시피 {recipe_id}을(를) 찾을 수 없어요.") from None
+    return await svc.store.list_versions(recipe_id)
