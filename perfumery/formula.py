@@ -84,6 +84,24 @@ class FormulaFormat(StrEnum):
     json = "json"
 
 
+MAX_FORMULA_CHARS = 16_000  # 200 lines with room; in UTF-8 Korean it stays under the API's request byte limit
+
+
+def formula_file(raw: bytes, filename: str = "") -> tuple[str, FormulaFormat | None]:
+    """An uploaded file's text and format (by its extension), for the chat and the REST upload alike.
+
+    Raises ``FormulaError`` (Korean) for a file that is not UTF-8 text, empty, or too long."""
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FormulaError("파일을 UTF-8 텍스트로 읽을 수 없어요. CSV·JSON·텍스트로 저장해 주세요.") from None
+    if not content.strip() or len(content) > MAX_FORMULA_CHARS:
+        raise FormulaError(f"파일이 비어 있거나 너무 길어요 ({MAX_FORMULA_CHARS:,}자까지).")
+    name = filename.lower()
+    return content, (FormulaFormat.csv if name.endswith((".csv", ".tsv"))
+                     else FormulaFormat.json if name.endswith(".json") else None)
+
+
 class FormulaLine(BaseModel):
     """One line as written: the material text, its amount and unit, and how it is weighed."""
 

@@ -21,7 +21,7 @@ class NotFoundError(LookupError):
     """Asked for a record that does not exist: ``kind`` (recipe, session, turn, job, dataset, model) and ``key``
     let every front end say so once, in its own words (ui/api/errors.py, one handler)."""
 
-    def __init__(self, kind: str, key: str) -> None:
+    def __init__(self, kind: str, key: str | int) -> None:
         super().__init__(f"{kind} {key}")
         self.kind = kind
         self.key = key

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from pathlib import Path
 from typing import Any
 
 import chainlit as cl
@@ -23,7 +24,9 @@ from chainlit.server import app as server
 from chainlit.server import get_html_template, sio
 from chainlit.types import ThreadDict
 
+from agent.workbench_render import import_reply_ko
 from hyanggi.settings import AnswerLevel, get_settings
+from perfumery.formula import FormulaError, formula_file
 from perfumery.ifra import PRODUCTS
 from perfumery.models import Concentration
 from perfumery.recipe import Recipe
@@ -158,7 +161,32 @@ async def _settings_update(prefs: dict[str, Any]) -> None:
 # --- turns -------------------------------------------------------------------------------
 @cl.on_message
 async def _on_message(message: cl.Message) -> None:
+    files = [e for e in message.elements or [] if getattr(e, "path", None)]
+    if files:
+        await import_file(files[0])
+        return
     await run_turn(message.content)
+
+
+async def import_file(element: Any) -> None:
+    """An attached CSV/JSON/text formula becomes the next version of this chat, read back and kept."""
+    if wait := await limiter.check(_turn_client()):
+        await cl.ErrorMessage(content=too_many_requests(wait).message_ko).send()
+        return
+    try:
+        service = await runtime.wait()
+        content, fmt = formula_file(Path(element.path).read_bytes(), element.name or "")
+        result, _, turn_id = await service.import_recipe(content, fmt, cl.context.session.thread_id, source="chat",
+                                                         name=Path(element.name or "").stem)
+    except (ServiceUnavailableError, FormulaError) as exc:
+        await cl.ErrorMessage(content=exc.message_ko).send()
+        return
+    recipe = result.recipe
+    cl.user_session.set("recipe_ref", (recipe.id, recipe.version))
+    reply = cl.Message(content=import_reply_ko(result, service.deps.kb.catalog), elements=_recipe_elements(recipe),
+                       actions=_recipe_actions(recipe))
+    await reply.send()
+    data_layer.link(reply.id, turn_id)
 
 
 def _turn_client() -> str:

@@ -152,3 +152,27 @@ def test_a_pasted_formula_is_read_back_and_critiqued(server: str) -> None:
             assert "품질 점수" in body and "비밀 베이스 X" in body
         finally:
             browser.close()
+
+
+def test_an_attached_formula_file_is_imported(server: str, tmp_path: Path) -> None:
+    """A CSV attached in the chat is read back and kept as the chat's formula, with its export files."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    formula = tmp_path / "my-formula.csv"
+    formula.write_text("material,amount,unit\n베르가못 오일,20,g\n헤디온,30,g\n이소 이 슈퍼,30,g\n갈락솔라이드,20,g\n",
+                       encoding="utf-8")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1600}, locale="ko-KR")
+            page.goto(server)
+            page.get_by_text("비 오는 날 카페").first.wait_for(state="visible", timeout=60_000)
+            _send(page, "안녕하세요")  # an upload needs the chat's session: greet first
+            page.get_by_text("향수 설계를 돕는").first.wait_for(state="attached", timeout=TURN_MS)
+            page.locator("#upload-button-input").set_input_files(str(formula))
+            page.get_by_text("my-formula.csv").first.wait_for(state="attached", timeout=30_000)
+            page.locator("#chat-input").fill("이 레시피 가져와줘")
+            page.locator("#chat-submit").click()
+            page.get_by_text("레시피를 가져왔어요").first.wait_for(state="attached", timeout=TURN_MS)
+            assert "헤디온 30%" in page.locator("body").inner_text()
+        finally:
+            browser.close()

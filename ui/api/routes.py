@@ -14,14 +14,13 @@ from agent.guard import clean
 from agent.workbench_render import import_reply_ko, replacements_ko, where_used_ko
 from knowledge.documents import CollectionName
 from perfumery import EditError, diff, documents
-from perfumery.formula import GRAMS, FormulaError, FormulaFormat, Unit
+from perfumery.formula import GRAMS, MAX_FORMULA_CHARS, FormulaError, FormulaFormat, Unit, formula_file
 from perfumery.recipe import Recipe
 from perfumery.replacements import replacement_ops, replacements
 from ui.api.errors import ApiError
 from ui.api.limits import client_id, matching_digest, too_many_requests
 from ui.api.schemas import (
     ID_PATTERN,
-    MAX_FORMULA_CHARS,
     BatchGenerateRequest,
     BatchGenerateResponse,
     BatchItem,
@@ -227,15 +226,10 @@ async def import_recipe_file(svc: Service, file: Annotated[UploadFile, File(desc
                              session_id: Annotated[str | None, Form(min_length=1, max_length=64,
                                                                     pattern=ID_PATTERN)] = None) -> ImportResponse:
     """파일로 레시피 가져오기 (CSV·JSON·텍스트, UTF-8)."""
-    raw = await file.read(MAX_FORMULA_CHARS * 4 + 1)
     try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ApiError(409, "invalid_formula", "파일을 UTF-8 텍스트로 읽을 수 없어요. CSV·JSON·텍스트로 저장해 주세요.") from None
-    if not content.strip() or len(content) > MAX_FORMULA_CHARS:
-        raise ApiError(409, "invalid_formula", f"파일이 비어 있거나 너무 길어요 ({MAX_FORMULA_CHARS:,}자까지).")
-    name = (file.filename or "").lower()
-    fmt = FormulaFormat.csv if name.endswith((".csv", ".tsv")) else FormulaFormat.json if name.endswith(".json") else None
+        content, fmt = formula_file(await file.read(MAX_FORMULA_CHARS * 4 + 1), file.filename or "")
+    except FormulaError as exc:
+        raise ApiError(409, "invalid_formula", exc.message_ko) from None
     return await _import(svc, content, fmt, session_id, name=file.filename.rsplit(".", 1)[0] if file.filename else "")
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hyanggi.settings import AnswerLevel
 from knowledge.search import SearchResult
 from perfumery.edits import EditOp
-from perfumery.formula import FormulaFormat, SkippedLine
+from perfumery.formula import MAX_FORMULA_CHARS, FormulaFormat, SkippedLine
 from perfumery.ifra import PRODUCTS, Product
 from perfumery.models import Concentration
 from perfumery.neat import LineKind
@@ -138,7 +138,6 @@ class HealthResponse(BaseModel):
 
 
 # --- the perfumer's workbench ------------------------------------------------------------------
-MAX_FORMULA_CHARS = 16_000  # 200 lines with room; in UTF-8 Korean it stays under the request byte limit
 
 
 class ImportRequest(_Request):
