@@ -10,7 +10,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # No downloads at run time, ever: set before any Hugging Face library is imported.
@@ -26,6 +26,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 class GeneratorBackend(StrEnum):
     llama_cpp = "llama_cpp"
     transformers = "transformers"
+    remote = "remote"  # an OpenAI-compatible server at generator_url, shared by every worker
     composer = "composer"  # no LLM: deterministic composer only
 
 
@@ -68,6 +69,16 @@ class Settings(BaseSettings):
     generator_queue_size: int = Field(default=4, ge=1, description="Waiting turns before '잠시 후 다시'.")
     temperature: float = Field(default=0.7, ge=0, le=2)
     seed: int = 42
+    generator_url: str = Field(
+        default="", description="OpenAI-compatible server (…/v1) running the generator for every worker; setting it "
+                                "alone selects the remote backend. Empty = each process loads the GGUF itself.")
+    generator_model: str = Field(default="", description="Model name to ask the server for (vLLM: the LoRA's "
+                                                         "--lora-modules name); empty = the server's only model.")
+    generator_api_key: str = Field(default="", description="Bearer key for the generator server, if it asks.")
+    generator_grammar_field: str = Field(
+        default="grammar", description="Request field carrying the proposal's GBNF grammar: 'grammar' for "
+                                       "llama.cpp servers, 'guided_grammar' for vLLM; empty = send none (the "
+                                       "output is still parsed, repaired or replaced by the composer).")
 
     # --- design loop -----------------------------------------------------------------------
     n_candidates: int = Field(default=3, ge=1, le=10, description="Composer variants per design round.")
@@ -114,6 +125,15 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=60, ge=1)
     max_request_bytes: int = Field(default=64_000, ge=1024)
     auth_password: str = Field(default="", description="Chat login password; empty = no login.")
+
+    @model_validator(mode="after")
+    def _remote_generator(self) -> Settings:
+        """A generator URL alone switches the backend; an explicit backend (e.g. llama_cpp) is kept."""
+        if self.generator_url and "generator_backend" not in self.model_fields_set:
+            self.generator_backend = GeneratorBackend.remote
+        if self.generator_backend == GeneratorBackend.remote and not self.generator_url:
+            raise ValueError("generator_backend=remote needs HYANGGI_GENERATOR_URL")
+        return self
 
     # --- derived paths -------------------------------------------------------------------
     @property

@@ -1,4 +1,5 @@
-"""Throw-away servers on loopback ports, in temp folders removed afterwards: PostgreSQL, Redis, Chroma.
+"""Throw-away servers on loopback ports, in temp folders removed afterwards: PostgreSQL, Redis, Chroma, and
+llama-cpp-python's OpenAI-compatible model server.
 
 The integration tier and `hyanggi bench scale` start the real stack with these. PostgreSQL refuses to run as
 root, so as root (CI) the cluster is owned by and run as ``nobody``. A missing binary raises
@@ -35,15 +36,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for_port(port: int, process: subprocess.Popen, what: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
+def wait_for_port(port: int, process: subprocess.Popen, what: str, log: Path,
+                  timeout_s: float = START_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{what} exited with {process.returncode}: {log.read_text(errors='replace')[-2000:]}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return
         time.sleep(0.2)
-    raise RuntimeError(f"{what} did not listen on {port} within {START_TIMEOUT_S:.0f} s")
+    raise RuntimeError(f"{what} did not listen on {port} within {timeout_s:.0f} s")
 
 
 def stop(process: subprocess.Popen, sig: signal.Signals = signal.SIGTERM) -> None:
@@ -91,13 +93,13 @@ def _as_unprivileged() -> dict:
 
 @contextlib.contextmanager
 def _listening(args: list, what: str, port: int, base: Path, stop_signal: signal.Signals = signal.SIGTERM,
-               **popen: object) -> Iterator[None]:
+               timeout_s: float = START_TIMEOUT_S, **popen: object) -> Iterator[None]:
     """Run ``args`` (logging to ``base``/server.log) until the block ends; ready once ``port`` accepts."""
     log = base / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=base, **popen)
     try:
-        wait_for_port(port, process, what, log)
+        wait_for_port(port, process, what, log, timeout_s)
         yield
     finally:
         stop(process, stop_signal)
@@ -150,3 +152,20 @@ def chroma_server() -> Iterator[str]:
             [Path(sys.executable).with_name("chroma"), "run", "--path", base / "db", "--host", "127.0.0.1",
              "--port", str(port)], "chroma", port, base, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"}):
         yield f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def llama_server(model: Path, *, lora: Path | None = None, alias: str = "hyanggi", n_threads: int = 2,
+                 n_ctx: int = 4096) -> Iterator[str]:
+    """``python -m llama_cpp.server`` on ``model`` (plus a LoRA adapter): its OpenAI base URL, ``…/v1``.
+
+    The port opens only once the model is loaded, hence the longer wait; a server still decoding a cut-off
+    request ignores SIGTERM, which ``stop`` answers with SIGKILL.
+    """
+    port = free_port()
+    args = [sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1", "--port", str(port),
+            "--n_ctx", str(n_ctx), "--n_threads", str(n_threads), "--model_alias", alias]
+    if lora is not None:
+        args += ["--lora_path", lora]
+    with _temp_dir("hyanggi-llama-") as base, _listening(args, "llama_cpp.server", port, base, timeout_s=180):
+        yield f"http://127.0.0.1:{port}/v1"

@@ -1,5 +1,7 @@
 """Generator backends: one interface (``Generator``), chosen by ``settings.generator_backend``.
 
+llama_cpp and transformers load the model in this process; remote streams from a shared model server.
+
 ``make_generator`` wires a backend to the knowledge base (candidates' Korean labels, the
 composer fallback); model files come from ``ensure_base_gguf`` and the shipped adapter.
 """
@@ -63,6 +65,14 @@ def make_generator(settings: Settings, kb: KnowledgeBase | None = None, *, use_a
     builder, fallback = generator_parts(settings, kb)
     common = dict(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature, seed=settings.seed,
                   timeout_s=settings.generation_timeout_s)
+    if backend == GeneratorBackend.remote:
+        if not use_adapter:
+            raise ValueError("the remote backend runs whatever its server serves: compare base and adapter locally")
+        from agent.generators.remote import RemoteGenerator
+
+        return RemoteGenerator(builder, fallback, url=settings.generator_url, model=settings.generator_model,
+                               api_key=settings.generator_api_key, grammar_field=settings.generator_grammar_field,
+                               **common)
     model_path = settings.base_gguf_path if settings.base_gguf_path.is_file() else ensure_base_gguf(settings)
     if backend == GeneratorBackend.transformers:
         from agent.generators.transformers_backend import TransformersGenerator, peft_dir_for

@@ -17,6 +17,10 @@ from agent.generators.base import Generator
 if TYPE_CHECKING:
     from llama_cpp import Llama, LlamaGrammar
 
+# Sampling beyond temperature, shared with the remote backend so a model server samples as this one does.
+TOP_P = 0.95
+REPEAT_PENALTY = 1.1
+
 
 @lru_cache(maxsize=32)
 def _grammar(gbnf: str) -> LlamaGrammar:
@@ -69,8 +73,8 @@ class LlamaCppGenerator(Generator):
                 prompt,
                 max_tokens=max_tokens,
                 temperature=temperature,
-                top_p=0.95,
-                repeat_penalty=1.1,
+                top_p=TOP_P,
+                repeat_penalty=REPEAT_PENALTY,
                 seed=seed,
                 stop=list(stop) or None,
                 grammar=_grammar(grammar) if grammar else None,

@@ -6,13 +6,8 @@ wiring — the judge is the server at the URL, ragas' calls reach it, and every 
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from eval.judge import make_judge
@@ -20,15 +15,9 @@ from eval.ragas_runner import run_ragas
 from eval.transcripts import TurnSample
 from hyanggi.settings import get_settings
 from knowledge.embedding.embedder import Embedder
+from ops.servers import llama_server
 
 pytestmark = pytest.mark.integration
-START_TIMEOUT_S = 120
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -36,30 +25,8 @@ def judge_url() -> Iterator[str]:
     settings = get_settings()
     if not settings.base_gguf_path.is_file():
         pytest.skip("base GGUF missing: run `hyanggi setup`")
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(settings.base_gguf_path), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "4096", "--n_threads", str(settings.n_threads), "--model_alias", "judge"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(1)
-        else:
-            pytest.fail("llama_cpp.server did not start")
+    with llama_server(settings.base_gguf_path, alias="judge", n_threads=settings.n_threads) as url:
         yield url
-    finally:
-        server.terminate()  # a server still decoding a timed-out request ignores SIGTERM: then kill it
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
 
 
 def test_the_url_judge_scores_or_counts_every_judged_turn(judge_url: str) -> None:
