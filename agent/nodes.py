@@ -32,6 +32,7 @@ from hyanggi.settings import AnswerLevel, GeneratorBackend
 from knowledge.documents import CollectionName
 from knowledge.formula_import import import_formula
 from knowledge.search import SearchResult
+from ops import metrics
 from perfumery import EditError, compose, critiqued, diff, edit_many, estimate_cost, repair, scale_batch
 from perfumery.brief import Brief
 from perfumery.formula import FormulaError
@@ -90,7 +91,10 @@ class Nodes:
         return None if turn.backend == GeneratorBackend.composer else self.deps.generator
 
     async def _search(self, query: str, collection: CollectionName | None = None, k: int = 5) -> list[SearchResult]:
-        return await asyncio.to_thread(self.deps.searcher.search, query, [collection] if collection else None, k)
+        start = time.perf_counter()
+        hits = await asyncio.to_thread(self.deps.searcher.search, query, [collection] if collection else None, k)
+        metrics.SEARCH_SECONDS.observe(time.perf_counter() - start)
+        return hits
 
     # --- routing ---------------------------------------------------------------------------
     @timed("route")

@@ -25,6 +25,8 @@ from agent.workbench_render import import_reply_ko
 from hyanggi.settings import Settings, get_settings
 from knowledge.documents import CollectionName
 from knowledge.formula_import import FormulaResolver, ImportResult, import_formula
+from ops import metrics
+from ops.logs import SESSION_ID
 from perfumery import Catalog, EditError, EditOp, Recipe, critiqued, edit_many
 from perfumery.formula import FormulaFormat
 from store import GenerationRecord, RetrievalRecord, Store, TurnRecord
@@ -144,35 +146,44 @@ class ChatService:
 
         The choices (level … proposals) are this turn's ``TurnConfig``; None takes the settings' default."""
         session = session_id or uuid.uuid4().hex[:16]
+        SESSION_ID.set(session)  # every log record of this turn names its session
         checked = clean(message, self.settings.max_message_chars)
         if checked.error_ko:
+            metrics.ERRORS.labels("invalid_input").inc()
             yield {"type": "result", "result": TurnResult(session=session, reply=checked.error_ko, intent="invalid",
                                                           error="invalid_input")}
             return
         if self._waiting >= self.settings.generator_queue_size:
+            metrics.ERRORS.labels("busy").inc()
             yield {"type": "result", "result": TurnResult(session=session, reply=BUSY_KO, intent="busy", error="busy")}
             return
         turn = TurnInput(message=checked.text, injection=checked.injection)
         choices = TurnConfig(level=level or self.settings.answer_level, concentration=concentration, product=product,
                              backend=backend, proposals=proposals)
         self._waiting += 1
+        metrics.WAITING.inc()
         try:
             async with self._thread_locks.setdefault(session, asyncio.Lock()):
                 async for event in self._run(session, turn, choices, source):
                     yield event
         finally:
             self._waiting -= 1
+            metrics.WAITING.dec()
 
     async def _run(self, session: str, turn: TurnInput, choices: TurnConfig,
                    source: str) -> AsyncIterator[dict[str, Any]]:
         config = choices.configurable(session)
         start = time.perf_counter()
         error: str | None = None
+        first_text = False
         try:
             async with asyncio.timeout(self.settings.generation_timeout_s * TURN_TIMEOUT_FACTOR):
                 async for mode, data in self.graph.astream(turn_reset(turn), config,
                                                            stream_mode=["updates", "custom"], durability="sync"):
                     if mode == "custom" and "token" in data:
+                        if not first_text:
+                            first_text = True
+                            metrics.FIRST_TEXT_SECONDS.observe(time.perf_counter() - start)
                         yield {"type": "token", "text": data["token"]}
                     elif mode == "updates":
                         for node, update in data.items():
@@ -193,6 +204,7 @@ class ChatService:
             sources=values.get("retrieved", []), extras=values.get("extras", {}), timings_ms=timings, error=error,
         )
         result.turn_id = await self._commit(session, turn, choices, values, result, source)
+        metrics.observe_turn(session, result.intent, timings, error, values.get("generation_log", []))
         yield {"type": "result", "result": result}
 
     async def _commit(self, session: str, turn: TurnInput, choices: TurnConfig, values: dict[str, Any],

@@ -120,6 +120,8 @@ class Settings(BaseSettings):
     # --- chat / API ----------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
+    log_format: str = Field(default="text", pattern=r"^(text|json)$",
+                            description="json: one JSON object per log record, with session and request ids")
     max_message_chars: int = Field(default=2000, ge=10)
     api_keys: list[str] = Field(default_factory=list, description="sha256 hex digests of accepted API keys.")
     rate_limit_per_minute: int = Field(default=60, ge=1)

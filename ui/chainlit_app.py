@@ -26,6 +26,7 @@ from chainlit.types import ThreadDict
 
 from agent.workbench_render import import_reply_ko
 from hyanggi.settings import AnswerLevel, get_settings
+from ops.logs import configure_logging
 from perfumery.formula import FormulaError, formula_file
 from perfumery.ifra import PRODUCTS
 from perfumery.models import Concentration
@@ -50,6 +51,7 @@ STARTERS = [
 ]
 
 settings = get_settings()
+configure_logging(settings.log_format)
 runtime = Runtime(settings)
 data_layer = StoreDataLayer(runtime.service, USER_ID)
 limiter = RateLimiter.from_settings(settings)  # one budget per client, REST and chat alike

@@ -6,15 +6,19 @@ Chainlit's own routes.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount
 
 from hyanggi.settings import Settings
+from jobs.ledger import ledger_for
+from ops.logs import RequestIdMiddleware
+from ops.metrics import exposition
 from ui.api.admin import operations
 from ui.api.contract import contract
 from ui.api.errors import error_response, install_error_handlers
@@ -45,6 +49,7 @@ def create_api(settings: Settings, provider: Callable[[], ChatService | None],
     api.state.limiter = limiter or RateLimiter.from_settings(settings)
     api.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     api.add_middleware(SecurityHeadersMiddleware, csp=API_CSP)
+    api.add_middleware(RequestIdMiddleware)
     install_error_handlers(api)
 
     @api.exception_handler(BodyTooLargeError)
@@ -59,6 +64,14 @@ def create_api(settings: Settings, provider: Callable[[], ChatService | None],
         page.headers["Content-Security-Policy"] = page_csp(
             page.body.decode(), scripts=[SWAGGER_CDN], styles=[SWAGGER_CDN], images=["https://fastapi.tiangolo.com"])
         return page
+
+    @api.get("/metrics", include_in_schema=False)
+    async def _metrics() -> Response:
+        """Prometheus scrape of this worker (no personal data: counts and latencies only)."""
+        # Job states once the service is up (it migrates the database the ledger reads).
+        counts = ledger_for(settings.db_url).counts if provider() is not None else None
+        body, content_type = await asyncio.to_thread(exposition, counts)
+        return Response(content=body, media_type=content_type)
 
     api.include_router(public)
     api.include_router(router)

@@ -17,6 +17,7 @@ def worker(
     """작업 워커를 시작합니다 (HYANGGI_BROKER_URL 의 Celery 큐; needs the web workers' database settings)."""
     from hyanggi.settings import get_settings
     from jobs.celery_app import celery_app
+    from ops.logs import configure_logging
     from store import Store
 
     settings = get_settings()
@@ -29,6 +30,7 @@ def worker(
         await store.close()
 
     asyncio.run(_migrate())
+    configure_logging(settings.log_format)
     celery_app(settings.broker_url).worker_main(
         ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork", "--without-gossip",
          "--without-mingle", "--hostname=hyanggi@%h"])
