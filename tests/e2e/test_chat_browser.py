@@ -7,6 +7,7 @@ Leaves tests/artifacts/chat.png (ignored) and docs/screenshot.png (the README pi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,49 +132,48 @@ def test_korean_brief_gets_a_recipe_table(server: str) -> None:
     assert _health(server)["status"] == "ok"
 
 
+@contextlib.contextmanager
+def _chat_page(server: str) -> Iterator[Any]:
+    """A Korean-locale page on the chat, its welcome shown."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1600}, locale="ko-KR")
+            page.goto(server)
+            page.get_by_text("비 오는 날 카페").first.wait_for(state="visible", timeout=60_000)
+            yield page
+        finally:
+            browser.close()
+
+
 PASTED = "베르가못 오일 20g\n헤디온 30g\n이소 이 슈퍼 30g\n암브록산 2g\n갈락솔라이드 18g\n비밀 베이스 X 3g"
 
 
 def test_a_pasted_formula_is_read_back_and_critiqued(server: str) -> None:
     """A perfumer's own formula pasted as lines: read back (the unknown line flagged, not dropped), then
     the critique every formula gets."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1600}, locale="ko-KR")
-            page.goto(server)
-            page.get_by_text("비 오는 날 카페").first.wait_for(state="visible", timeout=60_000)
-            _send(page, PASTED)
-            page.get_by_text("레시피를 가져왔어요").first.wait_for(state="attached", timeout=TURN_MS)
-            table = page.locator("table").filter(has_text="한글명").first
-            table.wait_for(state="attached", timeout=30_000)
-            assert "헤디온" in table.inner_text()
-            body = page.locator("body").inner_text()
-            assert "품질 점수" in body and "비밀 베이스 X" in body
-        finally:
-            browser.close()
+    with _chat_page(server) as page:
+        _send(page, PASTED)
+        page.get_by_text("레시피를 가져왔어요").first.wait_for(state="attached", timeout=TURN_MS)
+        table = page.locator("table").filter(has_text="한글명").first
+        table.wait_for(state="attached", timeout=30_000)
+        assert "헤디온" in table.inner_text()
+        body = page.locator("body").inner_text()
+        assert "품질 점수" in body and "비밀 베이스 X" in body
 
 
 def test_an_attached_formula_file_is_imported(server: str, tmp_path: Path) -> None:
     """A CSV attached in the chat is read back and kept as the chat's formula, with its export files."""
-    sync_api = pytest.importorskip("playwright.sync_api")
     formula = tmp_path / "my-formula.csv"
     formula.write_text("material,amount,unit\n베르가못 오일,20,g\n헤디온,30,g\n이소 이 슈퍼,30,g\n갈락솔라이드,20,g\n",
                        encoding="utf-8")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1600}, locale="ko-KR")
-            page.goto(server)
-            page.get_by_text("비 오는 날 카페").first.wait_for(state="visible", timeout=60_000)
-            _send(page, "안녕하세요")  # an upload needs the chat's session: greet first
-            page.get_by_text("향수 설계를 돕는").first.wait_for(state="attached", timeout=TURN_MS)
-            page.locator("#upload-button-input").set_input_files(str(formula))
-            page.get_by_text("my-formula.csv").first.wait_for(state="attached", timeout=30_000)
-            page.locator("#chat-input").fill("이 레시피 가져와줘")
-            page.locator("#chat-submit").click()
-            page.get_by_text("레시피를 가져왔어요").first.wait_for(state="attached", timeout=TURN_MS)
-            assert "헤디온 30%" in page.locator("body").inner_text()
-        finally:
-            browser.close()
+    with _chat_page(server) as page:
+        _send(page, "안녕하세요")  # an upload needs the chat's session: greet first
+        page.get_by_text("향수 설계를 돕는").first.wait_for(state="attached", timeout=TURN_MS)
+        page.locator("#upload-button-input").set_input_files(str(formula))
+        page.get_by_text("my-formula.csv").first.wait_for(state="attached", timeout=30_000)
+        page.locator("#chat-input").fill("이 레시피 가져와줘")
+        page.locator("#chat-submit").click()
+        page.get_by_text("레시피를 가져왔어요").first.wait_for(state="attached", timeout=TURN_MS)
+        assert "헤디온 30%" in page.locator("body").inner_text()
