@@ -27,6 +27,7 @@ from chainlit.types import ThreadDict
 from agent.workbench_render import import_reply_ko
 from hyanggi.settings import AnswerLevel, get_settings
 from ops.logs import configure_logging
+from perfumery.documents import batch_sheet_html
 from perfumery.formula import FormulaError, formula_file
 from perfumery.ifra import PRODUCTS
 from perfumery.models import Concentration
@@ -248,12 +249,22 @@ async def run_turn(text: str) -> None:
 
 
 def _recipe_elements(recipe: Recipe) -> list[Any]:
+    """The chart and what a perfumer takes away: CSV/JSON (round-trip through import), a 100 g batch sheet
+    weighing what is poured, and the IFRA summary with the allergen declaration."""
+    service = runtime.service()
+    documents = [] if service is None else [
+        cl.File(name=view.export_name(recipe, "batch-100g.html"), mime="text/html", display="inline",
+                content=batch_sheet_html(recipe, 100.0, service.deps.kb.catalog).encode("utf-8")),
+        cl.File(name=view.export_name(recipe, "ifra-allergens.md"), mime="text/markdown", display="inline",
+                content=view.documents_md(recipe, service.deps.kb.catalog)),
+    ]
     return [
         cl.Plotly(name="향 피라미드", figure=view.pyramid_figure(recipe), display="inline", size="medium"),
         cl.File(name=view.export_name(recipe, "csv"), content=view.recipe_csv(recipe), mime="text/csv",
                 display="inline"),
         cl.File(name=view.export_name(recipe, "json"), content=view.recipe_json(recipe), mime="application/json",
                 display="inline"),
+        *documents,
     ]
 
 

@@ -14,6 +14,8 @@ from typing import Any
 import plotly.graph_objects as go
 
 from agent.reading import ROUTE_KO
+from perfumery.catalog import Catalog
+from perfumery.documents import allergen_declaration, ifra_summary
 from perfumery.models import POSITION_KO, SEASON_KO, STYLE_KO, NotePosition, Style
 from perfumery.recipe import Recipe
 
@@ -105,6 +107,15 @@ def recipe_csv(recipe: Recipe) -> bytes:
 
 def recipe_json(recipe: Recipe) -> bytes:
     return json.dumps(recipe.to_contract(), ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def documents_md(recipe: Recipe, catalog: Catalog) -> bytes:
+    """The IFRA conformity summary and the EU allergen declaration for the recipe's product, as one file."""
+    ifra, allergens = ifra_summary(recipe, catalog), allergen_declaration(recipe, catalog)
+    parts = [f"# {recipe.name or recipe.id} v{recipe.version}", "", "## IFRA 적합성 요약", "", ifra.basis_ko, "",
+             *(f"- {line}" for line in ifra.lines_ko), "", "## EU 알레르기 유발 성분 표시", "", allergens.basis_ko, "",
+             *(f"- {line}" for line in allergens.lines_ko or ["표시 대상 없음"]), "", ifra.authority_ko]
+    return "\n".join(parts).encode("utf-8")
 
 
 def export_name(recipe: Recipe, suffix: str) -> str:

@@ -53,3 +53,15 @@ def test_csv_and_json_exports_round_trip() -> None:
 def test_compare_only_from_a_second_version() -> None:
     assert view.compare_message(recipe(1)) is None
     assert view.compare_message(recipe(3)) == "v2이랑 v3 비교해줘"
+
+
+def test_the_chat_export_imports_back_and_the_documents_name_their_authority() -> None:
+    from knowledge.formula_import import import_formula
+    from knowledge.kb import load_knowledge_base
+
+    catalog = load_knowledge_base().catalog
+    r = recipe()
+    again = import_formula(view.recipe_csv(r).decode("utf-8-sig"), catalog).recipe
+    assert {i.material_id: i.percent for i in again.ingredients} == FORMULA
+    text = view.documents_md(r, catalog).decode("utf-8")
+    assert "IFRA 적합성 요약" in text and "알레르기" in text and "공급사의 IFRA 적합성 증명서" in text
