@@ -41,8 +41,8 @@ async def test_a_brief_then_edits_in_chat_and_through_the_api(service: ChatServi
     transcript = await service.store.transcript(result.session)
     turn = transcript.turns[0]
     assert turn.id == result.turn_id and turn.retrievals and turn.generations
-    assert {g.purpose for g in turn.generations} >= {"propose", "narrate"}
-    narrate = next(g for g in turn.generations if g.purpose == "narrate")
+    assert {g.task for g in turn.generations} >= {"propose", "narrate"}
+    narrate = next(g for g in turn.generations if g.task == "narrate")
     # The streamed narration is the reply's, unless it praised what the brief avoids and was replaced.
     assert "".join(streamed).strip() in result.reply or narrate.outcome == "fallback"
 
