@@ -80,6 +80,12 @@ def _json(recipe: Recipe) -> dict[str, Any]:
     return recipe.model_dump(mode="json")
 
 
+def _new_version(state: AgentState, recipe: Recipe) -> dict[str, Any]:
+    """The update that makes ``recipe`` the thread's current formula and its newest kept version."""
+    data = _json(recipe)
+    return {"recipe": data, "versions": [*state.versions, data], "new_version": True}
+
+
 class Nodes:
     def __init__(self, deps: Deps, store: Store | None = None) -> None:
         self.deps = deps
@@ -191,8 +197,8 @@ class Nodes:
         extras = await self._premium(recipe, state) if turn.level == AnswerLevel.premium else {}
         intro, log = await self._narrate(recipe, brief, state, self._generator(turn))
         reply, grounded = render.recipe_reply(recipe, deps.kb, turn.level, intro, extras)
-        return {"recipe": _json(recipe), "versions": [*state.versions, _json(recipe)], "new_version": True,
-                "reply": reply, "extras": extras, "generation_log": log, "retrieval_log": [self._grounding(grounded)]}
+        return {**_new_version(state, recipe), "reply": reply, "extras": extras, "generation_log": log,
+                "retrieval_log": [self._grounding(grounded)]}
 
     # --- follow-ups ------------------------------------------------------------------------
     @timed("edit")
@@ -217,8 +223,7 @@ class Nodes:
         reply, grounded = render.recipe_reply(recipe, deps.kb, turn.level, render.diff_block(change))
         if request.skipped:
             reply += "\n\n" + render.skipped_block(request.skipped)
-        return {"recipe": _json(recipe), "versions": [*state.versions, _json(recipe)], "new_version": True,
-                "reply": reply, "extras": {"diff": change.model_dump(mode="json")},
+        return {**_new_version(state, recipe), "reply": reply, "extras": {"diff": change.model_dump(mode="json")},
                 "retrieval_log": [self._grounding(grounded)]}
 
     @timed("import_formula")
@@ -235,8 +240,7 @@ class Nodes:
         result = result.model_copy(update={"recipe": recipe})
         # What was read (and what to confirm) first, then the critique any formula gets.
         reply, grounded = render.recipe_reply(recipe, self.deps.kb, turn.level, import_reply_ko(result, catalog))
-        return {"recipe": _json(recipe), "versions": [*state.versions, _json(recipe)], "new_version": True,
-                "reply": reply, "retrieval_log": [self._grounding(grounded)]}
+        return {**_new_version(state, recipe), "reply": reply, "retrieval_log": [self._grounding(grounded)]}
 
     @timed("where_used")
     async def where_used(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:

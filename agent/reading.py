@@ -100,10 +100,11 @@ def read(text: str, *, kb: KnowledgeBase, matcher: LexiconMatcher, names: Materi
     matches = matcher.find(text)
     mentions = names.find(text)
     edit = parse_edit(text, recipe, kb, names, mentions) if recipe is not None else None
-    route = _route(text, matches=matches, mentions=mentions, edit=edit, has_recipe=recipe is not None,
+    chat = _chat(text)
+    route = _route(text, matches=matches, mentions=mentions, edit=edit, chat=chat, has_recipe=recipe is not None,
                    injection=injection)
     return Reading(route=route, matches=matches, mentions=mentions, edit=edit if route == Route.edit else None,
-                   chat=_chat(text) if route == Route.smalltalk else None)
+                   chat=chat if route == Route.smalltalk else None)
 
 
 def _chat(text: str) -> Chat | None:
@@ -111,7 +112,7 @@ def _chat(text: str) -> Chat | None:
 
 
 def _route(text: str, *, matches: list[LexiconMatch], mentions: list[Mention], edit: EditRequest | None,
-           has_recipe: bool, injection: bool) -> Route:
+           chat: Chat | None, has_recipe: bool, injection: bool) -> Route:
     if injection:
         return Route.injection
     packed = compact(text).lower()
@@ -137,7 +138,7 @@ def _route(text: str, *, matches: list[LexiconMatch], mentions: list[Mention], e
             return Route.edit
     if question and about_scent and not design:
         return Route.question
-    if _chat(text) is not None and not (matches or mentions) and not design:
+    if chat is not None and not (matches or mentions) and not design:
         return Route.smalltalk
     if about_scent:
         return Route.new_brief

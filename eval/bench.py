@@ -99,6 +99,18 @@ class BenchReport(BaseModel):
         return "\n".join(lines) + "\n"
 
 
+def timed_calls(records: Sequence[GenerationRecord]) -> list[GenerationRecord]:
+    """Calls whose decode can be timed: a first token, then more tokens after it."""
+    return [r for r in records if r.first_token_s and r.seconds > r.first_token_s and r.completion_tokens > 1]
+
+
+def token_rates(records: Sequence[GenerationRecord]) -> tuple[Spread | None, Spread | None]:
+    """(decode tokens/s after the first token, prompt tokens/s up to it) over the timed calls."""
+    timed = timed_calls(records)
+    return (Spread.of([(r.completion_tokens - 1) / (r.seconds - r.first_token_s) for r in timed], 1),
+            Spread.of([r.prompt_tokens / r.first_token_s for r in timed if r.prompt_tokens], 0))
+
+
 def generation_bench(generator: Generator, briefs: Sequence[Brief], catalog: Catalog, seed: int = 0) -> GenerationBench:
     """One proposal and one narration per brief, with the candidate pool and narration facts the model was
     trained on (perfumery.pool.candidate_pool, perfumery.naming.narration_facts)."""
@@ -114,15 +126,14 @@ def generation_bench(generator: Generator, briefs: Sequence[Brief], catalog: Cat
         narration.read()
         if narration.record is not None:
             records.append(narration.record)
-    timed = [r for r in records if r.first_token_s and r.seconds > r.first_token_s and r.completion_tokens > 1]
+    decode, prompt = token_rates(records)
     outcomes: dict[str, int] = {}
     for record in records:
         key = f"{record.task}:{record.outcome.value}"
         outcomes[key] = outcomes.get(key, 0) + 1
     return GenerationBench(
         backend=generator.backend, calls=len(records),
-        decode_tokens_per_s=Spread.of([(r.completion_tokens - 1) / (r.seconds - r.first_token_s) for r in timed], 1),
-        prompt_tokens_per_s=Spread.of([r.prompt_tokens / r.first_token_s for r in timed if r.prompt_tokens], 0),
+        decode_tokens_per_s=decode, prompt_tokens_per_s=prompt,
         seconds_per_call=Spread.of([r.seconds for r in records]), outcomes=outcomes,
     )
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import BaseModel, Field
 
+from eval.bench import timed_calls, token_rates
 from eval.latency import Spread
 from perfumery.naming import narration_facts
 from perfumery.pool import candidate_pool
@@ -79,12 +80,9 @@ def weight_bytes(*paths: Path) -> int:
 
 
 def _speed(records: Sequence[GenerationRecord]) -> Speed:
-    timed = [r for r in records if r.first_token_s and r.seconds > r.first_token_s and r.completion_tokens > 1]
-    return Speed(
-        prompt_tokens_per_s=Spread.of([r.prompt_tokens / r.first_token_s for r in timed if r.prompt_tokens], 0),
-        decode_tokens_per_s=Spread.of([(r.completion_tokens - 1) / (r.seconds - r.first_token_s) for r in timed], 1),
-        completion_tokens=Spread.of([r.completion_tokens for r in timed], 0),
-    )
+    decode, prompt = token_rates(records)
+    return Speed(prompt_tokens_per_s=prompt, decode_tokens_per_s=decode,
+                 completion_tokens=Spread.of([r.completion_tokens for r in timed_calls(records)], 0))
 
 
 def _raw(generator: Generator, prompt: str, max_tokens: int) -> GenerationRecord:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
 import plotly.graph_objects as go
 
 from agent.reading import ROUTE_KO
 from perfumery.catalog import Catalog
-from perfumery.documents import allergen_declaration, ifra_summary
+from perfumery.documents import allergen_declaration, export_json, ifra_summary
 from perfumery.models import POSITION_KO, SEASON_KO, STYLE_KO, NotePosition, Style
 from perfumery.recipe import Recipe
 
@@ -106,7 +105,7 @@ def recipe_csv(recipe: Recipe) -> bytes:
 
 
 def recipe_json(recipe: Recipe) -> bytes:
-    return json.dumps(recipe.to_contract(), ensure_ascii=False, indent=2).encode("utf-8")
+    return export_json(recipe).encode("utf-8")
 
 
 def documents_md(recipe: Recipe, catalog: Catalog) -> bytes:
