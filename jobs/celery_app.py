@@ -1,7 +1,8 @@
 """The Celery application `hyanggi worker` serves: one task that runs a recorded job by id.
 
-Results go to the job table, not to a Celery result backend. A worker that dies mid-job leaves the job
-``running``: cancel it and start it again (a task redelivered to another worker would find it taken).
+Results go to the job table, not to a Celery result backend. Tasks are acknowledged on receipt (Celery's
+default), so a worker that dies mid-job loses the message rather than re-running hours of training: its job
+stops beating and is recorded ``failed`` ("worker lost", ``jobs.ledger``); start it again.
 """
 
 from __future__ import annotations

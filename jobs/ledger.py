@@ -2,11 +2,16 @@
 
 Synchronous because jobs run in threads and in Celery worker processes, outside any event loop; the API
 calls it through ``asyncio.to_thread``.
+
+A running job carries a heartbeat (its worker beats every ``HEARTBEAT_S``, and each progress report counts).
+A worker that dies mid-job stops beating; once the beat is ``LOST_AFTER_S`` old, the next read of the job
+table records the job ``failed`` ("worker lost"), so no job stays ``running`` forever.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -19,6 +24,9 @@ from store import models as m
 from store.engine import make_sync_engine
 
 LOG_LINES = 50  # the log keeps only its newest lines
+HEARTBEAT_S = 15.0
+LOST_AFTER_S = 120.0  # eight missed beats: a busy database or a long pause is not a death
+LOST_KO = "작업을 실행하던 워커가 응답하지 않아요 (worker lost). 작업을 다시 시작하세요."
 
 
 class GateError(ValueError):
@@ -26,8 +34,9 @@ class GateError(ValueError):
 
 
 class Ledger:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, lost_after_s: float = LOST_AFTER_S) -> None:
         self._sessions = sessionmaker(make_sync_engine(url), expire_on_commit=False)
+        self._lost_after = timedelta(seconds=lost_after_s)
 
     # --- jobs ----------------------------------------------------------------------------
     def create(self, kind: JobKind, params: dict[str, Any]) -> JobView:
@@ -38,38 +47,65 @@ class Ledger:
         return _job_view(job)
 
     def get(self, job_id: str) -> JobView:
+        self.reap_lost()
         with self._sessions() as db:
             return _job_view(self._job(db, job_id))
 
     def start(self, job_id: str) -> bool:
         """Mark a queued job running; False when it was cancelled (or taken by another worker) meanwhile."""
+        now = m.utcnow()
         with self._sessions.begin() as db:
             taken = db.execute(update(m.Job).where(m.Job.id == job_id, m.Job.state == JobState.queued.value)
-                               .values(state=JobState.running.value, started_at=m.utcnow()))
+                               .values(state=JobState.running.value, started_at=now, heartbeat_at=now))
             return taken.rowcount == 1
+
+    def beat(self, job_id: str) -> None:
+        """The running job's worker is alive."""
+        with self._sessions.begin() as db:
+            db.execute(update(m.Job).where(m.Job.id == job_id, m.Job.state == JobState.running.value)
+                       .values(heartbeat_at=m.utcnow()))
+
+    def reap_lost(self) -> int:
+        """Record every running job whose heartbeat is too old as failed (its worker died); how many."""
+        now = m.utcnow()
+        with self._sessions.begin() as db:
+            lost = db.execute(
+                update(m.Job)
+                .where(m.Job.state == JobState.running.value,
+                       func.coalesce(m.Job.heartbeat_at, m.Job.started_at) < now - self._lost_after)
+                .values(state=JobState.failed.value, error=LOST_KO, finished_at=now))
+            return lost.rowcount
 
     def report(self, job_id: str, progress: float | None = None, line: str | None = None,
                metrics: dict[str, Any] | None = None) -> bool:
-        """Record how far a running job got; returns whether someone asked to cancel it."""
+        """Record how far a running job got (a heartbeat too); returns whether the job should stop: someone
+        asked to cancel it, or it was declared lost meanwhile."""
         with self._sessions.begin() as db:
             job = self._job(db, job_id)
+            job.heartbeat_at = m.utcnow()
             if progress is not None:
                 job.progress = max(0.0, min(1.0, progress))
             if line:
                 job.log = "\n".join([*job.log.splitlines(), line][-LOG_LINES:])
             if metrics:
                 job.metrics = {**job.metrics, **metrics}
-            return job.cancel_requested
+            return job.cancel_requested or job.state != JobState.running.value
 
-    def finish(self, job_id: str, state: JobState, result: dict[str, Any] | None = None, error: str = "") -> None:
+    def finish(self, job_id: str, state: JobState, result: dict[str, Any] | None = None,
+               error: str = "") -> JobState:
+        """End a running job; a job already declared lost keeps that verdict. Returns the recorded state."""
         with self._sessions.begin() as db:
             job = self._job(db, job_id)
+            if job.state != JobState.running.value:
+                return JobState(job.state)
             job.state, job.result, job.error, job.finished_at = state.value, result or {}, error, m.utcnow()
             if state == JobState.succeeded:
                 job.progress = 1.0
+            return state
 
     def cancel(self, job_id: str) -> JobView:
         """A queued job is cancelled at once; a running one stops at its next progress report."""
+        self.reap_lost()
         with self._sessions.begin() as db:
             job = self._job(db, job_id)
             if job.state == JobState.queued.value:
@@ -80,6 +116,7 @@ class Ledger:
 
     def counts(self) -> dict[str, int]:
         """Jobs per state (the queue depth is ``queued``)."""
+        self.reap_lost()
         with self._sessions() as db:
             rows = db.execute(select(m.Job.state, func.count()).group_by(m.Job.state))
             found = dict(rows.tuples().all())
@@ -173,7 +210,8 @@ def _job_view(job: m.Job) -> JobView:
     return JobView(id=job.id, kind=JobKind(job.kind), state=JobState(job.state), params=job.params,
                    progress=job.progress, metrics=job.metrics, log_tail=job.log.splitlines(), result=job.result,
                    error=job.error, cancel_requested=job.cancel_requested and JobState(job.state) not in FINISHED,
-                   created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at)
+                   created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
+                   heartbeat_at=job.heartbeat_at)
 
 
 def _model_view(model: m.ModelCheckpoint) -> ModelView:

@@ -86,6 +86,7 @@ class JobView(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    heartbeat_at: datetime | None = Field(description="실행 중인 작업의 마지막 신호; 오래되면 워커를 잃은 것으로 봐요")
 
 
 class ModelView(BaseModel):

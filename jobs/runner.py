@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 from pydantic import TypeAdapter
 
 from hyanggi.settings import Settings
-from jobs.ledger import ledger_for
+from jobs.ledger import HEARTBEAT_S, Ledger, ledger_for
 from jobs.records import JobKind, JobParams, JobState, JobView
 from jobs.tasks import TASKS, JobCancelled, Progress
 
@@ -37,21 +40,42 @@ def submit(settings: Settings, params: JobParams) -> JobView:
     return job
 
 
-def execute(job_id: str, settings: Settings) -> JobState:
-    """Run one queued job to its end state; never raises (the failure is recorded on the job)."""
+def execute(job_id: str, settings: Settings, beat_s: float = HEARTBEAT_S) -> JobState:
+    """Run one queued job to its end state, beating its heartbeat every ``beat_s`` while it runs; never
+    raises (the failure is recorded on the job). Returns the state recorded."""
     ledger = ledger_for(settings.db_url)
     if not ledger.start(job_id):
         return ledger.get(job_id).state  # cancelled before it started, or another worker has it
     job = ledger.get(job_id)
     progress = Progress(job_id, ledger)
     try:
-        result = TASKS[job.kind](_PARAMS.validate_python(job.params), settings, progress)
+        with _heartbeat(ledger, job_id, beat_s):
+            result = TASKS[job.kind](_PARAMS.validate_python(job.params), settings, progress)
     except JobCancelled:
-        ledger.finish(job_id, JobState.cancelled, error="취소되었어요.")
-        return JobState.cancelled
+        return ledger.finish(job_id, JobState.cancelled, error="취소되었어요.")
     except Exception as error:  # noqa: BLE001 - a job's failure is its state, not the worker's crash
         logger.exception("job %s (%s) failed", job_id, job.kind)
-        ledger.finish(job_id, JobState.failed, error=FAILURE_KO.format(error=str(error)[:1000]))
-        return JobState.failed
-    ledger.finish(job_id, JobState.succeeded, result=result)
-    return JobState.succeeded
+        return ledger.finish(job_id, JobState.failed, error=FAILURE_KO.format(error=str(error)[:1000]))
+    return ledger.finish(job_id, JobState.succeeded, result=result)
+
+
+@contextlib.contextmanager
+def _heartbeat(ledger: Ledger, job_id: str, every_s: float) -> Iterator[None]:
+    """Beat on a side thread while the task runs: a training step or an index build may be silent for
+    minutes, and only a dead worker should fall silent."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(every_s):
+            try:
+                ledger.beat(job_id)
+            except Exception:  # noqa: BLE001 - a missed beat is retried; the job must not die of it
+                logger.warning("heartbeat of job %s failed", job_id, exc_info=True)
+
+    beater = threading.Thread(target=beat, name=f"hyanggi-beat-{job_id[:8]}", daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beater.join()

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from hyanggi.settings import Settings
-from jobs.ledger import GateError, Ledger
+from jobs.ledger import LOST_KO, GateError, Ledger
 from jobs.records import JobKind, JobState, ReindexParams
 from jobs.runner import execute, submit
 from jobs.tasks import TASKS, Progress
 from store import NotFoundError, Store
+from store import models as m
+from store.engine import make_sync_engine
 
 WAIT_S = 10.0
 
@@ -120,3 +124,42 @@ def test_registry_dedupes_datasets_and_gates_activation(settings: Settings) -> N
     ledger.set_evaluation(weak, {"score": 0.85})
     ledger.activate(weak, 0.8)
     assert [m.active for m in ledger.models()] == [True, False]  # one serving adapter at a time
+
+
+def _age_heartbeat(url: str, job_id: str, seconds: float) -> None:
+    engine = make_sync_engine(url)
+    with engine.begin() as db:
+        db.execute(update(m.Job).where(m.Job.id == job_id)
+                   .values(heartbeat_at=m.utcnow() - timedelta(seconds=seconds)))
+    engine.dispose()
+
+
+def test_a_running_job_whose_worker_died_is_recorded_lost(settings: Settings) -> None:
+    ledger = Ledger(settings.db_url, lost_after_s=60)
+    dead, alive = (ledger.create(JobKind.reindex, {"kind": "reindex", "force": True}) for _ in range(2))
+    assert ledger.start(dead.id) and ledger.start(alive.id)
+    _age_heartbeat(settings.db_url, dead.id, 61)
+    _age_heartbeat(settings.db_url, alive.id, 30)
+    lost = ledger.get(dead.id)
+    assert lost.state == JobState.failed and lost.error == LOST_KO and lost.finished_at
+    assert ledger.get(alive.id).state == JobState.running
+    assert ledger.counts()["failed"] == 1 and ledger.counts()["running"] == 1
+    # The worker was only stalled: told to stop at its next report, its late verdict does not overwrite
+    assert ledger.report(dead.id, 0.5) and not ledger.report(alive.id, 0.5)
+    assert ledger.finish(dead.id, JobState.succeeded, result={"built": True}) == JobState.failed
+    assert ledger.get(dead.id).result == {}
+
+
+def test_a_silent_task_stays_alive_by_its_heartbeat(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No progress report for three times the loss timeout: only the runner's beat keeps the job running."""
+    monkeypatch.setitem(TASKS, JobKind.reindex, lambda *_: time.sleep(1.5) or {"built": True})
+    reader = Ledger(settings.db_url, lost_after_s=0.5)
+    job = reader.create(JobKind.reindex, ReindexParams().model_dump(mode="json"))
+    states: list[JobState] = []
+    runner = threading.Thread(target=lambda: states.append(execute(job.id, settings, beat_s=0.05)))
+    runner.start()
+    while runner.is_alive():
+        assert reader.get(job.id).state in (JobState.queued, JobState.running)
+        time.sleep(0.05)
+    runner.join()
+    assert states == [JobState.succeeded] and reader.get(job.id).result == {"built": True}
