@@ -13,6 +13,8 @@ from collections.abc import Callable
 from agent.deps import Deps
 from agent.service import ChatService
 from hyanggi.settings import GeneratorBackend, Settings
+from jobs.adapters import keep_following
+from jobs.ledger import ledger_for
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ class Runtime:
         self.base: ChatService | None = None
         self.error: str | None = None
         self._task: asyncio.Task[None] | None = None
+        self._adapters: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """Begin loading inside the serving loop (idempotent)."""
@@ -48,6 +51,10 @@ class Runtime:
         except Exception:  # any failure becomes one Korean instruction; the log keeps the detail
             logger.exception("could not load the chat service")
             self.error = SETUP_KO
+            return
+        # the adapter activated on any worker reaches this one too
+        self._adapters = asyncio.get_running_loop().create_task(
+            keep_following(self.base, ledger_for(self.settings.db_url)))
 
     def service(self) -> ChatService | None:
         return self.base
@@ -66,7 +73,8 @@ class Runtime:
         return list(dict.fromkeys([self.settings.generator_backend.value, GeneratorBackend.composer.value]))
 
     async def close(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        for task in (self._task, self._adapters):
+            if task is not None and not task.done():
+                task.cancel()
         if self.base is not None:
             await self.base.close()

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from hyanggi.settings import GeneratorBackend, Settings
+from jobs.adapters import serve_adapter
 from jobs.ledger import Ledger
 from jobs.records import JobKind
 from jobs.tasks import TASKS
@@ -21,7 +22,6 @@ from store import Store
 from tests.unit.api_fakes import FakeService
 from tests.unit.test_api_routes import assert_korean_error
 from ui.api import create_api
-from ui.api.admin import serve_adapter
 
 ADMIN = "admin-secret"
 HEADERS = {"X-Admin-Key": ADMIN}

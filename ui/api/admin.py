@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 from pathlib import Path as FilePath
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from pydantic import Field
 from sqlalchemy import func, select
 
+from jobs.adapters import serve_adapter
 from jobs.ledger import GateError, Ledger, ledger_for
 from jobs.records import (
     FINISHED,
@@ -30,9 +31,6 @@ from ui.api.errors import ApiError
 from ui.api.limits import matching_digest
 from ui.api.routes import BODY, JSON_BODY, errors, guard
 from ui.api.schemas import MAX_DB_INT, IndexStatus, StatusResponse
-
-if TYPE_CHECKING:
-    from agent.service import ChatService
 
 admin_key_header = APIKeyHeader(name="X-Admin-Key", scheme_name="AdminKey", auto_error=False,
                                 description="HYANGGI_ADMIN_KEY 에 sha256 으로 등록된 관리자 키")
@@ -96,7 +94,9 @@ async def list_models(jobs: Jobs) -> list[ModelView]:
 @operations.post("/admin/models/{model_id}/activate", response_model=ModelView, tags=["admin"],
                  operation_id="activate_model", responses=errors(403, 404, 409, 422))
 async def activate_model(request: Request, jobs: Jobs, model_id: ModelId) -> ModelView:
-    """평가 점수가 기준(HYANGGI_ACTIVATION_MIN_SCORE)을 넘은 어댑터를 제공 중인 어댑터로 바꿉니다."""
+    """평가 점수가 기준(HYANGGI_ACTIVATION_MIN_SCORE)을 넘은 어댑터를 제공 중인 어댑터로 바꿉니다.
+
+    이 워커는 바로, 다른 워커는 다음 확인 때 (jobs.adapters.ADAPTER_CHECK_S) 바꿉니다."""
     settings = request.app.state.settings
     try:
         model = await asyncio.to_thread(jobs.activate, model_id, settings.activation_min_score)
@@ -153,17 +153,3 @@ def _index_status(settings: Any) -> IndexStatus:
         current = False
     return IndexStatus(location=settings.index_location, counts=manifest.counts if manifest else {}, current=current)
 
-
-async def serve_adapter(svc: ChatService | None, adapter: FilePath) -> bool:
-    """Swap this process's generator to ``adapter`` between two generations; False when no model is served
-    here (composer backend, or the service still loading)."""
-    if svc is None or svc.deps.generator is None:
-        return False
-    from agent.generators import make_generator
-
-    settings = svc.settings.model_copy(update={"lora_path": adapter})
-    generator = await asyncio.to_thread(make_generator, settings, svc.deps.kb)
-    async with svc.deps.model_lock:
-        svc.deps.generator = generator
-        svc.settings = settings
-    return True
