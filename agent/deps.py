@@ -23,13 +23,14 @@ class Deps:
     names: MaterialNames
     generator: Generator | None
     """None when the backend is 'composer' (no language model)."""
-    model_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    model_lock: asyncio.Lock | asyncio.Semaphore = field(default_factory=asyncio.Lock)
+    """Generations running at once (``generation_slots``); a waiting turn waits here, in the event loop,
+    not in a worker thread."""
     claims: ClaimChecker = field(init=False)
     """Checks a narration's claims against the formula and its records before the customer reads them."""
 
     def __post_init__(self) -> None:
         self.claims = ClaimChecker(self.kb, self.names)
-    """llama.cpp contexts are not re-entrant: one generation at a time."""
 
     @classmethod
     def load(cls, settings: Settings, generator: Generator | None = None) -> Deps:
@@ -40,4 +41,11 @@ class Deps:
 
             generator = make_generator(settings)
         return cls(settings=settings, kb=kb, searcher=get_searcher(settings), matcher=get_lexicon_matcher(kb),
-                   names=MaterialNames(kb), generator=generator)
+                   names=MaterialNames(kb), generator=generator,
+                   model_lock=asyncio.Semaphore(generation_slots(settings)))
+
+
+def generation_slots(settings: Settings) -> int:
+    """Generations that can run at once in this process: one per llama.cpp context (contexts are not
+    re-entrant); one for the others (transformers runs one model, a remote server schedules its own)."""
+    return settings.generator_contexts if settings.generator_backend == GeneratorBackend.llama_cpp else 1

@@ -2,8 +2,8 @@
 returns only what it adds: logs have reducers (agent/state.py).
 
 Nodes call the domain functions they mean (``compose``, ``critiqued``, ``repair``, the searcher); CPU-bound
-work runs in worker threads so the chat server's event loop stays responsive, and the model is used by one
-turn at a time (``Deps.model_lock``). ``tools/`` offers the same functions to a tool-calling model.
+work runs in worker threads so the chat server's event loop stays responsive, and the model by at most one
+turn per llama.cpp context (``Deps.model_lock``). ``tools/`` offers the same functions to a tool-calling model.
 """
 
 from __future__ import annotations

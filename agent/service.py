@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent.deps import Deps
+from agent.deps import Deps, generation_slots
 from agent.graph import build_graph
 from agent.guard import clean
 from agent.state import TurnConfig, TurnInput, turn_reset
@@ -153,7 +153,9 @@ class ChatService:
             yield {"type": "result", "result": TurnResult(session=session, reply=checked.error_ko, intent="invalid",
                                                           error="invalid_input")}
             return
-        if self._waiting >= self.settings.generator_queue_size:
+        # The queue size counts per generation slot: a waiting turn's wait stays about the same whatever the
+        # number of llama.cpp contexts.
+        if self._waiting >= self.settings.generator_queue_size * generation_slots(self.settings):
             metrics.ERRORS.labels("busy").inc()
             yield {"type": "result", "result": TurnResult(session=session, reply=BUSY_KO, intent="busy", error="busy")}
             return

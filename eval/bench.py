@@ -1,17 +1,20 @@
 """Benchmarks behind the README's figures: retrieval latency, generator throughput, full chat turns, memory.
 
-Every figure is measured here, one request at a time on the configured machine, never in unit tests.
+Every figure is measured here, on the configured machine, never in unit tests: one request at a time, except
+chat turns with ``concurrency`` > 1 (several sessions at once, to see turns queue for the model).
 Chat turns are new briefs sent through ``ChatService.stream`` exactly as the chat UI sends them; the time
 to the first streamed token is what a user waits before text appears. Peak memory is the highest
-resident set size of this process, sampled by psutil while the benchmark runs.
+resident set size of this process (the kernel's ``ru_maxrss``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import resource
 import time
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 
 TARGET_NEW_BRIEF_P50_S = 6.0
 TARGET_FIRST_TOKEN_S = 1.5
+MAX_BUSY_RETRIES = 30  # a chat turn refused this often counts as an error
 CHAT_MESSAGES = [
     "비 오는 날 창가 카페에서 마시는 따뜻한 커피 같은 향수 만들어 줘",
     "여름 바닷가에서 뿌릴 상큼하고 시원한 시트러스 향을 원해",
@@ -57,11 +61,15 @@ class GenerationBench(BaseModel):
 
 class ChatBench(BaseModel):
     turns: int
+    concurrency: int = Field(default=1, description="sessions sending turns at once")
     total_s: Spread | None
     first_token_s: Spread | None = Field(description="first streamed text (the formula's title line)")
     first_sentence_s: Spread | None = Field(default=None, description="first checked narration sentence")
     without_stream: int = Field(description="turns that streamed no token (template or error replies)")
     errors: int
+    busy: int = Field(default=0, description="'잠시 후 다시' refusals (queue full), each resent after a pause")
+    wall_s: float | None = Field(default=None, description="from the first send to the last reply")
+    turns_per_minute: float | None = Field(default=None, description="turns answered without error per minute")
 
 
 class BenchReport(BaseModel):
@@ -83,7 +91,8 @@ class BenchReport(BaseModel):
                          f"tok/s, prompt p50 {prompt:.0f} tok/s, outcomes {g.outcomes}")
         if self.chat and self.chat.total_s:
             c = self.chat
-            lines += [f"- chat, new briefs ({c.turns} turns, {c.errors} errors): total p50 {c.total_s.p50:.2f} s, "
+            sessions = f", {c.concurrency} sessions at once" if c.concurrency > 1 else ""
+            lines += [f"- chat, new briefs{sessions} ({c.turns} turns, {c.errors} errors): total p50 {c.total_s.p50:.2f} s, "
                       f"p95 {c.total_s.p95:.2f} s (target p50 ≤ {TARGET_NEW_BRIEF_P50_S:.0f} s: "
                       f"{'met' if c.total_s.p50 <= TARGET_NEW_BRIEF_P50_S else 'missed'})"]
             if c.first_token_s:
@@ -94,6 +103,9 @@ class BenchReport(BaseModel):
             if c.first_sentence_s:
                 lines.append(f"- first narration sentence (checked): p50 {c.first_sentence_s.p50:.2f} s, "
                              f"p95 {c.first_sentence_s.p95:.2f} s")
+            if c.turns_per_minute is not None:
+                lines.append(f"- throughput: {c.turns_per_minute:.1f} turns/min over {c.wall_s:.1f} s; "
+                             f"{c.busy} '잠시 후 다시' refusals")
         if self.peak_rss_mb is not None:
             lines.append(f"- peak memory (RSS): {self.peak_rss_mb:.0f} MB")
         return "\n".join(lines) + "\n"
@@ -143,28 +155,57 @@ class Streamer(Protocol):
                concentration: str | None = None, source: str = "chat") -> AsyncIterator[dict[str, Any]]: ...
 
 
-async def chat_bench(service: Streamer, messages: Sequence[str], session_prefix: str = "bench") -> ChatBench:
-    """Each message is a fresh new-brief session; times are wall-clock as the caller sees them."""
-    totals, firsts, sentences = [], [], []
-    without_stream = errors = 0
-    for i, message in enumerate(messages):
-        started = time.perf_counter()
-        first: float | None = None
-        result = None
+@dataclass
+class _Turn:
+    total_s: float
+    first_token_s: float | None
+    first_sentence_s: float | None
+    error: bool
+    busy: int
+
+
+async def _turn(service: Streamer, message: str, session: str, retry_s: float) -> _Turn:
+    """One new brief, resent after ``retry_s`` while the service answers "busy" (as a user told "잠시 후
+    다시" would); times run from the first send, so a refusal's wait counts."""
+    started = time.perf_counter()
+    for busy in range(MAX_BUSY_RETRIES + 1):
+        first = sentence = result = None
         streamed = 0
-        async for event in service.stream(message, session_id=f"{session_prefix}-{i}", source="bench"):
+        async for event in service.stream(message, session_id=session, source="bench"):
             if event["type"] == "token":
                 streamed += 1
                 first = first if first is not None else time.perf_counter() - started
                 if streamed == 2:  # the title line, then the narration's first sentence
-                    sentences.append(time.perf_counter() - started)
+                    sentence = time.perf_counter() - started
             elif event["type"] == "result":
                 result = event["result"]
-        totals.append(time.perf_counter() - started)
-        if first is None:
-            without_stream += 1
-        else:
-            firsts.append(first)
-        errors += int(result is None or result.error is not None)
-    return ChatBench(turns=len(messages), total_s=Spread.of(totals), first_token_s=Spread.of(firsts),
-                     first_sentence_s=Spread.of(sentences), without_stream=without_stream, errors=errors)
+        if result is None or result.error != "busy" or busy == MAX_BUSY_RETRIES:
+            break
+        await asyncio.sleep(retry_s)
+    return _Turn(total_s=time.perf_counter() - started, first_token_s=first, first_sentence_s=sentence,
+                 error=result is None or result.error is not None, busy=busy)
+
+
+async def chat_bench(service: Streamer, messages: Sequence[str], session_prefix: str = "bench",
+                     concurrency: int = 1, retry_s: float = 1.0) -> ChatBench:
+    """Each message is a fresh new-brief session; ``concurrency`` sessions are in progress at once, each taking
+    the next message when its turn ends (1: one after another). Times are wall-clock as the caller sees them."""
+    pending = iter(enumerate(messages))  # shared: every session takes the next message
+    turns: list[_Turn] = []
+
+    async def session() -> None:
+        for i, message in pending:
+            turns.append(await _turn(service, message, f"{session_prefix}-{i}", retry_s))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(session() for _ in range(concurrency)))
+    wall_s = time.perf_counter() - started
+    answered = [t for t in turns if not t.error]
+    return ChatBench(
+        turns=len(turns), concurrency=concurrency, total_s=Spread.of([t.total_s for t in turns]),
+        first_token_s=Spread.of([t.first_token_s for t in turns if t.first_token_s is not None]),
+        first_sentence_s=Spread.of([t.first_sentence_s for t in turns if t.first_sentence_s is not None]),
+        without_stream=sum(t.first_token_s is None for t in turns), errors=len(turns) - len(answered),
+        busy=sum(t.busy for t in turns), wall_s=round(wall_s, 2),
+        turns_per_minute=round(len(answered) * 60 / wall_s, 2) if wall_s > 0 else None,
+    )

@@ -83,4 +83,4 @@ def make_generator(settings: Settings, kb: KnowledgeBase | None = None, *, use_a
 
     lora_path = settings.adapter_gguf_path if use_adapter else None
     return LlamaCppGenerator(builder, fallback, model_path=model_path, lora_path=lora_path, n_ctx=settings.n_ctx,
-                             n_threads=settings.n_threads, **common)
+                             n_threads=settings.n_threads, contexts=settings.generator_contexts, **common)

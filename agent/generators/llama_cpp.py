@@ -6,8 +6,11 @@ always a bounded JSON object; grammars are compiled once per candidate set.
 
 from __future__ import annotations
 
+import ctypes
+import queue
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,47 +32,90 @@ def _grammar(gbnf: str) -> LlamaGrammar:
     return LlamaGrammar.from_string(gbnf, verbose=False)
 
 
+def _attach_adapter(llm: Llama, path: Path) -> None:
+    """Apply the LoRA adapter to ``llm``'s context as ``Llama(lora_path=…)`` does, minus its side effect:
+    llama-cpp-python 0.3 turns mmap off whenever a LoRA is given (a leftover from adapters merged into the
+    weights), which copies the weights into every context. Applied per context instead, the contexts share the
+    mapped GGUF: a second context costs ~100 MB (KV cache, compute buffers) instead of ~320 MB (proportional
+    set size; same greedy output, README 'Concurrency')."""
+    import llama_cpp
+
+    adapter = llama_cpp.llama_adapter_lora_init(llm._model.model, str(path).encode("utf-8"))
+    if adapter is None:
+        raise RuntimeError(f"LoRA 어댑터를 읽을 수 없습니다: {path}")
+    llm._stack.callback(llama_cpp.llama_adapter_lora_free, adapter)  # freed with the Llama, before its model
+    adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(adapter)
+    if llama_cpp.llama_set_adapters_lora(llm._ctx.ctx, adapters, 1, (ctypes.c_float * 1)(1.0)):
+        raise RuntimeError(f"LoRA 어댑터를 적용할 수 없습니다: {path}")
+
+
 class LlamaCppGenerator(Generator):
+    """``contexts`` llama.cpp contexts, each serving one call at a time: calls of different chat sessions
+    generate at once instead of queueing behind one context (contexts are not re-entrant: two calls on one
+    abort the process). Each context is its own ``Llama`` with its own KV cache and compute buffers over the
+    one memory-mapped GGUF (``_attach_adapter``). ``n_threads`` is split between the contexts."""
+
     backend = "llama_cpp"
 
     def __init__(self, *args: Any, model_path: Path, lora_path: Path | None, n_ctx: int = 2048,
-                 n_threads: int = 2, **kwargs: Any) -> None:
+                 n_threads: int = 2, contexts: int = 1, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.model_path = Path(model_path)
         self.lora_path = Path(lora_path) if lora_path is not None else None
         self.n_ctx = n_ctx
-        self.n_threads = n_threads
-        self._llm: Llama | None = None
-        # One llama.cpp context serves one request at a time; concurrent turns queue here.
-        self._lock = threading.Lock()
+        self.contexts = contexts
+        self.n_threads = max(1, n_threads // contexts)
+        self._pool: list[Llama] = []
+        self._idle: queue.Queue[Llama] = queue.Queue()
+        self._loading = threading.Lock()
 
     @property
     def llm(self) -> Llama:
-        if self._llm is None:
-            from llama_cpp import Llama
+        """The first context, for callers that run one call at a time outside ``_stream`` (the raw runs of
+        ``hyanggi bench generator``); never use it while the chat generates."""
+        return self._loaded()[0]
 
-            if not self.model_path.is_file():
-                raise FileNotFoundError(f"생성 모델 파일이 없습니다: {self.model_path} (`hyanggi setup`을 실행하세요)")
-            if self.lora_path is not None and not self.lora_path.is_file():
-                raise FileNotFoundError(f"LoRA 어댑터 파일이 없습니다: {self.lora_path}")
-            self._llm = Llama(
-                model_path=str(self.model_path),
-                lora_path=str(self.lora_path) if self.lora_path else None,
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads,
-                n_threads_batch=self.n_threads,
-                seed=self.seed,
-                verbose=False,
-            )
-        return self._llm
+    def _loaded(self) -> list[Llama]:
+        """Every context, loaded on first use (seconds each)."""
+        with self._loading:
+            if not self._pool:
+                if not self.model_path.is_file():
+                    raise FileNotFoundError(f"생성 모델 파일이 없습니다: {self.model_path} (`hyanggi setup`을 실행하세요)")
+                if self.lora_path is not None and not self.lora_path.is_file():
+                    raise FileNotFoundError(f"LoRA 어댑터 파일이 없습니다: {self.lora_path}")
+                self._pool = [self._load() for _ in range(self.contexts)]
+                for llm in self._pool:
+                    self._idle.put(llm)
+        return self._pool
+
+    def _load(self) -> Llama:
+        from llama_cpp import Llama
+
+        llm = Llama(model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads, seed=self.seed, verbose=False)
+        if self.lora_path is not None:
+            _attach_adapter(llm, self.lora_path)
+        return llm
 
     def count_tokens(self, text: str) -> int:
+        # Tokenizing reads only the model's vocabulary (llama_tokenize on the vocab, no context), so it never
+        # waits for, or disturbs, a context that is generating.
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    @contextmanager
+    def _context(self) -> Iterator[Llama]:
+        """An idle context, held by this call alone until it ends (or fails); waits while all are busy."""
+        self._loaded()
+        llm = self._idle.get()
+        try:
+            yield llm
+        finally:
+            self._idle.put(llm)
 
     def _stream(self, prompt: str, *, max_tokens: int, temperature: float, seed: int, stop: Sequence[str],
                 grammar: str | None) -> Iterator[str]:
-        with self._lock:
-            chunks = self.llm.create_completion(
+        with self._context() as llm:
+            chunks = llm.create_completion(
                 prompt,
                 max_tokens=max_tokens,
                 temperature=temperature,

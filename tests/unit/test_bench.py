@@ -1,12 +1,16 @@
-"""Benchmark bookkeeping: first streamed token vs total, spreads, memory sampling, markdown against targets."""
+"""Benchmark bookkeeping: first streamed token vs total, sessions at once and refusals, spreads, memory
+sampling, markdown against targets."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
+
 from agent.service import TurnResult
-from eval.bench import BenchReport, ChatBench, PeakRss, chat_bench
+from eval.bench import MAX_BUSY_RETRIES, BenchReport, ChatBench, PeakRss, chat_bench
 from eval.latency import Spread
 
 
@@ -35,6 +39,52 @@ async def test_chat_bench_counts_first_tokens_streamless_turns_and_errors() -> N
     assert report.turns == 3 and report.total_s.n == 3
     assert report.first_token_s.n == 2 and report.without_stream == 1 and report.errors == 1
     assert report.first_token_s.p50 <= report.total_s.p95
+
+
+class _Queue:
+    """Answers after a pause; refuses ("busy") while ``limit`` turns are in progress; records the most at once."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.running = self.most = self.refused = 0
+        self.sessions: list[str | None] = []
+
+    async def stream(self, message: str, session_id: str | None = None, level: str | None = None,
+                     concentration: str | None = None, source: str = "chat") -> AsyncIterator[dict[str, Any]]:
+        if self.running >= self.limit:
+            self.refused += 1
+            yield {"type": "result", "result": TurnResult(session="", reply="잠시 후 다시", intent="busy", error="busy")}
+            return
+        self.running += 1
+        self.most = max(self.most, self.running)
+        self.sessions.append(session_id)
+        try:
+            await asyncio.sleep(0.05)
+            yield {"type": "token", "text": "가"}
+            yield {"type": "result", "result": TurnResult(session="", reply="r", intent="new_brief")}
+        finally:
+            self.running -= 1
+
+
+async def test_chat_bench_runs_sessions_at_once_each_taking_the_next_message() -> None:
+    service = _Queue(limit=10)
+    report = await chat_bench(service, ["향"] * 7, session_prefix="c", concurrency=3)
+    assert service.most == 3 and sorted(service.sessions) == sorted(f"c-{i}" for i in range(7))
+    assert report.turns == 7 and report.concurrency == 3 and report.errors == report.busy == 0
+    assert report.turns_per_minute == pytest.approx(7 * 60 / report.wall_s, rel=0.05)  # wall_s in 1/100 s
+    assert "3 sessions at once" in BenchReport(chat=report).markdown()
+
+
+async def test_chat_bench_resends_a_refused_turn_and_counts_the_refusal() -> None:
+    service = _Queue(limit=2)
+    report = await chat_bench(service, ["향"] * 4, session_prefix="c", concurrency=4, retry_s=0.005)
+    assert service.most == 2 and len(service.sessions) == 4
+    assert report.busy == service.refused > 0 and report.errors == 0 and report.total_s.n == 4
+
+
+async def test_chat_bench_gives_up_on_a_turn_refused_every_time() -> None:
+    report = await chat_bench(_Queue(limit=0), ["향"], concurrency=1, retry_s=0)
+    assert report.errors == 1 and report.busy == MAX_BUSY_RETRIES and report.turns_per_minute == 0
 
 
 def test_spread_of_nothing_is_none() -> None:

@@ -263,21 +263,23 @@ def bench(
 
 @bench_app.command("chat")
 def bench_chat(
-    turns: Annotated[int, typer.Option("--turns", min=1, help="새 브리프 턴 수 (new-brief turns).")] = 5,
+    turns: Annotated[int, typer.Option("--turns", min=1, help="새 브리프 턴 수, 세션 전체 (new-brief turns in all).")] = 5,
+    concurrency: Annotated[int, typer.Option(
+        "--concurrency", min=1, help="동시에 보내는 세션 수 (sessions sending turns at once).")] = 1,
     out: OutOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """채팅 한 턴 전체의 지연: p50/p95 와 첫 토큰까지의 시간 (full-turn latency through ChatService)."""
+    """채팅 한 턴 전체의 지연: p50/p95, 첫 토큰까지의 시간, 분당 턴 수 (full-turn latency and throughput)."""
     from eval.bench import BenchReport, PeakRss
     from eval.report import default_out_dir
 
     with PeakRss() as memory:
-        report = BenchReport(chat=asyncio.run(_chat(turns)))
+        report = BenchReport(chat=asyncio.run(_chat(turns, concurrency)))
     report.peak_rss_mb = memory.peak_mb
     _emit(report, out or default_out_dir(), as_json)
 
 
-async def _chat(turns: int) -> Any:
+async def _chat(turns: int, concurrency: int = 1) -> Any:
     from agent.service import chat_service
     from eval.bench import CHAT_MESSAGES, chat_bench
     from eval.replay import new_run_tag
@@ -285,7 +287,7 @@ async def _chat(turns: int) -> Any:
     messages = [CHAT_MESSAGES[i % len(CHAT_MESSAGES)] for i in range(turns)]
     async with chat_service() as service:
         await service.ask(messages[0], session_id=f"bench-warmup-{new_run_tag()}", source="bench")  # load models
-        return await chat_bench(service, messages, session_prefix=f"bench-{new_run_tag()}")
+        return await chat_bench(service, messages, session_prefix=f"bench-{new_run_tag()}", concurrency=concurrency)
 
 
 def _emit(report: Any, folder: Path, as_json: bool) -> None:
