@@ -59,6 +59,7 @@ bench: setup
 
 finetune: setup
 	$(BIN)/hyanggi finetune dataset
+	$(BIN)/hyanggi finetune vocab
 	$(BIN)/hyanggi finetune train
 	$(BIN)/hyanggi finetune export
 

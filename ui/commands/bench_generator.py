@@ -31,7 +31,8 @@ def bench_generator(
     settings = get_settings().model_copy(update={"generator_backend": GeneratorBackend.llama_cpp})
     kb = load_knowledge_base()
     generator = make_generator(settings, kb)
-    files = [settings.base_gguf_path, *([settings.adapter_gguf_path] if settings.adapter_gguf_path.is_file() else [])]
+    lora = generator.lora_path  # type: ignore[attr-defined]
+    files = [generator.model_path, *([lora] if lora is not None else [])]  # type: ignore[attr-defined]
     report = generator_speed(generator, [c.to_brief() for c in load_cases()[:briefs]], kb.catalog,
                              threads=settings.n_threads, model_files=files, seed=settings.seed)
     if as_json:

@@ -47,6 +47,45 @@ def dataset(
         console.print(f"  {bucket}: {count}")
 
 
+@finetune_app.command("vocab")
+def vocab_command(
+    data: Annotated[Path | None, typer.Option(help="데이터셋 폴더 (default <data_dir>/finetune/dataset).")] = None,
+    out: Annotated[Path | None, typer.Option(help="어휘 계획 파일 (default settings.vocab_plan_path).")] = None,
+) -> None:
+    """생성기 어휘 축소 계획: 학습 데이터·지식 베이스·평가 텍스트가 쓰는 토큰 (+ 한글, 바이트, 부분 문자열)."""
+    import itertools
+
+    from llama_cpp import Llama
+
+    from agent.generators import ensure_base_gguf
+    from finetune.vocab import (
+        DATA_ROOTS,
+        data_texts,
+        dataset_texts,
+        file_sha256,
+        plan_vocabulary,
+        read_vocabulary,
+        used_ids,
+    )
+    from hyanggi.settings import PACKAGE_ROOT, get_settings
+
+    settings = get_settings()
+    dataset_dir = data or _dataset_dir()
+    if not (dataset_dir / "train.jsonl").is_file():
+        console.print(f"[red]데이터셋이 없습니다: {dataset_dir}. 먼저 `hyanggi finetune dataset`을 실행하세요.[/]")
+        raise typer.Exit(1)
+    base = ensure_base_gguf(settings)
+    tokenizer = Llama(model_path=str(base), vocab_only=True, verbose=False)
+    texts = itertools.chain(dataset_texts(dataset_dir), data_texts(PACKAGE_ROOT / root for root in DATA_ROOTS))
+    used, chars = used_ids(lambda text: tokenizer.tokenize(text.encode("utf-8"), add_bos=False, special=False), texts)
+    plan = plan_vocabulary(read_vocabulary(base), used, base_sha256=file_sha256(base), corpus_chars=chars)
+    target = out or settings.vocab_plan_path
+    target.write_text(plan.model_dump_json(), encoding="utf-8")
+    console.print(f"✓ {len(plan.kept):,} of {plan.base_vocab:,} tokens ({chars:,} corpus characters) → {target}")
+    for reason, count in plan.reasons.items():
+        console.print(f"  {reason}: {count:,}")
+
+
 @finetune_app.command("train")
 def train_command(
     data: Annotated[Path | None, typer.Option(help="데이터셋 폴더 (default <data_dir>/finetune/dataset).")] = None,

@@ -30,9 +30,11 @@ def setup(force: bool = typer.Option(False, "--force", help="Rebuild the search 
         console.print(f"✓ 임베더 (embedder): {settings.embedder_model} (configured)")
 
     if settings.generator_backend != GeneratorBackend.composer:
-        from agent.generators import ensure_base_gguf
+        from agent.generators import ensure_base_gguf, serving_gguf
 
         console.print(f"✓ 생성 모델 (generator base): {ensure_base_gguf(settings)}")
+        if settings.prune_vocab:
+            console.print(f"✓ 축소 어휘 모델 (pruned vocabulary): {serving_gguf(settings)}")
 
     from knowledge.index import build_index
 
