@@ -30,6 +30,7 @@ SPECIAL_TEXTS = ("<start_of_turn>", "<end_of_turn>", "<mask>")
 _SINGLE_RANGES = ((0x20, 0x24F), (0x2000, 0x22FF), (0x3000, 0x303F), (0xFF01, 0xFF5E))
 _HANGUL = re.compile("[\u1100-\u11ff\u3131-\u318e\uac00-\ud7a3]")
 _VOCAB_ROWS = ("token_embd.weight", "output.weight")  # one row per token (Gemma ties them: no output.weight)
+PLAN_KEY = "hyanggi.vocab_plan"  # the plan's digest, written into the pruned GGUF
 DATA_ROOTS = ("knowledge/data", "eval/data", "prompts")  # under the checkout
 _SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".md", ".txt")
 
@@ -51,7 +52,7 @@ class VocabPlan(BaseModel):
 
     @property
     def digest(self) -> str:
-        """Short hash of the plan: names the pruned file, so a new plan never reuses an old file."""
+        """Short hash of the plan, stored in the pruned file: a new plan never reuses an old file."""
         payload = json.dumps([self.base_sha256, self.kept]).encode()
         return hashlib.sha256(payload).hexdigest()[:10]
 
@@ -168,6 +169,7 @@ def write_pruned(base: Path, plan: VocabPlan, out: Path) -> Path:
             value = new_id[value]  # special tokens are always kept
         kind = field.types[0]
         writer.add_key_value(field.name, value, kind, sub_type=field.types[-1] if kind == GGUFValueType.ARRAY else None)
+    writer.add_string(PLAN_KEY, plan.digest)
     tensors = [tensor.data[keep] if tensor.name in _VOCAB_ROWS else tensor.data for tensor in reader.tensors]
     for tensor, data in zip(reader.tensors, tensors, strict=True):
         writer.add_tensor_info(tensor.name, data.shape, data.dtype, data.nbytes, tensor.tensor_type)
@@ -185,19 +187,25 @@ def load_plan(path: Path) -> VocabPlan:
     return VocabPlan.model_validate_json(path.read_text(encoding="utf-8"))
 
 
-def pruned_path(base: Path, plan: VocabPlan) -> Path:
-    return base.with_name(f"{base.stem}.vocab-{plan.digest}{base.suffix}")
+def pruned_path(base: Path) -> Path:
+    """A fixed name beside the base, so a model server's command line can name it."""
+    return base.with_name(f"{base.stem}.pruned{base.suffix}")
+
+
+def _built_from(path: Path) -> str:
+    from gguf import GGUFReader
+
+    field = GGUFReader(path).fields.get(PLAN_KEY)
+    return str(field.contents()) if field is not None else ""
 
 
 def ensure_pruned(base: Path, plan_path: Path) -> Path:
-    """The pruned GGUF next to ``base``, built once per plan; refuses a plan made for another base model."""
+    """The pruned GGUF next to ``base``, rebuilt when the plan changes; refuses a plan for another base model."""
     plan = load_plan(plan_path)
-    out = pruned_path(base, plan)
-    if out.is_file():
+    out = pruned_path(base)
+    if out.is_file() and _built_from(out) == plan.digest:
         return out
     actual = file_sha256(base)
     if actual != plan.base_sha256:
         raise ValueError(f"어휘 계획({plan_path})은 다른 기본 모델용입니다: {plan.base_sha256[:12]} ≠ {actual[:12]}")
-    for stale in base.parent.glob(f"{base.stem}.vocab-*{base.suffix}"):
-        stale.unlink()  # an earlier plan's file: 85 MB nobody serves any more
     return write_pruned(base, plan, out)

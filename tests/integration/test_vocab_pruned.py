@@ -3,11 +3,12 @@
 import random
 
 import pytest
+from gguf import GGUFReader
 from llama_cpp import Llama
 
 from agent.generators import ensure_base_gguf, generator_parts, serving_gguf
 from eval.recipe_metrics import load_cases
-from finetune.vocab import DATA_ROOTS, data_texts, load_plan
+from finetune.vocab import DATA_ROOTS, PLAN_KEY, data_texts, load_plan
 from hyanggi.settings import PACKAGE_ROOT, get_settings
 from knowledge.kb import load_knowledge_base
 from perfumery.pool import candidate_pool
@@ -25,7 +26,8 @@ def models():
 def test_the_shipped_plan_fits_the_packaged_base_and_cuts_the_vocabulary(models):
     full, pruned = models
     plan = load_plan(get_settings().vocab_plan_path)
-    assert pruned.name.endswith(f".vocab-{plan.digest}.gguf")
+    assert pruned == full.with_name("gemma3-270m-q4_k_m.pruned.gguf")
+    assert GGUFReader(pruned).fields[PLAN_KEY].contents() == plan.digest
     assert len(plan.kept) < plan.base_vocab / 5
     assert pruned.stat().st_size < full.stat().st_size / 2
 

@@ -84,17 +84,22 @@ def test_rewritten_gguf_has_the_kept_rows_tokens_and_remapped_special_ids(tmp_pa
     assert np.asarray(tensors["output_norm.weight"].data).tolist() == [1.0] * 4
 
 
-def test_ensure_pruned_builds_once_and_refuses_a_plan_for_another_model(tmp_path):
+def test_ensure_pruned_builds_once_per_plan_and_refuses_a_plan_for_another_model(tmp_path):
     base = tiny_gguf(tmp_path / "tiny.gguf")
-    plan = plan_vocabulary(vocabulary(), set(), base_sha256=file_sha256(base), corpus_chars=0)
     plan_file = tmp_path / "vocab.json"
-    plan_file.write_text(plan.model_dump_json())
-    stale = tmp_path / "tiny.vocab-0000000000.gguf"
-    stale.write_bytes(b"old")
+
+    def save(plan):
+        plan_file.write_text(plan.model_dump_json())
+        return plan
+
+    plan = save(plan_vocabulary(vocabulary(), set(), base_sha256=file_sha256(base), corpus_chars=0))
     out = ensure_pruned(base, plan_file)
-    assert out == pruned_path(base, plan) and not stale.exists()
+    assert out == pruned_path(base) == tmp_path / "tiny.pruned.gguf"
     built = out.stat().st_mtime_ns
     assert ensure_pruned(base, plan_file).stat().st_mtime_ns == built
-    plan_file.write_text(plan.model_copy(update={"base_sha256": "0" * 64, "kept": plan.kept[:-1]}).model_dump_json())
+    smaller = save(plan.model_copy(update={"kept": [i for i in plan.kept if TOKENS[i] != "향수"]}))
+    assert len(GGUFReader(ensure_pruned(base, plan_file)).fields["tokenizer.ggml.tokens"].contents()) == len(
+        smaller.kept)  # a new plan: rebuilt
+    save(plan.model_copy(update={"base_sha256": "0" * 64, "kept": plan.kept[:4]}))
     with pytest.raises(ValueError, match="다른 기본 모델"):
         ensure_pruned(base, plan_file)
