@@ -149,7 +149,7 @@ class Stack:
 @pytest.fixture
 def stack(postgres: Postgres, redis_url: str, tmp_path: Path) -> Iterator[Stack]:
     models = get_settings().models_dir
-    if not (models / "gemma3-270m-q4_k_m.gguf").is_file():
+    if not (models / "gemma3-270m-q4_k_m.pruned.gguf").is_file():
         pytest.skip("needs the models `hyanggi setup` makes (make setup)")
     services = _services()
     db = services["db"]["environment"]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from agent.generators import make_generator
+from agent.generators import make_generator, serving_gguf
 from agent.generators.base import Outcome
 from agent.generators.remote import RemoteGenerator
 from agent.generators.text_quality import hangul_share
@@ -33,7 +33,7 @@ def generator(kb) -> Iterator[RemoteGenerator]:
     settings = get_settings()
     if not settings.base_gguf_path.is_file():
         pytest.skip("base GGUF missing: run `hyanggi setup`")
-    with llama_server(settings.base_gguf_path, lora=settings.adapter_gguf_path, n_threads=settings.n_threads) as url:
+    with llama_server(serving_gguf(settings), lora=settings.adapter_gguf_path, n_threads=settings.n_threads) as url:
         # Correctness, not speed: a generous time limit so a busy machine cannot cut the JSON short.
         remote = get_settings().model_copy(update={"generator_backend": GeneratorBackend.remote,
                                                    "generator_url": url, "generation_timeout_s": 180.0})
