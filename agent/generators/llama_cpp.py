@@ -53,7 +53,9 @@ class LlamaCppGenerator(Generator):
     """``contexts`` llama.cpp contexts, each serving one call at a time: calls of different chat sessions
     generate at once instead of queueing behind one context (contexts are not re-entrant: two calls on one
     abort the process). Each context is its own ``Llama`` with its own KV cache and compute buffers over the
-    one memory-mapped GGUF (``_attach_adapter``). ``n_threads`` is split between the contexts."""
+    one memory-mapped GGUF (``_attach_adapter``). ``n_threads`` is split between the contexts: on the shared
+    2-core machine, 2 contexts × 1 thread beat 2 × 2 threads under load and were steadier than 1 × 2 for a lone
+    session, whose 2-thread decode swung between runs (README, 'Concurrency')."""
 
     backend = "llama_cpp"
 
@@ -66,7 +68,9 @@ class LlamaCppGenerator(Generator):
         self.contexts = contexts
         self.n_threads = max(1, n_threads // contexts)
         self._pool: list[Llama] = []
-        self._idle: queue.Queue[Llama] = queue.Queue()
+        # Last in, first out: a lone session keeps getting the context it just used (warm, and llama-cpp-python
+        # reuses a context's KV cache for the prompt prefix it shares with the last call); others wait idle.
+        self._idle: queue.LifoQueue[Llama] = queue.LifoQueue()
         self._loading = threading.Lock()
 
     @property

@@ -56,7 +56,7 @@ def test_the_adapter_applied_per_context_is_the_adapter_llama_cpp_python_applies
 
     settings = get_settings()
     generator = make_generator(settings.model_copy(update={"generator_backend": GeneratorBackend.llama_cpp}))
-    reference = Llama(model_path=str(settings.base_gguf_path), lora_path=str(settings.adapter_gguf_path),
+    reference = Llama(model_path=str(generator.model_path), lora_path=str(settings.adapter_gguf_path),
                       n_ctx=settings.n_ctx, n_threads=settings.n_threads, verbose=False)
     prompt = "비 오는 날 창가 카페의 커피 같은 향수를 한국어로 소개해 줘.\n"
     texts = [llm.create_completion(prompt, max_tokens=24, temperature=0.0)["choices"][0]["text"]
