@@ -53,6 +53,8 @@ class TurnResult(BaseModel):
     extras: dict[str, Any] = Field(default_factory=dict)
     timings_ms: dict[str, float] = Field(default_factory=dict)
     error: str | None = None
+    chosen: str | None = Field(default=None, description="where the formula the critic chose this turn came from: "
+                                                          "composer | llm:<outcome> | repair; None without a design")
 
     def contract(self) -> dict[str, Any]:
         """The `hyanggi ask --json` shape of docs/ARCHITECTURE.md §4."""
@@ -204,6 +206,7 @@ class ChatService:
             recipe=values.get("recipe"),
             retrieved=list(dict.fromkeys(i for r in values.get("retrieval_log", []) for i in r["ids"])),
             sources=values.get("retrieved", []), extras=values.get("extras", {}), timings_ms=timings, error=error,
+            chosen=values["candidates"][0]["origin"] if values.get("candidates") else None,
         )
         result.turn_id = await self._commit(session, turn, choices, values, result, source)
         metrics.observe_turn(session, result.intent, timings, error, values.get("generation_log", []))

@@ -70,6 +70,7 @@ class ChatBench(BaseModel):
     busy: int = Field(default=0, description="'잠시 후 다시' refusals (queue full), each resent after a pause")
     wall_s: float | None = Field(default=None, description="from the first send to the last reply")
     turns_per_minute: float | None = Field(default=None, description="turns answered without error per minute")
+    model_chosen: int = Field(default=0, description="turns whose chosen formula is the model's proposal (llm:…)")
 
 
 class BenchReport(BaseModel):
@@ -106,6 +107,8 @@ class BenchReport(BaseModel):
             if c.turns_per_minute is not None:
                 lines.append(f"- throughput: {c.turns_per_minute:.1f} turns/min over {c.wall_s:.1f} s; "
                              f"{c.busy} '잠시 후 다시' refusals")
+            if c.model_chosen:
+                lines.append(f"- the model's proposal chosen by the critic in {c.model_chosen} of {c.turns} turns")
         if self.peak_rss_mb is not None:
             lines.append(f"- peak memory (RSS): {self.peak_rss_mb:.0f} MB")
         return "\n".join(lines) + "\n"
@@ -162,6 +165,7 @@ class _Turn:
     first_sentence_s: float | None
     error: bool
     busy: int
+    chosen: str | None
 
 
 async def _turn(service: Streamer, message: str, session: str, retry_s: float) -> _Turn:
@@ -183,7 +187,8 @@ async def _turn(service: Streamer, message: str, session: str, retry_s: float) -
             break
         await asyncio.sleep(retry_s)
     return _Turn(total_s=time.perf_counter() - started, first_token_s=first, first_sentence_s=sentence,
-                 error=result is None or result.error is not None, busy=busy)
+                 error=result is None or result.error is not None, busy=busy,
+                 chosen=result.chosen if result is not None else None)
 
 
 async def chat_bench(service: Streamer, messages: Sequence[str], session_prefix: str = "bench",
@@ -208,4 +213,5 @@ async def chat_bench(service: Streamer, messages: Sequence[str], session_prefix:
         without_stream=sum(t.first_token_s is None for t in turns), errors=len(turns) - len(answered),
         busy=sum(t.busy for t in turns), wall_s=round(wall_s, 2),
         turns_per_minute=round(len(answered) * 60 / wall_s, 2) if wall_s > 0 else None,
+        model_chosen=sum((t.chosen or "").startswith("llm:") for t in turns),
     )

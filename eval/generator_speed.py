@@ -46,6 +46,9 @@ class GeneratorSpeed(BaseModel):
     raw_narration: Speed
     ours_proposal: Speed
     ours_narration: Speed
+    engine_decode_tokens_per_s: Spread | None = Field(
+        default=None, description="raw runs timed by llama.cpp itself (llama_perf_context: the decode graphs only, "
+                                  "no sampling, detokenizing or Python): what the model costs without the pipeline")
 
     def ratios(self) -> dict[str, float | None]:
         """Decode p50 of each against raw llama.cpp on the same prompts, and raw against the bound."""
@@ -55,9 +58,11 @@ class GeneratorSpeed(BaseModel):
         def ratio(a: float | None, b: float | None) -> float | None:
             return round(a / b, 3) if a and b else None
 
+        engine = self.engine_decode_tokens_per_s.p50 if self.engine_decode_tokens_per_s else None
         return {"proposal/raw": ratio(p50(self.ours_proposal), p50(self.raw_proposal)),
                 "narration/raw": ratio(p50(self.ours_narration), p50(self.raw_narration)),
-                "raw/bound": ratio(p50(self.raw_narration), self.bound_tokens_per_s)}
+                "raw/bound": ratio(p50(self.raw_narration), self.bound_tokens_per_s),
+                "engine/bound": ratio(engine, self.bound_tokens_per_s)}
 
 
 def read_bandwidth(threads: int, nbytes: int = BANDWIDTH_BYTES, repeats: int = 5) -> float:
@@ -85,11 +90,15 @@ def _speed(records: Sequence[GenerationRecord]) -> Speed:
                  completion_tokens=Spread.of([r.completion_tokens for r in timed_calls(records)], 0))
 
 
-def _raw(generator: Generator, prompt: str, max_tokens: int) -> GenerationRecord:
-    """One completion straight from the llama.cpp object: no grammar, no parsing, no guard."""
+def _raw(generator: Generator, prompt: str, max_tokens: int) -> tuple[GenerationRecord, float | None]:
+    """One completion straight from the llama.cpp object (no grammar, no parsing, no guard), and its decode
+    rate as llama.cpp times it."""
+    import llama_cpp
+
     from agent.generators.base import GenerationRecord, Outcome
 
     llm = generator.llm  # type: ignore[attr-defined]
+    llama_cpp.llama_perf_context_reset(llm.ctx)
     start = time.perf_counter()
     first: float | None = None
     text = ""
@@ -97,17 +106,20 @@ def _raw(generator: Generator, prompt: str, max_tokens: int) -> GenerationRecord
         first = first if first is not None else time.perf_counter() - start
         text += chunk["choices"][0]["text"]
     seconds = time.perf_counter() - start
+    perf = llama_cpp.llama_perf_context(llm.ctx)
+    engine = perf.n_eval * 1000 / perf.t_eval_ms if perf.n_eval > 1 and perf.t_eval_ms > 0 else None
     # Counted as ours are (Generator.count_tokens), so the rates compare like with like.
-    return GenerationRecord(backend="raw", task="narrate", outcome=Outcome.ok,
-                            prompt_tokens=generator.count_tokens(prompt), completion_tokens=generator.count_tokens(text),
-                            seconds=seconds, first_token_s=first)
+    record = GenerationRecord(backend="raw", task="narrate", outcome=Outcome.ok,
+                              prompt_tokens=generator.count_tokens(prompt), completion_tokens=generator.count_tokens(text),
+                              seconds=seconds, first_token_s=first)
+    return record, engine
 
 
 def generator_speed(generator: Generator, briefs: Sequence[Brief], catalog: Catalog, *, threads: int,
                     model_files: Sequence[Path], seed: int = 0) -> GeneratorSpeed:
     """Ours and raw llama.cpp on the same proposal and narration prompts (training's pool and facts)."""
     builder = generator.builder
-    ours_p, ours_n, raw_p, raw_n = [], [], [], []
+    ours_p, ours_n, raw_p, raw_n, engine = [], [], [], [], []
     for n, brief in enumerate(briefs):
         candidates = [catalog.material(m) for m in candidate_pool(brief, catalog, random.Random(f"{seed}:{n}"))]
         draft = generator.propose(brief, candidates, 1)[0]
@@ -117,16 +129,17 @@ def generator_speed(generator: Generator, briefs: Sequence[Brief], catalog: Cata
         narration.read()
         if narration.record is not None:
             ours_n.append(narration.record)
-        limit = builder.templates.propose.max_tokens
-        raw_p.append(_raw(generator, builder.proposal(brief, candidates), min(limit, generator.max_new_tokens)))
-        limit = builder.templates.narrate.max_tokens
-        raw_n.append(_raw(generator, builder.narration(brief, draft.recipe.ingredients, facts),
-                          min(limit, generator.max_new_tokens)))
+        for records, prompt, template in (
+                (raw_p, builder.proposal(brief, candidates), builder.templates.propose),
+                (raw_n, builder.narration(brief, draft.recipe.ingredients, facts), builder.templates.narrate)):
+            record, rate = _raw(generator, prompt, min(template.max_tokens, generator.max_new_tokens))
+            records.append(record)
+            engine.append(rate)
     bandwidth = read_bandwidth(threads)
     per_token = weight_bytes(*model_files)
     return GeneratorSpeed(
         prompts=len(briefs), threads=threads, bandwidth_gb_s=round(bandwidth / 1e9, 2),
         bytes_per_token_mb=round(per_token / 1e6, 1), bound_tokens_per_s=round(bandwidth / per_token, 1),
         raw_proposal=_speed(raw_p), raw_narration=_speed(raw_n), ours_proposal=_speed(ours_p),
-        ours_narration=_speed(ours_n),
+        ours_narration=_speed(ours_n), engine_decode_tokens_per_s=Spread.of([r for r in engine if r is not None], 1),
     )

@@ -2,6 +2,7 @@
 
 from agent.generators.base import GenerationRecord, Outcome
 from eval.generator_speed import GeneratorSpeed, Speed, _speed, read_bandwidth
+from eval.latency import Spread
 
 
 def _record(prompt: int, completion: int, first: float, seconds: float) -> GenerationRecord:
@@ -20,8 +21,9 @@ def test_ratios_compare_decode_with_raw_and_raw_with_the_bound() -> None:
     report = GeneratorSpeed(prompts=1, threads=2, bandwidth_gb_s=10.0, bytes_per_token_mb=100.0,
                             bound_tokens_per_s=80.0, raw_proposal=raw, raw_narration=raw, ours_proposal=ours,
                             ours_narration=Speed(prompt_tokens_per_s=None, decode_tokens_per_s=None,
-                                                 completion_tokens=None))
-    assert report.ratios() == {"proposal/raw": 0.5, "narration/raw": None, "raw/bound": 0.5}
+                                                 completion_tokens=None),
+                            engine_decode_tokens_per_s=Spread.of([60.0, 64.0]))
+    assert report.ratios() == {"proposal/raw": 0.5, "narration/raw": None, "raw/bound": 0.5, "engine/bound": 0.775}
 
 
 def test_the_bandwidth_probe_reads_memory() -> None:

@@ -33,7 +33,9 @@ def eval_generator(
     from hyanggi.settings import GeneratorBackend, get_settings
     from knowledge.kb import load_knowledge_base
 
-    settings = get_settings().model_copy(update={"generator_backend": GeneratorBackend.llama_cpp})
+    # Calls one at a time: one context with every thread (the chat's pool splits them).
+    settings = get_settings().model_copy(update={"generator_backend": GeneratorBackend.llama_cpp,
+                                                 "generator_contexts": 1})
     kb = load_knowledge_base()
     cases = load_dev_cases(limit or None)
     wanted = [s.strip() for s in systems.split(",") if s.strip()]
