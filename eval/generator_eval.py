@@ -3,8 +3,8 @@
 On each dev brief (``eval/data/briefs.yaml``) every system proposes formulas over the same candidate
 pool — drawn the way the training data draws it (``perfumery.pool.candidate_pool``) — and narrates
 one recipe. Per system:
-- valid_rate          — share of proposals whose raw output is a JSON object with at least MIN_ITEMS entries
-- candidate_adherence — share of proposals that are valid and use only candidate ids
+- valid_rate          — share of proposals whose raw output is exactly the grammar's line with at least MIN_ITEMS pairs
+- candidate_adherence — share of proposals that are valid and name only candidates' numbers
 - brief_fit, score    — the critic on the model's own formula (amounts normalised, before any repair);
                         an unusable proposal counts 0
 - tokens_per_s, proposal_s — decoding speed and wall time of a proposal
@@ -25,7 +25,7 @@ from statistics import mean, median
 from pydantic import BaseModel, Field
 
 from agent.generators import Generator
-from agent.generators.parsing import json_pairs
+from agent.generators.parsing import proposal_pairs
 from agent.generators.text_quality import hangul_share, repetition_rate
 from eval.recipe_metrics import BriefCase, load_cases
 from knowledge.kb import KnowledgeBase
@@ -52,8 +52,8 @@ class SystemReport(BaseModel):
     samples: list[dict] = Field(default_factory=list, description="a few raw outputs, for reading.")
 
 
-def _valid_pairs(raw: str) -> list[tuple[str, object]] | None:
-    pairs = json_pairs(raw)
+def _valid_pairs(raw: str) -> list[tuple[int, str]] | None:
+    pairs = proposal_pairs(raw)
     return pairs if pairs is not None and len(pairs) >= MIN_ITEMS else None
 
 
@@ -80,11 +80,12 @@ def evaluate_system(generator: Generator, cases: Sequence[BriefCase], kb: Knowle
         for draft in drafts:
             record = draft.record
             outcomes[f"propose_{record.outcome.value}"] += 1
-            is_model = generator.backend != "composer"
-            pairs = _valid_pairs(record.raw_output) if is_model else [(i.material_id, 0) for i in draft.recipe.ingredients]
-            if pairs is not None:
+            if generator.backend == "composer":
                 valid += 1
-                adherent += all(str(k) in pool for k, _ in pairs)
+                adherent += all(i.material_id in pool for i in draft.recipe.ingredients)
+            elif (pairs := _valid_pairs(record.raw_output)) is not None:
+                valid += 1
+                adherent += all(1 <= k <= len(pool) for k, _ in pairs)
             if draft.proposed is not None:
                 verdict = critique(draft.proposed, catalog, brief)
                 fits.append(verdict.score.components.get("brief_fit", 0.0))

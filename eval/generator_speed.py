@@ -1,7 +1,7 @@
 """How fast the generator decodes against what the machine allows (`hyanggi bench generator`).
 
 On the same prompts: raw llama.cpp (the model object driven directly, no grammar, no pipeline), ours for
-proposals (with the JSON grammar) and for narration, their ratio to raw, and the memory-bandwidth bound —
+proposals (with the proposal grammar) and for narration, their ratio to raw, and the memory-bandwidth bound —
 bytes every decoded token reads (all weights: the tied 262k-token embedding is read whole for the output
 logits, plus the LoRA adapter) ÷ a measured memory-read bandwidth on the same number of threads.
 """

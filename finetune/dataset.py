@@ -33,7 +33,7 @@ from perfumery.models import Concentration, LexiconEntry, NotePosition, Referenc
 from perfumery.naming import instrumental, narration_facts, particle
 from perfumery.pool import candidate_pool
 from perfumery.recipe import Ingredient, Recipe
-from prompts import MAX_ITEMS, MIN_ITEMS, NARRATION_TARGETS, PromptBuilder, format_percent
+from prompts import MAX_ITEMS, MIN_ITEMS, NARRATION_TARGETS, PromptBuilder, format_proposal
 
 Task = Literal["propose", "narrate"]
 Source = Literal["lexicon", "perfume", "session"]
@@ -96,10 +96,10 @@ def core_formula(recipe: Recipe, brief: Brief, catalog: Catalog) -> Recipe:
     return critiqued(_renormalised(recipe, lines, catalog), catalog, brief)
 
 
-def proposal_target(recipe: Recipe) -> str:
-    """Compact JSON in the grammar's exact form: ``{"id":pct,...}``."""
-    items = ",".join(f"{json.dumps(i.material_id)}:{format_percent(i.percent)}" for i in recipe.ingredients)
-    return "{" + items + "}"
+def proposal_target(recipe: Recipe, candidate_ids: Sequence[str]) -> str:
+    """The recipe as the grammar's ``number:percent`` line over candidates numbered as the prompt shows them."""
+    number = {m: k for k, m in enumerate(candidate_ids, start=1)}
+    return format_proposal((number[i.material_id], i.percent) for i in recipe.ingredients)
 
 
 def _first_sentence(text: str) -> str:
@@ -218,10 +218,11 @@ def examples_for_brief(brief: Brief, source: Source, kb: KnowledgeBase, builder:
     if extra:
         pool = [*pool, *extra]
         rng.shuffle(pool)
-    candidates = [catalog.material(m) for m in pool]
+    candidates = builder.ordered_candidates(catalog.material(m) for m in pool)
     prompt = builder.proposal(brief, candidates)
-    examples = [Example(task="propose", source=source, brief_key=key, prompt=prompt, target=proposal_target(r))
-                for r in good]
+    numbering = [c.id for c in candidates]
+    examples = [Example(task="propose", source=source, brief_key=key, prompt=prompt,
+                        target=proposal_target(r, numbering)) for r in good]
     examples.append(narration_example(good[0], brief, source, key, catalog, builder, rng))
     return examples
 
@@ -251,9 +252,10 @@ def session_examples(rows: Iterable[tuple[Brief | Mapping[str, Any], Recipe, str
         rng.shuffle(pool)
         key = brief_key(brief)
         clean = recipe.model_copy(update={"ingredients": known})
+        candidates = builder.ordered_candidates(catalog.material(m) for m in pool)
         examples.append(Example(task="propose", source="session", brief_key=key,
-                                prompt=builder.proposal(brief, [catalog.material(m) for m in pool]),
-                                target=proposal_target(clean)))
+                                prompt=builder.proposal(brief, candidates),
+                                target=proposal_target(clean, [c.id for c in candidates])))
         examples.append(Example(task="narrate", source="session", brief_key=key,
                                 prompt=builder.narration(brief, known, narration_facts(clean, catalog)),
                                 target=" ".join(reply.split())))
@@ -365,8 +367,8 @@ def data_card(summary: DatasetSummary, kb: KnowledgeBase, threshold: float, seed
 - **perfume**: one request per reference perfume ({len(kb.perfumes)} perfumes), its published descriptors as target.
 - **session**: liked turns from the store (brief, recipe, reply), when a database exists.
 
-Proposal targets are the deterministic composer's formulas over the candidate pool shown in the prompt,
-cut to their {MAX_ITEMS}-line core (the lines whose removal the critic minds most), kept when the core's
+Proposal targets are the deterministic composer's formulas over the numbered candidate pool shown in the
+prompt, written as the grammar's `number:percent` line (whole percent, tenths below 1), cut to their {MAX_ITEMS}-line core (the lines whose removal the critic minds most), kept when the core's
 critic total score ≥ {threshold} ({s['kept']} of {s['composed']} composed for {s['briefs']} briefs;
 {s['below_threshold']} below threshold). Narration targets are assembled from the recipe, the brief and the
 knowledge-base material descriptions shown in the prompt (one in five without facts).

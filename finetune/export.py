@@ -205,7 +205,7 @@ Produced by this repository's pipeline: `make finetune` (= `hyanggi finetune dat
 | dev loss | {entry.metrics.get('dev_loss_start')} before → {entry.metrics.get('dev_loss_best')} best |
 | time | {entry.metrics.get('train_seconds', 0):.0f} s |
 
-Loss is computed on target tokens only. Tasks: formula proposal (JSON over candidate ids, decoded
+Loss is computed on target tokens only. Tasks: formula proposal (`number:percent` pairs over the numbered candidates, decoded
 under a GBNF grammar at run time) and a short Korean narration of a recipe.
 
 ## Data

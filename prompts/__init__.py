@@ -4,7 +4,15 @@ Templates live in ``generator.yaml``; this package only loads and fills them, so
 runtime (``agent/``) and the fine-tuning data builder (``finetune/``) render identical text.
 """
 
-from prompts.grammar import MAX_ITEMS, MAX_PERCENT, MIN_ITEMS, MIN_PERCENT, format_percent, proposal_gbnf
+from prompts.grammar import (
+    MAX_ITEMS,
+    MAX_PERCENT,
+    MIN_ITEMS,
+    MIN_PERCENT,
+    format_percent,
+    format_proposal,
+    proposal_gbnf,
+)
 from prompts.loader import NARRATION_TARGETS, PromptBuilder, PromptTemplate, load_templates
 
 __all__ = [
@@ -16,6 +24,7 @@ __all__ = [
     "PromptBuilder",
     "PromptTemplate",
     "format_percent",
+    "format_proposal",
     "load_templates",
     "proposal_gbnf",
 ]

@@ -1,13 +1,16 @@
 """The proposal output format and the GBNF grammar that enforces it in llama.cpp.
 
-A proposal is one compact JSON object ``{"material_id":percent,...}``. The grammar admits only
-the candidate ids and percentages in [MIN_PERCENT, MAX_PERCENT] with at most one decimal:
-the base model loops forever on unbounded numbers, so every number has a bounded length.
+The prompt numbers its candidates (``1 베르가못(…)``) and a proposal is one line of
+``number:percent`` pairs, ``3:12,7:8,11:0.5``, ended by a newline. Numbers cost the 270M model a
+token or two where a quoted material id cost five to eight, so a proposal decodes in about half the
+tokens of the JSON object it replaced. The grammar admits only the candidates' numbers and bounded
+percentages — whole numbers from 1 to 40, tenths below 1 — because the base model loops forever
+on unbounded numbers; the perfumery core normalises the amounts afterwards, so whole percent is
+precision enough for a draft.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 MIN_ITEMS = 3
@@ -15,32 +18,39 @@ MAX_ITEMS = 8
 MIN_PERCENT = 0.1
 MAX_PERCENT = 40.0
 
-# 0.1-0.9 | 1-9 with an optional decimal | 10-39 with an optional decimal | 40
-_PERCENT_RULE = 'pct ::= "0." [1-9] | [1-9] ("." [0-9])? | [1-3] [0-9] ("." [0-9])? | "40"'
+# 0.1-0.9 | 1-9 | 10-39 | 40
+_PERCENT_RULE = 'pct ::= "0." [1-9] | [1-9] | [1-3] [0-9] | "40"'
 
 
 def format_percent(value: float) -> str:
-    """The canonical text of a percentage: what training targets contain and the grammar admits."""
+    """A percentage with at most one decimal, as prompts show recipe lines."""
     clipped = min(MAX_PERCENT, max(MIN_PERCENT, value))
-    text = f"{clipped:.1f}".rstrip("0").rstrip(".")
-    return text
+    return f"{clipped:.1f}".rstrip("0").rstrip(".")
 
 
-def proposal_gbnf(candidate_ids: Iterable[str], min_items: int = MIN_ITEMS, max_items: int = MAX_ITEMS) -> str:
-    """GBNF for a proposal over exactly these candidate ids, with ``min_items``..``max_items`` entries."""
-    ids = sorted(set(candidate_ids))
-    if not ids:
-        raise ValueError("a proposal grammar needs at least one candidate id")
+def proposal_percent(value: float) -> str:
+    """A percentage as a proposal writes it: what training targets contain and the grammar admits."""
+    clipped = min(MAX_PERCENT, max(MIN_PERCENT, value))
+    return f"{clipped:.1f}" if clipped < 0.95 else str(round(clipped))
+
+
+def format_proposal(pairs: Iterable[tuple[int, float]]) -> str:
+    """``number:percent`` pairs, in candidate order, in the grammar's exact form (newline included)."""
+    return ",".join(f"{number}:{proposal_percent(value)}" for number, value in sorted(pairs)) + "\n"
+
+
+def proposal_gbnf(n_candidates: int, min_items: int = MIN_ITEMS, max_items: int = MAX_ITEMS) -> str:
+    """GBNF for a proposal over candidates numbered 1..``n_candidates``, with ``min_items``..``max_items`` pairs."""
+    if n_candidates < 1:
+        raise ValueError("a proposal grammar needs at least one candidate")
     if not 1 <= min_items <= max_items:
         raise ValueError(f"need 1 <= min_items <= max_items, got {min_items}, {max_items}")
-    # json.dumps gives the quoted id; dumping once more escapes it as a GBNF string literal.
-    alternatives = " | ".join(json.dumps(json.dumps(i)) for i in ids)
-    more_min, more_max = min_items - 1, max_items - 1
+    numbers = " | ".join(f'"{k}"' for k in range(1, n_candidates + 1))
     return "\n".join(
         [
-            f'root ::= "{{" item ("," item){{{more_min},{more_max}}} "}}"',
-            'item ::= id ":" pct',
-            f"id ::= {alternatives}",
+            f'root ::= item ("," item){{{min_items - 1},{max_items - 1}}} "\\n"',
+            'item ::= num ":" pct',
+            f"num ::= {numbers}",
             _PERCENT_RULE,
         ]
     )

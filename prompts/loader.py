@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -97,6 +97,9 @@ class CandidateLike(Protocol):
     descriptors: Sequence[str]
 
 
+C = TypeVar("C", bound=CandidateLike)
+
+
 class IngredientLike(Protocol):
     name_ko: str
     material_id: str
@@ -139,18 +142,27 @@ class PromptBuilder:
     def request_text(self, brief: BriefLike) -> str:
         return _clip(brief.text, MAX_REQUEST_CHARS) or self.descriptor_words(brief.descriptors)
 
+    def ordered_candidates(self, candidates: Iterable[C]) -> list[C]:
+        """Candidates in the order the prompt numbers them (by note position, then as given):
+        a proposal's numbers index this list."""
+        positions = list(self.labels.note)
+        ordered = sorted(enumerate(candidates), key=lambda kc: (
+            positions.index(_value(kc[1].note)) if _value(kc[1].note) in positions else len(positions), kc[0]))
+        return [c for _, c in ordered]
+
     def candidate_lines(self, candidates: Iterable[CandidateLike]) -> str:
-        """One line per note position (``탑: id 이름(향·향), …``): the position costs one label, not one
-        per material; the strongest descriptors in the brief's own words let the model match them."""
-        groups: dict[str, list[str]] = {key: [] for key in self.labels.note}
-        for c in candidates:
+        """One line per note position (``탑: 1 베르가못(향·향), 2 …``): the position costs one label, not one
+        per material; the number is what a proposal writes; the strongest descriptors in the brief's own
+        words let the model match them."""
+        lines: dict[str, list[str]] = {}
+        for number, c in enumerate(self.ordered_candidates(candidates), start=1):
             tags = "·".join(self.descriptor_ko.get(d, d) for d in c.descriptors[:CANDIDATE_TAGS])
-            label = f"{c.id} {c.name_ko}({tags})" if tags else f"{c.id} {c.name_ko}"
-            groups.setdefault(_value(c.note), []).append(label)
-        return "\n".join(f"{self.labels.note.get(note, note)}: {', '.join(items)}"
-                         for note, items in groups.items() if items)
+            name = c.name_ko or c.id
+            lines.setdefault(_value(c.note), []).append(f"{number} {name}({tags})" if tags else f"{number} {name}")
+        return "\n".join(f"{self.labels.note.get(note, note)}: {', '.join(items)}" for note, items in lines.items())
 
     def proposal(self, brief: BriefLike, candidates: Sequence[CandidateLike]) -> str:
+        """The proposal prompt; its candidate numbers follow ``ordered_candidates(candidates)``."""
         return self.templates.propose.render(
             request=self.request_text(brief),
             targets=self.descriptor_words(brief.descriptors),

@@ -161,8 +161,9 @@ class Generator(ABC):
         if not candidates:
             return [self._fallback_draft(brief, [], ["후보 재료가 없습니다"], i) for i in range(n)]
         template = self.builder.templates.propose
+        candidates = self.builder.ordered_candidates(candidates)
         prompt = self.builder.proposal(brief, candidates)
-        grammar = proposal_gbnf(c.id for c in candidates)
+        grammar = proposal_gbnf(len(candidates))
         drafts = []
         for i in range(n):
             temperature = self.temperature if template.temperature is None else template.temperature
@@ -194,7 +195,7 @@ class Generator(ABC):
 
     def _draft(self, completion: Completion, brief: Brief, candidates: Sequence[Material], variant: int) -> RecipeDraft:
         by_id = {c.id: c for c in candidates}
-        parsed = parse_proposal(completion.text, by_id)
+        parsed = parse_proposal(completion.text, [c.id for c in candidates])
         problems = list(parsed.problems)
         if len(parsed.doses) < MIN_ITEMS:
             problems.append(f"쓸 수 있는 재료가 {len(parsed.doses)}개뿐입니다 (최소 {MIN_ITEMS}개)")

@@ -1,7 +1,7 @@
 """llama.cpp backend (the default, CPU): the Gemma 3 270M GGUF base plus our GGUF LoRA adapter.
 
-Proposals are constrained by a GBNF grammar built from the candidate ids, so the output is
-always a bounded JSON object; grammars are compiled once per candidate set.
+Proposals are constrained by a GBNF grammar over the candidates' numbers, so the output is
+always a bounded ``number:percent`` line; grammars are compiled once per candidate count.
 """
 
 from __future__ import annotations

@@ -74,8 +74,8 @@ class TransformersGenerator(Generator):
         device = next(model.parameters()).device
         inputs = tokenizer(prompt, return_tensors="pt").to(device)
         prompt_len = inputs["input_ids"].shape[1]
-        # Proposals are one JSON object: stop at its closing brace instead of running on.
-        stops = [*stop, "}"] if grammar else list(stop)
+        # No grammar here: a proposal ends at the template's stop (its line's newline).
+        stops = list(stop)
         # A timeout on the streamer: if generate() dies in its thread, the reader must not wait forever.
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True,
                                         timeout=self.timeout_s)
@@ -102,8 +102,7 @@ class TransformersGenerator(Generator):
             emitted = ""
             for piece in streamer:
                 emitted += piece
-                cut = min((emitted.find(s) + len(s) if s == "}" else emitted.find(s)
-                           for s in stops if s in emitted), default=-1)
+                cut = min((emitted.find(s) for s in stops if s in emitted), default=-1)
                 if cut >= 0:
                     yield piece[: len(piece) - (len(emitted) - cut)]
                     break

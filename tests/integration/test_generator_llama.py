@@ -1,6 +1,5 @@
 """The llama.cpp generator with the real GGUF base and the shipped LoRA adapter (a few short generations)."""
 
-import json
 import random
 
 import pytest
@@ -12,6 +11,7 @@ from knowledge.kb import load_knowledge_base
 from perfumery import compose
 from perfumery.brief import Brief
 from perfumery.pool import candidate_pool
+from tests.integration.proposals import assert_bounded_proposal
 
 pytestmark = pytest.mark.integration
 
@@ -46,17 +46,14 @@ def test_shipped_adapter_is_a_gemma3_lora_gguf():
     assert all(t.name.endswith((".lora_a", ".lora_b")) for t in reader.tensors)
 
 
-def test_proposal_is_grammar_bounded_json_over_candidates(generator, kb):
+def test_proposal_is_the_grammars_line_over_the_candidates(generator, kb):
     brief = Brief(descriptors={"citrus": 1.0, "fresh": 0.8, "floral": 0.4}, season="summer",
                   text="여름에 뿌릴 상큼하고 가벼운 시트러스 향")
     pool = candidate_pool(brief, kb.catalog, random.Random(0))
     [draft] = generator.propose(brief, [kb.catalog.material(m) for m in pool], 1)
     record = draft.record
     assert record.backend == "llama_cpp" and record.completion_tokens > 0
-    proposal = json.loads(record.raw_output)
-    assert set(proposal) <= set(pool)
-    assert all(0 < v <= 40 for v in proposal.values())
-    assert record.outcome in (Outcome.ok, Outcome.repaired)
+    assert_bounded_proposal(draft, pool)
     assert draft.recipe.total_percent == pytest.approx(100.0, abs=0.5)
 
 

@@ -3,7 +3,6 @@ the shipped LoRA adapter — a grammar-bounded proposal and a streamed Korean na
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterator
 
@@ -19,6 +18,7 @@ from ops.servers import llama_server
 from perfumery import compose
 from perfumery.brief import Brief
 from perfumery.pool import candidate_pool
+from tests.integration.proposals import assert_bounded_proposal
 
 pytestmark = pytest.mark.integration
 
@@ -43,17 +43,14 @@ def generator(kb) -> Iterator[RemoteGenerator]:
         generator.close()
 
 
-def test_proposal_over_the_server_is_grammar_bounded_json(generator, kb):
+def test_proposal_over_the_server_is_the_grammars_line(generator, kb):
     brief = Brief(descriptors={"citrus": 1.0, "fresh": 0.8, "floral": 0.4}, season="summer",
                   text="여름에 뿌릴 상큼하고 가벼운 시트러스 향")
     pool = candidate_pool(brief, kb.catalog, random.Random(0))
     [draft] = generator.propose(brief, [kb.catalog.material(m) for m in pool], 1)
     record = draft.record
     assert record.backend == "remote" and record.completion_tokens > 0 and record.first_token_s is not None
-    proposal = json.loads(record.raw_output)
-    assert set(proposal) <= set(pool)
-    assert all(0 < v <= 40 for v in proposal.values())
-    assert record.outcome in (Outcome.ok, Outcome.repaired)
+    assert_bounded_proposal(draft, pool)
 
 
 def test_narration_streams_korean_from_the_server(generator, kb):

@@ -64,14 +64,24 @@ def test_core_formula_is_short_sums_to_100_and_keeps_what_the_critic_values(kb):
     assert core.score.total >= critique(naive, kb.catalog, brief).score.total
 
 
+def prompt_names(prompt: str) -> list[str]:
+    """The candidates' names in the order the proposal prompt numbers them (the numbers checked)."""
+    entries = [token.split(" ", 1) for line in prompt.split("후보:\n")[1].split("\n")[:-1]
+               for token in line.split(": ", 1)[1].split(", ")]
+    assert [int(number) for number, _ in entries] == list(range(1, len(entries) + 1))
+    return [name.split("(")[0] for _, name in entries]
+
+
+def catalog_id_by_name(kb, name: str) -> str:
+    return next(m.id for m in kb.catalog.materials.values() if m.name_ko == name)
+
+
 def test_every_proposal_target_parses_cleanly_over_its_pool(built, kb):
     _, _, rows = built
     proposals = [r for r in rows if r["task"] == "propose"]
     assert proposals
     for row in proposals:
-        pool_ids = {token.split(" ")[0] for line in row["prompt"].split("후보:\n")[1].split("\n")[:-1]
-                    for token in line.split(": ", 1)[1].split(", ")}
-        parsed = parse_proposal(row["target"], pool_ids)
+        parsed = parse_proposal(row["target"], prompt_names(row["prompt"]))
         assert parsed.clean, row["target"]
 
 
@@ -114,7 +124,9 @@ def test_logged_sessions_become_examples(kb):
     rows = [(brief.model_dump(), recipe, "상큼하게 열리는 향입니다."), (brief, recipe, "  ")]
     examples = session_examples(rows, kb, PromptBuilder({}), random.Random(0))
     assert [e.task for e in examples] == ["propose", "narrate"]
-    assert examples[0].target == proposal_target(recipe)
+    names = prompt_names(examples[0].prompt)
+    assert set(parse_proposal(examples[0].target, names).doses) == {i.name_ko for i in recipe.ingredients}
+    assert examples[0].target == proposal_target(recipe, [catalog_id_by_name(kb, n) for n in names])
     assert examples[1].target == "상큼하게 열리는 향입니다."
 
 

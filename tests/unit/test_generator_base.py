@@ -52,14 +52,21 @@ def candidates(catalog):
     return [catalog.material(m) for m in CANDIDATES]
 
 
+def proposal(pool, **doses: float) -> str:
+    """The grammar's line naming ``doses`` by the numbers the prompt gives ``pool``."""
+    numbers = {c.id: k for k, c in enumerate(PromptBuilder({}).ordered_candidates(pool), start=1)}
+    return ",".join(f"{numbers[m]}:{v:g}" for m, v in doses.items()) + "\n"
+
+
 def test_clean_proposal_is_ok_and_normalised(catalog, brief):
-    gen = ScriptedGenerator(['{"bergamot_oil":10,"hedione":20,"iso_e_super":20}'])
+    line = proposal(candidates(catalog), bergamot_oil=10, hedione=20, iso_e_super=20)
+    gen = ScriptedGenerator([line])
     [draft] = gen.propose(brief, candidates(catalog), 1)
-    assert gen.grammars[0] is not None and '"\\"vanillin\\""' in gen.grammars[0]
+    assert gen.grammars[0] is not None and '| "7"\n' in gen.grammars[0] and '"8"' not in gen.grammars[0]
     assert draft.proposed is not None
     assert draft.proposed.total_percent == pytest.approx(100.0)
     assert draft.proposed.percent_of("bergamot_oil") == pytest.approx(20.0)
-    assert draft.record.raw_output.startswith('{"bergamot_oil"')
+    assert draft.record.raw_output == line
     assert draft.record.completion_tokens > 0 and draft.record.tokens_per_s > 0
     assert draft.recipe.score is not None
     assert draft.record.outcome in (Outcome.ok, Outcome.repaired)
@@ -67,11 +74,12 @@ def test_clean_proposal_is_ok_and_normalised(catalog, brief):
         assert not draft.record.problems
 
 
-def test_off_list_id_is_dropped_and_marked_repaired(catalog, brief):
-    gen = ScriptedGenerator(['{"bergamot_oil":10,"oakmoss":5,"hedione":20,"iso_e_super":20}'])
+def test_off_list_number_is_dropped_and_marked_repaired(catalog, brief):
+    gen = ScriptedGenerator([proposal(candidates(catalog), bergamot_oil=10, hedione=20, iso_e_super=20) + "8:5"])
     [draft] = gen.propose(brief, candidates(catalog), 1)
     assert draft.record.outcome is Outcome.repaired
-    assert all(i.material_id != "oakmoss" for i in draft.recipe.ingredients)
+    assert any("번호 8" in p for p in draft.record.problems)
+    assert {i.material_id for i in draft.proposed.ingredients} == {"bergamot_oil", "hedione", "iso_e_super"}
 
 
 def test_unusable_output_falls_back_to_the_composer(catalog, brief):
@@ -86,7 +94,8 @@ def test_unusable_output_falls_back_to_the_composer(catalog, brief):
 
 
 def test_backend_crash_never_raises(catalog, brief):
-    gen = ScriptedGenerator([RuntimeError("boom"), '{"bergamot_oil":10,"hedione":20,"iso_e_super":20}'])
+    gen = ScriptedGenerator([RuntimeError("boom"), proposal(candidates(catalog), bergamot_oil=10, hedione=20,
+                                                            iso_e_super=20)])
     drafts = gen.propose(brief, candidates(catalog), 2)
     assert drafts[0].record.outcome is Outcome.fallback
     assert any("boom" in p for p in drafts[0].record.problems)
@@ -100,8 +109,8 @@ def test_no_candidates_falls_back(brief):
 
 
 def test_ifra_breach_is_repaired_by_the_core(catalog, brief):
-    gen = ScriptedGenerator(['{"bergamot_oil":10,"isoeugenol":20,"hedione":20,"iso_e_super":20}'])
     pool = [*candidates(catalog), catalog.material("isoeugenol")]
+    gen = ScriptedGenerator([proposal(pool, bergamot_oil=10, isoeugenol=20, hedione=20, iso_e_super=20)])
     [draft] = gen.propose(brief, pool, 1)
     assert draft.record.outcome is Outcome.repaired
     assert draft.recipe.percent_of("isoeugenol") < draft.proposed.percent_of("isoeugenol")

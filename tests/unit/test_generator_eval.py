@@ -31,9 +31,9 @@ class Echo(Generator):
         if self.garbage:
             yield "nothing useful"
             return
-        ids = [line.split(": ", 1)[1].split(", ")[0].split(" ")[0]
-               for line in prompt.split("후보:\n")[1].splitlines() if ": " in line]
-        yield "{" + ",".join(f'"{i}":20' for i in ids) + "}"
+        numbers = [line.split(": ", 1)[1].split(", ")[0].split(" ")[0]
+                   for line in prompt.split("후보:\n")[1].splitlines() if ": " in line]
+        yield ",".join(f"{k}:20" for k in numbers) + "\n"
 
     def count_tokens(self, text: str) -> int:
         return len(text)

@@ -1,57 +1,56 @@
-"""The proposal grammar admits exactly bounded JSON over the candidate ids."""
+"""The proposal grammar admits exactly bounded number:percent lines over the candidates."""
 
-import json
 import re
 
 import pytest
 
-from prompts.grammar import MAX_PERCENT, MIN_PERCENT, format_percent, proposal_gbnf
+from agent.generators.parsing import proposal_pairs
+from prompts.grammar import MAX_PERCENT, MIN_PERCENT, format_proposal, proposal_gbnf, proposal_percent
 
 
-def _pct_regex(gbnf: str) -> re.Pattern[str]:
-    """Translate the grammar's pct rule into a regex, to test what it admits."""
-    rule = next(line for line in gbnf.splitlines() if line.startswith("pct ::="))
+def _rule_regex(gbnf: str, name: str) -> re.Pattern[str]:
+    """Translate one alternatives-only rule of the grammar into a regex, to test what it admits."""
+    rule = next(line for line in gbnf.splitlines() if line.startswith(f"{name} ::="))
     body = rule.split("::=", 1)[1]
     body = re.sub(r'"([^"]*)"', lambda m: re.escape(m.group(1)), body).replace(" ", "")
     return re.compile(f"(?:{body})")
 
 
-def test_ids_are_the_only_alternatives_and_quoted():
-    gbnf = proposal_gbnf(["rose_absolute", "hedione", "hedione"])
-    id_rule = next(line for line in gbnf.splitlines() if line.startswith("id ::="))
-    assert id_rule == 'id ::= "\\"hedione\\"" | "\\"rose_absolute\\""'
+def test_candidate_numbers_are_the_only_alternatives():
+    assert _rule_regex(proposal_gbnf(12), "num").pattern == "(?:1|2|3|4|5|6|7|8|9|10|11|12)"
 
 
-def test_item_count_is_bounded():
-    gbnf = proposal_gbnf(["a", "b", "c"], min_items=3, max_items=5)
-    assert '("," item){2,4}' in gbnf
+def test_item_count_is_bounded_and_the_line_ends():
+    gbnf = proposal_gbnf(5, min_items=3, max_items=5)
+    assert 'root ::= item ("," item){2,4} "\\n"' in gbnf
 
 
-@pytest.mark.parametrize("text", ["0.5", "8", "8.5", "12", "39.9", "40"])
+@pytest.mark.parametrize("text", ["0.5", "8", "12", "39", "40"])
 def test_bounded_percentages_are_admitted(text):
-    assert _pct_regex(proposal_gbnf(["a"])).fullmatch(text)
+    assert _rule_regex(proposal_gbnf(1), "pct").fullmatch(text)
 
 
-@pytest.mark.parametrize("text", ["0", "41", "100", "8.25", "012", "1e3", "-3"])
+@pytest.mark.parametrize("text", ["0", "41", "100", "8.5", "012", "1e3", "-3", "0.0"])
 def test_unbounded_or_odd_numbers_are_refused(text):
-    assert not _pct_regex(proposal_gbnf(["a"])).fullmatch(text)
+    assert not _rule_regex(proposal_gbnf(1), "pct").fullmatch(text)
 
 
-def test_format_percent_is_admitted_by_the_grammar():
-    pattern = _pct_regex(proposal_gbnf(["a"]))
-    for value in (0.04, 0.3, 1.0, 7.25, 12.0, 33.33, 40.0, 55.0):
-        text = format_percent(value)
+def test_proposal_percent_is_admitted_by_the_grammar():
+    pattern = _rule_regex(proposal_gbnf(1), "pct")
+    for value in (0.04, 0.3, 0.96, 1.0, 7.25, 12.5, 33.33, 40.0, 55.0):
+        text = proposal_percent(value)
         assert pattern.fullmatch(text), text
         assert MIN_PERCENT <= float(text) <= MAX_PERCENT
 
 
 def test_empty_candidates_or_bad_bounds_raise():
     with pytest.raises(ValueError):
-        proposal_gbnf([])
+        proposal_gbnf(0)
     with pytest.raises(ValueError):
-        proposal_gbnf(["a"], min_items=4, max_items=2)
+        proposal_gbnf(3, min_items=4, max_items=2)
 
 
-def test_training_target_shape_matches_the_grammar():
-    target = "{" + ",".join(f"{json.dumps(k)}:{format_percent(v)}" for k, v in {"a": 8, "b": 20.5}.items()) + "}"
-    assert target == '{"a":8,"b":20.5}'
+def test_a_training_target_is_what_the_parser_reads_exactly():
+    target = format_proposal([(7, 20.4), (2, 8.0), (11, 0.25)])
+    assert target == "2:8,7:20,11:0.2\n"
+    assert proposal_pairs(target) == [(2, "8"), (7, "20"), (11, "0.2")]

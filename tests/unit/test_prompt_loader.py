@@ -21,20 +21,22 @@ def test_render_requires_every_field():
         load_templates().propose.render(request="x")
 
 
-def test_proposal_prompt_groups_candidates_by_note_and_uses_korean_labels():
+def test_proposal_prompt_numbers_candidates_by_note_and_uses_korean_labels():
     catalog = make_catalog()
-    candidates = [catalog.material(m) for m in ("bergamot_oil", "hedione", "rose_absolute")]
+    candidates = [catalog.material(m) for m in ("rose_absolute", "bergamot_oil", "hedione")]
     brief = Brief(descriptors={"rose": 1.0, "fresh": 0.5}, avoid_descriptors={"sweet": 1.0}, season="spring",
                   text="봄 장미")
-    prompt = PromptBuilder(LABELS).proposal(brief, candidates)
+    builder = PromptBuilder(LABELS)
+    prompt = builder.proposal(brief, candidates)
+    assert [c.id for c in builder.ordered_candidates(candidates)] == ["bergamot_oil", "rose_absolute", "hedione"]
     assert "향조: 장미, 신선한" in prompt
     assert "피할 향: 달콤한" in prompt
     assert "조건: EDP, 봄, 중성적, 보통" in prompt
     lines = prompt.splitlines()
     top = next(line for line in lines if line.startswith("탑: "))
     heart = next(line for line in lines if line.startswith("미들: "))
-    assert top.startswith("탑: bergamot_oil 베르가못 오일(")
-    assert heart.startswith("미들: hedione 헤디온(") and ", rose_absolute 로즈 앱솔루트(장미·floral)" in heart
+    assert top.startswith("탑: 1 베르가못 오일(")
+    assert heart.startswith("미들: 2 로즈 앱솔루트(장미·floral), 3 헤디온(")
     assert prompt.endswith("처방:")
 
 

@@ -67,12 +67,6 @@ def test_stream_respects_the_token_limit_and_counts():
     assert gen.count_tokens("가나다") == 3
 
 
-def test_proposals_stop_at_the_closing_brace():
-    gen = generator_with_tiny_model(bias_token="}")
-    pieces = list(gen._stream("{", max_tokens=20, temperature=0.0, seed=0, stop=[], grammar="root ::= ..."))
-    assert "".join(pieces) == "}"
-
-
 def test_stop_strings_end_narration():
     gen = generator_with_tiny_model(bias_token=".")
     text = "".join(gen._stream("가", max_tokens=20, temperature=0.7, seed=1, stop=[".."], grammar=None))

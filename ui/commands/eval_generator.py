@@ -25,7 +25,7 @@ def eval_generator(
     systems: Annotated[str, typer.Option(help="평가할 시스템 (쉼표로 구분).")] = "base,finetuned,composer",
     card: Annotated[bool, typer.Option("--card", help="결과를 finetune/adapters/MODEL_CARD.md 평가 절에 기록.")] = False,
 ) -> None:
-    """생성기 평가: JSON 유효율, 후보 준수율, 브리프 적합도, 점수, 한국어 지표, 지연 시간."""
+    """생성기 평가: 형식 유효율 (번호:비율 한 줄), 후보 준수율, 브리프 적합도, 점수, 한국어 지표, 지연 시간."""
     from agent.generators import generator_parts, make_generator
     from eval.composer_reference import ComposerReference
     from eval.generator_eval import card_section, evaluate_system, load_dev_cases, write_card_section

@@ -90,7 +90,7 @@ def vocab_command(
 def train_command(
     data: Annotated[Path | None, typer.Option(help="데이터셋 폴더 (default <data_dir>/finetune/dataset).")] = None,
     run: Annotated[str, typer.Option(help="실행 이름 (default: timestamp); finetune/runs/<run>.")] = "",
-    steps: Annotated[int | None, typer.Option(help="최대 스텝 (기본: CPU 900, GPU 2000).")] = None,
+    steps: Annotated[int | None, typer.Option(help="최대 스텝 (기본: CPU 600, GPU 2000).")] = None,
     batch_size: Annotated[int | None, typer.Option()] = None,
     max_len: Annotated[int | None, typer.Option(help="최대 토큰 길이; 더 긴 예시는 제외.")] = None,
     lr: Annotated[float | None, typer.Option()] = None,
