@@ -145,10 +145,8 @@ class PromptBuilder:
     def ordered_candidates(self, candidates: Iterable[C]) -> list[C]:
         """Candidates in the order the prompt numbers them (by note position, then as given):
         a proposal's numbers index this list."""
-        positions = list(self.labels.note)
-        ordered = sorted(enumerate(candidates), key=lambda kc: (
-            positions.index(_value(kc[1].note)) if _value(kc[1].note) in positions else len(positions), kc[0]))
-        return [c for _, c in ordered]
+        rank = {note: k for k, note in enumerate(self.labels.note)}
+        return sorted(candidates, key=lambda c: rank.get(_value(c.note), len(rank)))  # stable: ties keep their order
 
     def candidate_lines(self, candidates: Iterable[CandidateLike]) -> str:
         """One line per note position (``탑: 1 베르가못(향·향), 2 …``): the position costs one label, not one

@@ -74,15 +74,13 @@ class TransformersGenerator(Generator):
         device = next(model.parameters()).device
         inputs = tokenizer(prompt, return_tensors="pt").to(device)
         prompt_len = inputs["input_ids"].shape[1]
-        # No grammar here: a proposal ends at the template's stop (its line's newline).
-        stops = list(stop)
         # A timeout on the streamer: if generate() dies in its thread, the reader must not wait forever.
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True,
                                         timeout=self.timeout_s)
         generation = {
             **inputs, "max_new_tokens": max_tokens, "do_sample": temperature > 0, "repetition_penalty": 1.1,
             "streamer": streamer, "pad_token_id": tokenizer.pad_token_id,
-            "stopping_criteria": StoppingCriteriaList([_StopOnText(tokenizer, prompt_len, stops)]),
+            "stopping_criteria": StoppingCriteriaList([_StopOnText(tokenizer, prompt_len, stop)]),
         }
         if temperature > 0:
             generation.update(temperature=temperature, top_p=0.95)
@@ -102,7 +100,7 @@ class TransformersGenerator(Generator):
             emitted = ""
             for piece in streamer:
                 emitted += piece
-                cut = min((emitted.find(s) for s in stops if s in emitted), default=-1)
+                cut = min((emitted.find(s) for s in stop if s in emitted), default=-1)
                 if cut >= 0:
                     yield piece[: len(piece) - (len(emitted) - cut)]
                     break
