@@ -119,6 +119,23 @@ def negation_avoids(text: str, kb: KnowledgeBase) -> dict[str, float]:
     return avoid
 
 
+# Words that set the scene rather than name the smell: beside a subject ("비 오는 날 카페") they shade it
+# rather than share the headline with it, so a rainy-day café is a café first.
+_CONTEXT_CATEGORIES = frozenset({"season", "weather", "time", "occasion", "persona"})
+CONTEXT_WEIGHT = 0.75
+_THEME_ADJECTIVES = frozenset({"mood", "texture"})
+
+
+def _themes(matches: Iterable[LexiconMatch]) -> list[str]:
+    """The person's own words to name the formula by: a mood word, then the subject (a scene word only when
+    there is no subject), each the lexicon's Korean term, so an English brief is named in Korean too."""
+    wanted = [m for m in matches if not m.negated and m.entry.category not in ("negation", "intensity")]
+    moods = [m.entry.term for m in wanted if m.entry.category in _THEME_ADJECTIVES]
+    nouns = sorted((m for m in wanted if m.entry.category not in _THEME_ADJECTIVES),
+                   key=lambda m: (m.entry.category in _CONTEXT_CATEGORIES, m.start))
+    return list(dict.fromkeys([*moods[:1], *(m.entry.term for m in nouns[:1])]))
+
+
 def _merge(target: dict[str, float], weights: dict[str, float], scale: float = 1.0) -> None:
     for key, weight in weights.items():
         target[key] = max(target.get(key, 0.0), round(weight * scale, 3))
@@ -136,12 +153,16 @@ def build_brief(text: str, kb: KnowledgeBase, matches: Iterable[LexiconMatch], m
     avoid: dict[str, float] = {}
     brief_fields: dict[str, object] = {}
     intensities: list[float] = []
+    matches = list(matches)
+    subject = any(m.entry.category not in _CONTEXT_CATEGORIES and m.entry.descriptors and not m.negated
+                  for m in matches)
     for match in matches:
         entry = match.entry
         if match.negated:
             _merge(avoid, entry.descriptors)
             continue
-        _merge(descriptors, entry.descriptors)
+        _merge(descriptors, entry.descriptors,
+               CONTEXT_WEIGHT if subject and entry.category in _CONTEXT_CATEGORIES else 1.0)
         _merge(avoid, entry.avoid)
         if entry.intensity is not None:
             intensities.append(entry.intensity)
@@ -177,5 +198,5 @@ def build_brief(text: str, kb: KnowledgeBase, matches: Iterable[LexiconMatch], m
         descriptors=descriptors, avoid_descriptors=avoid, avoid_materials=sorted(set(avoid_materials)),
         must_include=[m for m in dict.fromkeys(must_include) if m not in avoid_materials],
         intensity=round(sum(intensities) / len(intensities), 2) if intensities else 0.5,
-        concentration=chosen, text=text, **brief_fields,
+        concentration=chosen, text=text, themes=_themes(matches), **brief_fields,
     )

@@ -31,6 +31,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from perfumery.brief import Brief
 from perfumery.models import Material, Origin
 from perfumery.similarity import cosine, scaled_to_max
 
@@ -321,6 +322,77 @@ def agreement(reference: OdorReference, materials: Mapping[str, Material], famil
     return Agreement(materials=n, mean_cosine=round(sum(scores.values()) / n, 4) if n else 0.0,
                      mean_family_cosine=round(sum(family_scores) / n, 4) if n else 0.0,
                      top_in_tags=round(tops / n, 4) if n else 0.0, cosine=scores)
+
+
+FAMILY_KEY = "@"  # a judged descriptor outside the reference's vocabulary is judged as its family: "@woody"
+# Words of intensity, not of odor: no source describes a material as "heavy" or "light", and folding them onto
+# a family (heavy → amber) would read every amber material as heavy. The judge does not judge them.
+UNJUDGED = frozenset({"heavy", "light"})
+# A word the source names for fewer materials than this is too sparse to judge by: the glossary calls mandarin
+# oil "Citrus, Sweet, …" and names "mandarin" for only two materials, so "mandarin" is judged as citrus.
+NAMED_AT_LEAST = 5
+
+
+class Judge:
+    """The reference as a judge of formulas: an ``OdorReading`` for ``perfumery.fit``'s measures.
+
+    - A material smells of every word its source names (the glossary names three): for presence, each counts
+      in full — a glossary that lists peach third for γ-decalactone still says it smells of peach.
+    - Its main character is its primary word (the first the source lists, as the glossary orders them): a
+      facet listed second ("Citrus, Sweet" for tangerine) is not what the material is.
+    - A brief's descriptor the source names for at least ``NAMED_AT_LEAST`` materials is judged as itself; one
+      it names more rarely or not at all ("mandarin", "clean", "oud") at its odor family ("@citrus",
+      "@aldehydic", "@woody"); intensity words (``UNJUDGED``) not at all.
+    - A material no source covers contributes nothing: the judge does not take our word for it.
+    """
+
+    def __init__(self, reference: OdorReference, families: Mapping[str, str]) -> None:
+        self.reference = reference
+        self.families = dict(families)
+        named = Counter(d for vector in reference.vectors.values() for d in vector)
+        self.vocabulary = frozenset(d for d, n in named.items() if n >= NAMED_AT_LEAST)
+        self._vectors: dict[str, dict[str, float]] = {}
+        self._primary: dict[str, frozenset[str]] = {}
+
+    def vector(self, material_id: str) -> dict[str, float]:
+        if material_id not in self._vectors:
+            named = self.reference.vector(material_id)
+            families = {FAMILY_KEY + self.families[d] for d in named if d in self.families}
+            self._vectors[material_id] = {**dict.fromkeys(named, 1.0), **dict.fromkeys(families, 1.0)}
+        return self._vectors[material_id]
+
+    def character(self, material_id: str, descriptor: str) -> float:
+        if material_id not in self._primary:
+            named = self.reference.vector(material_id)
+            primary = {d for d, w in named.items() if w >= 1.0}
+            self._primary[material_id] = frozenset(primary | {FAMILY_KEY + self.families[d] for d in primary
+                                                              if d in self.families})
+        return 1.0 if descriptor in self._primary[material_id] else 0.0
+
+    def key(self, descriptor: str) -> str:
+        """How the judge reads a brief's descriptor: itself, or its family when the source rarely names it."""
+        if descriptor in self.vocabulary or descriptor not in self.families:
+            return descriptor
+        return FAMILY_KEY + self.families[descriptor]
+
+    def brief(self, brief: Brief) -> Brief:
+        """The brief in the judge's words (family keys for what the reference cannot name, the stronger of two
+        weights when two descriptors fold onto one family; intensity words left out)."""
+        def judged(weights: Mapping[str, float]) -> dict[str, float]:
+            out: dict[str, float] = {}
+            for descriptor, weight in weights.items():
+                if descriptor in UNJUDGED:
+                    continue
+                key = self.key(descriptor)
+                out[key] = max(out.get(key, 0.0), weight)
+            return out
+
+        return brief.model_copy(update={"descriptors": judged(brief.descriptors),
+                                        "avoid_descriptors": judged(brief.avoid_descriptors)})
+
+
+def load_judge(families: Mapping[str, str], folder: Path = DEFAULT_DIR) -> Judge:
+    return Judge(load_reference(folder), families)
 
 
 def main() -> None:

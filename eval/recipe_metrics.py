@@ -14,6 +14,13 @@ Dose realism (what a perfumer sees first), over every composed formula:
 - top5_share      — share of the concentrate held by the five largest lines
 - below_1 / below_0_1 — share of lines under 1 % / under 0.1 % of the concentrate
 - needs_check     — share of formulas whose IFRA verdict is "확인 필요" (a figure is missing)
+Brief fidelity (does it smell of what was asked?), judged by a descriptor source independent of the tags the
+composer composes from (``judge``: a public odor reference; the knowledge base's own tags when none is given):
+- headline_perceptible — share of briefs whose every headline descriptor (weight ≥ 0.8) is perceptible in
+                    every variant
+- avoided_present — share of briefs where a firmly avoided descriptor (weight ≥ 0.8) is a line's main character
+                    above a trace in some variant
+- judged_fit      — brief fit by the judge's descriptors (mean, and its distribution: min / p10 / median / p90)
 """
 
 from __future__ import annotations
@@ -26,11 +33,14 @@ from statistics import mean
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from eval.odor_reference import Judge
 from perfumery import Brief, Catalog, Recipe, compose, critique
+from perfumery.fit import avoided_lines, brief_fit, headlines, perceptible
 from perfumery.models import Concentration
 from perfumery.similarity import dose_distance
 
 DEFAULT_BRIEFS = Path(__file__).resolve().parent / "data" / "briefs.yaml"
+JUDGE_NAME = "IFRA Fragrance Ingredient Glossary 2019 (+ Good Scents), eval/data/odor_reference"
 
 
 class BriefCase(BaseModel):
@@ -86,6 +96,43 @@ class BriefResult(BaseModel):
     diversity: float
     compliant: bool
     balanced: bool
+    headlines: list[str] = Field(default_factory=list)
+    missed_headlines: list[str] = Field(default_factory=list, description="not perceptible in some variant")
+    avoided_present: dict[str, list[str]] = Field(default_factory=dict, description="descriptor → lines")
+    judged_fit: float = 0.0
+
+
+class Fidelity(BaseModel):
+    """What the judge's descriptors say about one formula."""
+
+    missed: list[str]
+    avoided: dict[str, list[str]]
+    fit: float
+
+
+def fidelity(brief: Brief, recipe: Recipe, catalog: Catalog, judge: Judge | None = None) -> Fidelity:
+    """Headlines perceptible, firm avoids absent and the fit, in the judge's words (our tags without one)."""
+    doses = {i.material_id: i.percent for i in recipe.ingredients if i.material_id in catalog}
+    brief = judge.brief(brief) if judge else brief
+    seen = perceptible(brief, doses, catalog, judge)
+    return Fidelity(missed=[d for d, ok in seen.items() if not ok], avoided=avoided_lines(brief, doses, catalog, judge),
+                    fit=brief_fit(brief, doses, catalog, judge))
+
+
+class FitSpread(BaseModel):
+    min: float
+    p10: float
+    median: float
+    p90: float
+
+
+def spread(values: list[float]) -> FitSpread:
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 4)
+
+    return FitSpread(min=round(ordered[0], 4), p10=at(0.1), median=at(0.5), p90=at(0.9))
 
 
 class RecipeEvalReport(BaseModel):
@@ -108,9 +155,14 @@ class RecipeEvalReport(BaseModel):
     below_0_1: float
     mean_materials: float
     ms_per_recipe: float
+    judge: str
+    headline_perceptible: float
+    avoided_present: float
+    judged_fit: float
+    judged_fit_spread: FitSpread
     briefs: list[BriefResult]
 
-    def summary(self) -> dict[str, float]:
+    def summary(self) -> dict[str, object]:
         return self.model_dump(exclude={"briefs"})
 
 
@@ -125,8 +177,12 @@ def diversity(recipes: list[Recipe]) -> float:
     return mean(dose_distance(a, b) for a, b in pairs) if pairs else 0.0
 
 
-def evaluate(cases: list[BriefCase], catalog: Catalog, variants: int = 3, seed: int = 0) -> RecipeEvalReport:
+def evaluate(cases: list[BriefCase], catalog: Catalog, variants: int = 3, seed: int = 0,
+             judge: Judge | None = None) -> RecipeEvalReport:
+    """Compose ``variants`` formulas per case and measure them; ``judge`` is the independent descriptor source
+    the fidelity figures are judged by (the knowledge base's own tags when None)."""
     results: list[BriefResult] = []
+    judged: list[float] = []
     all_recipes: list[tuple[Recipe, dict]] = []
     first_variants: list[Recipe] = []
     started = time.perf_counter()
@@ -138,7 +194,15 @@ def evaluate(cases: list[BriefCase], catalog: Catalog, variants: int = 3, seed: 
                                                    "needs_check": c.compliance_status == "needs_check",
                                                    "balanced": c.balanced}) for r, c in zip(recipes, critiques, strict=True)]
         first_variants.append(recipes[0])
+        verdicts = [fidelity(brief, r, catalog, judge) for r in recipes]
+        judged += [v.fit for v in verdicts]
+        avoided: dict[str, list[str]] = {}
+        for verdict in verdicts:
+            for descriptor, lines in verdict.avoided.items():
+                avoided[descriptor] = sorted({*avoided.get(descriptor, []), *lines})
         results.append(BriefResult(
+            headlines=headlines(brief), missed_headlines=sorted({d for v in verdicts for d in v.missed}),
+            avoided_present=avoided, judged_fit=round(mean(v.fit for v in verdicts), 4),
             id=case.id, text=case.text, recipes=[r.to_contract() for r in recipes],
             brief_fit=round(mean(c.score.components["brief_fit"] for c in critiques), 4),
             quality=round(mean(c.score.total for c in critiques), 4),
@@ -162,7 +226,11 @@ def evaluate(cases: list[BriefCase], catalog: Catalog, variants: int = 3, seed: 
         top5_share=round(mean(s.top5_share for s in shapes), 4), below_1=round(mean(s.below_1 for s in shapes), 4),
         below_0_1=round(mean(s.below_0_1 for s in shapes), 4),
         mean_materials=round(mean(len(r.ingredients) for r, _ in all_recipes), 2),
-        ms_per_recipe=round(elapsed_ms / max(len(scores), 1), 2), briefs=results)
+        ms_per_recipe=round(elapsed_ms / max(len(scores), 1), 2),
+        judge=JUDGE_NAME if judge else "knowledge base tags",
+        headline_perceptible=round(mean(not r.missed_headlines for r in results), 4),
+        avoided_present=round(mean(bool(r.avoided_present) for r in results), 4),
+        judged_fit=round(mean(judged), 4), judged_fit_spread=spread(judged), briefs=results)
 
 
 def to_markdown(report: RecipeEvalReport) -> str:
@@ -178,12 +246,23 @@ def to_markdown(report: RecipeEvalReport) -> str:
         ("diversity (across briefs)", report.diversity_across_briefs), ("avg_quality", report.avg_quality),
         ("mean materials per formula", report.mean_materials), ("ms per formula (compose+critique)",
                                                                   report.ms_per_recipe),
+        (f"headline perceptible (share of briefs; judge: {report.judge})", report.headline_perceptible),
+        ("avoided present (share of briefs)", report.avoided_present),
+        ("judged brief fit (mean)", report.judged_fit),
+        ("judged brief fit min / p10 / median / p90", " / ".join(
+            str(v) for v in report.judged_fit_spread.model_dump().values())),
     ]
     lines = [f"# Recipe metrics — {report.n_briefs} briefs × {report.variants} variants = {report.n_recipes} formulas",
              "", "| metric | value |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows), "",
              "## Lowest brief fit", "", "| brief | fit | quality | diversity |", "|---|---|---|---|"]
     for result in sorted(report.briefs, key=lambda r: r.brief_fit)[:10]:
         lines.append(f"| {result.id} — {result.text} | {result.brief_fit} | {result.quality} | {result.diversity} |")
+    misses = [r for r in report.briefs if r.missed_headlines or r.avoided_present]
+    if misses:
+        lines += ["", "## Headlines not perceptible / avoided odors present", "", "| brief | missed | avoided present |",
+                  "|---|---|---|"]
+        lines += [f"| {r.id} | {', '.join(r.missed_headlines) or '—'} | "
+                  f"{'; '.join(f'{d}: ' + ', '.join(m) for d, m in r.avoided_present.items()) or '—'} |" for r in misses]
     failing = [r.id for r in report.briefs if not (r.compliant and r.balanced)]
     lines += ["", f"Non-compliant or unbalanced briefs: {', '.join(failing) if failing else 'none'}", ""]
     return "\n".join(lines)

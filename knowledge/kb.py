@@ -54,6 +54,8 @@ class Descriptor(BaseModel):
     key: str
     ko: list[str] = Field(min_length=1)
     family: Family
+    implies: list[str] = Field(default_factory=list,
+                               description="descriptors a material with this one also smells of (vanilla → sweet)")
 
 
 class KnowledgeBaseError(Exception):
@@ -90,6 +92,8 @@ class KnowledgeBase:
             accords=self.accords,
             references=self.perfumes,
             descriptor_families={key: d.family.value for key, d in self.descriptors.items()},
+            descriptor_implies={key: tuple(d.implies) for key, d in self.descriptors.items() if d.implies},
+            descriptor_words={key: d.ko[0] for key, d in self.descriptors.items()},
             standards=self.standards,
             contributions=self.contributions,
         )
@@ -208,6 +212,8 @@ def find_problems(kb: KnowledgeBase) -> list[str]:
         for material_id in perfume.material_ids():
             if material_id not in kb.materials:
                 problems.append(f"{owner}: note material {material_id!r} is not a material")
+    for descriptor in vocabulary.values():
+        unknown(f"descriptor {descriptor.key}", descriptor.implies)
     for entry in kb.lexicon.values():
         owner = f"lexicon {entry.term!r}"
         unknown(owner, [*entry.descriptors, *entry.avoid])

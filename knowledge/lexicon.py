@@ -30,7 +30,7 @@ NEGATION_CUES: tuple[str, ...] = (
 )
 # Where a clause ends: a cue beyond this belongs to the next thought.
 _CLAUSE_END = re.compile(r"[,.!?;\n]|그리고|그런데|하지만|지만|는데|은데")
-_PREFIX_NEGATION = re.compile(r"(?:^|\s)(?:안|못)\s*$")
+_PREFIX_NEGATION = re.compile(r"(?:^|\s)(?:안|못|no|without|not(?:\s+too)?|never|less|zero)\s*$", re.IGNORECASE)
 NEGATION_WINDOW = 8  # spacing-free characters after a match that may hold its cue
 _MIN_SURFACE_CHARS = 2  # one-syllable forms ("차", "봄") match only as whole morphemes
 
@@ -82,6 +82,8 @@ class LexiconMatcher:
             if entry.category == "negation":
                 cues.extend(compact(f) for f in forms)
                 continue
+            for phrase in entry.en:  # English as whole words only: "rose" must not match "rosemary"
+                self._by_stems.setdefault(tuple(phrase.lower().split()), entry)
             for form in forms:
                 key = compact(form)
                 if len(key) >= _MIN_SURFACE_CHARS:

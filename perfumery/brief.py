@@ -28,6 +28,8 @@ class Brief(BaseModel):
     product: Product = Field(default=Product.fine_fragrance, description="what the fragrance goes into.")
     budget_tier: int = Field(default=3, ge=1, le=5, description="highest cost tier to lean on (1 cheap … 5 luxury).")
     text: str = Field(default="", description="the original request, kept for explanation and logging.")
+    themes: list[str] = Field(default_factory=list, max_length=8,
+                              description="the person's own words for mood and scene, mood first; name the formula")
 
     @property
     def category(self) -> IfraCategory:

@@ -22,16 +22,18 @@ from perfumery.ifra import (
     check_standards,
     material_cap,
 )
-from perfumery.models import Accord, Material, NotePosition, ReferencePerfume
+from perfumery.models import FAMILY_KO, Accord, Family, Material, NotePosition, ReferencePerfume
 from perfumery.recipe import Ingredient
 from perfumery.similarity import (
     Vector,
     blend,
     cosine,
     dose_impact,
+    presence_percent,
     rank_weights,
     scaled_to_max,
     with_families,
+    with_implied,
 )
 
 PRESENCE_REFERENCE = 3.0  # % of concentrate: a material at its usual dose reads like this on the sqrt scale
@@ -57,9 +59,12 @@ class Catalog:
     descriptor_families: Mapping[str, str]
     standards: Mapping[str, IfraStandard] = field(default_factory=dict)
     contributions: Mapping[str, tuple[Contribution, ...]] = field(default_factory=dict)
+    descriptor_implies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    descriptor_words: Mapping[str, str] = field(default_factory=dict, metadata={"doc": "descriptor → Korean word"})
 
     def __post_init__(self) -> None:
-        for name in ("materials", "accords", "references", "descriptor_families", "standards", "contributions"):
+        for name in ("materials", "accords", "references", "descriptor_families", "standards", "contributions",
+                     "descriptor_implies", "descriptor_words"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     # --- lookup ----------------------------------------------------------------------------
@@ -126,14 +131,15 @@ class Catalog:
     # --- vectors ---------------------------------------------------------------------------
     @cached_property
     def _material_vectors(self) -> dict[str, Vector]:
-        return {mid: rank_weights(m.descriptors) for mid, m in self.materials.items()}
+        return {mid: with_implied(rank_weights(m.descriptors), self.descriptor_implies)
+                for mid, m in self.materials.items()}
 
     @cached_property
     def _material_profiles(self) -> dict[str, Vector]:
         return {mid: self.profile(v) for mid, v in self._material_vectors.items()}
 
     def vector(self, material_id: str) -> Vector:
-        """Descriptor weights of one material (strongest descriptor = 1)."""
+        """Descriptor weights of one material (strongest descriptor = 1), implied descriptors included."""
         self.material(material_id)
         return self._material_vectors[material_id]
 
@@ -144,6 +150,13 @@ class Catalog:
     def profile(self, vector: Mapping[str, float]) -> Vector:
         """A descriptor vector with odor-family dimensions added, for similarity."""
         return with_families(vector, self.descriptor_families)
+
+    def descriptor_word(self, descriptor: str) -> str | None:
+        """The Korean word a customer uses for a descriptor (its family's word when none is listed)."""
+        if descriptor in self.descriptor_words:
+            return self.descriptor_words[descriptor]
+        family = self.family_of(descriptor)
+        return FAMILY_KO.get(Family(family)) if family in Family.__members__ else None
 
     def family_of(self, descriptor: str) -> str | None:
         family = self.descriptor_families.get(descriptor)
@@ -157,6 +170,10 @@ class Catalog:
         trace at 0.1 % is not drowned by a workhorse at 20 %, and overdosing buys little.
         """
         return dose_impact(percent * PRESENCE_REFERENCE / self.material(material_id).typical_dose)
+
+    def presence_dose(self, material_id: str, presence: float) -> float:
+        """The dose at which a line reads with ``presence``: the inverse of ``presence``."""
+        return presence_percent(presence) * self.material(material_id).typical_dose / PRESENCE_REFERENCE
 
     def blend(self, doses: Mapping[str, float]) -> Vector:
         """Odor vector of a formula (material → percent), scaled so its strongest descriptor is 1."""

@@ -1,8 +1,12 @@
 """Deterministic composer: a brief and an organ of materials → formulas a perfumer would respect.
 
-Per variant: pick a pyramid inside the bands (leaning lighter or denser as the brief asks), maybe lay a
-fitting accord from the knowledge base as a building block, then fill each note position greedily
-with materials that cover the brief's descriptors without repeating each other. Doses work the way a
+A formula is built on its character, as a perfumer builds it: the materials whose main character is one of
+the brief's headline descriptors come first (a rose on phenylethyl alcohol, citronellol and geraniol, a café
+on coffee extract), generic carriers only make up the weight the character cannot carry, and every headline
+ends up perceptible. Per variant: pick a pyramid inside the bands (leaning lighter or denser as the brief
+asks), maybe lay a fitting accord from the knowledge base as a building block, take the character
+materials, then fill each note position greedily with materials that cover the rest of the brief's
+descriptors without repeating each other. Doses work the way a
 perfumer weighs: what a material can carry is physics, so its typical maximum (and IFRA cap) is a hard
 ceiling. Potent materials (traces, accents) sit near their usual dose; carriers (modifiers, workhorses)
 take the rest of each position's weight. When a position cannot reach its share without overdosing,
@@ -21,10 +25,20 @@ from perfumery.amounts import allocate, fill_to_total, round_to_total
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.critic import critiqued
-from perfumery.fit import avoid_strength, is_avoided, lightness
+from perfumery.fit import (
+    PERCEPTIBLE,
+    avoid_strength,
+    character,
+    dose_to_perceive,
+    headline_sources,
+    headlines,
+    is_avoided,
+    lightness,
+    odor_mass,
+)
 from perfumery.ifra import IfraCategory
 from perfumery.models import Concentration, NotePosition
-from perfumery.naming import concept_ko, formula_name
+from perfumery.naming import brief_themes, concept_ko, formula_name
 from perfumery.pyramid import PyramidBands
 from perfumery.recipe import Recipe
 from perfumery.repair import repair
@@ -37,6 +51,11 @@ TASTE = 0.15  # per-variant spread of material preference: enough for seeds to m
 ACCORD_MIN_FIT = 0.45
 ACCORD_CORE = 6
 FALLBACK_TARGET = {"fresh": 0.6, "floral": 0.6, "woody": 0.6, "musky": 0.5}
+CHARACTER_CARRIERS = 3  # per position: the character's workhorses (a rose heart: PEA, citronellol, geraniol)
+CHARACTER_ACCENTS = 2  # potent materials of the character (rose oxide, a damascone; coffee CO2)
+CHARACTER_COMPANIONS = 3  # from the knowledge base's accord of that character: a café's roasted, nutty, woody ones
+CHARACTER_BONUS = 4.0  # how much more weight a character carrier takes than a generic one
+PERCEPTIBLE_MARGIN = 2.0  # aim for a clear presence (the saturation of fit.coverage), not the bare threshold
 
 
 def compose(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None = None, n: int = 1,
@@ -62,7 +81,7 @@ def compose(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None = N
         doses = _variant(brief, catalog, pool, emphasis, used, rng, bands, ceiling)
         used.update(doses)
         recipe = Recipe(
-            name=formula_name(doses, catalog, rng),
+            name=formula_name(brief_themes(brief, catalog), rng),
             concept_ko=concept_ko(doses, catalog, brief.concentration),
             concentration=brief.concentration,
             dilution_percent=dilution,
@@ -90,6 +109,11 @@ def _eligible(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None, 
                                                                or catalog.composable(m, category))
 
     allowed = [m for m in ids if usable(m) and (m in brief.must_include or not is_avoided(brief, m, catalog))]
+    # The brief's character is never lost to retrieval: a café is built on coffee even when the search for
+    # "비 오는 날 카페" did not return it.
+    allowed += [m for d in headlines(brief) for m in [*_characters(catalog, d), *_companions(catalog, d)]
+                if m not in allowed and usable(m) and not is_avoided(brief, m, catalog)]
+    allowed = list(dict.fromkeys(allowed))
     missing = {p for p in NotePosition if sum(catalog.material(m).note == p and catalog.material(m).carrier
                                               for m in allowed) < MIN_CARRIERS[p]}
     if candidates is not None:
@@ -185,6 +209,7 @@ def _variant(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[st
                           {m: ceiling[m] for m in doses})
     if sum(doses.values()) < 100.0 - 1e-6:
         doses = _add_global_carriers(brief, catalog, pool, doses, relevance, ceiling)
+    doses = make_perceptible(brief, catalog, doses, pool, ceiling)
     return round_to_total(doses, {m: ceiling[m] for m in doses})
 
 
@@ -199,9 +224,35 @@ def _carrier_weights(brief: Brief, catalog: Catalog, ids: Sequence[str], relevan
         material = catalog.material(m)
         if not material.carrier:
             continue
-        weights[m] = (material.typical_dose * (0.2 + relevance.get(m, 0.0) + 4.0 * _carries(catalog, brief, m))
+        weights[m] = (material.typical_dose * (0.2 + relevance.get(m, 0.0) + 4.0 * _carries(catalog, brief, m)
+                                               + CHARACTER_BONUS * _character_of(catalog, brief, m))
                       * _avoid_factor(brief, m, catalog))
     return weights
+
+
+def _character_of(catalog: Catalog, brief: Brief, material_id: str) -> float:
+    """How much a material is the brief's character: its main-character weight on a headline, by the
+    headline's weight."""
+    return max((brief.descriptors[d] * character(catalog, material_id, d) for d in headlines(brief)), default=0.0)
+
+
+def _companions(catalog: Catalog, descriptor: str) -> list[str]:
+    """The materials the knowledge base's accords of this character put beside it (the coffee accord's
+    pyrazine, guaiacol, cardamom and patchouli), largest part first, the character materials themselves and
+    plain carriers of other characters left out."""
+    members: dict[str, float] = {}
+    for accord in catalog.accords.values():
+        if accord.descriptors[0] == descriptor:
+            for component in accord.components:
+                members[component.material] = max(members.get(component.material, 0.0), component.parts)
+    ranked = sorted(members, key=lambda m: (-members[m], m))
+    return [m for m in ranked if m in catalog and not character(catalog, m, descriptor)]
+
+
+def _characters(catalog: Catalog, descriptor: str) -> list[str]:
+    """Every material whose main character is ``descriptor``, most characteristic first."""
+    found = [(character(catalog, m, descriptor), m) for m in catalog.materials]
+    return [m for weight, m in sorted(found, key=lambda item: (-item[0], item[1])) if weight > 0]
 
 
 def _add_global_carriers(brief: Brief, catalog: Catalog, pool: list[str], doses: dict[str, float],
@@ -258,10 +309,11 @@ def _select(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[str
         redundancy = max((cosine(catalog.material_profile(m), catalog.material_profile(o))
                           for o in chosen[position]), default=0.0)
         over_budget = max(0, material.cost_tier - brief.budget_tier)
-        return (relevance[m] + 0.8 * gain - 0.35 * redundancy - 0.25 * min(used[m], 2) - 0.12 * over_budget
+        return (relevance[m] + 0.8 * gain - 0.35 * redundancy - 0.4 * min(used[m], 2) - 0.12 * over_budget
                 - 2.0 * avoid_strength(brief, m, catalog) + _gumbel(rng))
 
-    for m in [*fixed, *(m for m in brief.must_include if m in pool)]:
+    for m in [*fixed, *(m for m in brief.must_include if m in pool), *_character_picks(brief, catalog, pool,
+                                                                                          relevance, used, rng)]:
         take(m)
     for position in NotePosition:
         wanted_count = max(counts[position], len(chosen[position]) + 1)
@@ -280,6 +332,64 @@ def _select(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[str
             options.remove(best)
             take(best)
     return chosen
+
+
+def _character_picks(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[str, float],
+                     used: Counter[str], rng: random.Random) -> list[str]:
+    """The character comes first: per headline, its workhorses in each position and a potent accent or two.
+
+    Within the character materials, a variant's emphasis decides which, and materials earlier variants
+    leaned on step back, so variants are different roses rather than one rose three times.
+    """
+    picks: list[str] = []
+    for descriptor in headlines(brief):
+        members = [m for m in pool if character(catalog, m, descriptor) and m not in picks]
+        ranked = sorted(members, key=lambda m: (-(character(catalog, m, descriptor) + 0.5 * relevance[m]
+                                                 - 0.3 * min(used[m], 2) + _gumbel(rng)), m))
+        for position in NotePosition:
+            carriers = [m for m in ranked if catalog.material(m).note == position and catalog.material(m).carrier]
+            picks += carriers[:rng.randint(CHARACTER_CARRIERS - 1, CHARACTER_CARRIERS)]
+        picks += [m for m in ranked if not catalog.material(m).carrier][:CHARACTER_ACCENTS]
+        companions = [m for m in _companions(catalog, descriptor) if m in pool and m not in picks]
+        companions.sort(key=lambda m: (-(relevance[m] - 0.3 * min(used[m], 2) + _gumbel(rng)), m))
+        picks += companions[:CHARACTER_COMPANIONS]
+    return list(dict.fromkeys(picks))
+
+
+def make_perceptible(brief: Brief, catalog: Catalog, doses: dict[str, float], pool: Sequence[str],
+                     ceiling: dict[str, float]) -> dict[str, float]:
+    """Raise each headline that cannot be smelled to a perceptible presence, within every ceiling.
+
+    The material that carries the headline best (its main character, the most potent first) is raised, then
+    another from the pool is brought in; the weight comes from the lines that are not the character,
+    carriers first. A headline no material can carry stays as it is: the critic names it and the reply
+    says so.
+    """
+    result = dict(doses)
+    for descriptor in headlines(brief):
+        sources = headline_sources(catalog, descriptor, dict.fromkeys([*result, *pool]))
+        for m in (m for m in sources if ceiling.get(m, 0.0) > 0):
+            if odor_mass(result, catalog).get(descriptor, 0.0) >= PERCEPTIBLE * PERCEPTIBLE_MARGIN:
+                break
+            result[m] = min(dose_to_perceive(catalog, result, descriptor, m, PERCEPTIBLE_MARGIN), ceiling[m])
+        keep = frozenset(m for m in result if any(character(catalog, m, d) for d in headlines(brief)))
+        result = _make_room(catalog, result, keep, ceiling)
+    return result
+
+
+def _make_room(catalog: Catalog, doses: dict[str, float], keep: frozenset[str],
+               ceiling: dict[str, float]) -> dict[str, float]:
+    """Bring the total back to 100 from the lines not in ``keep``: carriers give in proportion to their dose,
+    none below its usual minimum; only if they cannot, every other line gives."""
+    result = dict(doses)
+    others = {m: 1.0 for m in result if m not in keep and catalog.material(m).carrier}
+    floors = {m: catalog.material(m).use_range[0] for m in result}
+    result = fill_to_total(result, others, ceiling, floors=floors)
+    if sum(result.values()) > 100.0 + 1e-6:
+        result = fill_to_total(result, {m: 1.0 for m in result if m not in keep}, ceiling)
+    if sum(result.values()) > 100.0 + 1e-6:
+        result = fill_to_total(result, {m: 1.0 for m in result}, ceiling)
+    return {m: p for m, p in result.items() if p > 1e-9}
 
 
 def _carries(catalog: Catalog, brief: Brief, material_id: str) -> float:

@@ -20,7 +20,7 @@ from perfumery.amounts import allocate, fill_to_total, normalise, round_to_total
 from perfumery.catalog import Catalog, UnknownMaterialError
 from perfumery.ifra import Product, fragrance_load
 from perfumery.models import DEFAULT_DILUTION, Concentration, Family, NotePosition
-from perfumery.naming import concept_ko, formula_name
+from perfumery.naming import concept_ko, formula_name, formula_themes
 from perfumery.pyramid import PyramidBands
 from perfumery.rebalance import TOTAL, Rebalancer
 from perfumery.recipe import Recipe
@@ -170,7 +170,7 @@ def _names(recipe: Recipe, doses: Mapping[str, float], catalog: Catalog,
     gone = {i.material_id for i in recipe.ingredients} - set(doses)
     names = {"concept_ko": concept_ko(known, catalog, concentration)}
     if any(m in catalog and catalog.material(m).name_ko in recipe.name for m in gone):
-        names["name"] = formula_name(known, catalog, random.Random(f"{recipe.id}:{recipe.version + 1}"))
+        names["name"] = formula_name(formula_themes(known, catalog), random.Random(f"{recipe.id}:{recipe.version + 1}"))
     return names
 
 

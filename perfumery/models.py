@@ -309,6 +309,8 @@ class LexiconEntry(BaseModel):
 
     term: str = Field(min_length=1)
     variants: list[str] = Field(default_factory=list, description="Inflections and spellings to match.")
+    en: list[str] = Field(default_factory=list,
+                          description="English words and phrases for it, matched as whole words (\"cozy\", \"sea breeze\").")
     category: str = Field(
         pattern=r"^(mood|season|weather|place|occasion|persona|texture|colour|time|intensity|negation|"
         r"material|style|food|nature)$"

@@ -1,15 +1,22 @@
-"""Korean names and one-line concepts for composed formulas, with the right particles."""
+"""Korean names and one-line concepts for composed formulas, with the right particles.
+
+A formula is named from what was asked — the person's own words for the scene and mood ("포근한 카페"), else
+the brief's leading descriptors in Korean — never after one of its materials: a name like "메틸 이오논 스케치"
+tells the person nothing about the idea, and goes stale when that material is edited out.
+"""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.models import Concentration, NotePosition
 from perfumery.recipe import Recipe
 
 _SUFFIXES = ("에튀드", "스케치", "노트", "무드", "포트레이트", "레터", "시그니처", "메모리")
+_ADJECTIVE_ENDINGS = ("한", "운", "은", "인", "는", "진", "던")  # 포근한, 부드러운, 깊은, 신비로운 …
 
 
 def _final_consonant(word: str) -> int | None:
@@ -39,10 +46,28 @@ def _leads(doses: Mapping[str, float], catalog: Catalog, position: NotePosition,
     return [catalog.material(m).name_ko for _, m in sorted(members, reverse=True)[:k]]
 
 
-def formula_name(doses: Mapping[str, float], catalog: Catalog, rng: random.Random) -> str:
-    hearts = _leads(doses, catalog, NotePosition.heart, 1) or _leads(doses, catalog, NotePosition.base, 1)
-    hero = hearts[0] if hearts else "향기"
-    return f"{hero} {rng.choice(_SUFFIXES)}"
+def formula_name(themes: Sequence[str], rng: random.Random) -> str:
+    """"포근한 카페 에튀드": a mood word before a scene word when the themes hold both, else the first theme."""
+    words = [t for t in themes if t]
+    if len(words) >= 2 and words[0].endswith(_ADJECTIVE_ENDINGS) and not words[1].endswith(_ADJECTIVE_ENDINGS):
+        head = f"{words[0]} {words[1]}"
+    else:
+        head = words[0] if words else "향기"
+    return f"{head} {rng.choice(_SUFFIXES)}"
+
+
+def brief_themes(brief: Brief, catalog: Catalog) -> list[str]:
+    """What to name a formula for ``brief``: the person's words, else its leading descriptors in Korean."""
+    if brief.themes:
+        return list(brief.themes)
+    return list(dict.fromkeys(w for d in brief.top_descriptors(2) if (w := catalog.descriptor_word(d))))
+
+
+def formula_themes(doses: Mapping[str, float], catalog: Catalog) -> list[str]:
+    """A formula's own leading descriptors in Korean, for a formula with no brief (an edited import)."""
+    blend = catalog.blend(doses)
+    leading = sorted(blend, key=lambda d: (-blend[d], d))[:2]
+    return list(dict.fromkeys(w for d in leading if (w := catalog.descriptor_word(d))))
 
 
 def concept_ko(doses: Mapping[str, float], catalog: Catalog, concentration: Concentration) -> str:

@@ -33,6 +33,12 @@ class Rebalancer:
         self._allowed = allowed or (lambda m: self.catalog.ceiling(m, self.load, self.category) > 0
                                     and self.catalog.composable(m, self.category))
         self.wanted = wanted
+        self.held: dict[str, float] = {}
+        """Lines held at or below a figure for the rest of a repair (contributors to a summed IFRA limit)."""
+
+    def hold(self, material_id: str, percent: float) -> None:
+        """Cap a line at ``percent`` from now on: weight moved later must not refill what a summed limit took."""
+        self.held[material_id] = min(percent, self.held.get(material_id, percent))
 
     def allowed(self, material_id: str) -> bool:
         return self._allowed(material_id)
@@ -42,7 +48,8 @@ class Rebalancer:
             return self.pinned[material_id]
         if material_id not in self.catalog:
             return TOTAL
-        return self.catalog.ceiling(material_id, self.load, self.category)
+        ceiling = self.catalog.ceiling(material_id, self.load, self.category)
+        return min(ceiling, self.held[material_id]) if material_id in self.held else ceiling
 
     def ceilings(self, doses: Mapping[str, float]) -> dict[str, float]:
         return {m: self.ceiling(m) for m in doses}

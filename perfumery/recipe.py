@@ -51,14 +51,53 @@ class ScoreCard(BaseModel):
     components: dict[str, float] = Field(default_factory=dict)
 
 
+class ViolationCode(StrEnum):
+    """Every rule the critic checks, named once."""
+
+    empty_formula = "empty_formula"
+    unknown_material = "unknown_material"
+    duplicate_material = "duplicate_material"
+    sum_not_100 = "sum_not_100"
+    material_count = "material_count"
+    pyramid_band = "pyramid_band"
+    dose_over_max = "dose_over_max"
+    ifra_cap = "ifra_cap"
+    ifra_prohibited = "ifra_prohibited"
+    ifra_unknown = "ifra_unknown"
+    law_prohibited = "law_prohibited"
+    allergen_label = "allergen_label"
+    family_clash = "family_clash"
+    near_reference = "near_reference"
+    avoided_material = "avoided_material"
+    avoided_descriptor = "avoided_descriptor"
+    headline_missing = "headline_missing"
+    must_include_missing = "must_include_missing"
+
+
+class Severity(StrEnum):
+    error = "error"  # a hard rule: the formula may not be offered as it is
+    warning = "warning"
+    info = "info"
+
+
+class Fix(BaseModel):
+    """The critic's advice as an action the design loop can apply: set a line to ``percent`` (0 removes it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    material_id: str
+    percent: float = Field(ge=0, le=100)
+
+
 class Violation(BaseModel):
     """A rule the formula breaks, explained in Korean with a concrete fix."""
 
-    code: str
-    severity: str = Field(pattern=r"^(error|warning|info)$")
+    code: ViolationCode
+    severity: Severity
     material_id: str | None = None
     message_ko: str
     fix_ko: str = ""
+    fixes: list[Fix] = Field(default_factory=list, description="fix_ko as actions, where it can be applied as is")
 
 
 class NearestReference(BaseModel):

@@ -10,14 +10,14 @@ they are. Passes repeat until nothing changes, so ``repair(repair(r)) == repair(
 
 from __future__ import annotations
 
-from perfumery.amounts import allocate, normalise, round_to_total
+from perfumery.amounts import allocate, floor_to_step, normalise, round_to_total
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.fit import is_avoided
 from perfumery.models import NotePosition
 from perfumery.pyramid import PyramidBands, fit_into_bands
 from perfumery.rebalance import Rebalancer
-from perfumery.recipe import Recipe
+from perfumery.recipe import Fix, Recipe
 
 MAX_PASSES = 12
 STANDARD_MARGIN = 0.99  # land just under a summed limit so rounding cannot cross it
@@ -128,7 +128,9 @@ def _under_standards(doses: dict[str, float], context: Rebalancer) -> dict[str, 
         factor = STANDARD_MARGIN * (check.limit.percent or 0.0) / check.level_percent
         for material_id in check.contributors:
             if material_id not in context.pinned:
-                result[material_id] *= factor
+                # Written figures are floored: rounding a shrunk line back up would cross the limit again.
+                result[material_id] = floor_to_step(result[material_id] * factor)
+                context.hold(material_id, result[material_id])
                 shrunk.add(material_id)
     return context.absorb(result, None, exclude=frozenset(shrunk))
 
@@ -159,3 +161,33 @@ def _rebalance(doses: dict[str, float], context: Rebalancer, bands: PyramidBands
         result.update(allocate(room, weights, lows, ceilings))
     # What the bands could not place (ceilings held) is absorbed, or trimmed, by carriers with room.
     return context.absorb(result)
+
+
+def apply_fixes(recipe: Recipe, fixes: list[Fix], catalog: Catalog, brief: Brief | None = None,
+                bands: PyramidBands | None = None) -> Recipe:
+    """The critic's own advice carried out: each named line set to its figure (0 removes it), the weight
+    freed or needed moved through carriers of the same position and character, then repaired. A fixed line
+    keeps its new figure through the repair (it is pinned for the repair, unpinned after, unless the person
+    pinned it)."""
+    if not fixes:
+        return recipe
+    targets = {fix.material_id: fix.percent for fix in fixes if fix.material_id in catalog}
+    context = _rebalancer(catalog, recipe, brief)
+    doses: dict[str, float] = {}
+    for ing in recipe.ingredients:
+        doses[ing.material_id] = doses.get(ing.material_id, 0.0) + ing.percent
+    for material_id, percent in targets.items():
+        if percent <= 0:
+            doses.pop(material_id, None)
+        else:
+            doses[material_id] = min(percent, context.ceiling(material_id))
+    for material_id in targets:
+        doses = context.absorb(doses, context.note(material_id), exclude=frozenset(targets), like=material_id)
+    held = {m for m, p in targets.items() if p > 0}
+    person = recipe.pinned
+    ingredients = [catalog.ingredient(m, p).model_copy(update={"pinned": m in held or m in person})
+                   for m, p in doses.items() if m in catalog]
+    fixed = repair(recipe.model_copy(update={"ingredients": ingredients}), catalog, brief, bands)
+    return fixed.model_copy(update={"ingredients": [i.model_copy(update={"pinned": i.material_id in person})
+                                                    for i in fixed.ingredients],
+                                    "score": None, "violations": [], "nearest_reference": None})

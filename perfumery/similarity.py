@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 Vector = dict[str, float]
 
+IMPLIED_WEIGHT = 0.8  # vanillin lists vanilla first: it reads sweet at 0.8 of that, even where "sweet" is unlisted
 FAMILY_PREFIX = "@"
 FAMILY_WEIGHT = 0.5  # family dimensions let "rose" and "jasmine" count as somewhat alike
 
@@ -24,8 +25,23 @@ def rank_weights(descriptors: Sequence[str]) -> Vector:
     return vector
 
 
+def with_implied(vector: Mapping[str, float], implies: Mapping[str, Sequence[str]]) -> Vector:
+    """Add the descriptors each one implies (vanilla → sweet) at ``IMPLIED_WEIGHT`` of the implying one,
+    never lowering a weight the material states itself."""
+    expanded: Vector = dict(vector)
+    for descriptor, weight in vector.items():
+        for implied in implies.get(descriptor, ()):
+            expanded[implied] = max(expanded.get(implied, 0.0), IMPLIED_WEIGHT * weight)
+    return expanded
+
+
 def dose_impact(percent: float) -> float:
     return math.sqrt(max(percent, 0.0))
+
+
+def presence_percent(impact: float) -> float:
+    """The inverse of ``dose_impact``."""
+    return max(impact, 0.0) ** 2
 
 
 def add_scaled(target: Vector, vector: Mapping[str, float], factor: float) -> None:

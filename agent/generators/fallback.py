@@ -14,7 +14,7 @@ from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.composer import compose
 from perfumery.critic import critique, critiqued
-from perfumery.naming import concept_ko, formula_name
+from perfumery.naming import brief_themes, concept_ko, formula_name
 from perfumery.recipe import Recipe
 from perfumery.repair import repair
 from prompts import PromptBuilder
@@ -46,7 +46,7 @@ class FallbackComposer:
         if recipe.name or not doses:
             return recipe
         rng = random.Random(self.seed + len(doses))
-        return recipe.model_copy(update={"name": formula_name(doses, self.catalog, rng),
+        return recipe.model_copy(update={"name": formula_name(brief_themes(brief, self.catalog), rng),
                                          "concept_ko": concept_ko(doses, self.catalog, brief.concentration)})
 
     def narration(self, recipe: Recipe, brief: Brief) -> str:

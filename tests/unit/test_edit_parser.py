@@ -32,7 +32,7 @@ def test_percent_on_a_material_in_the_formula_sets_it(kb, names, recipe) -> None
 
 
 def test_percent_on_a_new_material_adds_it(kb, names, recipe) -> None:
-    absent = next(m for m in ("hedione", "ambroxan", "iso_e_super") if recipe.percent_of(m) == 0)
+    absent = next(m for m in ("hedione", "ambroxan", "iso_e_super", "calone", "vanillin") if recipe.percent_of(m) == 0)
     name = kb.materials[absent].name_ko
     assert parse_edit(f"{name} 8%로", recipe, kb, names).ops == [AddMaterial(material_id=absent, percent=8.0)]
 

@@ -1,7 +1,9 @@
 import random
 
+from perfumery.brief import Brief
+from perfumery.composer import compose
 from perfumery.models import Concentration
-from perfumery.naming import concept_ko, formula_name, instrumental, particle
+from perfumery.naming import brief_themes, concept_ko, formula_name, instrumental, particle
 from tests.unit.perfumery_fixtures import CATALOG
 
 
@@ -18,4 +20,16 @@ def test_concept_names_leads_of_each_position():
     text = concept_ko(doses, CATALOG, Concentration.EDT)
     assert text == ("베르가못 오일 · 레몬 오일로 열고 헤디온이 중심을 잡으며 이소 이 슈퍼 · 갈락솔라이드가 "
                     "오래 남는 EDT 포뮬러.")
-    assert formula_name(doses, CATALOG, random.Random(0)).startswith("헤디온 ")
+
+
+def test_a_formula_is_named_from_the_brief_not_after_a_material():
+    assert formula_name(["포근한", "카페"], random.Random(0)).startswith("포근한 카페 ")
+    assert formula_name(["카페", "포근한"], random.Random(0)).startswith("카페 ")  # a scene word then a mood word
+    assert formula_name([], random.Random(0)).startswith("향기 ")
+    brief = Brief(descriptors={"rose": 1.0, "floral": 0.7}, themes=["장미"])
+    assert brief_themes(brief, CATALOG) == ["장미"]
+    # Without the person's words, the brief's leading descriptors in Korean (the family word in this catalog).
+    assert brief_themes(brief.model_copy(update={"themes": []}), CATALOG) == ["플로럴"]
+    for recipe in compose(brief, CATALOG, n=3):
+        assert recipe.name.startswith("장미 ")
+        assert not any(CATALOG.material(i.material_id).name_ko in recipe.name for i in recipe.ingredients)

@@ -21,19 +21,28 @@ def eval_recipes(
     variants: int = typer.Option(3, "--variants", min=1, max=10, help="Formulas per brief."),
     seed: int = typer.Option(0, "--seed"),
     briefs: Annotated[Path | None, typer.Option("--briefs", help="YAML dev set (default eval/data/briefs.yaml).")] = None,
+    own_tags: bool = typer.Option(False, "--own-tags", help="Judge fidelity by the KB's own tags, not the public "
+                                  "reference (eval/data/odor_reference)."),
 ) -> None:
     """조향 평가: 개발용 브리프 세트로 조합기 결과를 채점 (composer on the dev briefs)."""
+    from eval.odor_reference import OdorReferenceError, load_judge
     from eval.recipe_metrics import DEFAULT_BRIEFS, evaluate, load_cases, to_markdown
     from hyanggi.settings import get_settings
     from knowledge.kb import load_knowledge_base
 
-    catalog = load_knowledge_base().catalog
+    kb = load_knowledge_base()
+    catalog = kb.catalog
+    try:
+        judge = None if own_tags else load_judge({k: d.family.value for k, d in kb.descriptors.items()})
+    except OdorReferenceError as exc:
+        console.print(f"[red]냄새 기준 자료를 읽을 수 없습니다:[/] {exc}")
+        raise typer.Exit(1) from None
     try:
         cases = load_cases(briefs or DEFAULT_BRIEFS)
     except (OSError, ValueError) as exc:
         console.print(f"[red]브리프 파일을 읽을 수 없습니다:[/] {exc}")
         raise typer.Exit(1) from None
-    report = evaluate(cases, catalog, variants=variants, seed=seed)
+    report = evaluate(cases, catalog, variants=variants, seed=seed, judge=judge)
     folder = out or get_settings().data_dir / "eval"
     folder.mkdir(parents=True, exist_ok=True)
     markdown = to_markdown(report)
