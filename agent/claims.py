@@ -22,6 +22,7 @@ from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact, get_kiwi
 from knowledge.lexicon import Compacted, LexiconMatcher
 from perfumery.critic import COMPLIANCE_KO, compliance_status
+from perfumery.fit import PERCEPTIBLE, can_smell, family_mass, odor_mass
 from perfumery.ifra import IFRA_STATUS_KO
 from perfumery.models import FAMILY_KO, POSITION_WORDS, LexiconEntry, Material, NotePosition
 from perfumery.recipe import Recipe
@@ -42,6 +43,8 @@ _MARKUP = re.compile(r"\*\*|__|^\s*[-*]\s+|^\s*>\s*")
 _SKIPPED_LINE = re.compile(r"^\s*(\||#|\*\*품질 점수)")
 _STANDARD_LIST = re.compile(r"\(카테고리[^)]*\)")
 _ALLERGEN_COUNT = re.compile(r"알레르기 유발 성분 표시 대상\s*(\d+)\s*건")
+# A sentence that says the formula answers the request: each odour word in it must be perceptible.
+_REQUESTED = re.compile(r"요청(하신|한|대로)|원하신|말씀하신|바라신|주문하신")
 
 
 class ClaimKind(StrEnum):
@@ -52,6 +55,7 @@ class ClaimKind(StrEnum):
     concentration = "concentration"
     compliance = "compliance"
     reference = "reference"
+    brief = "brief"  # "요청하신 커피 분위기에 맞춰": what the person asked for, said to be in the formula
 
 
 class Claim(BaseModel):
@@ -101,8 +105,11 @@ class ClaimChecker:
 
     @staticmethod
     def _scent_entries(kb: KnowledgeBase) -> list[LexiconEntry]:
-        """Odour words: the lexicon's scent categories, every descriptor's Korean words, every family word."""
-        entries = [e for e in kb.lexicon.values() if e.category in _SCENT_CATEGORIES]
+        """Odour words: the lexicon's scent categories, every descriptor's Korean words, every family word.
+
+        Korean only: English words in a reply are names (a perfume's published notes, a material's English
+        name), which the record and material checks read."""
+        entries = [e.model_copy(update={"en": []}) for e in kb.lexicon.values() if e.category in _SCENT_CATEGORIES]
         for key, descriptor in kb.descriptors.items():
             entries += [LexiconEntry(term=word, category="material", descriptors={key: 1.0}) for word in descriptor.ko]
         for family, words in FAMILY_KO.items():
@@ -186,6 +193,7 @@ class _Reader:
                      reason=reason)
 
     def claims(self) -> list[Claim]:
+        self.requested = bool(_REQUESTED.search(self.text)) and self.recipe is not None
         materials, descriptors = self._split_names(self._material_spans())
         positions = self._position_spans(materials)
         claims: list[Claim] = []
@@ -196,7 +204,9 @@ class _Reader:
             if position is not None and not span.negated:
                 claims.append(self._position_claim(span.ref, NotePosition(position.ref)))
         for span in descriptors:
-            claims.append(self._descriptor_claim(span, self._described(span, materials)))
+            described = self._described(span, materials)
+            claims.append(self._brief_claim(span) if self.requested and not described
+                          else self._descriptor_claim(span, described))
         claims += self._percent_claims(materials, positions)
         claims += self._concentration_claims()
         claims += self._compliance_claims(materials)
@@ -225,7 +235,8 @@ class _Reader:
         """
         words = self._descriptor_spans(materials)
         kept = [m for m in materials if self._dose(m.ref) is not None or self._sibling(self.kb.materials[m.ref])
-                or self._full_name(m) or not any(w.start <= m.start and m.end <= w.end for w in words)]
+                or (self._full_name(m) and not self.requested)
+                or not any(w.start <= m.start and m.end <= w.end for w in words)]
         return kept, [w for w in words if not any(m.start <= w.start and w.end <= m.end for m in kept)]
 
     def _full_name(self, span: _Span) -> bool:
@@ -239,9 +250,11 @@ class _Reader:
             if match.negated:
                 continue
             inside = [m for m in materials if m.start <= match.start and match.end <= m.end]
-            if any(m.ref in self.allowed for m in inside):
+            # "요청하신 커피": the request is answered by the formula, not by a record that mentions coffee
+            if any(self._dose(m.ref) is not None if self.requested else m.ref in self.allowed for m in inside):
                 continue
-            strong = sorted(k for k, w in match.entry.descriptors.items() if w >= _STRONG)
+            weights = match.entry.descriptors
+            strong = sorted((k for k, w in weights.items() if w >= _STRONG), key=lambda k: (-weights[k], k))
             spans.append(_Span(match.start, match.end, ",".join(strong)))
         return spans
 
@@ -332,6 +345,20 @@ class _Reader:
         reason = ("재료의 향 특성과 맞음" if ok else f"'{word}'은(는) 해당 재료의 향 특성이 아님") if known else \
             ("처방의 향 특성과 맞음" if ok else f"'{word}'에 해당하는 재료가 처방에 없음")
         return self.claim(ClaimKind.descriptor, subject, word, ok, reason)
+
+    def _brief_claim(self, span: _Span) -> Claim:
+        """"요청하신 X": X is perceptible in the formula (perfumery.fit), not merely somewhere in its tags."""
+        assert self.recipe is not None
+        word = self.text[span.start:span.end]
+        catalog = self.kb.catalog
+        mass = odor_mass({i.material_id: i.percent for i in self._lines()}, catalog)
+        key = next((k for k in span.ref.split(",") if k), "")  # the word's own odour, its strongest descriptor
+        if key.startswith("family:"):
+            ok = family_mass(mass, catalog).get(key.removeprefix("family:"), 0.0) >= PERCEPTIBLE
+        else:
+            ok = can_smell(key, mass, catalog)
+        return self.claim(ClaimKind.brief, "formula", word, ok,
+                          "처방에서 뚜렷이 느껴짐" if ok else f"'{word}'은(는) 처방에서 충분히 느껴지지 않음")
 
     def _lines(self) -> list:
         if self.recipe is None:

@@ -1,6 +1,7 @@
 """A narration the customer may read: every sentence whose claims the formula or its records do not support,
-or that praises what the person ruled out, is withheld; a narration that loses everything becomes the
-template's, which is built from the formula itself.
+that praises what the person ruled out, or that is pasted word for word from a record (a description's
+"헬리오트로프 꽃을 떠올리게 하는 알데하이드." is a fragment out of its context: the narration explains, it does
+not paste) is withheld; a narration that loses everything becomes the template's, built from the formula.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from collections.abc import Callable
 
 from agent.claims import ClaimChecker, Grounds
 from knowledge.kb import KnowledgeBase
+from knowledge.korean import compact
 from perfumery.brief import Brief
 from perfumery.recipe import Recipe
 
 AVOIDED_WEIGHT = 0.5  # a brief's avoided descriptor this firm may not be praised
+MIN_PASTED_CHARS = 8  # shorter overlaps ("장미 향이") are words, not a pasted sentence
 
 
 def avoided_words(brief: Brief, text: str, kb: KnowledgeBase) -> list[str]:
@@ -35,6 +38,7 @@ class NarrationFilter:
                  template: Callable[[], str]) -> None:
         self._brief, self._checker, self._template = brief, checker, template
         self._grounds = records.model_copy(update={"recipe": recipe})
+        self._records = [compact(t) for t in records.record_texts if t]
         self._buffer = ""
         self.kept: list[str] = []
         self.problems: list[str] = []
@@ -66,13 +70,17 @@ class NarrationFilter:
     def _accept(self, sentence: str) -> bool:
         praised = avoided_words(self._brief, sentence, self._checker.kb)
         wrong = [c for c in self._checker.check_sentence(sentence, self._grounds) if not c.supported]
-        if praised:
+        key = compact(sentence)
+        pasted = len(key) >= MIN_PASTED_CHARS and any(key in text for text in self._records)
+        if pasted:
+            self.problems.append(f"자료 문장을 그대로 옮긴 문장 제외: {sentence}")
+        elif praised:
             self.problems.append(f"피하려는 향({', '.join(praised)})을 내세운 문장 제외: {sentence}")
         elif wrong:
             self.problems.append(f"근거 없는 문장 제외 ({'; '.join(c.reason for c in wrong)}): {sentence}")
         else:
             self.kept.append(sentence)
-        return not (praised or wrong)
+        return not (pasted or praised or wrong)
 
 
 def supported_narration(text: str, recipe: Recipe, brief: Brief, checker: ClaimChecker, records: Grounds,

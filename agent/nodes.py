@@ -39,6 +39,7 @@ from perfumery.formula import FormulaError
 from perfumery.naming import lead_ids, narration_facts
 from perfumery.pool import candidate_pool
 from perfumery.recipe import Recipe
+from perfumery.repair import apply_fixes
 from perfumery.replacements import replacements
 from store import Store
 
@@ -180,11 +181,17 @@ class Nodes:
 
     @timed("revise")
     async def revise(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        """Repair the best candidates and add fresh composer variants with new seeds."""
+        """Apply the critic's own fixes to the best candidates (plain repair where it stated none) and add fresh
+        composer variants with new seeds; the critique node scores them all again."""
         deps, brief = self.deps, brief_of(state)
         catalog, settings = deps.kb.catalog, deps.settings
+
+        def revised(recipe: Recipe) -> Recipe:
+            fixes = [fix for violation in recipe.violations for fix in violation.fixes]
+            return apply_fixes(recipe, fixes, catalog, brief) if fixes else repair(recipe, catalog, brief)
+
         repaired = [{"origin": "repair", "recipe": _json(await asyncio.to_thread(
-            repair, Recipe.model_validate(c["recipe"]), catalog, brief))} for c in state.candidates[:2]]
+            revised, Recipe.model_validate(c["recipe"])))} for c in state.candidates[:2]]
         seed = settings.seed + 101 * (state.revisions + 1)
         fresh = await asyncio.to_thread(compose, brief, catalog, state.candidate_ids, n=settings.n_candidates, seed=seed)
         return {"candidates": [*state.candidates, *repaired, *({"origin": "composer", "recipe": _json(r)} for r in fresh)],

@@ -82,6 +82,9 @@ _SCENT_WORDS = ("향", "냄새", "노트", "조향", "어코드", "퍼퓸", "코
 # Lexicon categories that speak of a scent by themselves; the others (when, where, for whom: "점심",
 # "여행", "선물") set a scene and need a scent word beside them.
 _SCENT_CATEGORIES = frozenset({"material", "texture", "style", "mood", "colour", "nature", "intensity"})
+# A scene with one of these is a mood to design ("겨울 밤 벽난로 앞에 있는 느낌", "…같은 분위기로"): without the
+# word 향, the feeling cue says the person wants the scene as a scent, not an answer about it.
+_FEELING = re.compile(r"느낌|분위기|무드|감성|기분|같은|처럼|\bvibes?\b|\bfeel(ing)?\b|\bmood\b|\blike\b", re.IGNORECASE)
 
 
 class Reading(BaseModel):
@@ -117,7 +120,8 @@ def _route(text: str, *, matches: list[LexiconMatch], mentions: list[Mention], e
         return Route.injection
     packed = compact(text).lower()
     about_scent = (bool(mentions) or any(m.entry.category in _SCENT_CATEGORIES for m in matches)
-                   or any(w in packed for w in _SCENT_WORDS))
+                   or any(w in packed for w in _SCENT_WORDS)
+                   or (any(m.entry.descriptors for m in matches) and bool(_FEELING.search(text))))
     design = bool(_DESIGN.search(text))
     question = bool(_QUESTION.search(text))
     if looks_like_formula(text):  # pasted lines of material + amount: the perfumer's own formula

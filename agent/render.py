@@ -18,11 +18,11 @@ from perfumery.critic import pct as written
 from perfumery.diff import RecipeDiff
 from perfumery.ifra import IFRA_STATUS_KO, PRODUCTS, IfraStatus
 from perfumery.models import POSITION_KO
-from perfumery.recipe import Recipe
+from perfumery.recipe import Recipe, ViolationCode
 
 COMPONENT_KO = {
     "structure": "구조", "balance": "균형", "compliance": "IFRA", "dose_realism": "용량 현실성",
-    "brief_fit": "요청 적합도",
+    "brief_fit": "요청 부합도",
     "harmony": "조화", "novelty": "독창성", "complexity": "복합성", "cost": "원가 효율",
 }
 
@@ -53,10 +53,14 @@ def pyramid_line(recipe: Recipe) -> str:
 
 
 def score_block(recipe: Recipe) -> str:
+    """The score with its reasons; how well the formula answers the request comes first, since it gates the
+    total (perfumery.critic: the total is the geometric mean of the craft and the brief fit)."""
     if recipe.score is None:
         return ""
-    parts = ", ".join(f"{COMPONENT_KO.get(k, k)} {v:.2f}" for k, v in recipe.score.components.items())
-    return f"**품질 점수 {recipe.score.total:.2f}** ({parts})\n\n{ifra_line(recipe)}"
+    components = recipe.score.components
+    fit = f"**요청 부합도 {components['brief_fit']:.2f}** · " if "brief_fit" in components else ""
+    parts = ", ".join(f"{COMPONENT_KO.get(k, k)} {v:.2f}" for k, v in components.items() if k != "brief_fit")
+    return f"{fit}**품질 점수 {recipe.score.total:.2f}** ({parts})\n\n{ifra_line(recipe)}"
 
 
 def ifra_line(recipe: Recipe) -> str:
@@ -73,7 +77,9 @@ def ifra_line(recipe: Recipe) -> str:
     return f"**IFRA: {COMPLIANCE_KO[status]}** — {', '.join(names)} ({basis})"
 
 
-MUST_SEE = frozenset({"dose_over_max", "ifra_cap", "ifra_prohibited", "ifra_unknown", "law_prohibited"})  # shown at every level
+# Shown at every level: doses, the law, and a headline of the request the formula cannot carry.
+MUST_SEE = frozenset({ViolationCode.dose_over_max, ViolationCode.ifra_cap, ViolationCode.ifra_prohibited,
+                      ViolationCode.ifra_unknown, ViolationCode.law_prohibited, ViolationCode.headline_missing})
 
 
 def violations_block(recipe: Recipe, only: frozenset[str] | None = None) -> str:

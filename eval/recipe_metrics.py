@@ -25,7 +25,9 @@ composer composes from (``judge``: a public odor reference; the knowledge base's
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Mapping
 from itertools import combinations
 from pathlib import Path
 from statistics import mean
@@ -177,10 +179,17 @@ def diversity(recipes: list[Recipe]) -> float:
     return mean(dose_distance(a, b) for a, b in pairs) if pairs else 0.0
 
 
+def load_formulas(path: Path) -> dict[str, list[Recipe]]:
+    """Formulas per brief id from an earlier run's ``recipes.json``: another version's composer, judged by
+    today's critic and judge (a before/after on one yardstick)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {row["id"]: [Recipe.model_validate(r) for r in row["recipes"]] for row in data["briefs"]}
+
+
 def evaluate(cases: list[BriefCase], catalog: Catalog, variants: int = 3, seed: int = 0,
-             judge: Judge | None = None) -> RecipeEvalReport:
-    """Compose ``variants`` formulas per case and measure them; ``judge`` is the independent descriptor source
-    the fidelity figures are judged by (the knowledge base's own tags when None)."""
+             judge: Judge | None = None, formulas: Mapping[str, list[Recipe]] | None = None) -> RecipeEvalReport:
+    """Compose ``variants`` formulas per case (or take the given ``formulas``) and measure them; ``judge`` is
+    the independent descriptor source the fidelity figures are judged by (our own tags when None)."""
     results: list[BriefResult] = []
     judged: list[float] = []
     all_recipes: list[tuple[Recipe, dict]] = []
@@ -188,7 +197,7 @@ def evaluate(cases: list[BriefCase], catalog: Catalog, variants: int = 3, seed: 
     started = time.perf_counter()
     for case in cases:
         brief = case.to_brief()
-        recipes = compose(brief, catalog, n=variants, seed=seed)
+        recipes = list(formulas[case.id]) if formulas is not None else compose(brief, catalog, n=variants, seed=seed)
         critiques = [critique(r, catalog, brief) for r in recipes]
         all_recipes += [(r, c.score.components | {"total": c.score.total, "compliant": c.compliant,
                                                    "needs_check": c.compliance_status == "needs_check",
@@ -216,7 +225,7 @@ def evaluate(cases: list[BriefCase], catalog: Catalog, variants: int = 3, seed: 
         return round(mean(float(s[key]) for s in scores), 4)
 
     return RecipeEvalReport(
-        n_briefs=len(cases), variants=variants, n_recipes=len(scores),
+        n_briefs=len(cases), variants=round(len(scores) / max(len(cases), 1)), n_recipes=len(scores),
         structure_score=avg("structure"), feasibility=avg("compliant"), balanced=avg("balanced"),
         brief_fit=avg("brief_fit"), novelty=avg("novelty"),
         diversity=round(mean(r.diversity for r in results), 4),

@@ -29,10 +29,12 @@ from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.composer import compose
 from perfumery.critic import critique, critiqued
+from perfumery.fit import delivered
 from perfumery.models import Concentration, LexiconEntry, NotePosition, ReferencePerfume
-from perfumery.naming import instrumental, narration_facts, particle
+from perfumery.naming import instrumental, lead_ids, narration_facts, particle
 from perfumery.pool import candidate_pool
 from perfumery.recipe import Ingredient, Recipe
+from perfumery.similarity import rank_weights
 from prompts import MAX_ITEMS, MIN_ITEMS, NARRATION_TARGETS, PromptBuilder, format_proposal
 
 Task = Literal["propose", "narrate"]
@@ -102,20 +104,27 @@ def proposal_target(recipe: Recipe, candidate_ids: Sequence[str]) -> str:
     return format_proposal((number[i.material_id], i.percent) for i in recipe.ingredients)
 
 
-def _first_sentence(text: str) -> str:
-    return text.strip().split(". ")[0].strip().rstrip(".") + "."
-
-
 def _leads(recipe: Recipe, catalog: Catalog, note: NotePosition, k: int) -> list[str]:
     members = sorted((i for i in recipe.ingredients if i.note == note), key=lambda i: -i.percent)
     return [catalog.material(i.material_id).name_ko for i in members[:k] if i.material_id in catalog]
 
 
+def _lead_sentence(recipe: Recipe, catalog: Catalog, builder: PromptBuilder) -> str:
+    """One whole sentence about the leading material, in words its record supports (its position and its own
+    descriptors) — never a fragment cut out of its description."""
+    lead = next(m for m in lead_ids(recipe) if m in catalog)
+    material = catalog.material(lead)
+    smell = builder.descriptor_words(rank_weights(material.descriptors), limit=2)
+    position = builder.labels.note.get(material.note.value, material.note.value)
+    return f"{particle(material.name_ko, '은', '는')} {position}에서 {smell} 향을 더합니다."
+
+
 def narration_target(recipe: Recipe, brief: Brief, catalog: Catalog, builder: PromptBuilder,
                      facts: Sequence[str], rng: random.Random) -> str:
-    """A 2–4 sentence Korean explanation built only from the recipe, the brief and the given facts."""
-    # The same words the prompt's "향조" line shows: the model learns to copy the parsed brief.
-    targets = builder.descriptor_words(brief.descriptors, limit=NARRATION_TARGETS) if brief.descriptors else "요청하신"
+    """A 2–4 sentence Korean explanation built only from the recipe, the brief as the formula delivers it
+    (``brief`` holds only the perceptible descriptors: the model learns to claim nothing else) and the facts."""
+    # The same words the prompt's "향조" line shows: the model learns to copy the delivered brief.
+    targets = builder.descriptor_words(brief.descriptors, limit=NARRATION_TARGETS) if brief.descriptors else ""
     top = " · ".join(_leads(recipe, catalog, NotePosition.top, 2)) or "가벼운 탑 노트"
     heart = " · ".join(_leads(recipe, catalog, NotePosition.heart, 2)) or "부드러운 하트 노트"
     base = " · ".join(_leads(recipe, catalog, NotePosition.base, 2)) or "은은한 베이스"
@@ -124,7 +133,7 @@ def narration_target(recipe: Recipe, brief: Brief, catalog: Catalog, builder: Pr
         f"{targets} 느낌을 담은 {conc} 처방입니다.",
         f"요청하신 {targets} 분위기에 맞춰 구성했습니다.",
         f"{particle(heart, '을', '를')} 중심으로 {targets} 인상을 살렸습니다.",
-    )
+    ) if targets else (f"{particle(heart, '을', '를')} 중심에 둔 {conc} 처방입니다.",)
     bodies = (
         f"{instrumental(top)} 밝게 열리고, {particle(heart, '이', '가')} 중심을 잡으며, "
         f"{particle(base, '이', '가')} 잔향으로 오래 남습니다.",
@@ -134,7 +143,7 @@ def narration_target(recipe: Recipe, brief: Brief, catalog: Catalog, builder: Pr
     )
     sentences = [rng.choice(openings), rng.choice(bodies)]
     if facts:
-        sentences.append(_first_sentence(facts[0]))
+        sentences.append(_lead_sentence(recipe, catalog, builder))
     return " ".join(sentences)
 
 
@@ -231,9 +240,10 @@ def narration_example(recipe: Recipe, brief: Brief, source: Source, key: str, ca
                       builder: PromptBuilder, rng: random.Random) -> Example:
     # One in five narrations is trained without facts, so the model does not invent them when none are given.
     facts = narration_facts(recipe, catalog) if rng.random() >= 0.2 else []
+    answered = delivered(brief, {i.material_id: i.percent for i in recipe.ingredients}, catalog)
     return Example(task="narrate", source=source, brief_key=key,
-                   prompt=builder.narration(brief, recipe.ingredients, facts),
-                   target=narration_target(recipe, brief, catalog, builder, facts, rng))
+                   prompt=builder.narration(answered, recipe.ingredients, facts),
+                   target=narration_target(recipe, answered, catalog, builder, facts, rng))
 
 
 def session_examples(rows: Iterable[tuple[Brief | Mapping[str, Any], Recipe, str]], kb: KnowledgeBase,
@@ -257,7 +267,8 @@ def session_examples(rows: Iterable[tuple[Brief | Mapping[str, Any], Recipe, str
                                 prompt=builder.proposal(brief, candidates),
                                 target=proposal_target(clean, [c.id for c in candidates])))
         examples.append(Example(task="narrate", source="session", brief_key=key,
-                                prompt=builder.narration(brief, known, narration_facts(clean, catalog)),
+                                prompt=builder.narration(delivered(brief, {i.material_id: i.percent for i in known},
+                                                                   catalog), known, narration_facts(clean, catalog)),
                                 target=" ".join(reply.split())))
     return examples
 

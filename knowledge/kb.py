@@ -56,6 +56,7 @@ class Descriptor(BaseModel):
     family: Family
     implies: list[str] = Field(default_factory=list,
                                description="descriptors a material with this one also smells of (vanilla → sweet)")
+    impression: bool = Field(default=False, description="a quality (warm, soft, fresh) perceived through its family")
 
 
 class KnowledgeBaseError(Exception):
@@ -94,6 +95,7 @@ class KnowledgeBase:
             descriptor_families={key: d.family.value for key, d in self.descriptors.items()},
             descriptor_implies={key: tuple(d.implies) for key, d in self.descriptors.items() if d.implies},
             descriptor_words={key: d.ko[0] for key, d in self.descriptors.items()},
+            impressions=frozenset(key for key, d in self.descriptors.items() if d.impression),
             standards=self.standards,
             contributions=self.contributions,
         )

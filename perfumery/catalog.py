@@ -61,6 +61,8 @@ class Catalog:
     contributions: Mapping[str, tuple[Contribution, ...]] = field(default_factory=dict)
     descriptor_implies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     descriptor_words: Mapping[str, str] = field(default_factory=dict, metadata={"doc": "descriptor → Korean word"})
+    impressions: frozenset[str] = field(default_factory=frozenset,
+                                        metadata={"doc": "qualities (warm, soft) perceived through their family"})
 
     def __post_init__(self) -> None:
         for name in ("materials", "accords", "references", "descriptor_families", "standards", "contributions",
@@ -146,6 +148,17 @@ class Catalog:
     def material_profile(self, material_id: str) -> Vector:
         self.material(material_id)
         return self._material_profiles[material_id]
+
+    @cached_property
+    def _likeness(self) -> dict[tuple[str, str], float]:
+        return {}
+
+    def likeness(self, a: str, b: str) -> float:
+        """Cosine of two materials' profiles, remembered: the composer asks for the same pairs many times."""
+        key = (a, b) if a <= b else (b, a)
+        if key not in self._likeness:
+            self._likeness[key] = cosine(self.material_profile(a), self.material_profile(b))
+        return self._likeness[key]
 
     def profile(self, vector: Mapping[str, float]) -> Vector:
         """A descriptor vector with odor-family dimensions added, for similarity."""

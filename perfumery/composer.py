@@ -20,6 +20,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Sequence
+from itertools import zip_longest
 
 from perfumery.amounts import allocate, fill_to_total, round_to_total
 from perfumery.brief import Brief
@@ -41,7 +42,7 @@ from perfumery.models import Concentration, NotePosition
 from perfumery.naming import brief_themes, concept_ko, formula_name
 from perfumery.pyramid import PyramidBands
 from perfumery.recipe import Recipe
-from perfumery.repair import repair
+from perfumery.repair import apply_fixes, repair
 from perfumery.similarity import Vector, cosine
 
 NOISE = 0.12  # Gumbel temperature of each greedy pick
@@ -54,6 +55,7 @@ FALLBACK_TARGET = {"fresh": 0.6, "floral": 0.6, "woody": 0.6, "musky": 0.5}
 CHARACTER_CARRIERS = 3  # per position: the character's workhorses (a rose heart: PEA, citronellol, geraniol)
 CHARACTER_ACCENTS = 2  # potent materials of the character (rose oxide, a damascone; coffee CO2)
 CHARACTER_COMPANIONS = 3  # from the knowledge base's accord of that character: a café's roasted, nutty, woody ones
+CHARACTER_PICKS = 10  # all headlines together: the character leads, it does not crowd out the structure
 CHARACTER_BONUS = 4.0  # how much more weight a character carrier takes than a generic one
 PERCEPTIBLE_MARGIN = 2.0  # aim for a clear presence (the saturation of fit.coverage), not the bare threshold
 
@@ -88,8 +90,18 @@ def compose(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None = N
             product=brief.product,
             ingredients=[catalog.ingredient(m, p) for m, p in sorted(doses.items(), key=_pyramid_order(catalog))],
         )
-        recipes.append(critiqued(repair(recipe, catalog, brief, bands), catalog, brief))
+        recipes.append(_with_fixes(critiqued(repair(recipe, catalog, brief, bands), catalog, brief), catalog, brief,
+                                   bands))
     return recipes
+
+
+def _with_fixes(recipe: Recipe, catalog: Catalog, brief: Brief, bands: PyramidBands) -> Recipe:
+    """The critic's own fixes applied once, kept when they score better: its advice is not left unheeded."""
+    fixes = [fix for violation in recipe.violations for fix in violation.fixes]
+    if not fixes:
+        return recipe
+    fixed = critiqued(apply_fixes(recipe, fixes, catalog, brief, bands), catalog, brief)
+    return fixed if fixed.score and recipe.score and fixed.score.total > recipe.score.total else recipe
 
 
 def _pyramid_order(catalog: Catalog):
@@ -306,7 +318,7 @@ def _select(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[str
         material = catalog.material(m)
         vector = catalog.vector(m)
         gain = sum(w * max(0.0, vector.get(d, 0.0) - covered.get(d, 0.0)) for d, w in wanted.items()) / wanted_total
-        redundancy = max((cosine(catalog.material_profile(m), catalog.material_profile(o))
+        redundancy = max((catalog.likeness(m, o)
                           for o in chosen[position]), default=0.0)
         over_budget = max(0, material.cost_tier - brief.budget_tier)
         return (relevance[m] + 0.8 * gain - 0.35 * redundancy - 0.4 * min(used[m], 2) - 0.12 * over_budget
@@ -336,24 +348,28 @@ def _select(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[str
 
 def _character_picks(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[str, float],
                      used: Counter[str], rng: random.Random) -> list[str]:
-    """The character comes first: per headline, its workhorses in each position and a potent accent or two.
+    """The character comes first: per headline, its workhorses in each position, a potent accent or two and
+    companions from its accord, taken in turn across headlines up to ``CHARACTER_PICKS``.
 
     Within the character materials, a variant's emphasis decides which, and materials earlier variants
     leaned on step back, so variants are different roses rather than one rose three times.
     """
-    picks: list[str] = []
+    lists = []
     for descriptor in headlines(brief):
-        members = [m for m in pool if character(catalog, m, descriptor) and m not in picks]
+        members = [m for m in pool if character(catalog, m, descriptor)]
         ranked = sorted(members, key=lambda m: (-(character(catalog, m, descriptor) + 0.5 * relevance[m]
                                                  - 0.3 * min(used[m], 2) + _gumbel(rng)), m))
+        picks: list[str] = []
         for position in NotePosition:
             carriers = [m for m in ranked if catalog.material(m).note == position and catalog.material(m).carrier]
             picks += carriers[:rng.randint(CHARACTER_CARRIERS - 1, CHARACTER_CARRIERS)]
         picks += [m for m in ranked if not catalog.material(m).carrier][:CHARACTER_ACCENTS]
         companions = [m for m in _companions(catalog, descriptor) if m in pool and m not in picks]
         companions.sort(key=lambda m: (-(relevance[m] - 0.3 * min(used[m], 2) + _gumbel(rng)), m))
-        picks += companions[:CHARACTER_COMPANIONS]
-    return list(dict.fromkeys(picks))
+        lists.append(picks + companions[:CHARACTER_COMPANIONS])
+    # In turn: the first headline's best, the second's best, … so every headline is carried.
+    taken = [m for row in zip_longest(*lists) for m in row if m is not None]
+    return list(dict.fromkeys(taken))[:CHARACTER_PICKS]
 
 
 def make_perceptible(brief: Brief, catalog: Catalog, doses: dict[str, float], pool: Sequence[str],
@@ -368,7 +384,7 @@ def make_perceptible(brief: Brief, catalog: Catalog, doses: dict[str, float], po
     result = dict(doses)
     for descriptor in headlines(brief):
         sources = headline_sources(catalog, descriptor, dict.fromkeys([*result, *pool]))
-        for m in (m for m in sources if ceiling.get(m, 0.0) > 0):
+        for m in (m for m in sources if ceiling.get(m, 0.0) > 0 and (m in result or len(result) < MAX_MATERIALS)):
             if odor_mass(result, catalog).get(descriptor, 0.0) >= PERCEPTIBLE * PERCEPTIBLE_MARGIN:
                 break
             result[m] = min(dose_to_perceive(catalog, result, descriptor, m, PERCEPTIBLE_MARGIN), ceiling[m])

@@ -127,11 +127,30 @@ def dose_to_perceive(catalog: Catalog, doses: Mapping[str, float], descriptor: s
     return max(have, catalog.presence_dose(material_id, catalog.presence(material_id, have) + missing / weight))
 
 
+def delivered(brief: Brief, doses: Mapping[str, float], catalog: Catalog) -> Brief:
+    """The brief as the formula answers it: only the descriptors it makes perceptible. What a reply may say
+    it matched ("요청하신 커피 분위기") and what a narration is told to speak of."""
+    mass = odor_mass(doses, catalog)
+    return brief.model_copy(update={"descriptors": {d: w for d, w in brief.descriptors.items()
+                                                    if can_smell(d, mass, catalog)}})
+
+
+def can_smell(descriptor: str, mass: Mapping[str, float], catalog: Catalog) -> bool:
+    """Whether a formula with this odor mass smells of ``descriptor``: its presence reaches ``PERCEPTIBLE``;
+    a quality rather than an odor (``Catalog.impressions``: warm, soft, fresh …) is perceived through its
+    family as well, at twice the presence (half credit, as in ``coverage``) — warm through ambers."""
+    if mass.get(descriptor, 0.0) >= PERCEPTIBLE:
+        return True
+    family = catalog.family_of(descriptor)
+    return (descriptor in catalog.impressions and family is not None
+            and family_mass(mass, catalog).get(family, 0.0) >= 2 * PERCEPTIBLE)
+
+
 def perceptible(brief: Brief, doses: Mapping[str, float], catalog: Catalog,
                 reading: OdorReading | None = None) -> dict[str, bool]:
     """Per headline descriptor: can it be smelled in the formula?"""
     mass = odor_mass(doses, catalog, reading)
-    return {d: mass.get(d, 0.0) >= PERCEPTIBLE for d in headlines(brief)}
+    return {d: can_smell(d, mass, catalog) for d in headlines(brief)}
 
 
 def avoided_lines(brief: Brief, doses: Mapping[str, float], catalog: Catalog,

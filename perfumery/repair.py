@@ -185,8 +185,9 @@ def apply_fixes(recipe: Recipe, fixes: list[Fix], catalog: Catalog, brief: Brief
         doses = context.absorb(doses, context.note(material_id), exclude=frozenset(targets), like=material_id)
     held = {m for m, p in targets.items() if p > 0}
     person = recipe.pinned
-    ingredients = [catalog.ingredient(m, p).model_copy(update={"pinned": m in held or m in person})
-                   for m, p in doses.items() if m in catalog]
+    order = [i.material_id for i in recipe.ingredients]
+    ingredients = [catalog.ingredient(m, doses[m]).model_copy(update={"pinned": m in held or m in person})
+                   for m in sorted(doses, key=lambda m: _rank(order, m)) if m in catalog]
     fixed = repair(recipe.model_copy(update={"ingredients": ingredients}), catalog, brief, bands)
     return fixed.model_copy(update={"ingredients": [i.model_copy(update={"pinned": i.material_id in person})
                                                     for i in fixed.ingredients],

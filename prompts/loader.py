@@ -73,6 +73,7 @@ class Templates(BaseModel):
     narrate: PromptTemplate
     labels: Labels
     fallback_narration: str
+    fallback_narration_plain: str
 
 
 @lru_cache
@@ -175,8 +176,11 @@ class PromptBuilder:
         return ", ".join(f"{i.name_ko or i.material_id} {format_percent(i.percent)}%" for i in ranked)
 
     def fallback_narration(self, brief: BriefLike, concept: str) -> str:
-        targets = self.descriptor_words(brief.descriptors, limit=NARRATION_TARGETS)
-        return self.templates.fallback_narration.format(targets=targets, concept=concept)
+        """The template narration; it names only the descriptors in ``brief`` (the caller passes the delivered
+        ones), and none at all when there are none."""
+        targets = self.descriptor_words(brief.descriptors, limit=NARRATION_TARGETS) if brief.descriptors else ""
+        template = self.templates.fallback_narration if targets else self.templates.fallback_narration_plain
+        return template.format(targets=targets, concept=concept)
 
     def narration(self, brief: BriefLike, ingredients: Iterable[IngredientLike], facts: Sequence[str]) -> str:
         return self.templates.narrate.render(

@@ -242,7 +242,7 @@ async def run_turn(text: str) -> None:
         recipe = Recipe.model_validate(result.recipe)
         cl.user_session.set("recipe_ref", (recipe.id, recipe.version))
         reply.elements = _recipe_elements(recipe)
-        reply.actions = _recipe_actions(recipe)
+        reply.actions = _recipe_actions(recipe, result.brief)
     await reply.send()
     if result.turn_id is not None:
         data_layer.link(reply.id, result.turn_id)
@@ -268,10 +268,10 @@ def _recipe_elements(recipe: Recipe) -> list[Any]:
     ]
 
 
-def _recipe_actions(recipe: Recipe) -> list[cl.Action]:
+def _recipe_actions(recipe: Recipe, brief: dict[str, Any] | None = None) -> list[cl.Action]:
     ref = {"recipe_id": recipe.id, "version": recipe.version}
     actions = [cl.Action(name="edit", label=label, payload={**ref, "text": text}, tooltip=text)
-               for label, text in view.EDIT_ACTIONS.values()]
+               for label, text in view.edit_actions(brief)]
     actions.append(cl.Action(name="save", label="저장", payload=ref, icon="bookmark"))
     compare = view.compare_message(recipe)
     if compare:

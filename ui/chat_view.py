@@ -26,9 +26,15 @@ STEP_TITLES = {
     "generate": ("배합 생성", "llm"), "critique": ("평가", "tool"), "revise": ("수정·재생성", "tool"),
 }
 
-# action name → the Korean message it sends through the agent
-EDIT_ACTIONS = {"sweeter": ("더 달콤하게", "더 달콤하게 해줘"), "lighter": ("더 가볍게", "더 가볍게 해줘"),
-                "longer": ("더 오래가게", "더 오래가게 해줘"), "batch": ("100g 배합표", "100g 배합표로 보여줘")}
+# action name → (label, the Korean message it sends through the agent, the descriptor it moves toward)
+EDIT_ACTIONS = {"sweeter": ("더 달콤하게", "더 달콤하게 해줘", "sweet"), "lighter": ("더 가볍게", "더 가볍게 해줘", "light"),
+                "longer": ("더 오래가게", "더 오래가게 해줘", None), "batch": ("100g 배합표", "100g 배합표로 보여줘", None)}
+
+
+def edit_actions(brief: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Follow-up buttons, less those that go toward what the person ruled out ("너무 달지 않게" → no "더 달콤하게")."""
+    avoided = set((brief or {}).get("avoid_descriptors") or {})
+    return [(label, text) for label, text, toward in EDIT_ACTIONS.values() if toward not in avoided]
 
 
 def step_output(node: str, update: dict[str, Any]) -> str:

@@ -217,7 +217,7 @@ class Generator(ABC):
 
         def pieces() -> Iterator[str]:
             template = self.builder.templates.narrate
-            prompt = self.builder.narration(brief, recipe.ingredients, context)
+            prompt = self.builder.narration(self.fallback.delivered(recipe, brief), recipe.ingredients, context)
             guard = RepetitionGuard()
             sentences = SentenceCounter(template.max_sentences)
             start = time.perf_counter()

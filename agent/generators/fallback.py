@@ -14,6 +14,7 @@ from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.composer import compose
 from perfumery.critic import critique, critiqued
+from perfumery.fit import delivered
 from perfumery.naming import brief_themes, concept_ko, formula_name
 from perfumery.recipe import Recipe
 from perfumery.repair import repair
@@ -49,7 +50,12 @@ class FallbackComposer:
         return recipe.model_copy(update={"name": formula_name(brief_themes(brief, self.catalog), rng),
                                          "concept_ko": concept_ko(doses, self.catalog, brief.concentration)})
 
+    def delivered(self, recipe: Recipe, brief: Brief) -> Brief:
+        """The brief as this formula answers it: a narration speaks only of what can be smelled."""
+        doses = {i.material_id: i.percent for i in recipe.ingredients if i.material_id in self.catalog}
+        return delivered(brief, doses, self.catalog)
+
     def narration(self, recipe: Recipe, brief: Brief) -> str:
         doses = {i.material_id: i.percent for i in recipe.ingredients if i.material_id in self.catalog}
         concept = recipe.concept_ko or (concept_ko(doses, self.catalog, recipe.concentration) if doses else "")
-        return self.builder.fallback_narration(brief, concept)
+        return self.builder.fallback_narration(self.delivered(recipe, brief), concept)

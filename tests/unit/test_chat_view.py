@@ -65,3 +65,9 @@ def test_the_chat_export_imports_back_and_the_documents_name_their_authority() -
     assert {i.material_id: i.percent for i in again.ingredients} == FORMULA
     text = view.documents_md(r, catalog).decode("utf-8")
     assert "IFRA 적합성 요약" in text and "알레르기" in text and "공급사의 IFRA 적합성 증명서" in text
+
+
+def test_no_button_goes_toward_what_the_person_ruled_out() -> None:
+    labels = [label for label, _ in view.edit_actions({"avoid_descriptors": {"sweet": 1.0}})]
+    assert "더 달콤하게" not in labels and "더 가볍게" in labels
+    assert "더 달콤하게" in [label for label, _ in view.edit_actions(None)]

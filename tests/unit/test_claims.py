@@ -102,3 +102,22 @@ def test_narration_praising_an_avoided_descriptor_becomes_the_template(checker: 
     kept, problems = supported_narration("전체적으로 달콤한 향입니다.", recipe, brief, checker, Grounds(),
                                          lambda: "템플릿")
     assert kept == "템플릿" and "피하려는 향" in problems[-1]
+
+
+def test_what_was_asked_is_claimed_only_when_it_can_be_smelled(checker: ClaimChecker, recipe: Recipe) -> None:
+    # bergamot 20 %, hedione 30 %, sandalwood 35 %: citrus and woody are there, coffee and marine are not
+    said = verdicts(checker, "요청하신 시트러스, 커피, 나무 향 분위기에 맞춰 구성했습니다.", recipe, ClaimKind.brief)
+    assert ("formula", "시트러스", True) in said and ("formula", "나무 향", True) in said
+    assert ("formula", "커피", False) in said
+    # the same words outside a claim about the request are ordinary descriptor claims
+    assert verdicts(checker, "커피 향이 납니다.", recipe, ClaimKind.brief) == []
+    kept, problems = supported_narration("요청하신 바다 느낌을 살렸습니다. 베르가못 오일이 밝게 열립니다.", recipe,
+                                         Brief(), checker, Grounds(), lambda: "템플릿")
+    assert kept == "베르가못 오일이 밝게 열립니다." and problems
+
+
+def test_a_sentence_pasted_from_a_record_is_not_narration(checker: ClaimChecker, recipe: Recipe) -> None:
+    facts = ["헬리오트로프 꽃을 떠올리게 하는 알데하이드. 아몬드와 바닐라가 섞인 포근한 분가루 향이다."]
+    kept, problems = supported_narration("베르가못 오일이 밝게 열립니다. 헬리오트로프 꽃을 떠올리게 하는 알데하이드.",
+                                         recipe, Brief(), checker, Grounds(record_texts=facts), lambda: "템플릿")
+    assert kept == "베르가못 오일이 밝게 열립니다." and "그대로 옮긴" in problems[0]

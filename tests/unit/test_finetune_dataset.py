@@ -85,14 +85,19 @@ def test_every_proposal_target_parses_cleanly_over_its_pool(built, kb):
         assert parsed.clean, row["target"]
 
 
-def test_narration_targets_are_korean_and_use_the_given_facts(built):
+def test_narration_targets_speak_of_the_facts_in_whole_sentences_never_copied_fragments(built):
     _, _, rows = built
     narrations = [r for r in rows if r["task"] == "narrate"]
     assert narrations
     with_facts = [r for r in narrations if "참고: 없음" not in r["prompt"]]
+    assert with_facts
     for row in with_facts:
-        fact = row["target"].rsplit(". ", 1)[-1].rstrip(".")[:12]
-        assert fact in row["prompt"]
+        facts = row["prompt"].split("참고: ", 1)[1].split("\n", 1)[0]
+        last = row["target"].rsplit(". ", 1)[-1]
+        # The lead material of the facts, in a sentence of our own that ends as a sentence does.
+        assert last.endswith("향을 더합니다.") and last.split("은 ")[0].split("는 ")[0] in row["prompt"]
+        for sentence in row["target"].split(". "):
+            assert sentence.rstrip(".") not in facts, sentence
 
 
 def test_split_keeps_briefs_apart_and_the_card_states_the_hash(built):

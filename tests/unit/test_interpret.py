@@ -71,3 +71,32 @@ def test_a_negation_in_the_next_clause_does_not_reach_back(kb) -> None:
     [bergamot, vanilla] = MaterialNames(kb).find("베르가못 넣고, 바닐라는 빼줘")
     assert (bergamot.material_id, bergamot.negated, bergamot.include) == ("bergamot_oil", False, True)
     assert vanilla.negated and "베르가못 넣고, 바닐라는 빼줘"[vanilla.start:vanilla.end] == "바닐라"
+
+
+def test_english_and_mixed_briefs_are_read_like_korean_ones(kb) -> None:
+    brief = _brief(kb, "a fresh citrus perfume for summer")
+    assert {"citrus", "fresh"} <= set(brief.descriptors) and brief.season == "summer"
+    assert brief.themes == ["상쾌한", "시트러스"]  # named in Korean
+    cozy = _brief(kb, "cozy vanilla scent for winter nights, not too sweet")
+    assert "vanilla" in cozy.descriptors and "sweet" in cozy.avoid_descriptors
+    mixed = _brief(kb, "rose 향수인데 바닐라는 없이")
+    assert "rose" in mixed.descriptors and "vanilla" in mixed.avoid_descriptors
+    assert "rose" not in _brief(kb, "rosemary oil fougere").descriptors  # whole words only
+
+
+def test_a_scene_shades_its_subject_and_names_the_formula(kb) -> None:
+    brief = _brief(kb, "비 오는 날 카페 같은 포근한 향, 너무 달지 않게")
+    assert brief.descriptors["coffee"] == 1.0 and brief.descriptors["watery"] < 0.8  # rain shades the café
+    assert brief.themes == ["포근한", "카페"]
+    alone = _brief(kb, "비 오는 날 느낌")  # without a subject, the scene is the whole brief
+    assert alone.descriptors["watery"] >= 0.8
+
+
+def test_a_mood_without_the_word_scent_is_a_brief(kb) -> None:
+    from knowledge.lexicon import get_lexicon_matcher as matcher
+
+    names = MaterialNames(kb)
+    for text in ("겨울 밤 벽난로 앞에 있는 느낌", "여름밤 바닷가 산책하는 느낌", "a fresh citrus perfume for summer"):
+        assert read(text, kb=kb, matcher=matcher(kb), names=names, recipe=None).route == "new_brief", text
+    for text in ("오늘 점심 메뉴 추천해줘", "how do I cook pasta?"):
+        assert read(text, kb=kb, matcher=matcher(kb), names=names, recipe=None).route == "off_topic", text

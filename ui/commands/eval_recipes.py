@@ -23,10 +23,12 @@ def eval_recipes(
     briefs: Annotated[Path | None, typer.Option("--briefs", help="YAML dev set (default eval/data/briefs.yaml).")] = None,
     own_tags: bool = typer.Option(False, "--own-tags", help="Judge fidelity by the KB's own tags, not the public "
                                   "reference (eval/data/odor_reference)."),
+    formulas: Annotated[Path | None, typer.Option("--formulas", help="Judge the formulas of an earlier run's "
+                                                  "recipes.json instead of composing (before/after).")] = None,
 ) -> None:
     """조향 평가: 개발용 브리프 세트로 조합기 결과를 채점 (composer on the dev briefs)."""
     from eval.odor_reference import OdorReferenceError, load_judge
-    from eval.recipe_metrics import DEFAULT_BRIEFS, evaluate, load_cases, to_markdown
+    from eval.recipe_metrics import DEFAULT_BRIEFS, evaluate, load_cases, load_formulas, to_markdown
     from hyanggi.settings import get_settings
     from knowledge.kb import load_knowledge_base
 
@@ -39,10 +41,14 @@ def eval_recipes(
         raise typer.Exit(1) from None
     try:
         cases = load_cases(briefs or DEFAULT_BRIEFS)
-    except (OSError, ValueError) as exc:
-        console.print(f"[red]브리프 파일을 읽을 수 없습니다:[/] {exc}")
+        given = load_formulas(formulas) if formulas else None
+    except (OSError, ValueError, KeyError) as exc:
+        console.print(f"[red]브리프·포뮬러 파일을 읽을 수 없습니다:[/] {exc}")
         raise typer.Exit(1) from None
-    report = evaluate(cases, catalog, variants=variants, seed=seed, judge=judge)
+    if given is not None and (missing := [c.id for c in cases if c.id not in given]):
+        console.print(f"[red]포뮬러 파일에 없는 브리프:[/] {', '.join(missing)}")
+        raise typer.Exit(1)
+    report = evaluate(cases, catalog, variants=variants, seed=seed, judge=judge, formulas=given)
     folder = out or get_settings().data_dir / "eval"
     folder.mkdir(parents=True, exist_ok=True)
     markdown = to_markdown(report)
