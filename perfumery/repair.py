@@ -2,8 +2,9 @@
 
 One pass substitutes forbidden materials (prohibited by IFRA in the product's category, or ruled out by
 the brief) with the nearest allowed one by descriptors, brings every line under its ceiling (typical
-maximum and IFRA cap), brings every IFRA Standard's sum over the lines under its limit, moves the
-pyramid toward its bands, and rounds to written figures. Weight taken from a line goes to carriers —
+maximum and IFRA cap), moves the pyramid toward its bands, brings every IFRA Standard's sum over the
+lines under its limit (after rebalancing, which could lift a contributor back), and rounds to written
+figures without lifting a shrunk line. Weight taken from a line goes to carriers —
 materials that can hold weight — never proportionally into traces. Lines the person pinned are left as
 they are. Passes repeat until nothing changes, so ``repair(repair(r)) == repair(r)``.
 """
@@ -80,9 +81,11 @@ def _pass(doses: dict[str, float], context: Rebalancer, bands: PyramidBands) -> 
     if not doses:
         return {}
     doses = _under_ceilings(doses, context)
-    doses = _under_standards(doses, context)
     doses = _rebalance(doses, context, bands)
-    return round_to_total(doses, context.ceilings(doses))
+    # Standards last: rebalancing may lift a contributor back over a summed limit, and rounding must not.
+    doses, shrunk = _under_standards(doses, context)
+    ceilings = context.ceilings(doses)
+    return round_to_total(doses, {m: min(c, doses[m]) if m in shrunk else c for m, c in ceilings.items()})
 
 
 def _to_total(doses: dict[str, float], context: Rebalancer) -> dict[str, float]:
@@ -117,12 +120,14 @@ def _under_ceilings(doses: dict[str, float], context: Rebalancer) -> dict[str, f
     return result
 
 
-def _under_standards(doses: dict[str, float], context: Rebalancer) -> dict[str, float]:
-    """Each IFRA Standard summed over the lines stays under its limit: contributors shrink together."""
+def _under_standards(doses: dict[str, float], context: Rebalancer) -> tuple[dict[str, float], set[str]]:
+    """Each IFRA Standard summed over the lines stays under its limit: contributors shrink together.
+
+    Returns the doses and the lines shrunk, which rounding must not lift again."""
     result = dict(doses)
     checks = [c for c in context.catalog.check_ifra(result, context.category, context.load) if c.status == "over"]
     if not checks:
-        return result
+        return result, set()
     shrunk: set[str] = set()
     for check in checks:
         factor = STANDARD_MARGIN * (check.limit.percent or 0.0) / check.level_percent
@@ -130,7 +135,7 @@ def _under_standards(doses: dict[str, float], context: Rebalancer) -> dict[str, 
             if material_id not in context.pinned:
                 result[material_id] *= factor
                 shrunk.add(material_id)
-    return context.absorb(result, None, exclude=frozenset(shrunk))
+    return context.absorb(result, None, exclude=frozenset(shrunk)), shrunk
 
 
 def _rebalance(doses: dict[str, float], context: Rebalancer, bands: PyramidBands) -> dict[str, float]:
