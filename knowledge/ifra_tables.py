@@ -15,10 +15,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from perfumery.ifra import Contribution, IfraCategory, IfraStandard, Limit, LimitKind, StandardType
-from perfumery.models import Material
+from perfumery.models import Material, Origin
 
-SOURCE = ("IFRA Standards, 51st Amendment — overview and Annex on contributions from other sources, "
-          "as transcribed in smortenax/perfumeria-app datos/ifra/51")
+SOURCE = "IFRA Standards, 51st Amendment (International Fragrance Association)"  # in words; SOURCE.md says where
 _CELLS = {"sin-restriccion": LimitKind.unrestricted, "prohibido": LimitKind.prohibited,
           "ver-nota": LimitKind.see_note, "": LimitKind.missing}
 _COLUMNS = {category: f"cat_{category.value.lower()}" for category in IfraCategory}
@@ -68,39 +67,100 @@ def _cas_index(folder: Path) -> dict[str, list[str]]:
     return index
 
 
-def _natural_levels(folder: Path, problems: list[str]) -> dict[str, dict[str, float]]:
-    """CAS of a natural → Standard → fraction of the natural counted toward it.
+Variant = dict[str, tuple[float, str]]  # constituent CAS → (% of the natural, where the figure comes from)
+ANNEX_SOURCE_KO = "IFRA Annex (51차 개정)"
 
-    The Annex lists a natural per variant (expressed, distilled …), several under one CAS. Within a
-    variant the constituents of one Standard add up (isomers count together); across the variants we
-    cannot tell apart we keep the highest level, so the check errs on the safe side.
+
+def standard_cas(folder: Path) -> dict[str, set[str]]:
+    """Standard → every CAS it covers: its own list plus the Annex constituents filed under it."""
+    sets: dict[str, set[str]] = defaultdict(set)
+    for row in _rows(folder / "standard_cas.csv"):
+        sets[row["standard"]].add(row["cas"])
+    for row in _rows(folder / "naturals.csv"):
+        if row["constituent_standard"]:
+            sets[row["constituent_standard"]].add(row["constituent_cas"])
+    return dict(sets)
+
+
+def shared_groups(standards: Mapping[str, set[str]], entries: Mapping[str, set[str]]
+                  ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """The CAS counted toward each Standard and each EU allergen entry, grouped alike where they share one.
+
+    A Standard and an Annex III entry with a CAS in common are the same substance, so both count the union
+    of their lists (cis-isoeugenol toward the Isoeugenol Standard, trans,trans-farnesol toward Farnesol): the
+    IFRA check and the allergen declaration then take the same number from a natural's constituents.
     """
-    per_variant: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    by_standard = {standard: set(cas) for standard, cas in standards.items()}
+    by_entry = {label: set(cas) for label, cas in entries.items()}
+    for standard, cas in standards.items():
+        for label, listed in entries.items():
+            if cas & listed:
+                by_standard[standard] |= listed
+                by_entry[label] |= cas
+    return by_standard, by_entry
+
+
+def annex_variants(folder: Path, problems: list[str]) -> dict[str, list[tuple[str, Variant]]]:
+    """CAS of a natural → its Annex variants by name (expressed, distilled …), each constituent CAS → max level."""
+    per_variant: dict[tuple[str, str], Variant] = defaultdict(dict)
     cas_of_variant: dict[tuple[str, str], set[str]] = defaultdict(set)
     for row in _rows(folder / "naturals.csv"):
-        if not row["constituent_standard"]:
-            continue
         try:
             level = float(row["max_percent"])
         except ValueError:
             problems.append(f"ifra/naturals.csv {row['name']}: unreadable level {row['max_percent']!r}")
             continue
         variant = (row["cas"], row["name"])
-        per_variant[variant][row["constituent_standard"]] += level / 100.0
+        known = per_variant[variant].get(row["constituent_cas"], (0.0, ""))[0]
+        per_variant[variant][row["constituent_cas"]] = (max(known, level), ANNEX_SOURCE_KO)
         cas_of_variant[variant].update(c for c in (row["cas"], *row["other_cas"].split()) if c)
-    levels: dict[str, dict[str, float]] = defaultdict(dict)
-    for variant, by_standard in per_variant.items():
+    result: dict[str, list[tuple[str, Variant]]] = defaultdict(list)
+    for variant, levels in per_variant.items():
         for cas in cas_of_variant[variant]:
-            for standard, fraction in by_standard.items():
-                levels[cas][standard] = min(1.0, max(levels[cas].get(standard, 0.0), fraction))
-    return levels
+            result[cas].append((variant[1], levels))
+    return dict(result)
+
+
+def composition(material: Material, annex: Mapping[str, list[tuple[str, Variant]]], cited: Variant) -> list[Variant]:
+    """What a material is made of, per variant we cannot tell apart: one source of truth for IFRA and allergens.
+
+    A synthetic is its own CAS at 100 %. A natural is the IFRA Annex variant named as the material is (cinnamon
+    leaf oil, not the bark oil that shares its CAS) or, when none is, every Annex variant for its CAS; plus, as a
+    variant of its own, the cited certificate levels: a certificate describes one lot (often another chemotype
+    than an Annex row), so merging it into an Annex variant would add up the same citral twice.
+    """
+    if material.origin == Origin.synthetic:
+        return [{material.cas: (100.0, "")}] if material.cas else []
+    found = annex.get(material.cas, []) if material.cas else []
+    named = [v for name, v in found if name.casefold() == material.name_en.casefold()]
+    variants = named or [v for _, v in found]
+    return variants + [dict(cited)] if cited else variants
+
+
+def group_level(variants: list[Variant], cas_set: set[str]) -> tuple[float, str] | None:
+    """Fraction of the material counted toward a group of CAS (a Standard, an allergen), with its source.
+
+    Within a variant the group's constituents add up (isomers count together); across variants we keep the
+    highest, so a check errs on the safe side. None when no variant holds any of them.
+    """
+    best: tuple[float, str] | None = None
+    for variant in variants:
+        found = [(percent, source) for cas, (percent, source) in variant.items() if cas in cas_set]
+        if not found:
+            continue
+        total = sum(percent for percent, _ in found)
+        if best is None or total > best[0]:
+            best = (total, "; ".join(dict.fromkeys(source for _, source in found if source)))
+    return None if best is None else (min(1.0, best[0] / 100.0), best[1])
 
 
 def match_materials(materials: Iterable[Material], folder: Path, standards: Mapping[str, IfraStandard],
+                    compositions: Mapping[str, list[Variant]], groups: Mapping[str, set[str]],
                     problems: list[str]) -> dict[str, tuple[Contribution, ...]]:
-    """Each material's contributions to the Standards: itself by CAS or by name, its constituents by Annex."""
+    """Each material's contributions to the Standards: itself by CAS or by name, a natural by its composition
+    (``groups``: the CAS counted toward each Standard, from ``shared_groups``)."""
     by_cas = _cas_index(folder)
-    naturals = _natural_levels(folder, problems)
+    covered = {standard: cas for standard, cas in groups.items() if standard in standards}
     result: dict[str, tuple[Contribution, ...]] = {}
     for material in materials:
         found: dict[str, Contribution] = {}
@@ -111,9 +171,12 @@ def match_materials(materials: Iterable[Material], folder: Path, standards: Mapp
                 problems.append(f"material {material.id}: unknown IFRA Standard {standard!r}")
             elif standard not in found:
                 found[standard] = Contribution(standard=standard, fraction=None)
-        for standard, fraction in naturals.get(material.cas, {}).items() if material.cas else ():
-            if standard in standards and standard not in found and fraction > 0:
-                found[standard] = Contribution(standard=standard, fraction=fraction, from_natural=True)
+        if material.origin == Origin.natural:
+            variants = compositions.get(material.id, [])
+            for standard, cas_set in covered.items():
+                level = group_level(variants, cas_set) if standard not in found else None
+                if level is not None and level[0] > 0:
+                    found[standard] = Contribution(standard=standard, fraction=level[0], from_natural=True)
         if found:
             result[material.id] = tuple(found.values())
     return result

@@ -1,15 +1,19 @@
 """Load the curated knowledge base from ``knowledge/data/`` and refuse it when it is inconsistent.
 
 Layout: ``materials/*.yaml``, ``accords.yaml``, ``perfumes/*.yaml``, ``lexicon/*.yaml`` (YAML lists of
-records) and ``descriptors.yaml`` (the shared vocabulary). Every record is validated by its pydantic
-model; ``find_problems`` then checks what no single record can: unique ids, resolving references,
-vocabulary, note/volatility agreement. Loading fails with every problem listed, so a data author
-fixes them in one pass.
+records) and ``descriptors.yaml`` (the shared vocabulary); ``use_levels/*.yaml`` (cited use levels, one
+record per material), ``constituents/*.yaml`` (cited constituents of naturals), ``eu_allergens/annex_iii.yaml``
+and the IFRA tables in ``ifra/``. Every record is validated by its pydantic model. A material's use range and
+its allergen content are derived here from those records — there is no second copy in ``materials/`` that
+could drift. ``find_problems`` then checks what no single record can: unique ids, resolving references,
+vocabulary, note/volatility agreement. Loading fails with every problem listed, so a data author fixes them
+in one pass.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -18,16 +22,30 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from knowledge.ifra_tables import load_standards, match_materials
-from perfumery.ifra import Contribution, IfraStandard
+from knowledge.ifra_tables import (
+    Variant,
+    annex_variants,
+    composition,
+    group_level,
+    load_standards,
+    match_materials,
+    shared_groups,
+    standard_cas,
+)
+from perfumery.allergens import AnnexEntry
+from perfumery.ifra import Contribution, IfraStandard, StandardType
 from perfumery.models import (
     IMPACT_MAX,
     Accord,
+    AllergenShare,
     Family,
     LexiconEntry,
     Material,
+    NaturalComposition,
     NotePosition,
+    Origin,
     ReferencePerfume,
+    UseLevels,
 )
 
 if TYPE_CHECKING:
@@ -82,6 +100,10 @@ class KnowledgeBase:
     content_hash: str = field(compare=False)
     standards: dict[str, IfraStandard] = field(default_factory=dict, compare=False)
     contributions: dict[str, tuple[Contribution, ...]] = field(default_factory=dict, compare=False)
+    use_levels: dict[str, UseLevels] = field(default_factory=dict, compare=False)
+    compositions: dict[str, list[Variant]] = field(default_factory=dict, compare=False)
+    constituents: dict[str, NaturalComposition] = field(default_factory=dict, compare=False)
+    allergen_entries: dict[int, AnnexEntry] = field(default_factory=dict, compare=False)
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -127,9 +149,13 @@ def _read_yaml(path: Path, problems: list[str]) -> Any:
         return None
 
 
-def _records(paths: list[Path], model: type[_Record], key: str, problems: list[str]) -> dict[str, _Record]:
-    """Validate each record of YAML lists; duplicates of ``key`` are problems, not silent overwrites."""
-    found: dict[str, _Record] = {}
+def _records(paths: list[Path], model: type[_Record], key: str, problems: list[str],
+             prepare: Callable[[dict[str, Any], str], dict[str, Any] | None] | None = None) -> dict[Any, _Record]:
+    """Validate each record of YAML lists; duplicates of ``key`` are problems, not silent overwrites.
+
+    ``prepare`` may complete a raw record before validation (or return None to skip it, having said why).
+    """
+    found: dict[Any, _Record] = {}
     where: dict[str, str] = {}
     for path in paths:
         data = _read_yaml(path, problems)
@@ -142,6 +168,10 @@ def _records(paths: list[Path], model: type[_Record], key: str, problems: list[s
             label = f"{path.name}[{index}]"
             if isinstance(raw, dict) and key in raw:
                 label += f" {raw[key]}"
+            if prepare is not None and isinstance(raw, dict):
+                raw = prepare(raw, label)
+                if raw is None:
+                    continue
             try:
                 record = model.model_validate(raw)
             except ValidationError as exc:
@@ -222,16 +252,116 @@ def find_problems(kb: KnowledgeBase) -> list[str]:
     return problems
 
 
+DERIVED_FIELDS = ("use_range", "use_typical", "use_source", "use_basis", "allergens", "allergen_content")
+SUM_TOLERANCE = 0.05  # rounding in transcribed certificates
+
+
+def _materials(data_dir: Path, use_levels: dict[str, UseLevels], problems: list[str]) -> dict[str, Material]:
+    """Materials with their use levels derived from ``use_levels/`` (the only place they are written)."""
+
+    def prepare(raw: dict[str, Any], label: str) -> dict[str, Any] | None:
+        written = [f for f in DERIVED_FIELDS if f in raw]
+        if written:
+            problems.append(f"{label}: {', '.join(written)} belong in use_levels/ or constituents/, not materials/")
+            return None
+        record = use_levels.get(raw.get("id", ""))
+        if record is None:
+            problems.append(f"{label}: no record in use_levels/")
+            return None
+        return {**raw, **record.derive().model_dump()}
+
+    materials = _records(sorted((data_dir / "materials").glob("*.yaml")), Material, "id", problems, prepare)
+    for material_id in sorted(set(use_levels) - set(materials)):
+        problems.append(f"use_levels {material_id}: not a material")
+    return materials
+
+
+def _compositions(materials: dict[str, Material], records: dict[str, NaturalComposition],
+                  annex: dict[str, list[tuple[str, Variant]]], problems: list[str]) -> dict[str, list[Variant]]:
+    """Each material's composition per variant (IFRA Annex + cited certificates); more than 100 % is a problem."""
+    result: dict[str, list[Variant]] = {}
+    for material_id in records:
+        material = materials.get(material_id)
+        if material is None or material.origin != Origin.natural:
+            problems.append(f"constituents {material_id}: not a natural material")
+    for material in materials.values():
+        cited: Variant = {}
+        for certificate in records[material.id].certificates if material.id in records else ():
+            for level in certificate.levels:
+                if level.percent > cited.get(level.cas, (0.0, ""))[0]:
+                    cited[level.cas] = (level.percent, f"{certificate.source} 성적서 «{certificate.product}»")
+        variants = composition(material, annex, cited)
+        for variant in variants:
+            total = sum(percent for percent, _ in variant.values())
+            if total > 100 + SUM_TOLERANCE:
+                problems.append(f"material {material.id}: declared constituents add up to {total:.2f} % (> 100 %)")
+        if variants:
+            result[material.id] = variants
+    return result
+
+
+def _allergen_content(material: Material, variants: list[Variant], groups: dict[str, set[str]],
+                      entries: dict[int, AnnexEntry], record: NaturalComposition | None,
+                      problems: list[str]) -> Material:
+    """The material with its share of each Annex III allergen, from the same composition the IFRA check uses.
+
+    A natural that is itself an Annex III entry (lavender oil, ylang-ylang) is that allergen whole; an allergen
+    a natural is known to carry with no figure anywhere stays listed with no fraction (확인 필요).
+    """
+    shares: dict[str, AllergenShare] = {}
+    other_parts = {part.entry for part in record.not_entries} if record else set()
+    for number in other_parts - set(entries):
+        problems.append(f"constituents {material.id}: not_entries names unknown Annex III entry {number}")
+    for number, entry in entries.items():
+        if (material.origin == Origin.natural and material.cas and material.cas in entry.cas
+                and number not in other_parts):
+            shares[entry.label] = AllergenShare(allergen=entry.label, fraction=1.0,
+                                                source="원료 자체가 부속서 III 등재 물질")
+            continue
+        level = group_level(variants, groups[entry.label])
+        if level is not None and level[0] > 0:
+            shares[entry.label] = AllergenShare(allergen=entry.label, fraction=level[0], source=level[1] or "원료 자체")
+    for item in record.unquantified if record else ():
+        if item.allergen not in groups:
+            problems.append(f"constituents {material.id}: {item.allergen!r} is not an Annex III label")
+        elif item.allergen not in shares:
+            shares[item.allergen] = AllergenShare(allergen=item.allergen, fraction=None, source=item.note)
+    ordered = sorted(shares.values(), key=lambda share: share.allergen)
+    return material.model_copy(update={"allergen_content": ordered, "allergens": [s.allergen for s in ordered]})
+
+
+def _check_bans(kb: KnowledgeBase, problems: list[str]) -> None:
+    """A use-level record that says 'prohibited' must rest on an IFRA prohibition or a cited law."""
+    for material_id, record in kb.use_levels.items():
+        if not record.prohibited or material_id not in kb.materials:
+            continue
+        banned_by_ifra = any(StandardType.prohibition in kb.standards[c.standard].types
+                             for c in kb.contributions.get(material_id, ()) if c.standard in kb.standards)
+        if not banned_by_ifra and not kb.materials[material_id].prohibited_by:
+            problems.append(f"use_levels {material_id}: marked prohibited, but no IFRA prohibition or law applies")
+
+
 @lru_cache(maxsize=4)
 def _load(data_dir: Path) -> KnowledgeBase:
     if not data_dir.is_dir():
         raise KnowledgeBaseError([f"데이터 폴더가 없습니다 (data folder missing): {data_dir}"])
     problems: list[str] = []
-    materials = _records(sorted((data_dir / "materials").glob("*.yaml")), Material, "id", problems)
+    use_levels = _records(sorted((data_dir / "use_levels").glob("*.yaml")), UseLevels, "material", problems)
+    materials = _materials(data_dir, use_levels, problems)
     ifra_dir = data_dir / "ifra"
     standards = load_standards(ifra_dir, problems) if ifra_dir.is_dir() else {}
     if not standards:
         problems.append(f"IFRA 표준 표가 없습니다 (IFRA tables missing): {ifra_dir}")
+    records = _records(sorted((data_dir / "constituents").glob("*.yaml")), NaturalComposition, "material", problems)
+    entries = _records([data_dir / "eu_allergens" / "annex_iii.yaml"], AnnexEntry, "entry", problems)
+    compositions: dict[str, list[Variant]] = {}
+    contributions: dict[str, tuple[Contribution, ...]] = {}
+    if standards:
+        compositions = _compositions(materials, records, annex_variants(ifra_dir, problems), problems)
+        by_standard, groups = shared_groups(standard_cas(ifra_dir), {e.label: set(e.cas) for e in entries.values()})
+        contributions = match_materials(materials.values(), ifra_dir, standards, compositions, by_standard, problems)
+        materials = {mid: _allergen_content(m, compositions.get(mid, []), groups, entries, records.get(mid),
+                                            problems) for mid, m in materials.items()}
     kb = KnowledgeBase(
         data_dir=data_dir,
         materials=materials,
@@ -241,9 +371,14 @@ def _load(data_dir: Path) -> KnowledgeBase:
         descriptors=_descriptors(data_dir / "descriptors.yaml", problems),
         content_hash=hash_data_dir(data_dir),
         standards=standards,
-        contributions=match_materials(materials.values(), ifra_dir, standards, problems) if standards else {},
+        contributions=contributions,
+        use_levels=use_levels,
+        compositions=compositions,
+        constituents=records,
+        allergen_entries=entries,
     )
     problems.extend(find_problems(kb))
+    _check_bans(kb, problems)
     if problems:
         raise KnowledgeBaseError(problems)
     return kb

@@ -51,6 +51,7 @@ MIN_CARRIERS = {NotePosition.top: 2, NotePosition.heart: 2, NotePosition.base: 2
 TASTE = 0.15  # per-variant spread of material preference: enough for seeds to matter, not to pick off-brief
 ACCORD_MIN_FIT = 0.45
 ACCORD_CORE = 6
+ACCORD_REUSED = 0.75  # share of an accord's core already used by earlier variants that rules it out
 FALLBACK_TARGET = {"fresh": 0.6, "floral": 0.6, "woody": 0.6, "musky": 0.5}
 CHARACTER_CARRIERS = 3  # per position: the character's workhorses (a rose heart: PEA, citronellol, geraniol)
 CHARACTER_ACCENTS = 2  # potent materials of the character (rose oxide, a damascone; coffee CO2)
@@ -176,7 +177,8 @@ def _pick_accord(catalog: Catalog, pool: list[str], target: Vector, used: Counte
         if all(m in pool_set for m in members):
             fit = cosine(target, catalog.accord_profile(accord_id))
             reused = sum(1 for m in members if used[m]) / len(members)
-            if fit >= ACCORD_MIN_FIT:
+            # An accord an earlier variant already laid is not laid again: variants differ in substance.
+            if fit >= ACCORD_MIN_FIT and reused < ACCORD_REUSED:
                 fitting.append((fit - 0.3 * reused + _gumbel(rng), accord_id))
     if not fitting or rng.random() > 0.7:
         return None
@@ -195,15 +197,16 @@ def _variant(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[st
     doses: dict[str, float] = dict(fixed)
     picked = {m for members in chosen.values() for m in members}
     for position in NotePosition:
-        members = [m for m in chosen[position] if m not in fixed]
-        accents = [m for m in members if not catalog.material(m).carrier]
-        carriers = [m for m in members if catalog.material(m).carrier]
+        accents = [m for m in chosen[position] if m not in fixed and not catalog.material(m).carrier]
+        # The accord gives its carriers their starting proportion; they still take the position's weight with the
+        # others (a rose base's PEA and citronellol carry the heart, not whatever carrier is left beside them).
+        carriers = [m for m in chosen[position] if catalog.material(m).carrier]
         # Accents and traces are dosed as a perfumer doses them: near their usual level, not to fill space.
         for m in accents:
             material = catalog.material(m)
             wish = material.typical_dose * (0.7 + 4.0 * _carries(catalog, brief, m)) * _avoid_factor(brief, m, catalog)
             doses[m] = min(max(wish, material.use_range[0]), ceiling[m])
-        room = shares[position] - sum(doses.get(m, 0.0) for m in chosen[position])
+        room = shares[position] - sum(doses.get(m, 0.0) for m in chosen[position] if m not in carriers)
         options = [m for m in pool if catalog.material(m).note == position and m not in picked
                    and catalog.material(m).carrier]
         # Carriers whose ceilings cannot hold the room: bring in another carrier of this position.
@@ -215,7 +218,8 @@ def _variant(brief: Brief, catalog: Catalog, pool: list[str], relevance: dict[st
         while len(carriers) > 2 and sum(catalog.material(m).use_range[0] for m in carriers) > room:
             carriers.remove(min(carriers, key=lambda m: (relevance[m], m)))
         doses.update(allocate(max(room, 0.0), _carrier_weights(brief, catalog, carriers, relevance),
-                              {m: min(catalog.material(m).use_range[0], ceiling[m]) for m in carriers},
+                              {m: max(min(catalog.material(m).use_range[0], ceiling[m]), fixed.get(m, 0.0))
+                               for m in carriers},
                               {m: ceiling[m] for m in carriers}))
     doses = fill_to_total(doses, _carrier_weights(brief, catalog, list(doses), relevance),
                           {m: ceiling[m] for m in doses})
@@ -358,14 +362,14 @@ def _character_picks(brief: Brief, catalog: Catalog, pool: list[str], relevance:
     for descriptor in headlines(brief):
         members = [m for m in pool if character(catalog, m, descriptor)]
         ranked = sorted(members, key=lambda m: (-(character(catalog, m, descriptor) + 0.5 * relevance[m]
-                                                 - 0.3 * min(used[m], 2) + _gumbel(rng)), m))
+                                                 - 0.6 * min(used[m], 2) + _gumbel(rng)), m))
         picks: list[str] = []
         for position in NotePosition:
             carriers = [m for m in ranked if catalog.material(m).note == position and catalog.material(m).carrier]
             picks += carriers[:rng.randint(CHARACTER_CARRIERS - 1, CHARACTER_CARRIERS)]
         picks += [m for m in ranked if not catalog.material(m).carrier][:CHARACTER_ACCENTS]
         companions = [m for m in _companions(catalog, descriptor) if m in pool and m not in picks]
-        companions.sort(key=lambda m: (-(relevance[m] - 0.3 * min(used[m], 2) + _gumbel(rng)), m))
+        companions.sort(key=lambda m: (-(relevance[m] - 0.6 * min(used[m], 2) + _gumbel(rng)), m))
         lists.append(picks + companions[:CHARACTER_COMPANIONS])
     # In turn: the first headline's best, the second's best, … so every headline is carried.
     taken = [m for row in zip_longest(*lists) for m in row if m is not None]

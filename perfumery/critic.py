@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from perfumery.allergens import allergen_lines, threshold_percent
 from perfumery.batch import estimate_cost
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
@@ -39,8 +40,6 @@ from perfumery.similarity import cosine
 
 MIN_MATERIALS, MAX_MATERIALS = 8, 25
 SUM_TOLERANCE = 0.01
-ALLERGEN_LEAVE_ON_PERCENT = 0.001  # EU Regulation 1223/2009 Annex III: label above 0.001 % in leave-on products
-ALLERGEN_RINSE_OFF_PERCENT = 0.01  # … and above 0.01 % in rinse-off products
 NEAR_COPY_SIMILARITY = 0.9
 AVOID_FLAG = 0.4  # presence × how strongly the brief avoids it: "a little citrus" may stay, "no sweetness" may not
 ERROR_SCORE_CEILING = 0.6  # a formula that breaks a hard rule never passes the design loop's threshold
@@ -247,8 +246,11 @@ def _balance(recipe: Recipe, catalog: Catalog, bands: PyramidBands, violations: 
 
 
 def _use_source(catalog: Catalog, material_id: str) -> str:
-    source = catalog.material(material_id).use_source
-    return f"출처: {source}" if source else "출처 없는 편집 추정치"
+    """The usual range with where it comes from, so a perfumer can check the figure the critic holds them to."""
+    material = catalog.material(material_id)
+    low, high = material.use_range
+    where = f"출처: {material.use_source}" if material.use_source else "출처 없는 편집 추정치"
+    return f"통상 {pct(low)}–{pct(high)}%까지 씁니다 ({where})"
 
 
 def _dose_realism(recipe: Recipe, catalog: Catalog, doses: dict[str, float], violations: list[Violation]) -> float:
@@ -265,16 +267,16 @@ def _dose_realism(recipe: Recipe, catalog: Catalog, doses: dict[str, float], vio
             continue
         over += min(1.0, (percent - high) / high) if high > 0 else 1.0
         name = material.name_ko
-        typical = f"통상 {pct(low)}–{pct(high)}%, {_use_source(catalog, material_id)}"
+        typical = _use_source(catalog, material_id)
         if material_id in pinned:
             violations.append(Violation(
                 code=ViolationCode.dose_over_max, severity=Severity.warning, material_id=material_id,
-                message_ko=f"요청하신 대로 {name}을(를) {pct(percent)}%로 두었습니다. 통상 사용 범위를 넘습니다 ({typical}).",
+                message_ko=f"요청하신 대로 {name}을(를) {pct(percent)}%로 두었습니다. 통상 사용 범위를 넘습니다: {typical}.",
                 fix_ko=f"의도하신 것이 아니라면 {name} {pct(percent)}% → {pct(high)}% 이하"))
         else:
             violations.append(Violation(
                 code=ViolationCode.dose_over_max, severity=Severity.error, material_id=material_id,
-                message_ko=f"{name} {pct(percent)}%는 최대 사용량을 넘습니다 ({typical}).",
+                message_ko=f"{name} {pct(percent)}%는 최대 사용량을 넘습니다: {typical}.",
                 fix_ko=f"{name} {pct(percent)}% → {pct(high)}% 이하 (남는 비중은 같은 노트의 주력 재료로)"))
     ranked = sorted(doses.values(), reverse=True)
     top5 = sum(ranked[:5]) / (sum(ranked) or 1.0)
@@ -343,33 +345,27 @@ def _prohibited(catalog: Catalog, material_id: str, doses: dict[str, float], lab
                      fix_ko=fix)
 
 
-def allergen_sources(catalog: Catalog, doses: dict[str, float], load: float) -> dict[str, list[tuple[float, str]]]:
-    """Allergen → (% of the finished product, material) per line that lists it.
-
-    An upper bound: the catalog says which allergens a material is or contains, not how much of it, so a
-    line counts in full; a supplier's certificate gives the real content.
-    """
-    sources: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    for material_id, percent in doses.items():
-        for allergen in catalog.material(material_id).allergens:
-            sources[allergen].append((percent * load / 100.0, material_id))
-    return sources
-
-
 def _allergens(catalog: Catalog, doses: dict[str, float], dilution: float, violations: list[Violation],
                rinse_off: bool = False) -> None:
-    """Labelling: a listed allergen possibly above 0.001 % of a leave-on product (0.01 % rinse-off) is info."""
-    threshold, kind = (ALLERGEN_RINSE_OFF_PERCENT, "린스오프") if rinse_off else (ALLERGEN_LEAVE_ON_PERCENT, "리브온")
-    sources = allergen_sources(catalog, doses, dilution)
-    for allergen in sorted(sources):
-        level = sum(p for p, _ in sources[allergen])
-        if level > threshold:
-            names = ", ".join(_name(catalog, m) for _, m in sorted(sources[allergen], reverse=True)[:3])
+    """Labelling (info): an allergen above 0.001 % of a leave-on product (0.01 % rinse-off), from each line's
+    cited content; one a natural carries in an amount no source gives is 확인 필요, naming the natural."""
+    threshold, kind = threshold_percent(rinse_off), "린스오프" if rinse_off else "리브온"
+    for line in allergen_lines(catalog.materials, doses, dilution):
+        unknown = ", ".join(_name(catalog, m) for m in line.unquantified)
+        check = f"{unknown}의 {line.allergen} 함량은 확인 필요" if unknown else ""
+        if line.declare(threshold):
+            names = ", ".join(_name(catalog, m) for m, _ in line.sources[:3])
             violations.append(Violation(
-                code="allergen_label", severity="info", material_id=max(sources[allergen])[1],
-                message_ko=(f"알레르기 유발 성분 {allergen} 표시 대상일 수 있습니다 ({names} 유래, 완제품 중 최대 "
-                            f"{pct(level)}% > {threshold}%)."),
-                fix_ko=f"전성분 라벨에 {allergen}을(를) 표기하세요 (EU {kind} 기준 {threshold}%)."))
+                code="allergen_label", severity="info", material_id=line.sources[0][0],
+                message_ko=(f"알레르기 유발 성분 {line.allergen} 표시 대상입니다 ({names} 유래, 완제품 중 "
+                            f"{pct(line.level_percent)}% > {threshold}%{'; ' + check if check else ''})."),
+                fix_ko=f"전성분 라벨에 {line.allergen}을(를) 표기하세요 (EU {kind} 기준 {threshold}%)."))
+        elif check:
+            violations.append(Violation(
+                code="allergen_label", severity="info", material_id=line.unquantified[0],
+                message_ko=(f"{check}합니다 — 공개 자료에 함량이 없어 EU {kind} 표시 기준 {threshold}% "
+                            f"초과 여부를 알 수 없습니다."),
+                fix_ko=f"공급사 알레르겐 성적서로 {unknown}의 {line.allergen} 함량을 확인하세요."))
 
 
 def _impact_shares(catalog: Catalog, doses: dict[str, float]) -> dict[str, float]:

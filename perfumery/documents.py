@@ -16,17 +16,10 @@ import json
 
 from pydantic import BaseModel, Field
 
+from perfumery.allergens import REGULATION_KO, TRANSITION_KO, allergen_lines, threshold_percent
 from perfumery.batch import GRAM_DECIMALS, BatchSheet, scale_batch
 from perfumery.catalog import Catalog
-from perfumery.critic import (
-    ALLERGEN_LEAVE_ON_PERCENT,
-    ALLERGEN_RINSE_OFF_PERCENT,
-    COMPLIANCE_KO,
-    ComplianceStatus,
-    allergen_sources,
-    critique,
-    pct,
-)
+from perfumery.critic import COMPLIANCE_KO, ComplianceStatus, critique, pct
 from perfumery.formula import FormulaError
 from perfumery.ifra import IFRA_STATUS_KO, PRODUCTS, IfraStatus
 from perfumery.recipe import Recipe
@@ -162,9 +155,10 @@ def ifra_summary(recipe: Recipe, catalog: Catalog) -> IfraSummary:
 
 class AllergenEntry(BaseModel):
     allergen: str
-    level_percent: float = Field(description="upper bound in the finished product")
+    level_percent: float = Field(description="% of the finished product, from the lines whose content is known")
     declare: bool
     sources: list[str]
+    unquantified: list[str] = Field(default_factory=list, description="materials whose content is 확인 필요")
 
 
 class AllergenDeclaration(BaseModel):
@@ -172,27 +166,35 @@ class AllergenDeclaration(BaseModel):
     threshold_percent: float
     entries: list[AllergenEntry]
     basis_ko: str
-    lines_ko: list[str] = Field(description="the allergens to declare, as the label would list them")
+    lines_ko: list[str] = Field(description="the allergens to declare, as the label would list them, then 확인 필요")
     authority_ko: str = AUTHORITY_KO
 
 
 def allergen_declaration(recipe: Recipe, catalog: Catalog) -> AllergenDeclaration:
-    """EU Regulation 1223/2009 Annex III: allergens above 0.001 % (leave-on) or 0.01 % (rinse-off) of the product."""
+    """EU Annex III as amended by Regulation (EU) 2023/1545: allergens above 0.001 % (leave-on) or 0.01 %
+    (rinse-off) of the product, from the same constituent levels the IFRA summary uses."""
     rinse_off = PRODUCTS[recipe.product].rinse_off
-    threshold = ALLERGEN_RINSE_OFF_PERCENT if rinse_off else ALLERGEN_LEAVE_ON_PERCENT
+    threshold = threshold_percent(rinse_off)
     doses = {i.material_id: i.percent for i in recipe.ingredients if i.material_id in catalog}
     entries = []
-    for allergen, found in sorted(allergen_sources(catalog, doses, recipe.dilution_percent).items()):
-        level = sum(p for p, _ in found)
-        entries.append(AllergenEntry(allergen=allergen, level_percent=round(level, 5), declare=level > threshold,
-                                     sources=[catalog.material(m).name_ko for _, m in sorted(found, reverse=True)]))
+    for line in allergen_lines(catalog.materials, doses, recipe.dilution_percent):
+        entries.append(AllergenEntry(
+            allergen=line.allergen, level_percent=round(line.level_percent, 5), declare=line.declare(threshold),
+            sources=[catalog.material(m).name_ko for m, _ in line.sources],
+            unquantified=[catalog.material(m).name_ko for m in line.unquantified]))
     kind = "린스오프" if rinse_off else "리브온"
     unknown = [i.name_ko or i.material_id for i in recipe.ingredients if i.material_id not in catalog]
-    basis = (f"{PRODUCTS[recipe.product].label_ko} ({kind}, 표시 기준 {threshold}%), 완제품 중 향료 "
-             f"{pct(recipe.dilution_percent)}%. 원료가 해당 성분을 전량 함유한다고 본 상한값입니다.")
+    basis = (f"{REGULATION_KO}. {PRODUCTS[recipe.product].label_ko} ({kind}, 표시 기준 {threshold}%), 완제품 중 향료 "
+             f"{pct(recipe.dilution_percent)}%. 함량 = 배합 비율 × 원료 중 성분 함량(IFRA 부속서·공급사 성적서) × "
+             f"부향률. 적용 시기: {TRANSITION_KO}.")
     if unknown:
         basis += f" 목록에 없는 재료({', '.join(unknown)})의 성분은 포함되지 않았습니다 (확인 필요)."
-    lines = [f"{e.allergen}: 완제품 중 최대 {pct(e.level_percent)}% ({', '.join(e.sources[:3])} 유래)"
-             for e in entries if e.declare]
+    lines = []
+    for e in entries:
+        check = f"; {', '.join(e.unquantified)} 함량 확인 필요" if e.unquantified else ""
+        if e.declare:
+            lines.append(f"{e.allergen}: 완제품 중 {pct(e.level_percent)}% ({', '.join(e.sources[:3])} 유래{check})")
+    lines += [f"{e.allergen}: 확인 필요 — {', '.join(e.unquantified)}의 함량 자료가 없습니다"
+              for e in entries if e.unquantified and not e.declare]
     return AllergenDeclaration(rinse_off=rinse_off, threshold_percent=threshold, entries=entries, basis_ko=basis,
                                lines_ko=lines)

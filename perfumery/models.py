@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_]*$"
 MaterialId = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -147,6 +149,215 @@ IMPACT_FROM_MAX: tuple[tuple[float, Impact], ...] = (
     (0.5, Impact.trace), (5.0, Impact.accent), (12.0, Impact.modifier), (100.0, Impact.workhorse))
 
 
+class SourceKind(StrEnum):
+    """What kind of public source a figure comes from (``hyanggi kb check`` counts coverage by kind)."""
+
+    supplier = "supplier"  # a supplier's product page or certificate
+    database = "database"  # a reference database (The Good Scents Company)
+    practitioner = "practitioner"  # a perfumer's notes or course material
+    formula_statistics = "formula_statistics"  # doses counted over published formulas
+    literature = "literature"  # a book
+    regulation = "regulation"  # an IFRA Standard or a law
+
+
+class UseBasis(StrEnum):
+    """How a material's maximum was settled: agreeing sources, disagreeing ones, one source, a ban, or by hand."""
+
+    consensus = "consensus"
+    conflict = "conflict"
+    single = "single"
+    prohibited = "prohibited"
+    editorial = "editorial"
+
+
+USE_AGREEMENT = 1.5  # maxima within this factor of the lowest count as agreeing
+
+
+def _percent(value: float) -> str:
+    return f"{value:g}"
+
+
+class Citation(BaseModel):
+    """One public source's figures for one material, traceable: where, when, and its own words."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(min_length=1)
+    kind: SourceKind
+    url: HttpUrl | None = None
+    accessed: date | None = None
+    published: str = Field(default="", description="Year or edition, for a book without an address.")
+    quote: str = Field(min_length=1, description="The source's phrase the figures come from.")
+    min: float | None = Field(default=None, ge=0, le=100)
+    typical: float | None = Field(default=None, gt=0, le=100)
+    max: float | None = Field(default=None, gt=0, le=100)
+    via: str = Field(default="", description="Research lot that collected it (smortenax/perfumeria-app).")
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _traceable(self) -> Citation:
+        if self.url is None and not self.published:
+            raise ValueError("a citation needs an address (url and date accessed) or a publication")
+        if self.url is not None and self.accessed is None:
+            raise ValueError("a web citation needs the date it was accessed")
+        figures = [v for v in (self.min, self.typical, self.max) if v is not None]
+        if not figures:
+            raise ValueError("a citation must give at least one figure (min, typical or max)")
+        if figures != sorted(figures):
+            raise ValueError(f"figures must satisfy min <= typical <= max, got {figures}")
+        return self
+
+
+class DerivedUse(BaseModel):
+    """What the loader puts on a Material from its use-level record."""
+
+    use_range: tuple[float, float]
+    use_typical: float | None
+    use_basis: UseBasis
+    use_source: str
+
+
+class UseLevels(BaseModel):
+    """One material's use levels as public sources state them (% of the fragrance concentrate).
+
+    The one truth for ``Material.use_range``/``use_typical``/``use_source``: the loader derives them with
+    ``derive``. The maximum is the lowest sourced maximum (a composed formula must stay under every source's
+    ceiling); ``editorial`` is the hand estimate, used only where no source gives the figure.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    material: MaterialId
+    editorial: tuple[float, float]
+    prohibited: bool = Field(default=False, description="Banned (IFRA or law): no use level at all.")
+    citations: list[Citation] = Field(default_factory=list)
+
+    @field_validator("editorial")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not 0 <= low <= high <= 100:
+            raise ValueError(f"editorial range must satisfy 0 <= min <= max <= 100, got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _ban_is_final(self) -> UseLevels:
+        if self.prohibited and (self.editorial != (0, 0) or self.citations):
+            raise ValueError("a prohibited material has range [0, 0] and no use-level citations")
+        return self
+
+    def derive(self) -> DerivedUse:
+        if self.prohibited:
+            return DerivedUse(use_range=(0.0, 0.0), use_typical=None, use_basis=UseBasis.prohibited,
+                              use_source="사용 금지 물질 (IFRA 또는 법규)")
+        maxima = sorted((c.max, c.source) for c in self.citations if c.max is not None)
+        low_e, high_e = self.editorial
+        if not maxima:
+            typical = self._typical(low_e, high_e)
+            return DerivedUse(use_range=(low_e, high_e), use_typical=typical, use_basis=UseBasis.editorial,
+                              use_source="")
+        (high, low_source), (top, top_source) = maxima[0], maxima[-1]
+        minima = [c.min for c in self.citations if c.min is not None and c.min <= high]
+        if minima:
+            low = statistics.median(minima)
+        else:  # no sourced minimum: the hand estimate, scaled down when it does not fit under the sourced maximum
+            low = low_e if low_e <= high or high_e == 0 else round(high * low_e / high_e, 4)
+        sources = list(dict.fromkeys(source for _, source in maxima))
+        if top > high * USE_AGREEMENT:  # disagreeing sources: name both, keep the lower maximum
+            basis = UseBasis.conflict
+            text = f"{low_source} {_percent(high)}% · {top_source} {_percent(top)}% 중 낮은 값"
+        elif len(sources) > 1:
+            basis, text = UseBasis.consensus, f"{'·'.join(sources)} 합의"
+        else:
+            basis, text = UseBasis.single, low_source
+        return DerivedUse(use_range=(low, high), use_typical=self._typical(low, high), use_basis=basis,
+                          use_source=text)
+
+    def _typical(self, low: float, high: float) -> float | None:
+        typicals = [c.typical for c in self.citations if c.typical is not None and low <= c.typical <= high]
+        return statistics.median(typicals) if typicals else None
+
+
+class ConstituentLevel(BaseModel):
+    """One declared constituent of a natural: its share of the natural, in the certificate's words."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    cas: str
+    percent: float = Field(gt=0, le=100)
+    quote: str = Field(min_length=1)
+
+    @field_validator("cas")
+    @classmethod
+    def _cas_check_digit(cls, value: str) -> str:
+        if not cas_is_valid(value):
+            raise ValueError(f"invalid CAS number {value!r} (shape or check digit)")
+        return value
+
+
+class Certificate(BaseModel):
+    """A supplier's declaration for one lot of a natural (certificate of conformity, allergen statement)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(min_length=1)
+    kind: SourceKind = SourceKind.supplier
+    product: str = Field(min_length=1, description="The product the certificate is for, as the supplier names it.")
+    url: HttpUrl
+    accessed: date
+    via: str = ""
+    note: str = ""
+    levels: list[ConstituentLevel] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _whole(self) -> Certificate:
+        total = sum(level.percent for level in self.levels)
+        if total > 100:
+            raise ValueError(f"declared constituents add up to {total:g} % (> 100 %)")
+        return self
+
+
+class Unquantified(BaseModel):
+    """An EU-listed allergen a natural is known to contain, with no public figure: declared as 확인 필요."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allergen: str = Field(min_length=1, description="Label of the Annex III entry.")
+    note: str = Field(min_length=1, description="Why we believe it is there.")
+
+
+class OtherPart(BaseModel):
+    """An Annex III entry that shares the natural's CAS but names another part of the plant."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entry: int = Field(gt=0, description="Annex III reference number.")
+    note: str = Field(min_length=1, description="Why the entry does not name this natural.")
+
+
+class NaturalComposition(BaseModel):
+    """Cited constituents of one natural; the IFRA Annex levels are read from ``ifra/naturals.csv``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    material: MaterialId
+    certificates: list[Certificate] = Field(default_factory=list)
+    unquantified: list[Unquantified] = Field(default_factory=list)
+    not_entries: list[OtherPart] = Field(
+        default_factory=list, description="Entries whose CAS it shares without being that oil (leaf vs bark).")
+
+
+class AllergenShare(BaseModel):
+    """How much of one EU-listed allergen a material carries (fraction of the material; None = 확인 필요)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allergen: str = Field(min_length=1, description="Label of the Annex III entry.")
+    fraction: float | None = Field(default=None, gt=0, le=1)
+    source: str = Field(default="", description="Where the fraction comes from, in words.")
+
+
 class Synonyms(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -175,6 +386,7 @@ class Material(BaseModel):
         description="Typical % of the concentrate (min, max); the max is a hard ceiling for composed formulas.")
     use_typical: float | None = Field(default=None, gt=0, le=100, description="Usual dose, % of concentrate.")
     use_source: str = Field(default="", description="Where the use levels come from; empty = not sourced.")
+    use_basis: UseBasis = Field(default=UseBasis.editorial, description="How the maximum was settled.")
     impact: Impact | None = Field(default=None, description="Stated odor-strength class; None = from use_range.")
     substantivity_hours: float | None = Field(default=None, gt=0, description="Hours on a strip, where sourced.")
     substantivity_source: str = Field(default="", description="Where the substantivity figure comes from.")
@@ -184,8 +396,10 @@ class Material(BaseModel):
     ifra_note: str = Field(default="", description="How the IFRA status was established when CAS cannot tell.")
     prohibited_by: str = Field(default="", description="A law other than IFRA that bans it in cosmetics, cited.")
     allergens: list[str] = Field(
-        default_factory=list, description="EU-listed allergens this material is or contains (INCI names)."
+        default_factory=list, description="EU-listed allergens this material is or contains (Annex III labels)."
     )
+    allergen_content: list[AllergenShare] = Field(
+        default_factory=list, description="How much of each listed allergen it carries; derived on load.")
     origin: Origin
     cost_tier: int = Field(ge=1, le=5, description="1 = commodity … 5 = very expensive.")
     description_ko: str = Field(min_length=5)

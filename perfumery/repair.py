@@ -2,8 +2,9 @@
 
 One pass substitutes forbidden materials (prohibited by IFRA in the product's category, or ruled out by
 the brief) with the nearest allowed one by descriptors, brings every line under its ceiling (typical
-maximum and IFRA cap), brings every IFRA Standard's sum over the lines under its limit, moves the
-pyramid toward its bands, and rounds to written figures. Weight taken from a line goes to carriers —
+maximum and IFRA cap), moves the pyramid toward its bands, brings every IFRA Standard's sum over the
+lines under its limit (after rebalancing, which could lift a contributor back), and rounds to written
+figures without lifting a shrunk line. Weight taken from a line goes to carriers —
 materials that can hold weight — never proportionally into traces. Lines the person pinned are left as
 they are. Passes repeat until nothing changes, so ``repair(repair(r)) == repair(r)``.
 """
@@ -80,8 +81,9 @@ def _pass(doses: dict[str, float], context: Rebalancer, bands: PyramidBands) -> 
     if not doses:
         return {}
     doses = _under_ceilings(doses, context)
-    doses = _under_standards(doses, context)
     doses = _rebalance(doses, context, bands)
+    # Standards last: rebalancing may lift a contributor back over a summed limit, and rounding must not.
+    doses = _under_standards(doses, context)
     return round_to_total(doses, context.ceilings(doses))
 
 
@@ -118,7 +120,8 @@ def _under_ceilings(doses: dict[str, float], context: Rebalancer) -> dict[str, f
 
 
 def _under_standards(doses: dict[str, float], context: Rebalancer) -> dict[str, float]:
-    """Each IFRA Standard summed over the lines stays under its limit: contributors shrink together."""
+    """Each IFRA Standard summed over the lines stays under its limit: contributors shrink together, and are
+    held there (``Rebalancer.hold``) so that neither later weight moves nor rounding lift them again."""
     result = dict(doses)
     checks = [c for c in context.catalog.check_ifra(result, context.category, context.load) if c.status == "over"]
     if not checks:

@@ -1,7 +1,8 @@
 """A tiny knowledge-data folder for the knowledge-package tests: 8 materials, 2 accords, 2 perfumes, 9 lexicon terms.
 
 Written as YAML into a temporary folder so the loader is exercised exactly as on the real data; the
-vocabulary is the real ``descriptors.yaml`` and the IFRA tables are the real ``ifra/``. Tests break one thing at a time with ``write_kb(..., **override)``.
+vocabulary is the real ``descriptors.yaml``, the IFRA tables the real ``ifra/`` and the EU allergen list the real
+``eu_allergens/``. Tests break one thing at a time with ``write_kb(..., **override)``.
 """
 
 from __future__ import annotations
@@ -85,11 +86,15 @@ def write_kb(root: Path, **override: list[dict]) -> Path:
     data = {"materials": MATERIALS, "accords": ACCORDS, "perfumes": PERFUMES, "lexicon": LEXICON}
     data = {key: copy.deepcopy(override.get(key, value)) for key, value in data.items()}
     folder = root / "data"
-    for sub in ("materials", "perfumes", "lexicon"):
+    for sub in ("materials", "perfumes", "lexicon", "use_levels"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     shutil.copy(DEFAULT_DATA_DIR / "descriptors.yaml", folder / "descriptors.yaml")
-    shutil.copytree(DEFAULT_DATA_DIR / "ifra", folder / "ifra", dirs_exist_ok=True)
+    for sub in ("ifra", "eu_allergens"):
+        shutil.copytree(DEFAULT_DATA_DIR / sub, folder / sub, dirs_exist_ok=True)
+    # A fixture row's use_range is an editorial use-level record, as use_levels/ holds it.
+    levels = [{"material": m["id"], "editorial": m.pop("use_range")} for m in data["materials"] if "use_range" in m]
     for path, rows in ((folder / "materials" / "all.yaml", data["materials"]),
+                       (folder / "use_levels" / "all.yaml", levels),
                        (folder / "accords.yaml", data["accords"]),
                        (folder / "perfumes" / "all.yaml", data["perfumes"]),
                        (folder / "lexicon" / "all.yaml", data["lexicon"])):

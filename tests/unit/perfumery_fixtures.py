@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from perfumery.catalog import Catalog
 from perfumery.ifra import Contribution, IfraCategory, IfraStandard, Limit, LimitKind, StandardType
-from perfumery.models import Accord, Material, ReferencePerfume
+from perfumery.models import Accord, AllergenShare, Material, ReferencePerfume
 
 TEST_SOURCE = "test figures shaped like the IFRA Standards, 51st Amendment"
 
@@ -179,11 +179,27 @@ FAMILIES = {
 }
 
 
+# Allergen content of the naturals (fraction of the material), test figures shaped like certificates; a listed
+# allergen left out (lavender's Geraniol) is 확인 필요. A synthetic, or a natural that is itself an Annex III
+# entry (oakmoss), carries its allergen whole.
+ALLERGEN_CONTENT = {
+    "bergamot_oil": {"Limonene": 0.35, "Linalool": 0.15}, "lemon_oil": {"Limonene": 0.65, "Citral": 0.03},
+    "pink_pepper_oil": {"Limonene": 0.2}, "cardamom_oil": {"Limonene": 0.03, "Linalool": 0.05},
+    "lavender_oil": {"Linalool": 0.35, "Limonene": 0.01},
+    "rose_absolute": {"Geraniol": 0.2, "Citronellol": 0.35, "Eugenol": 0.02},
+    "jasmine_absolute": {"Linalool": 0.05, "Eugenol": 0.03, "Benzyl Benzoate": 0.2},
+    "geranium_oil": {"Geraniol": 0.15, "Citronellol": 0.3, "Linalool": 0.05},
+}
+
+
 def _material(raw: dict) -> Material:
     natural = raw["id"].endswith(("_oil", "_absolute", "_butter"))
     checked = {} if raw.get("cas") else {"ifra_note": "test catalog: no Standard applies"}
+    content = ALLERGEN_CONTENT.get(raw["id"])
+    shares = [AllergenShare(allergen=label, fraction=content.get(label) if content is not None else 1.0,
+                            source="test figure") for label in raw.get("allergens", [])]
     return Material(origin="natural" if natural else "synthetic", description_ko=f"{raw['name_ko']}: 테스트용 카탈로그 항목.",
-                    **checked, **raw)
+                    allergen_content=shares, **checked, **raw)
 
 
 def make_catalog() -> Catalog:

@@ -158,7 +158,8 @@ def test_a_composed_overdose_is_an_error_with_its_source():
 
 
 def test_allergen_labelling_follows_leave_on_or_rinse_off():
-    # linalool comes from bergamot, linalool and lavender: 24 % of the concentrate × 0.03 % load = 0.0072 %
+    # linalool: bergamot 12 × 0.15 + linalool 10 + lavender 2 × 0.35 + geranium 1 × 0.05 = 12.55 % of the
+    # concentrate (each line × its content) × 0.03 % load = 0.0038 %
     doses = dict(BALANCED)
     leave_on = recipe(doses).model_copy(update={"product": "body_lotion", "dilution_percent": 0.03})
     rinse_off = leave_on.model_copy(update={"product": "rinse_off"})

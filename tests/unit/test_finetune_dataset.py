@@ -2,6 +2,7 @@
 
 import json
 import random
+import re
 
 import pytest
 
@@ -69,7 +70,7 @@ def prompt_names(prompt: str) -> list[str]:
     entries = [token.split(" ", 1) for line in prompt.split("후보:\n")[1].split("\n")[:-1]
                for token in line.split(": ", 1)[1].split(", ")]
     assert [int(number) for number, _ in entries] == list(range(1, len(entries) + 1))
-    return [name.split("(")[0] for _, name in entries]
+    return [re.sub(r"(?<! )\([^()]*\)$", "", name) for _, name in entries]  # "(tags)" sit right after the name
 
 
 def catalog_id_by_name(kb, name: str) -> str:

@@ -62,3 +62,24 @@ def test_repair_invariants(formula: Recipe):
     verdict = critique(repaired, CATALOG)
     assert verdict.compliant and verdict.balanced
     assert repair(repaired, CATALOG) == repaired
+
+
+def test_a_summed_standard_stays_under_its_limit_after_rounding():
+    # A trace line alone at the limit (0.05 % × 22 % load = 0.011 %) plus a natural carrying a little of the
+    # same substance: shrinking by 1 % is under one written step, so rounding used to lift it back over.
+    from perfumery.catalog import Catalog
+    from perfumery.ifra import Contribution, IfraCategory, IfraStandard, Limit, LimitKind, StandardType
+
+    standard = IfraStandard(id="IFRA_STD_900", name="Trace test", types=frozenset({StandardType.restriction}),
+                            limits={c: Limit(kind=LimitKind.value, percent=0.011) for c in IfraCategory},
+                            amendment="51", source="test")
+    contributions = {**CATALOG.contributions, "isoeugenol": (Contribution(standard="IFRA_STD_900"),),
+                     "jasmine_absolute": (*CATALOG.contributions["jasmine_absolute"],
+                                          Contribution(standard="IFRA_STD_900", fraction=0.0005, from_natural=True))}
+    catalog = Catalog(CATALOG.materials, CATALOG.accords, CATALOG.references, CATALOG.descriptor_families,
+                      {**CATALOG.standards, standard.id: standard}, contributions)
+    doses = dict(BALANCED, hedione=18.05, rose_absolute=2, jasmine_absolute=2.9, isoeugenol=0.05)
+    repaired = repair(recipe(doses, dilution=22.0), catalog)
+    [check] = [c for c in catalog.check_ifra({i.material_id: i.percent for i in repaired.ingredients},
+                                             repaired.category, 22.0) if c.standard == "IFRA_STD_900"]
+    assert check.status == "ok" and critique(repaired, catalog).compliant

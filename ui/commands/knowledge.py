@@ -114,13 +114,19 @@ def check() -> None:
     from knowledge.kb import load_knowledge_base
 
     kb = load_knowledge_base()
-    from knowledge.coverage import coverage, to_text
+    from knowledge.coverage import coverage, tables
 
     console.print(
         f"✓ materials {len(kb.materials)}, accords {len(kb.accords)}, perfumes {len(kb.perfumes)}, "
         f"lexicon {len(kb.lexicon)}, descriptors {len(kb.descriptors)}"
     )
-    console.print(to_text(coverage(kb)))
+    for found in tables(coverage(kb)):
+        table = Table(title=found.title, title_justify="left")
+        for column in found.columns:
+            table.add_column(column, overflow="fold")
+        for row in found.rows:
+            table.add_row(*row)
+        console.print(table)
 
 
 @kb_app.command("index")
