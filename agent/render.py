@@ -16,6 +16,7 @@ from perfumery.batch import BatchSheet, CostEstimate
 from perfumery.critic import COMPLIANCE_KO, ComplianceStatus, compliance_status
 from perfumery.critic import pct as written
 from perfumery.diff import RecipeDiff
+from perfumery.documents import allergen_declaration
 from perfumery.ifra import IFRA_STATUS_KO, PRODUCTS, IfraStatus
 from perfumery.models import POSITION_KO
 from perfumery.recipe import Recipe, ViolationCode
@@ -239,16 +240,18 @@ def compliance_report(recipe: Recipe, kb: KnowledgeBase) -> str:
     unmatched = [i.name_ko for i in recipe.ingredients if i.material_id in kb.materials
                  and catalog.ifra_status(i.material_id, recipe.category) == IfraStatus.unknown
                  and not catalog.contributions.get(i.material_id)]
-    allergens = sorted({a for ing in recipe.ingredients for a in kb.materials[ing.material_id].allergens
-                        if ing.material_id in kb.materials})
+    declaration = allergen_declaration(recipe, catalog)
     table = ("| IFRA 표준 | 해당 재료 | 완제품 중 합계 | 한도 | 판정 | 출처 |\n|---|---|---:|---:|---|---|\n"
              + "\n".join(rows)) if rows else "이 처방이 닿는 IFRA 표준이 없습니다 (CAS·부속서 기준)."
     unmatched_line = (f"\n\n⚠️ CAS가 없어 확인하지 못한 재료: {', '.join(unmatched)}" if unmatched else "")
-    allergen_line = f"\n\nEU 알레르기 표시 성분: {', '.join(allergens)}" if allergens else ""
+    allergen_line = (f"\n\n**알레르기 표시 ({declaration.basis_ko})**\n" + "\n".join(f"- {line}" for line in
+                                                                           declaration.lines_ko)
+                     if declaration.lines_ko else "")
     product = PRODUCTS[recipe.product]
     return (f"#### IFRA·알레르기 보고서 ({product.label_ko}, 카테고리 {product.category.value}, "
             f"부향률 {recipe.dilution_percent:g}%)\n\n{ifra_line(recipe)}\n\n{table}{unmatched_line}{allergen_line}\n\n"
-            "천연 원료의 성분 기여는 IFRA 부속서의 최대 함량으로 합산했습니다. 최종 판단은 공급사의 IFRA 적합성 증명서를 따르세요.")
+            "천연 원료의 성분 기여는 IFRA 부속서의 최대 함량과 공개된 공급사 성분 자료로 합산했습니다. "
+            "최종 판단은 공급사의 IFRA 적합성 증명서와 성분 성적서를 따르세요.")
 
 
 def alternatives(recipes: list[Recipe]) -> str:
