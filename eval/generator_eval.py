@@ -7,6 +7,8 @@ one recipe. Per system:
 - candidate_adherence — share of proposals that are valid and name only candidates' numbers
 - brief_fit, score    — the critic on the model's own formula (amounts normalised, before any repair);
                         an unusable proposal counts 0
+- headline_perceptible — share of proposals whose every headline descriptor is perceptible, judged by the
+                        independent odor reference (``eval.odor_reference``), as ``hyanggi eval recipes`` does
 - tokens_per_s, proposal_s — decoding speed and wall time of a proposal
 - narration_p50_s, first_token_p50_s — streamed narration latency; hangul_share, repetition_rate
   — the Korean fluency proxy; outcomes — ok / repaired / fallback counts over all calls
@@ -27,7 +29,8 @@ from pydantic import BaseModel, Field
 from agent.generators import Generator
 from agent.generators.parsing import proposal_pairs
 from agent.generators.text_quality import hangul_share, repetition_rate
-from eval.recipe_metrics import BriefCase, load_cases
+from eval.odor_reference import load_judge
+from eval.recipe_metrics import BriefCase, fidelity, load_cases
 from knowledge.kb import KnowledgeBase
 from perfumery import critique
 from perfumery.naming import narration_facts
@@ -42,6 +45,7 @@ class SystemReport(BaseModel):
     candidate_adherence: float
     brief_fit: float
     score: float
+    headline_perceptible: float = 0.0
     tokens_per_s: float
     proposal_s: float
     narration_p50_s: float
@@ -61,6 +65,8 @@ def evaluate_system(generator: Generator, cases: Sequence[BriefCase], kb: Knowle
                     seed: int = 42, keep_samples: int = 3,
                     on_case: Callable[[str], None] | None = None) -> SystemReport:
     catalog = kb.catalog
+    judge = load_judge({key: d.family.value for key, d in kb.descriptors.items()})
+    heard: list[bool] = []
     valid = adherent = 0
     fits: list[float] = []
     scores: list[float] = []
@@ -90,9 +96,11 @@ def evaluate_system(generator: Generator, cases: Sequence[BriefCase], kb: Knowle
                 verdict = critique(draft.proposed, catalog, brief)
                 fits.append(verdict.score.components.get("brief_fit", 0.0))
                 scores.append(verdict.score.total)
+                heard.append(not fidelity(brief, draft.proposed, catalog, judge).missed)
             else:
                 fits.append(0.0)
                 scores.append(0.0)
+                heard.append(False)
             if record.completion_tokens:
                 speeds.append(record.tokens_per_s)
             seconds.append(record.seconds)
@@ -118,6 +126,7 @@ def evaluate_system(generator: Generator, cases: Sequence[BriefCase], kb: Knowle
         n_briefs=len(cases), n_proposals=len(cases) * n, valid_rate=round(valid / total, 4),
         candidate_adherence=round(adherent / total, 4), brief_fit=round(mean(fits), 4) if fits else 0.0,
         score=round(mean(scores), 4) if scores else 0.0,
+        headline_perceptible=round(mean(heard), 4) if heard else 0.0,
         tokens_per_s=round(mean(speeds), 2) if speeds else 0.0,
         proposal_s=round(mean(seconds), 3) if seconds else 0.0,
         narration_p50_s=round(median(narration_s), 3) if narration_s else 0.0,
@@ -138,7 +147,8 @@ EVAL_MARKER = "## Evaluation"
 
 def card_section(reports: dict[str, SystemReport], adapter_sha256: str, command: str, threads: int) -> str:
     """The model card's evaluation section (tied to the adapter by its hash)."""
-    keys = ["valid_rate", "candidate_adherence", "brief_fit", "score", "tokens_per_s", "proposal_s",
+    keys = ["valid_rate", "candidate_adherence", "brief_fit", "score", "headline_perceptible", "tokens_per_s",
+            "proposal_s",
             "narration_p50_s", "first_token_p50_s", "hangul_share", "repetition_rate"]
     header = "| metric | " + " | ".join(reports) + " |\n|---|" + "---|" * len(reports)
     rows = "\n".join(f"| {k} | " + " | ".join(str(getattr(r, k)) for r in reports.values()) + " |" for k in keys)

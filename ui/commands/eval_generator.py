@@ -13,7 +13,8 @@ from ui.apps import eval_app
 
 console = Console(stderr=True)
 
-TABLE_KEYS = ("valid_rate", "candidate_adherence", "brief_fit", "score", "tokens_per_s", "proposal_s",
+TABLE_KEYS = ("valid_rate", "candidate_adherence", "brief_fit", "score", "headline_perceptible", "tokens_per_s",
+              "proposal_s",
               "narration_p50_s", "first_token_p50_s", "hangul_share", "repetition_rate")
 
 
