@@ -247,7 +247,7 @@ class Nodes:
         """"헤디온 쓰는 버전 보여줘": every stored version holding the material, with its dose."""
         material_id = reading_of(state).mentions[0].material_id
         if self.store is not None:
-            rows = await self.store.where_used(material_id)
+            rows = await self.store.where_used(TurnConfig.of(config).principal, material_id)
         else:
             rows = [{"recipe_id": v["id"], "name": v["name"], "version": v["version"],
                      "percent": Recipe.model_validate(v).percent_of(material_id)}
