@@ -7,6 +7,7 @@ Chainlit's own routes.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount
+from starlette.types import ASGIApp
 
 from hyanggi.settings import Settings
 from jobs.ledger import ledger_for
@@ -80,10 +82,23 @@ def create_api(settings: Settings, provider: Callable[[], ChatService | None],
     return api
 
 
+class ApiMount(Mount):
+    """A mount that takes every path under its prefix, whatever it holds.
+
+    Starlette's own pattern is ``^/prefix/(?P<path>.*)$``: ``.`` stops at a newline, so ``/api/v1/a%0Ab``
+    would fall through to the chat app's 404 in the wrong error shape. Here any character matches, up to the
+    very end of the path, and the API answers every one of its paths in its own error shape.
+    """
+
+    def __init__(self, path: str, app: ASGIApp, name: str) -> None:
+        super().__init__(path, app=app, name=name)
+        self.path_regex = re.compile(rf"^{re.escape(self.path)}/(?P<path>.*)\Z", re.DOTALL)
+
+
 def mount_api(server: FastAPI, api: FastAPI) -> None:
     """Mount ``api`` ahead of every route already registered.
 
     Chainlit registers a catch-all ``GET /{full_path:path}`` (its single-page app) when its server module
     is imported; a mount appended after it would never see a GET. Starlette matches routes in order.
     """
-    server.router.routes.insert(0, Mount(API_PREFIX, app=api, name="hyanggi_api"))
+    server.router.routes.insert(0, ApiMount(API_PREFIX, app=api, name="hyanggi_api"))
