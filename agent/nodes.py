@@ -108,8 +108,9 @@ class Nodes:
             "interpret", "edit", "answer", "compare", "chat", "redirect", "import_formula", "where_used",
             "replacements"]]:
         deps = self.deps
-        reading = read(state.message, kb=deps.kb, matcher=deps.matcher, names=deps.names, recipe=recipe_of(state),
-                       injection=state.injection)
+        # Reading the message is the turn's parsing of user text: off the event loop (issue 29).
+        reading = await asyncio.to_thread(read, state.message, kb=deps.kb, matcher=deps.matcher, names=deps.names,
+                                          recipe=recipe_of(state), injection=state.injection)
         return Command(goto=_GOTO[reading.route],
                        update={"route": reading.route.value, "reading": reading.model_dump(mode="json")})
 

@@ -66,11 +66,13 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_schemathesis_finds_no_failure(api_schema) -> None:
-    """The engine `st run --checks all` uses: examples, coverage, fuzzing, then stateful sequences."""
-    failures, phases = [], set()
+    """The engine `st run --checks all` uses: examples, coverage, fuzzing, then stateful sequences. Prints how
+    many requests it sent (`make contract` shows it)."""
+    failures, phases, requests = [], set(), 0
     for event in schemathesis.engine.from_schema(api_schema).execute():
         if isinstance(event, events.ScenarioFinished):
             phases.add(event.phase.value)
+            requests += len(event.recorder.interactions)
             for case_id, checks in event.recorder.checks.items():
                 case = event.recorder.cases[case_id].value
                 failures += [f"{check.name} — {case.operation.label} {case.path_parameters or ''} "
@@ -79,5 +81,7 @@ def test_schemathesis_finds_no_failure(api_schema) -> None:
                              for check in checks if check.status == Status.FAILURE]
         elif isinstance(event, events.NonFatalError | events.FatalError):
             failures.append(str(getattr(event, "info", None) or getattr(event, "exception", event)))
+    print(f"schemathesis: {EXAMPLES} examples per operation and phase, {requests:,} requests, "
+          f"{len(failures)} failures")
     assert not failures, "\n\n".join(failures)
     assert {"coverage", "fuzzing", "stateful"} <= phases, phases

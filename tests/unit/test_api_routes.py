@@ -65,6 +65,9 @@ async def test_api_key_required_when_configured(service) -> None:
         assert_korean_error(await client.get("/recipes", headers={"X-API-Key": "wrong"}), 401, "unauthorized")
         assert (await client.get("/recipes", headers={"X-API-Key": KEY})).status_code == 200
         assert (await client.get("/recipes", headers={"Authorization": f"Bearer {KEY}"})).status_code == 200
+        for malformed in ("", "Basic a2V5", "Bearer", KEY):  # beside a valid X-API-Key, still refused
+            assert_korean_error(await client.get("/recipes", headers={"X-API-Key": KEY, "Authorization": malformed}),
+                                401, "unauthorized")
         assert (await client.get("/openapi.json")).status_code == 200  # docs stay open
 
 

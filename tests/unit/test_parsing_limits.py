@@ -70,10 +70,8 @@ def test_no_import_line_costs_more_than_a_bounded_multiple_of_a_normal_one(name:
 
 def test_a_whole_hostile_formula_costs_what_its_lines_cost(normal_line_s: float) -> None:
     """The longest content the importer takes, made of the worst lines, against normal lines of the same count."""
-    rows = [line[:79] for line in ADVERSARIAL_LINES.values()]  # 200 lines of 80 characters: the content limit
-    hostile = "\n".join((rows * 20)[:200])
     normal = "\n".join([NORMAL_LINE] * 200)
-    for content in (hostile, "\n" * 15_999, "1" * 15_999, ("," * 79 + "\n") * 199):
+    for content in (_hostile_formula(), "\n" * 15_999, "1" * 15_999, ("," * 79 + "\n") * 199):
         spent = best(lambda content=content: _parse_or_refuse(content), number=2)
         assert spent < LINE_RATIO * best(lambda: parse(normal), number=2)
 
@@ -83,14 +81,16 @@ def _parse_or_refuse(content: str, fmt: FormulaFormat | None = None) -> None:
         parse(content, fmt)
 
 
-@pytest.mark.parametrize("text", [
-    "1" * MESSAGE_CHARS, "ignore " + "all " * 498, "show me " + "the " * 498, "이전" * 1000, "지시" * 1000,
-    "무시지시" * 500, " " * (MESSAGE_CHARS - 1) + "a", "\n " * 1000, "i." * 1000, "빼고" * 1000, " ," * 1000,
-])
+GUARD_MESSAGES = ["1" * MESSAGE_CHARS, "ignore " + "all " * 498, "show me " + "the " * 498, "이전" * 1000,
+                  "지시" * 1000, "무시지시" * 500, " " * (MESSAGE_CHARS - 1) + "a", "\n " * 1000, "i." * 1000,
+                  "빼고" * 1000, " ," * 1000]
+NORMAL_BRIEF = ("비 오는 날 카페 같은 포근한 향, 너무 달지 않게 만들어 주세요. " * 60)[:MESSAGE_CHARS]
+
+
+@pytest.mark.parametrize("text", GUARD_MESSAGES)
 def test_the_guard_is_linear(text: str) -> None:
-    normal = ("비 오는 날 카페 같은 포근한 향, 너무 달지 않게 만들어 주세요. " * 60)[:MESSAGE_CHARS]
     assert best(lambda: clean(text, MESSAGE_CHARS), number=5) < MESSAGE_RATIO * best(
-        lambda: clean(normal, MESSAGE_CHARS), number=5)
+        lambda: clean(NORMAL_BRIEF, MESSAGE_CHARS), number=5)
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +175,71 @@ def test_fuzzed_formulas_give_a_formula_or_a_korean_formula_error(case: tuple[st
         assert "pydantic" not in error.message_ko and "recursion" not in error.message_ko
         return
     assert parsed.lines and all(math.isfinite(line.amount) and line.amount >= 0 for line in parsed.lines)
+
+
+# --- `python -m tests.unit.test_parsing_limits`: the figures README quotes -------------------------
+def _hostile_formula() -> str:
+    """The longest content the importer takes (200 lines of 80 characters), every line a worst case."""
+    return "\n".join(([line[:79] for line in ADVERSARIAL_LINES.values()] * 20)[:200])
+
+
+async def _health_while_importing(imports: int = 3) -> tuple[float, float]:
+    """Seconds /health waits while ``imports`` hostile formulas are imported at once (the issue's stall),
+    and how long those imports took; the real ChatService with the scripted generator, in process."""
+    import asyncio
+    import tempfile
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    from agent.service import ChatService
+    from tests.unit.agent_fakes import fake_deps
+    from ui.api import create_api
+
+    work = Path(tempfile.mkdtemp())
+    deps = fake_deps(llm_proposals=0)
+    service = await ChatService.open(deps.settings.model_copy(update={
+        "database_url": f"sqlite+aiosqlite:///{work / 'h.db'}", "checkpoint_db": work / "c.db",
+        "rate_limit_per_minute": 10_000}), deps=deps)
+    api = create_api(service.settings, lambda: service)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://t") as client:
+            start = time.perf_counter()
+            posted = [asyncio.create_task(client.post("/recipes/import", json={"content": _hostile_formula()}))
+                      for _ in range(imports)]
+            await asyncio.sleep(0)
+            asked = time.perf_counter()
+            assert (await client.get("/health")).status_code == 200
+            health = time.perf_counter() - asked
+            await asyncio.gather(*posted)
+            return health, time.perf_counter() - start
+    finally:
+        await service.close()
+
+
+def report() -> None:
+    import asyncio
+
+    normal = best(lambda: parse_line(NORMAL_LINE, 1), number=200)
+    print(f"normal import line {NORMAL_LINE!r}: {normal * 1e6:.1f} µs")
+    for name, line in ADVERSARIAL_LINES.items():
+        spent = best(lambda line=line: parse_line(line, 1))
+        print(f"  {name} ({len(line):,} characters): {spent * 1e6:.1f} µs = {spent / normal:.1f}× normal")
+    hostile, plain = _hostile_formula(), "\n".join([NORMAL_LINE] * 200)
+    worst, usual = (best(lambda c=c: _parse_or_refuse(c), number=2) for c in (hostile, plain))
+    print(f"whole formula, 200 hostile lines ({len(hostile):,} characters): {worst * 1e3:.1f} ms; "
+          f"200 normal lines: {usual * 1e3:.1f} ms")
+    guard = best(lambda: clean(NORMAL_BRIEF, MESSAGE_CHARS), number=5)
+    worst = max(best(lambda t=t: clean(t, MESSAGE_CHARS), number=5) for t in GUARD_MESSAGES)
+    print(f"guard, normal {MESSAGE_CHARS}-character message: {guard * 1e3:.2f} ms; worst hostile one "
+          f"{worst / guard:.1f}× that")
+    for scan, run in EDIT_SCANS.items():
+        ratio = max(best(lambda t=t, r=run: r(t)) for t in EDIT_MESSAGES) / best(lambda r=run: r(NORMAL_EDIT))
+        print(f"edit parser {scan}: worst hostile message {ratio:.1f}× a normal one")
+    health, spent = asyncio.run(_health_while_importing())
+    print(f"/health during 3 concurrent hostile imports: {health * 1e3:.0f} ms (the imports: {spent:.2f} s)")
+
+
+if __name__ == "__main__":
+    report()

@@ -42,7 +42,8 @@ def create_api(settings: Settings, provider: Callable[[], ChatService | None],
     has one budget whichever door it uses."""
     api = FastAPI(title="향기 API",
                   description="한국어 향수 설계 도우미 REST API. 키가 설정된 서버는 `X-API-Key` 헤더 "
-                              "(또는 `Authorization: Bearer`)를 요구해요. 모든 오류는 "
+                              "(또는 `Authorization: Bearer`)를 요구해요. 세션·레시피·평가·작업은 만든 키의 것이라 "
+                              "다른 키에는 404로 답해요; `X-Admin-Key` 를 함께 보내면 모든 키의 기록을 봐요. 모든 오류는 "
                               '`{"error": {"code", "message_ko"}}` 형식이에요.',
                   version="1", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     api.state.settings = settings

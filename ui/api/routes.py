@@ -1,6 +1,6 @@
 """The `/api/v1` endpoints. Every turn goes through ``ChatService`` (committed to the store first).
 
-Every route that touches a client's records takes the ``Principal`` the ``caller`` dependency found (its API
+Every route that touches a client's records takes the ``Principal`` the ``guard`` dependency found (its API
 key, or the admin key as well), and hands it to the store or the service: another key's sessions, recipes,
 turns and documents answer 404, exactly like ids that do not exist.
 """
@@ -90,6 +90,9 @@ async def guard(request: Request, key: Annotated[str | None, Security(api_key_he
     if settings.api_keys and found is None:
         raise ApiError(401, "unauthorized", "API 키가 없거나 올바르지 않아요. X-API-Key 헤더로 보내 주세요.",
                        {"WWW-Authenticate": "Bearer"})
+    if token is None and "authorization" in request.headers:  # a credential we cannot read is not ignored
+        raise ApiError(401, "unauthorized", "Authorization 헤더는 'Bearer <API 키>' 형식이어야 해요.",
+                       {"WWW-Authenticate": "Bearer"})
     principal = found.principal if found else LOCAL
     admin_key = request.headers.get(ADMIN_HEADER)
     if admin_key is not None:
@@ -135,7 +138,7 @@ _ERRORS = {
     400: "본문을 읽을 수 없음 (bad_request)",
     401: "API 키가 없거나 올바르지 않음 (unauthorized) — 키가 설정된 서버에서만",
     403: "관리자 키가 없거나 올바르지 않음, 또는 관리 기능이 꺼져 있음 (forbidden, HYANGGI_ADMIN_KEY)",
-    404: "레시피·세션·턴·작업·어댑터가 없음 (not_found)",
+    404: "레시피·세션·턴·작업·어댑터가 없거나 다른 키의 것임 (not_found)",
     409: ("편집을 이 레시피에 적용할 수 없음 (invalid_edit): 없는 재료, 남는 재료가 없는 삭제 등; 레시피로 읽을 수 없는 내용 "
           "(invalid_formula); 이 배치로 만들 수 없는 배합표 (invalid_batch); 이미 끝난 작업 (job_finished); "
           "평가 기준을 넘지 못한 어댑터 (below_gate)"),
@@ -197,7 +200,7 @@ async def search(svc: Service, q: Annotated[str, Query(min_length=1, max_length=
 
 
 @router.post("/chat", response_model=TurnResponse, tags=["chat"], operation_id="chat", dependencies=JSON_BODY,
-             responses={**errors(*BODY, 504), **_links(_TURN_LINKS)})
+             responses={**errors(*BODY, 404, 504), **_links(_TURN_LINKS)})
 async def chat(request: Request, svc: Service, who: Who, body: ChatRequest) -> TurnResponse:
     """대화 한 턴 (session_id 로 이어서; 다른 키의 세션은 404)."""
     await guarded_text(request, body.message, "message")
