@@ -63,10 +63,11 @@ finetune: setup
 	$(BIN)/hyanggi finetune train
 	$(BIN)/hyanggi finetune export
 
-# Schemathesis at length: 1,000 examples per operation and phase (`make test` runs 40), same seed and checks.
+# Schemathesis at length: 1,000 examples per operation and phase (`make test` runs 40), same seed and checks,
+# an API key and the admin key configured; prints the number of requests sent (-rP).
 .PHONY: contract
 contract: install
-	HYANGGI_CONTRACT_EXAMPLES=1000 $(BIN)/pytest -q tests/unit/test_api_contract.py
+	HYANGGI_CONTRACT_EXAMPLES=1000 $(BIN)/pytest -q -rP tests/unit/test_api_contract.py
 
 lint: install
 	$(BIN)/ruff check .

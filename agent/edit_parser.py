@@ -29,12 +29,15 @@ from perfumery.ifra import product_named
 from perfumery.models import POSITION_WORDS, NotePosition
 from perfumery.recipe import Recipe
 
-_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|퍼센트|프로)")
-_GRAMS = re.compile(r"(\d+(?:\.\d+)?)\s*(kg|킬로|g|그램)", re.IGNORECASE)
+# A number starts only where its digits start (the lookbehind): a long run of digits is tried once, not
+# once per digit, so these stay linear in the message (tests/unit/test_parsing_limits.py).
+_NUMBER = r"(?<![\d.])(\d+(?:\.\d+)?)"
+_PERCENT = re.compile(_NUMBER + r"\s*(?:%|퍼센트|프로)")
+_GRAMS = re.compile(_NUMBER + r"\s*(kg|킬로|g|그램)", re.IGNORECASE)
 _REMOVE = ("빼", "제거", "없애", "삭제")
 _ADD = ("추가", "넣어", "넣고", "더해")
 _SUBSTITUTE = re.compile(r"대신|바꿔|교체|로\s*변경")
-_SWAP = re.compile(r"빼고.*(넣어|추가|넣고)")  # "A 빼고 B 넣어줘": B takes A's place
+_SWAP_TO = re.compile(r"넣어|추가|넣고")  # "A 빼고 B 넣어줘": B takes A's place (see ``_swap_asked``)
 _LESS = re.compile(r"덜|줄여|줄이|낮춰|약하게|빼고\s*싶")
 _LIGHTER = re.compile(r"가볍게|가벼운|산뜻하게|연하게|은은하게")
 _HEAVIER = re.compile(r"무겁게|묵직하게|진하게|오래\s*가게|지속력|깊게|풍성하게")
@@ -47,7 +50,8 @@ EXAMPLES_KO = ("예: \"베르가못 8%로\", \"바닐라 빼줘\", \"헤디온 �
                "\"100g 배합표\"")
 
 
-_CLAUSE = re.compile(r"(?<=고)\s+|\s*[,，;]\s*|(?<=[다요])\.\s*|\s+그리고\s+|\s+또\s+")
+# Runs of spaces are entered at their first space only (``(?<!\s)``), so a long run is not rescanned.
+_CLAUSE = re.compile(r"(?<=고)\s+|(?:(?<!\s)\s+)?[,，;]\s*|(?<=[다요])\.\s*|(?<!\s)\s+그리고\s+|(?<!\s)\s+또\s+")
 
 
 class EditRequest(BaseModel):
@@ -96,7 +100,7 @@ def _parse(text: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialNames, m
     if _COST.search(text) and not _PERCENT.search(text):
         return EditRequest(cost=True)
 
-    if len(mentions) >= 2 and (_SUBSTITUTE.search(text) or _SWAP.search(text)):
+    if len(mentions) >= 2 and (_SUBSTITUTE.search(text) or _swap_asked(text)):
         old, new = mentions[0], mentions[1]  # "A 대신 B", "A 빼고 B로 바꿔": A goes, B comes
         targets = _in_recipe(old, recipe, kb)
         if not targets:
@@ -170,6 +174,13 @@ def _clause_ops(clause: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialN
                    # "엑스트레로 진하게": the concentration is the weight asked for
                    if concentration is None or s.target not in ("light", "heavy"))
     return ops, None
+
+
+def _swap_asked(text: str) -> bool:
+    """"빼고" and later on the same line "넣어/추가/넣고": found from the first "빼고" of each line, in one pass
+    (a pattern "빼고.*(넣어|…)" would rescan the line from every "빼고")."""
+    return any((start := line.find("빼고")) >= 0 and _SWAP_TO.search(line, start + 2) is not None
+               for line in text.split("\n"))
 
 
 def _position_in(text: str) -> NotePosition | None:

@@ -109,8 +109,9 @@ class Nodes:
             "interpret", "edit", "answer", "compare", "chat", "redirect", "import_formula", "where_used",
             "replacements"]]:
         deps = self.deps
-        reading = read(state.message, kb=deps.kb, matcher=deps.matcher, names=deps.names, recipe=recipe_of(state),
-                       injection=state.injection)
+        # Reading the message is the turn's parsing of user text: off the event loop (issue 29).
+        reading = await asyncio.to_thread(read, state.message, kb=deps.kb, matcher=deps.matcher, names=deps.names,
+                                          recipe=recipe_of(state), injection=state.injection)
         return Command(goto=_GOTO[reading.route],
                        update={"route": reading.route.value, "reading": reading.model_dump(mode="json")})
 
@@ -254,7 +255,7 @@ class Nodes:
         """"헤디온 쓰는 버전 보여줘": every stored version holding the material, with its dose."""
         material_id = reading_of(state).mentions[0].material_id
         if self.store is not None:
-            rows = await self.store.where_used(material_id)
+            rows = await self.store.where_used(TurnConfig.of(config).principal, material_id)
         else:
             rows = [{"recipe_id": v["id"], "name": v["name"], "version": v["version"],
                      "percent": Recipe.model_validate(v).percent_of(material_id)}

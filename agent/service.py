@@ -3,6 +3,10 @@
 The turn is committed to the store *before* its reply is returned or its final event is streamed: an
 acknowledged turn is never lost. Bad input gets a Korean answer, a busy model gets "잠시 후 다시", and an
 unexpected failure gets an apology — never a traceback.
+
+Each call acts for a ``Principal`` (the REST key or chat login; the CLI and evaluations are ``LOCAL``): a
+session or recipe of another principal is "not found", and a session's LangGraph thread is named after its
+owner (``store.principals.thread_id``), so a session id alone never reaches another principal's memory.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ from ops import metrics
 from ops.logs import SESSION_ID
 from perfumery import Catalog, EditError, EditOp, Recipe, critiqued, edit_many
 from perfumery.formula import FormulaFormat
-from store import GenerationRecord, RetrievalRecord, Store, TurnRecord
+from store import LOCAL, GenerationRecord, NotFoundError, Principal, RetrievalRecord, Store, TurnRecord
 from store.checkpointer import ThreadMemory, open_thread_memory
+from store.principals import thread_id
 
 logger = logging.getLogger(__name__)
 
@@ -84,29 +89,35 @@ class ChatService:
         await self._memory.close()
         await self.store.close()
 
-    async def edit_recipe(self, recipe_id: str, ops: list[EditOp], version: int | None = None) -> Recipe:
+    async def edit_recipe(self, recipe_id: str, ops: list[EditOp], version: int | None = None, *,
+                          principal: Principal = LOCAL) -> Recipe:
         """Apply typed edits outside the chat (REST); the chat thread that owns the recipe continues from the
         new version, so chat and API never hand out the same version number."""
-        session = await self.store.recipe_session(recipe_id)
-        async with self._thread_locks.setdefault(session or recipe_id, asyncio.Lock()):
-            recipe = await edit_stored_recipe(self.store, self.deps.kb.catalog, recipe_id, ops, version)
+        session = await self.store.recipe_session(principal, recipe_id)
+        thread = thread_id(await self._owner(principal, session), session) if session is not None else recipe_id
+        async with self._thread_locks.setdefault(thread, asyncio.Lock()):
+            recipe = await edit_stored_recipe(self.store, self.deps.kb.catalog, recipe_id, ops, version,
+                                              principal=principal)
             if session is not None:
-                await self._adopt(session, recipe)
+                await self._adopt(thread, recipe)
         return recipe
 
     async def import_recipe(self, content: str, fmt: FormulaFormat | None = None, session_id: str | None = None,
-                            source: str = "api", **settings: Any) -> tuple[ImportResult, str, int]:
+                            source: str = "api", *, principal: Principal = LOCAL,
+                            **settings: Any) -> tuple[ImportResult, str, int]:
         """A perfumer's own formula becomes version 1 of a chat thread: later chat turns edit, critique and
         compare it like any designed formula. ``settings``: name, concentration, product, load_percent.
-        Raises ``FormulaError`` (Korean) when the formula cannot be read."""
+        Raises ``FormulaError`` (Korean) when the formula cannot be read, ``NotFoundError`` for a session of
+        another principal."""
         catalog = self.deps.kb.catalog
         if self._resolver is None:
             self._resolver = FormulaResolver(catalog, suggest=self._suggest)
-        result = await asyncio.to_thread(import_formula, content, catalog, fmt, resolver=self._resolver, **settings)
         session = session_id or uuid.uuid4().hex[:16]
-        async with self._thread_locks.setdefault(session, asyncio.Lock()):
-            result, turn_id = await save_import(self.store, catalog, result, session, source)
-            config = {"configurable": {"thread_id": session}}
+        thread = thread_id(await self._owner(principal, session), session)
+        result = await asyncio.to_thread(import_formula, content, catalog, fmt, resolver=self._resolver, **settings)
+        async with self._thread_locks.setdefault(thread, asyncio.Lock()):
+            result, turn_id = await save_import(self.store, catalog, result, session, source, principal=principal)
+            config = {"configurable": {"thread_id": thread}}
             state = (await self.graph.aget_state(config)).values
             data = result.recipe.model_dump(mode="json")
             await self.graph.aupdate_state(
@@ -119,9 +130,14 @@ class ChatService:
         hits = self.deps.searcher.search(text, [CollectionName.materials], k=1)
         return hits[0].id if hits else None
 
-    async def _adopt(self, session: str, recipe: Recipe) -> None:
+    async def _owner(self, principal: Principal, session: str) -> str:
+        """Whose thread ``session`` is: its owner's, or ``principal``'s when it is new (``NotFoundError`` when
+        it is another principal's)."""
+        return await self.store.session_owner(principal, session) or principal.id
+
+    async def _adopt(self, thread: str, recipe: Recipe) -> None:
         """Make ``recipe`` the chat thread's current formula, as if the user had asked for it."""
-        config = {"configurable": {"thread_id": session}}
+        config = {"configurable": {"thread_id": thread}}
         state = await self.graph.aget_state(config)
         if not state.values:
             return
@@ -143,13 +159,14 @@ class ChatService:
 
     async def stream(self, message: str, session_id: str | None = None, level: str | None = None,
                      concentration: str | None = None, source: str = "chat", product: str | None = None,
-                     backend: str | None = None, proposals: int | None = None) -> AsyncIterator[dict[str, Any]]:
+                     backend: str | None = None, proposals: int | None = None, *,
+                     principal: Principal = LOCAL) -> AsyncIterator[dict[str, Any]]:
         """Events: {"type": "step", "node", "update"}, {"type": "token", "text"}, then {"type": "result"}.
 
         The choices (level … proposals) are this turn's ``TurnConfig``; None takes the settings' default."""
         session = session_id or uuid.uuid4().hex[:16]
         SESSION_ID.set(session)  # every log record of this turn names its session
-        checked = clean(message, self.settings.max_message_chars)
+        checked = await asyncio.to_thread(clean, message, self.settings.max_message_chars)
         if checked.error_ko:
             metrics.ERRORS.labels("invalid_input").inc()
             yield {"type": "result", "result": TurnResult(session=session, reply=checked.error_ko, intent="invalid",
@@ -161,22 +178,28 @@ class ChatService:
             metrics.ERRORS.labels("busy").inc()
             yield {"type": "result", "result": TurnResult(session=session, reply=BUSY_KO, intent="busy", error="busy")}
             return
+        try:
+            thread = thread_id(await self._owner(principal, session), session)
+        except NotFoundError:
+            yield {"type": "result", "result": TurnResult(session=session, reply=f"세션 {session}을(를) 찾을 수 없어요.",
+                                                          intent="not_found", error="not_found")}
+            return
         turn = TurnInput(message=checked.text, injection=checked.injection)
         choices = TurnConfig(level=level or self.settings.answer_level, concentration=concentration, product=product,
-                             backend=backend, proposals=proposals)
+                             backend=backend, proposals=proposals, principal=principal)
         self._waiting += 1
         metrics.WAITING.inc()
         try:
-            async with self._thread_locks.setdefault(session, asyncio.Lock()):
-                async for event in self._run(session, turn, choices, source):
+            async with self._thread_locks.setdefault(thread, asyncio.Lock()):
+                async for event in self._run(session, thread, turn, choices, source):
                     yield event
         finally:
             self._waiting -= 1
             metrics.WAITING.dec()
 
-    async def _run(self, session: str, turn: TurnInput, choices: TurnConfig,
+    async def _run(self, session: str, thread: str, turn: TurnInput, choices: TurnConfig,
                    source: str) -> AsyncIterator[dict[str, Any]]:
-        config = choices.configurable(session)
+        config = choices.configurable(thread)
         start = time.perf_counter()
         error: str | None = None
         first_text = False
@@ -227,17 +250,17 @@ class ChatService:
             generations=[GenerationRecord.model_validate(g) for g in values.get("generation_log", [])],
             timings_ms=result.timings_ms, source=source,
         )
-        return await self.store.commit_turn(record)
+        return await self.store.commit_turn(choices.principal, record)
 
 
 async def edit_stored_recipe(store: Store, catalog: Catalog, recipe_id: str, ops: list[EditOp],
-                             version: int | None = None) -> Recipe:
+                             version: int | None = None, *, principal: Principal) -> Recipe:
     """Edit a stored version (default: the newest) into a new version numbered after the newest stored one.
 
     One request = one version, whatever number of operations. Raises ``store.NotFoundError`` for an unknown
     recipe and ``EditError`` for an unknown version or an edit the core refuses (messages fit for users).
     """
-    versions = await store.list_versions(recipe_id)
+    versions = await store.list_versions(principal, recipe_id)
     latest = versions[-1]
     base = latest if version is None else next((v for v in versions if v.version == version), None)
     if base is None:
@@ -245,16 +268,16 @@ async def edit_stored_recipe(store: Store, catalog: Catalog, recipe_id: str, ops
     recipe = edit_many(base, ops, catalog).model_copy(update={"version": latest.version + 1,
                                                                "parent_version": base.version})
     recipe = await asyncio.to_thread(critiqued, recipe, catalog)
-    await store.save_recipe_version(recipe, session_id=await store.recipe_session(recipe_id))
+    await store.save_recipe_version(principal, recipe, session_id=await store.recipe_session(principal, recipe_id))
     return recipe
 
 
 async def save_import(store: Store, catalog: Catalog, result: ImportResult, session: str,
-                      source: str = "api") -> tuple[ImportResult, int]:
+                      source: str = "api", *, principal: Principal) -> tuple[ImportResult, int]:
     """Critique the imported formula and commit it as the turn that opens (or continues) ``session``."""
     recipe = await asyncio.to_thread(critiqued, result.recipe, catalog)
     result = result.model_copy(update={"recipe": recipe})
-    turn_id = await store.commit_turn(TurnRecord(
+    turn_id = await store.commit_turn(principal, TurnRecord(
         session_id=session, user_text=IMPORT_MESSAGE, reply=import_reply_ko(result, catalog), route="import",
         recipe=recipe, current_recipe_id=recipe.id, current_recipe_version=recipe.version, source=source))
     return result, turn_id

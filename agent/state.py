@@ -21,6 +21,7 @@ from perfumery.brief import Brief
 from perfumery.ifra import Product
 from perfumery.models import Concentration
 from perfumery.recipe import Recipe
+from store.principals import LOCAL, Principal
 
 
 def _log(left: list[dict[str, Any]] | None, right: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -43,6 +44,7 @@ class TurnConfig(BaseModel):
     product: Product | None = Field(default=None, description="None: from the message, else fine fragrance")
     backend: GeneratorBackend | None = Field(default=None, description="composer: no language model this turn")
     proposals: int | None = Field(default=None, ge=0, le=3, description="LLM proposals; None: settings")
+    principal: Principal = Field(default=LOCAL, description="whom the turn is for: what the store shows it")
 
     @classmethod
     def of(cls, config: RunnableConfig) -> TurnConfig:

@@ -281,12 +281,12 @@ def liked_sessions(db_url: str) -> list[tuple[dict[str, Any], Recipe, str]]:
         path = Path(db_url.split("///", 1)[-1])
         if not path.is_file():
             return []
-    from store import Store
+    from store import SYSTEM, Store
 
     async def read() -> list[tuple[dict[str, Any], Recipe, str]]:
         store = await Store.open(db_url)
         try:
-            return await store.liked_turns()
+            return await store.liked_turns(SYSTEM)  # every owner's: an operator's job (README, tenancy)
         finally:
             await store.close()
 

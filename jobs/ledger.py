@@ -11,7 +11,7 @@ table records the job ``failed`` ("worker lost"), so no job stays ``running`` fo
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +22,7 @@ from jobs.records import FINISHED, JobKind, JobState, JobView, ModelView
 from store import NotFoundError
 from store import models as m
 from store.engine import make_sync_engine
+from store.principals import SYSTEM, Principal
 
 LOG_LINES = 50  # the log keeps only its newest lines
 HEARTBEAT_S = 15.0
@@ -39,17 +40,19 @@ class Ledger:
         self._lost_after = timedelta(seconds=lost_after_s)
 
     # --- jobs ----------------------------------------------------------------------------
-    def create(self, kind: JobKind, params: dict[str, Any]) -> JobView:
+    def create(self, kind: JobKind, params: dict[str, Any], owner: Principal = SYSTEM) -> JobView:
+        """A queued job of ``owner`` (the system's when started by a command rather than a request)."""
         job = m.Job(id=uuid.uuid4().hex, kind=kind.value, state=JobState.queued.value, params=params, progress=0.0,
-                    metrics={}, log="", result={}, error="", cancel_requested=False)
+                    metrics={}, log="", result={}, error="", cancel_requested=False, owner=owner.id)
         with self._sessions.begin() as db:
             db.add(job)
         return _job_view(job)
 
-    def get(self, job_id: str) -> JobView:
+    def get(self, job_id: str, principal: Principal = SYSTEM) -> JobView:
+        """The job as ``principal`` may see it (``NotFoundError`` for another's); workers read as the system."""
         self.reap_lost()
         with self._sessions() as db:
-            return _job_view(self._job(db, job_id))
+            return _job_view(self._job(db, job_id, principal))
 
     def start(self, job_id: str) -> bool:
         """Mark a queued job running; False when it was cancelled (or taken by another worker) meanwhile."""
@@ -103,11 +106,11 @@ class Ledger:
                 job.progress = 1.0
             return state
 
-    def cancel(self, job_id: str) -> JobView:
+    def cancel(self, job_id: str, principal: Principal = SYSTEM) -> JobView:
         """A queued job is cancelled at once; a running one stops at its next progress report."""
         self.reap_lost()
         with self._sessions.begin() as db:
-            job = self._job(db, job_id)
+            job = self._job(db, job_id, principal)
             if job.state == JobState.queued.value:
                 job.state, job.finished_at = JobState.cancelled.value, m.utcnow()
             elif job.state == JobState.running.value:
@@ -123,9 +126,9 @@ class Ledger:
         return {state.value: found.get(state.value, 0) for state in JobState}
 
     @staticmethod
-    def _job(db: Session, job_id: str) -> m.Job:
+    def _job(db: Session, job_id: str, principal: Principal = SYSTEM) -> m.Job:
         job = db.get(m.Job, job_id)
-        if job is None:
+        if job is None or not principal.sees(job.owner):
             raise NotFoundError("job", job_id)
         return job
 
@@ -206,16 +209,21 @@ def ledger_for(url: str) -> Ledger:
     return Ledger(url)
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back the UTC times we wrote without their zone; the API states them with it (RFC 3339)."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
 def _job_view(job: m.Job) -> JobView:
-    return JobView(id=job.id, kind=JobKind(job.kind), state=JobState(job.state), params=job.params,
+    return JobView(id=job.id, kind=JobKind(job.kind), owner=job.owner, state=JobState(job.state), params=job.params,
                    progress=job.progress, metrics=job.metrics, log_tail=job.log.splitlines(), result=job.result,
                    error=job.error, cancel_requested=job.cancel_requested and JobState(job.state) not in FINISHED,
-                   created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
-                   heartbeat_at=job.heartbeat_at)
+                   created_at=_utc(job.created_at), started_at=_utc(job.started_at),
+                   finished_at=_utc(job.finished_at), heartbeat_at=_utc(job.heartbeat_at))
 
 
 def _model_view(model: m.ModelCheckpoint) -> ModelView:
     return ModelView(id=model.id, name=model.name, base=model.base, adapter_path=model.adapter_path,
                      data_sha256=model.data_sha256, steps=model.steps, metrics=model.metrics,
                      evaluation=model.evaluation, active=model.active, dataset_id=model.dataset_id,
-                     job_id=model.job_id, created_at=model.created_at)
+                     job_id=model.job_id, created_at=_utc(model.created_at))

@@ -6,7 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 
 class JobKind(StrEnum):
@@ -27,8 +28,26 @@ class JobState(StrEnum):
 FINISHED = frozenset({JobState.succeeded, JobState.failed, JobState.cancelled})
 
 
+def exact_booleans(model: type[BaseModel], data: Any) -> Any:
+    """JSON's ``true``/``false`` only where a model wants a boolean, and only there: JSON Schema calls the rest
+    invalid, while pydantic would read ``true`` as 1 and ``0`` as false. For a ``model_validator(mode="before")``
+    of a request model."""
+    if isinstance(data, dict):
+        for name, value in data.items():
+            field = model.model_fields.get(name)
+            if field is not None and isinstance(value, bool) != (field.annotation is bool):
+                raise PydanticCustomError("bool_type" if field.annotation is bool else "int_type",
+                                          "{name}: true/false only for a yes/no field", {"name": name})
+    return data
+
+
 class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, data: Any) -> Any:
+        return exact_booleans(cls, data)
 
 
 class ReindexParams(_Params):
@@ -75,6 +94,7 @@ JobParams = Annotated[ReindexParams | DatasetParams | TrainParams | EvaluatePara
 class JobView(BaseModel):
     id: str
     kind: JobKind
+    owner: str = Field(description="작업을 시작한 주체 (API 키의 이름 또는 해시, 명령으로 시작하면 system)")
     state: JobState
     params: dict[str, Any]
     progress: float = Field(description="0 … 1")

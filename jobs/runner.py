@@ -15,6 +15,7 @@ from hyanggi.settings import Settings
 from jobs.ledger import HEARTBEAT_S, Ledger, ledger_for
 from jobs.records import JobKind, JobParams, JobState, JobView
 from jobs.tasks import TASKS, JobCancelled, Progress
+from store.principals import SYSTEM, Principal
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +29,9 @@ def _job_thread() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyanggi-job")
 
 
-def submit(settings: Settings, params: JobParams) -> JobView:
-    """Record the job as queued, then hand it to the broker or the job thread."""
-    job = ledger_for(settings.db_url).create(JobKind(params.kind), params.model_dump(mode="json"))
+def submit(settings: Settings, params: JobParams, owner: Principal = SYSTEM) -> JobView:
+    """Record the job as ``owner``'s, queued, then hand it to the broker or the job thread."""
+    job = ledger_for(settings.db_url).create(JobKind(params.kind), params.model_dump(mode="json"), owner)
     if settings.broker_url:
         from jobs.celery_app import RUN_JOB, celery_app
 

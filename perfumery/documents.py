@@ -20,6 +20,7 @@ from perfumery.allergens import REGULATION_KO, TRANSITION_KO, allergen_lines, th
 from perfumery.batch import GRAM_DECIMALS, BatchSheet, scale_batch
 from perfumery.catalog import Catalog
 from perfumery.critic import COMPLIANCE_KO, ComplianceStatus, critique, pct
+from perfumery.csv_cells import safe_cell
 from perfumery.formula import FormulaError
 from perfumery.ifra import IFRA_STATUS_KO, PRODUCTS, IfraStatus
 from perfumery.recipe import Recipe
@@ -30,14 +31,18 @@ CSV_COLUMNS = ("material_id", "name_ko", "name_en", "cas", "note", "percent_neat
 
 
 def export_csv(recipe: Recipe) -> str:
-    """One row per line, neat percentages, with the dilution it is weighed at."""
+    """One row per line, neat percentages, with the dilution it is weighed at.
+
+    Every cell goes through ``safe_cell``: an imported name such as "=HYPERLINK(…)" stays text in a
+    spreadsheet, and our importer reads it back as written."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for i in recipe.ingredients:
-        writer.writerow([i.material_id, i.name_ko, i.name_en, i.cas, i.note.value, f"{i.percent:g}",
-                         f"{i.dilution.strength:g}" if i.dilution else "",
-                         i.dilution.solvent.value if i.dilution and i.dilution.solvent else ""])
+        writer.writerow([safe_cell(cell) for cell in (
+            i.material_id, i.name_ko, i.name_en, i.cas, i.note.value, f"{i.percent:g}",
+            f"{i.dilution.strength:g}" if i.dilution else "",
+            i.dilution.solvent.value if i.dilution and i.dilution.solvent else "")])
     return out.getvalue()
 
 

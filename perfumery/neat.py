@@ -60,7 +60,7 @@ def _quantities(lines: list[ResolvedLine]) -> tuple[dict[int, float], list[str]]
     if used <= {*GRAMS, Unit.parts} and not (used & set(GRAMS) and Unit.parts in used):
         factor = {**GRAMS, Unit.parts: 1.0}
     elif len(used) == 1 and used <= {Unit.percent, Unit.ml, Unit.drops}:
-        factor = {used.pop(): 1.0}
+        factor = {next(iter(used)): 1.0}  # not pop(): the percent-total check below reads `used`
         if factor.keys() & {Unit.ml, Unit.drops}:
             notes.append(f"밀도 자료가 없어 {UNIT_KO[next(iter(factor))]} 부피 비율을 무게 비율로 보았습니다 (가정). "
                          "무게(g)로 적으면 정확해집니다.")

@@ -2,6 +2,9 @@
 
 This database is the system of record (Chainlit's own data layer is fire-and-forget); evaluation and
 LoRA retraining read from it. Schema changes go through Alembic (``store/migrations``).
+
+Sessions, recipes, feedback and jobs carry their ``owner`` (``store.principals``): no default, so a row
+written without one fails instead of landing in someone's workspace. Turns belong to their session.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store.principals import OWNER_CHARS
 
 
 def utcnow() -> datetime:
@@ -27,6 +32,7 @@ class ChatSession(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     title: Mapped[str] = mapped_column(String(200), default="")
     source: Mapped[str] = mapped_column(String(20), default="chat", doc="chat | api | cli | replay")
+    owner: Mapped[str] = mapped_column(String(OWNER_CHARS), index=True, doc="the principal whose session it is")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -64,6 +70,7 @@ class RecipeRecord(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     session_id: Mapped[str | None] = mapped_column(ForeignKey("chat_sessions.id"), index=True)
+    owner: Mapped[str] = mapped_column(String(OWNER_CHARS), index=True, doc="the principal whose formula it is")
     name: Mapped[str] = mapped_column(String(200), default="")
     saved: Mapped[bool] = mapped_column(default=False, doc="the user pressed 저장")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -141,6 +148,7 @@ class Feedback(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     turn_id: Mapped[int] = mapped_column(ForeignKey("turns.id"), index=True)
+    owner: Mapped[str] = mapped_column(String(OWNER_CHARS), index=True, doc="the principal who rated")
     rating: Mapped[int] = mapped_column(Integer, doc="-1 (thumbs down) or +1 (thumbs up)")
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -202,6 +210,7 @@ class Job(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
+    owner: Mapped[str] = mapped_column(String(OWNER_CHARS), index=True, doc="the principal who started it")
     state: Mapped[str] = mapped_column(String(12), index=True, doc="queued | running | succeeded | failed | cancelled")
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     progress: Mapped[float] = mapped_column(Float, default=0.0)

@@ -80,5 +80,6 @@ class SessionTranscript(BaseModel):
     id: str
     title: str
     source: str
+    owner: str
     created_at: datetime
     turns: list[TurnView]

@@ -5,11 +5,14 @@ the thread id is our session id, so resume continues the same LangGraph memory a
 
 Both doors obey the same rules. The chat's Socket.IO endpoint accepts only the configured browser origins
 (Chainlit creates it with every origin allowed), requires a login whenever API keys or a password are set
-(the password or any API key logs in), and shares the REST API's per-client rate limit.
+(the password with a user name, or any API key, logs in), and shares the REST API's per-client rate limit.
+Each login is its own principal (``ui.api.identity``): its chats, formulas and ratings are its own, as
+they are through the REST API with the same key. Logins are throttled per address and per user name.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import chainlit as cl
+from chainlit.auth import reuseable_oauth
 from chainlit.auth.jwt import decode_jwt
 from chainlit.config import config as chainlit_config
 from chainlit.input_widget import Select, Slider
@@ -32,18 +36,18 @@ from perfumery.formula import FormulaError, formula_file
 from perfumery.ifra import PRODUCTS
 from perfumery.models import Concentration
 from perfumery.recipe import Recipe
-from store import NotFoundError
+from store import LOCAL, NotFoundError, Principal
 from ui import chat_view as view
 from ui.api import create_api, mount_api
-from ui.api.limits import RateLimiter, client_id, matching_digest, too_many_requests
+from ui.api.identity import login_principal, matching_key
+from ui.api.limits import LoginThrottle, LoginThrottleMiddleware, RateLimiter, client_id, too_many_requests
 from ui.api.security import SecurityHeadersMiddleware, page_csp
-from ui.chat_data import StoreDataLayer
+from ui.chat_data import ChatPrincipalMiddleware, StoreDataLayer
 from ui.chat_runtime import LOADING_KO, Runtime, ServiceUnavailableError
 
 logger = logging.getLogger(__name__)
 
 AUTO = "자동"
-USER_ID = "hyanggi"
 STARTERS = [
     ("비 오는 날 카페", "비 오는 날 카페 같은 포근한 향, 너무 달지 않게"),
     ("여름 바다 시트러스", "여름 바닷가에서 뿌릴 상큼한 시트러스 향수 만들어줘"),
@@ -54,7 +58,7 @@ STARTERS = [
 settings = get_settings()
 configure_logging(settings.log_format)
 runtime = Runtime(settings)
-data_layer = StoreDataLayer(runtime.service, USER_ID)
+data_layer = StoreDataLayer(runtime.service)
 limiter = RateLimiter.from_settings(settings)  # one budget per client, REST and chat alike
 
 
@@ -80,25 +84,40 @@ def _chat_csp() -> str:
                     fonts=["https://fonts.gstatic.com", "https://cdn.jsdelivr.net"], connect=sockets)
 
 
+LOGIN_REQUIRED = bool(settings.auth_password or settings.api_keys)
 mount_api(server, create_api(settings, runtime.service, lambda: runtime.error, limiter=limiter))
 server.add_middleware(SecurityHeadersMiddleware, csp=_chat_csp())
+# Who each chat HTTP request is (the feedback routes hand the data layer no user), and the login throttle.
+server.add_middleware(ChatPrincipalMiddleware, anonymous=None if LOGIN_REQUIRED else LOCAL, token=reuseable_oauth,
+                      decode=decode_jwt)
+server.add_middleware(LoginThrottleMiddleware, throttle=LoginThrottle(settings.redis_url),
+                      path=f"{chainlit_config.run.root_path.rstrip('/')}/login")
 # Chainlit builds its Socket.IO server with cors_allowed_origins=[], which turns the Origin check off;
 # a browser page from any other site could otherwise drive the chat. Clients that send no Origin
 # (not browsers) are still let in, and meet the login below.
 sio.eio.cors_allowed_origins = list(chainlit_config.project.allow_origins)
 
-if settings.auth_password or settings.api_keys:
+if LOGIN_REQUIRED:
     _auth_secret()
 
     @cl.password_auth_callback
     def _login(username: str, password: str) -> cl.User | None:
-        """The chat password, or any API key (a script logs in with its key through POST /login)."""
-        name = username or "향기"
-        if settings.auth_password and secrets.compare_digest(password.encode(), settings.auth_password.encode()):
-            return cl.User(identifier=USER_ID, display_name=name, metadata={"provider": "password"})
-        if digest := matching_digest(password, settings.api_keys):
-            return cl.User(identifier=USER_ID, display_name=name, metadata={"provider": "api_key", "key": digest})
+        """The chat password with a user name (each name its own workspace), or any API key (the key's own
+        workspace, as in the REST API; a script logs in with its key through POST /login)."""
+        if key := matching_key(password, settings.api_keys):
+            return cl.User(identifier=key.principal.id, display_name=username or key.principal.id,
+                           metadata={"provider": "api_key", "key": key.digest})
+        user = login_principal(username)
+        if settings.auth_password and user is not None and secrets.compare_digest(
+                password.encode(), settings.auth_password.encode()):
+            return cl.User(identifier=user.id, display_name=username.strip(), metadata={"provider": "password"})
         return None
+
+
+def _principal() -> Principal:
+    """Whom this chat acts for: its login's principal, or the local one on a server without logins."""
+    user = cl.context.session.user
+    return Principal(id=user.identifier) if user is not None else LOCAL
 
 
 @cl.data_layer
@@ -178,11 +197,14 @@ async def import_file(element: Any) -> None:
         return
     try:
         service = await runtime.wait()
-        content, fmt = formula_file(Path(element.path).read_bytes(), element.name or "")
+        content, fmt = await asyncio.to_thread(formula_file, Path(element.path).read_bytes(), element.name or "")
         result, _, turn_id = await service.import_recipe(content, fmt, cl.context.session.thread_id, source="chat",
-                                                         name=Path(element.name or "").stem)
+                                                         principal=_principal(), name=Path(element.name or "").stem)
     except (ServiceUnavailableError, FormulaError) as exc:
         await cl.ErrorMessage(content=exc.message_ko).send()
+        return
+    except NotFoundError:
+        await cl.ErrorMessage(content="이 대화를 찾을 수 없어요. 새 대화에서 다시 올려 주세요.").send()
         return
     recipe = result.recipe
     cl.user_session.set("recipe_ref", (recipe.id, recipe.version))
@@ -226,7 +248,8 @@ async def run_turn(text: str) -> None:
     async for event in service.stream(text, cl.context.session.thread_id, prefs.get("level"),
                                       None if concentration in (None, AUTO) else concentration, source="chat",
                                       product=None if product in (None, AUTO) else product,
-                                      backend=prefs.get("backend"), proposals=prefs.get("creativity")):
+                                      backend=prefs.get("backend"), proposals=prefs.get("creativity"),
+                                      principal=_principal()):
         if event["type"] == "step" and event["node"] in view.STEP_TITLES:
             title, kind = view.STEP_TITLES[event["node"]]
             async with cl.Step(name=title, type=kind, show_input=False) as step:
@@ -294,7 +317,7 @@ async def _save_action(action: cl.Action) -> None:
         await cl.ErrorMessage(content=LOADING_KO).send()
         return
     try:
-        await service.store.mark_saved(action.payload["recipe_id"])
+        await service.store.mark_saved(_principal(), action.payload["recipe_id"])
     except NotFoundError:
         await cl.ErrorMessage(content="저장할 레시피를 찾지 못했어요. 새로 설계한 뒤 다시 눌러 주세요.").send()
         return

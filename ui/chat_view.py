@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from agent.reading import ROUTE_KO
 from perfumery.catalog import Catalog
+from perfumery.csv_cells import safe_cell
 from perfumery.documents import allergen_declaration, export_json, ifra_summary
 from perfumery.models import POSITION_KO, SEASON_KO, STYLE_KO, NotePosition, Style
 from perfumery.recipe import Recipe
@@ -106,7 +107,8 @@ def recipe_csv(recipe: Recipe) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["material_id", "name_ko", "name_en", "cas", "note", "percent"])
     for ing in recipe.ingredients:
-        writer.writerow([ing.material_id, ing.name_ko, ing.name_en, ing.cas, ing.note.value, f"{ing.percent:.2f}"])
+        writer.writerow([safe_cell(cell) for cell in (ing.material_id, ing.name_ko, ing.name_en, ing.cas, ing.note.value,
+                                                      f"{ing.percent:.2f}")])
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: spreadsheet apps then read the Korean correctly
 
 

@@ -123,3 +123,12 @@ def test_every_page_is_served_with_security_headers(server: str) -> None:
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
     page = httpx.get(server)
     assert "script-src 'self' 'sha256-" in page.headers["content-security-policy"]
+
+
+def test_logins_are_throttled_with_retry_after(server: str) -> None:
+    """Issue 29's probe: 25 wrong passwords in a moment were all answered 401. Last in this module: it spends
+    this address's login budget (10 a minute, the earlier tests' logins included)."""
+    answers = [httpx.post(f"{server}/login", data={"username": f"probe{n}", "password": "wrong"}) for n in range(25)]
+    statuses = [a.status_code for a in answers]
+    assert set(statuses) == {401, 429} and statuses == sorted(statuses) and statuses.count(401) <= 10, statuses
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60 and "로그인 시도" in answers[-1].json()["detail"]

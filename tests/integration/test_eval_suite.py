@@ -19,7 +19,7 @@ from eval.transcripts import document_texts, reference_index, turn_samples
 from hyanggi.settings import get_settings
 from knowledge.embedding.embedder import Embedder
 from knowledge.kb import load_knowledge_base
-from store import Store
+from store import LOCAL, Store
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +36,7 @@ async def test_replay_then_reference_metrics_on_real_transcripts(tmp_path: Path)
 
     store = await Store.open(settings.db_url)
     try:
-        transcripts = await store.transcripts()
+        transcripts = await store.transcripts(LOCAL)
     finally:
         await store.close()
     assert {t.source for t in transcripts} == {"replay"}

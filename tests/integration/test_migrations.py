@@ -45,7 +45,7 @@ async def test_a_store_with_saved_turns_upgrades_without_losing_them(tmp_path: P
     fail on the foreign keys that point at them nor drop a row."""
     import sqlite3
 
-    from store import Store, TurnRecord
+    from store import LOCAL, Store, TurnRecord
     from store.engine import make_engine
     from store.migrate import upgrade
 
@@ -65,8 +65,44 @@ async def test_a_store_with_saved_turns_upgrades_without_losing_them(tmp_path: P
         assert kept.execute("SELECT count(*) FROM turns").fetchone() == (1,)
     store = await Store.open(url)
     try:
-        [session] = await store.transcripts(limit=10)
+        [session] = await store.transcripts(LOCAL, limit=10)
         assert session.id == "s1" and [t.reply for t in session.turns] == ["r"]
-        await store.commit_turn(TurnRecord(session_id="s1", user_text="u2", reply="r2", route="question"))
+        await store.commit_turn(LOCAL, TurnRecord(session_id="s1", user_text="u2", reply="r2", route="question"))
     finally:
         await store.close()
+
+
+async def test_records_made_before_tenancy_belong_to_the_local_principal(url: str) -> None:
+    """0004 on a database with a session, turn, recipe, rating and job (as the store migrates on start): each
+    is the default principal's, and a row written afterwards without an owner is refused."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from store.engine import make_engine
+    from store.migrate import upgrade
+
+    engine = make_engine(url)
+    await upgrade(engine, "0003")
+    rows = [
+        "INSERT INTO chat_sessions (id, title, source, created_at, updated_at) "
+        "VALUES ('s1', 't', 'chat', '2026-01-01', '2026-01-01')",
+        "INSERT INTO turns (id, session_id, \"index\", user_text, reply, route, level, candidates, timings_ms, "
+        "created_at) VALUES (1, 's1', 0, 'u', 'r', 'question', '상세', '[]', '{}', '2026-01-01')",
+        "INSERT INTO recipes (id, session_id, name, saved, created_at) VALUES ('r1', 's1', 'n', false, '2026-01-01')",
+        "INSERT INTO feedback (turn_id, rating, comment, created_at) VALUES (1, 1, '', '2026-01-01')",
+        "INSERT INTO jobs (id, kind, state, params, progress, metrics, log, result, error, cancel_requested, "
+        "created_at) VALUES ('j1', 'reindex', 'queued', '{}', 0, '{}', '', '{}', '', false, '2026-01-01')",
+    ]
+    sync = make_sync_engine(url)
+    with sync.begin() as connection:
+        for row in rows:
+            connection.execute(text(row))
+    await upgrade(engine)
+    await engine.dispose()
+    with sync.connect() as connection:
+        for table in ("chat_sessions", "recipes", "feedback", "jobs"):
+            assert connection.execute(text(f"SELECT DISTINCT owner FROM {table}")).scalars().all() == ["local"], table
+    with pytest.raises(IntegrityError), sync.begin() as connection:
+        connection.execute(text("INSERT INTO chat_sessions (id, title, source, created_at, updated_at) "
+                                "VALUES ('s2', 't', 'chat', '2026-01-01', '2026-01-01')"))
+    sync.dispose()

@@ -11,6 +11,7 @@ from agent.deps import Deps
 from agent.service import ChatService
 from hyanggi.settings import GeneratorBackend, Settings, get_settings
 from ops.servers import Postgres
+from store import LOCAL
 from store.checkpointer import open_thread_memory
 
 pytestmark = pytest.mark.integration
@@ -28,7 +29,7 @@ async def test_a_thread_started_on_one_worker_continues_on_another(postgres: Pos
         second = await two.ask("더 우디하게", session_id=first.session, source="test")
         assert second.error is None and second.intent == "edit"
         assert second.recipe["id"] == first.recipe["id"] and second.recipe["version"] == 2
-        turns = (await one.store.transcript(first.session)).turns
+        turns = (await one.store.transcript(LOCAL, first.session)).turns
         assert [t.id for t in turns] == [first.turn_id, second.turn_id]
         assert not (tmp_path / "unused.db").exists()  # no SQLite thread memory beside PostgreSQL
     finally:

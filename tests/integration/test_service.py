@@ -7,6 +7,7 @@ import pytest_asyncio
 from agent.service import ChatService
 from hyanggi.settings import get_settings
 from perfumery import Recipe, SetPercent
+from store import LOCAL
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,7 @@ async def test_a_brief_then_edits_in_chat_and_through_the_api(service: ChatServi
     assert all(i.cas == "" or "-" in i.cas for i in recipe.ingredients)
     assert result.retrieved and "| 재료 | 한글명 | CAS | 노트 | % |" in result.reply
 
-    transcript = await service.store.transcript(result.session)
+    transcript = await service.store.transcript(LOCAL, result.session)
     turn = transcript.turns[0]
     assert turn.id == result.turn_id and turn.retrievals and turn.generations
     assert {g.task for g in turn.generations} >= {"propose", "narrate"}
@@ -52,7 +53,7 @@ async def test_a_brief_then_edits_in_chat_and_through_the_api(service: ChatServi
     assert Recipe.model_validate(edited.recipe).percent_of(lead.material_id) == pytest.approx(5.0)
 
     via_api = await service.edit_recipe(recipe.id, [SetPercent(material_id=lead.material_id, percent=7.0)])
-    assert via_api.version == 3 and [v.version for v in await service.store.list_versions(recipe.id)] == [1, 2, 3]
+    assert via_api.version == 3 and [v.version for v in await service.store.list_versions(LOCAL, recipe.id)] == [1, 2, 3]
     after = await service.ask("더 우디하게", session_id=result.session, source="test")
     assert after.recipe["version"] == 4 and after.recipe["id"] == recipe.id  # the chat continued from the API's v3
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from perfumery.recipe import Ingredient, Recipe
-from store import GenerationRecord, NotFoundError, RetrievalRecord, Store, TurnRecord
+from store import LOCAL, GenerationRecord, NotFoundError, RetrievalRecord, Store, TurnRecord
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +37,7 @@ async def store(store_url: str):
 
 
 async def test_turn_round_trip_keeps_everything(store: Store) -> None:
-    turn_id = await store.commit_turn(TurnRecord(
+    turn_id = await store.commit_turn(LOCAL, TurnRecord(
         session_id="s1", user_text="포근한 향", reply="추천합니다", route="new_brief", brief={"descriptors": {"soft": 1}},
         recipe=_recipe(), timings_ms={"total": 1200.0},
         retrievals=[RetrievalRecord(query="포근한", collection="materials", ids=["a", "b"], scores=[0.9, 0.8],
@@ -45,53 +45,53 @@ async def test_turn_round_trip_keeps_everything(store: Store) -> None:
         generations=[GenerationRecord(backend="llama_cpp", task="propose", raw_output="o", outcome="repaired",
                                       completion_tokens=10)],
     ))
-    transcript = await store.transcript("s1")
+    transcript = await store.transcript(LOCAL, "s1")
     turn = transcript.turns[0]
     assert turn.id == turn_id and turn.index == 0 and turn.route == "new_brief"
     assert turn.retrievals[0].ids == ["a", "b"] and turn.generations[0].outcome == "repaired"
     assert (turn.recipe_id, turn.recipe_version) == ("r1", 1)
-    assert (await store.get_recipe("r1")).ingredients[1].material_id == "iso_e_super"
+    assert (await store.get_recipe(LOCAL, "r1")).ingredients[1].material_id == "iso_e_super"
 
 
 async def test_versions_accumulate_and_are_never_overwritten(store: Store) -> None:
-    await store.save_recipe_version(_recipe(1, 60.0), session_id="s1")
-    await store.save_recipe_version(_recipe(2, 70.0), session_id="s1")
-    await store.save_recipe_version(_recipe(2, 10.0), session_id="s1")  # same version again: ignored
-    versions = await store.list_versions("r1")
+    await store.save_recipe_version(LOCAL, _recipe(1, 60.0), session_id="s1")
+    await store.save_recipe_version(LOCAL, _recipe(2, 70.0), session_id="s1")
+    await store.save_recipe_version(LOCAL, _recipe(2, 10.0), session_id="s1")  # same version again: ignored
+    versions = await store.list_versions(LOCAL, "r1")
     assert [v.version for v in versions] == [1, 2]
     assert versions[1].percent_of("iso_e_super") == 70.0
-    assert (await store.get_recipe("r1", 1)).percent_of("iso_e_super") == 60.0
+    assert (await store.get_recipe(LOCAL, "r1", 1)).percent_of("iso_e_super") == 60.0
 
 
 async def test_turn_indexes_follow_the_conversation(store: Store) -> None:
     for i in range(3):
-        await store.commit_turn(TurnRecord(session_id="s2", user_text=f"t{i}", reply="r", route="question"))
-    assert [t.index for t in (await store.transcript("s2")).turns] == [0, 1, 2]
-    assert (await store.list_sessions())[0]["turns"] == 3
+        await store.commit_turn(LOCAL, TurnRecord(session_id="s2", user_text=f"t{i}", reply="r", route="question"))
+    assert [t.index for t in (await store.transcript(LOCAL, "s2")).turns] == [0, 1, 2]
+    assert (await store.list_sessions(LOCAL))[0]["turns"] == 3
 
 
 async def test_feedback_and_liked_turns(store: Store) -> None:
-    turn_id = await store.commit_turn(TurnRecord(session_id="s3", user_text="상큼", reply="답", route="new_brief",
+    turn_id = await store.commit_turn(LOCAL, TurnRecord(session_id="s3", user_text="상큼", reply="답", route="new_brief",
                                                  brief={"descriptors": {"citrus": 1.0}}, recipe=_recipe(recipe_id="r3")))
-    first = await store.set_feedback(turn_id, -1, "별로")
-    assert await store.set_feedback(turn_id, 1, "좋아요") == first  # one current rating per turn
-    liked = await store.liked_turns()
+    first = await store.set_feedback(LOCAL, turn_id, -1, "별로")
+    assert await store.set_feedback(LOCAL, turn_id, 1, "좋아요") == first  # one current rating per turn
+    liked = await store.liked_turns(LOCAL)
     assert len(liked) == 1 and liked[0][1].id == "r3" and liked[0][0] == {"descriptors": {"citrus": 1.0}}
-    assert (await store.transcript("s3")).turns[0].feedback == [1]
-    assert await store.delete_feedback(first) and not await store.delete_feedback(first)
-    assert await store.liked_turns() == []
+    assert (await store.transcript(LOCAL, "s3")).turns[0].feedback == [1]
+    assert await store.delete_feedback(LOCAL, first) and not await store.delete_feedback(LOCAL, first)
+    assert await store.liked_turns(LOCAL) == []
     with pytest.raises(ValueError):
-        await store.set_feedback(turn_id, 5)
+        await store.set_feedback(LOCAL, turn_id, 5)
     with pytest.raises(NotFoundError):
-        await store.set_feedback(9999, 1)
-    assert await store.recipe_session("r3") == "s3"
+        await store.set_feedback(LOCAL, 9999, 1)
+    assert await store.recipe_session(LOCAL, "r3") == "s3"
 
 
 async def test_missing_things_raise_not_found(store: Store) -> None:
     with pytest.raises(NotFoundError):
-        await store.get_recipe("nope")
+        await store.get_recipe(LOCAL, "nope")
     with pytest.raises(NotFoundError):
-        await store.transcript("nope")
+        await store.transcript(LOCAL, "nope")
 
 
 async def test_durability_pragmas_are_on(store: Store) -> None:
@@ -121,10 +121,10 @@ async def test_kill_9_loses_no_acknowledged_turn(store_url: str) -> None:
     try:
         if store.engine.dialect.name == "sqlite":
             assert await store.integrity_check() == "ok"
-        stored = {t.id for s in await store.transcripts() for t in s.turns}
+        stored = {t.id for s in await store.transcripts(LOCAL) for t in s.turns}
         assert acknowledged <= stored
-        for session in await store.transcripts():
+        for session in await store.transcripts(LOCAL):
             for turn in session.turns:
-                assert turn.recipe_id is None or (await store.get_recipe(turn.recipe_id, turn.recipe_version))
+                assert turn.recipe_id is None or (await store.get_recipe(LOCAL, turn.recipe_id, turn.recipe_version))
     finally:
         await store.close()

@@ -12,7 +12,7 @@ from knowledge.search import SearchResult
 from perfumery import EditOp, critiqued
 from perfumery.formula import FormulaFormat
 from perfumery.recipe import Recipe
-from store import Store, TurnRecord
+from store import LOCAL, Principal, Store, TurnRecord
 from tests.unit.perfumery_fixtures import CATALOG
 
 FORMULA = {"bergamot_oil": 20.0, "hedione": 30.0, "iso_e_super": 35.0, "vanillin": 15.0}
@@ -37,9 +37,11 @@ class FakeService:
         self.calls: list[dict] = []
 
     async def ask(self, message: str, session_id: str | None = None, level: str | None = None,
-                  concentration: str | None = None, source: str = "cli", product: str | None = None) -> TurnResult:
+                  concentration: str | None = None, source: str = "cli", product: str | None = None, *,
+                  principal: Principal = LOCAL) -> TurnResult:
         self.calls.append({"message": message, "session_id": session_id, "level": level,
-                           "concentration": concentration, "source": source, "product": product})
+                           "concentration": concentration, "source": source, "product": product,
+                           "principal": principal})
         session = session_id or uuid.uuid4().hex[:16]
         if message == "busy":
             return TurnResult(session=session, reply=BUSY_KO, intent="busy", error="busy")
@@ -50,18 +52,20 @@ class FakeService:
             recipe = critiqued(Recipe(name="테스트 향", ingredients=[CATALOG.ingredient(m, p) for m, p in FORMULA.items()]),
                                CATALOG)
         reply = "레시피를 만들었어요." if recipe else "헤디온은 투명한 재스민 향이에요."
-        turn_id = await self.store.commit_turn(TurnRecord(
+        turn_id = await self.store.commit_turn(principal, TurnRecord(
             session_id=session, user_text=message, reply=reply, route="new_brief" if recipe else "question",
             recipe=recipe, source=source))
         return TurnResult(session=session, turn_id=turn_id, reply=reply, intent="new_brief" if recipe else "question",
                           recipe=recipe.to_contract() if recipe else None)
 
-    async def edit_recipe(self, recipe_id: str, ops: list[EditOp], version: int | None = None) -> Recipe:
-        return await edit_stored_recipe(self.store, CATALOG, recipe_id, ops, version)
+    async def edit_recipe(self, recipe_id: str, ops: list[EditOp], version: int | None = None, *,
+                          principal: Principal = LOCAL) -> Recipe:
+        return await edit_stored_recipe(self.store, CATALOG, recipe_id, ops, version, principal=principal)
 
     async def import_recipe(self, content: str, fmt: FormulaFormat | None = None, session_id: str | None = None,
-                            source: str = "api", **settings: object) -> tuple[ImportResult, str, int]:
+                            source: str = "api", *, principal: Principal = LOCAL,
+                            **settings: object) -> tuple[ImportResult, str, int]:
         session = session_id or uuid.uuid4().hex[:16]
         result = import_formula(content, CATALOG, fmt, **settings)
-        result, turn_id = await save_import(self.store, CATALOG, result, session, source)
+        result, turn_id = await save_import(self.store, CATALOG, result, session, source, principal=principal)
         return result, session, turn_id

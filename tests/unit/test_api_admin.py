@@ -117,3 +117,11 @@ async def test_serve_adapter_swaps_the_generator(monkeypatch: pytest.MonkeyPatch
     assert svc.settings.adapter_gguf_path == Path("/adapters/x.gguf")
     svc.deps.generator = None  # composer backend: nothing to swap
     assert not await serve_adapter(svc, Path("/adapters/y.gguf")) and made == [Path("/adapters/x.gguf")]
+
+
+async def test_job_parameters_keep_booleans_and_numbers_apart(env) -> None:
+    settings, service = env
+    async with client(settings, service) as api:
+        for body in ({"kind": "dataset", "sessions": 0}, {"kind": "dataset", "seed": False},
+                     {"kind": "train", "lr": True}):
+            assert_korean_error(await api.post("/training/jobs", json=body, headers=HEADERS), 422, "invalid_request")

@@ -63,8 +63,8 @@ def test_openapi_is_the_contract() -> None:
             if path == "/health":
                 continue
             security = [{"ApiKey": []}, {"Bearer": []}]
-            if path.startswith(("/training/", "/admin/")):  # operations also want the admin key
-                security.append({"AdminKey": []})
+            if path.startswith(("/training/", "/admin/")):  # operations want an API key *and* the admin key
+                security = [{"ApiKey": [], "AdminKey": []}, {"Bearer": [], "AdminKey": []}]
                 assert "403" in documented, path
             assert operation["security"] == security, path
             assert {"401", "429", "503", "500"} <= documented, (method, path)
@@ -78,3 +78,22 @@ def test_openapi_is_the_contract() -> None:
     # Without keys the same operations say so: anonymous callers are accepted.
     open_schema = create_api(Settings(), lambda: None).openapi()
     assert open_schema["paths"]["/recipes"]["get"]["security"][-1] == {}
+    assert open_schema["paths"]["/admin/status"]["get"]["security"] == [{"AdminKey": []}]  # never anonymous
+
+
+async def test_every_api_path_however_malformed_answers_in_the_api_error_shape() -> None:
+    """A newline in a path (`%0A`) once fell through Starlette's mount to the chat app's 404 page."""
+    server = FastAPI()
+
+    @server.get("/{full_path:path}")
+    async def _spa(full_path: str) -> HTMLResponse:  # Chainlit's catch-all, as the real server has it
+        return HTMLResponse("<html>chat</html>")
+
+    mount_api(server, create_api(Settings(), lambda: None))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=server), base_url="http://t") as client:
+        for path in ("/api/v1/sessions/probe%0A", "/api/v1/a%0Ab/c", "/api/v1/%0A", "/api/v1/recipes/x%0D%0Ay",
+                     "/api/v1/nowhere", "/api/v1/sessions/%00"):
+            response = await client.get(path)
+            assert response.headers["content-type"] == "application/json", path
+            assert set(response.json()["error"]) == {"code", "message_ko"}, path
+        assert (await client.get("/chat/page")).text == "<html>chat</html>"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 
 from agent.guard import visible_pattern
 from hyanggi.settings import Settings
-from store import Store
+from store import LOCAL, Store
 from tests.unit.api_fakes import FakeService
 from ui.api import create_api
 
@@ -64,6 +65,9 @@ async def test_api_key_required_when_configured(service) -> None:
         assert_korean_error(await client.get("/recipes", headers={"X-API-Key": "wrong"}), 401, "unauthorized")
         assert (await client.get("/recipes", headers={"X-API-Key": KEY})).status_code == 200
         assert (await client.get("/recipes", headers={"Authorization": f"Bearer {KEY}"})).status_code == 200
+        for malformed in ("", "Basic a2V5", "Bearer", KEY):  # beside a valid X-API-Key, still refused
+            assert_korean_error(await client.get("/recipes", headers={"X-API-Key": KEY, "Authorization": malformed}),
+                                401, "unauthorized")
         assert (await client.get("/openapi.json")).status_code == 200  # docs stay open
 
 
@@ -113,7 +117,7 @@ async def test_chat_turn_then_feedback_is_stored(service) -> None:
                                                  "concentration": "EDT"})).json()
         assert turn["recipe"]["ingredients"] and turn["turn_id"]
         assert service.calls[-1] == {"message": "포근한 향", "session_id": None, "level": "기본",
-                                     "concentration": "EDT", "source": "api", "product": None}
+                                     "concentration": "EDT", "source": "api", "product": None, "principal": LOCAL}
         again = await client.post("/chat", json={"message": "헤디온이 뭐야?", "session_id": turn["session"]})
         assert again.json()["session"] == turn["session"] and again.json()["recipe"] is None
         saved = await client.post("/feedback", json={"turn_id": turn["turn_id"], "rating": 1, "comment": "좋아요"})
@@ -279,7 +283,38 @@ HOSTILE = [
     ("GET", "/sessions?limit=0", b"", None),
     ("DELETE", "/recipes", b"", None),
     ("PUT", "/chat", b'{"message": "x"}', "application/json"),
+    *(("POST", "/recipes/import", json.dumps({"content": content, **extra}).encode(), "application/json")
+      for content, extra in [("name,percent\n헤디온,NaN\n", {"format": "csv"}), ("헤디온 1e309g", {}),
+                             ("헤디온 -30g", {}), ("헤디온 1000%", {}), ("헤디온 " + "1" * 15000 + "g", {}),
+                             ("[" * 5000 + "]" * 5000, {"format": "json"}), ("{" + '"a":{' * 3000, {})]),
+    ("POST", "/chat", b'{"message": "x", "session_id": "probe\\n"}', "application/json"),
+    ("GET", "/sessions/probe%0A", b"", None),
+    ("GET", "/recipes/x%0D%0A/export/csv", b"", None),
 ]
+
+
+# Issue 29's probes: each answer is the status below, in Korean, never a 500 or a pydantic message.
+ISSUE_29 = [
+    ("POST", "/recipes/import", {"content": "name,percent\n헤디온,NaN\n", "format": "csv"}, 409, "숫자로 읽을 수 없음"),
+    ("POST", "/recipes/import", {"content": "헤디온 1e309g"}, 409, "지수 표기"),
+    ("POST", "/recipes/import", {"content": "헤디온 -30g"}, 409, "음수"),
+    ("POST", "/recipes/import", {"content": "헤디온 1000%"}, 409, "100% 이하"),
+    ("POST", "/recipes/import", {"content": "헤디온 " + "1" * 15000 + "g"}, 409, "너무 길어요"),
+    ("POST", "/recipes/import", {"content": "[" * 5000 + "]" * 5000, "format": "json"}, 409, "중첩"),
+    ("POST", "/chat", {"message": "포근한 향", "session_id": "probe\n"}, 422, "session_id"),
+    ("GET", "/sessions/probe%0A", None, 422, "session_id"),
+    ("GET", "/recipes?session_id=probe%0A", None, 422, "session_id"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "says"), ISSUE_29)
+async def test_the_issues_probes_are_refused_in_korean(service, method: str, path: str, body: dict | None,
+                                                       status: int, says: str) -> None:
+    async with client_for(service) as client:
+        response = await client.request(method, path, json=body)
+    error = assert_korean_error(response, status, "invalid_formula" if status == 409 else "invalid_request")
+    assert says in error["message_ko"] and "pydantic" not in response.text and "recursion" not in response.text
+    assert not (await service.store.list_recipes(LOCAL))  # nothing was saved, least of all an empty "준수" recipe
 
 
 async def test_hostile_requests_never_get_a_5xx_or_a_traceback(service) -> None:
@@ -291,3 +326,12 @@ async def test_hostile_requests_never_get_a_5xx_or_a_traceback(service) -> None:
             assert "Traceback" not in response.text and "File \"" not in response.text
             if response.status_code >= 400:
                 assert_korean_error(response, response.status_code, response.json()["error"]["code"])
+
+
+async def test_true_is_not_a_number_and_zero_is_not_false(service) -> None:
+    """JSON Schema keeps booleans and numbers apart; pydantic alone would read true as 1 (turn 1, rating +1)."""
+    async with client_for(service) as client:
+        turn = (await client.post("/chat", json={"message": "포근한 향"})).json()["turn_id"]
+        for body in ({"turn_id": True, "rating": 1}, {"turn_id": turn, "rating": True}):
+            error = assert_korean_error(await client.post("/feedback", json=body), 422, "invalid_request")
+            assert "정수여야 해요" in error["message_ko"]

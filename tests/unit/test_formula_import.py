@@ -92,3 +92,44 @@ def test_looks_like_formula_tells_a_pasted_formula_from_a_message() -> None:
     assert looks_like_formula("헤디온 30g\n베르가못 12g\nIso E Super 20g\n바닐린 2g")
     assert not looks_like_formula("더 우디하게 해줘")
     assert not looks_like_formula("안녕\n오늘 향수 추천해줘\n시트러스 좋아해")
+
+
+@pytest.mark.parametrize(("content", "fmt", "reason"), [
+    ("헤디온 1e309g", None, "지수 표기"),
+    ("헤디온 -30g", None, "음수"),
+    ("헤디온 1000%", None, "100% 이하"),
+    ("헤디온 " + "1" * 15_000 + "g", None, "너무 길어요"),
+    ("헤디온 60%\n바닐린 60%", None, "합계가 120%"),
+    ("name,percent\n헤디온,NaN\n", FormulaFormat.csv, "숫자로 읽을 수 없음"),
+    ("name,percent\n헤디온,Infinity\n", FormulaFormat.csv, "숫자로 읽을 수 없음"),
+    ("name,percent\n헤디온,1e309\n", FormulaFormat.csv, "숫자로 읽을 수 없음"),
+    ("name,percent\n헤디온,-5\n", FormulaFormat.csv, "음수"),
+    ("name,amount,unit\n헤디온,5,lbs\n", FormulaFormat.csv, "단위 'lbs'"),
+    ('{"ingredients": [{"material_id": "hedione", "note": "heart", "percent": NaN}]}', None, "NaN"),
+    ('{"ingredients": [{"material_id": "hedione", "note": "heart", "percent": 1e309}]}', None, "너무 커요"),
+    ('{"ingredients": [{"material_id": "hedione", "note": "heart", "percent": 1' + "0" * 5000 + "}]}", None,
+     "너무 길어요"),
+    ("[" * 5000 + "]" * 5000, FormulaFormat.json, "중첩"),
+    ('{"a": ' * 2000 + "1" + "}" * 2000, None, "중첩"),
+    ("안녕하세요\n반가워요", None, "찾지 못했어요"),
+])
+def test_hostile_amounts_are_refused_in_korean_never_misread(content: str, fmt: FormulaFormat | None,
+                                                             reason: str) -> None:
+    """The probes of issue 29: no value is read as something else, and nothing but a FormulaError escapes."""
+    with pytest.raises(FormulaError, match=reason) as refused:
+        import_formula(content, CATALOG, fmt)
+    assert "validation error" not in refused.value.message_ko and "recursion" not in refused.value.message_ko
+
+
+def test_a_line_the_parser_cannot_read_is_skipped_with_its_reason_while_the_rest_is_kept() -> None:
+    result = import_formula("헤디온 30g\n바닐린 -2g\n쿠마린 1e3g\n베르가못 오일 10g", CATALOG)
+    assert {i.material_id for i in result.recipe.ingredients} == {"hedione", "bergamot_oil"}
+    assert [s.reason_ko.split()[0] for s in result.skipped] == ["음수", "지수"]
+    result = import_formula("헤디온 500%\n바닐린 20%\n쿠마린 80%", CATALOG)
+    assert [s.reason_ko for s in result.skipped] == ["500%는 한 재료의 비율이 될 수 없어요 (100% 이하)"]
+
+
+def test_a_percent_total_a_little_off_100_is_rescaled_and_said() -> None:
+    result = import_formula("헤디온 52%\n바닐린 52%", CATALOG)
+    assert result.recipe.total_percent == pytest.approx(100.0)
+    assert any("104%" in note for note in result.notes_ko)

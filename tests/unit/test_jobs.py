@@ -17,7 +17,7 @@ from jobs.ledger import LOST_KO, GateError, Ledger
 from jobs.records import JobKind, JobState, ReindexParams
 from jobs.runner import execute, submit
 from jobs.tasks import TASKS, Progress
-from store import NotFoundError, Store
+from store import NotFoundError, Principal, Store
 from store import models as m
 from store.engine import make_sync_engine
 
@@ -163,3 +163,18 @@ def test_a_silent_task_stays_alive_by_its_heartbeat(settings: Settings, monkeypa
         time.sleep(0.05)
     runner.join()
     assert states == [JobState.succeeded] and reader.get(job.id).result == {"built": True}
+
+
+def test_a_job_is_its_starters_and_every_admin_principals(settings: Settings) -> None:
+    ledger = Ledger(settings.db_url)
+    mine, theirs = Principal(id="key:studio-a"), Principal(id="key:studio-b")
+    job = ledger.create(JobKind.reindex, ReindexParams().model_dump(mode="json"), mine)
+    assert job.owner == "key:studio-a" and ledger.get(job.id, mine).id == job.id
+    for asking in (theirs, Principal(id="user:studio-a")):
+        with pytest.raises(NotFoundError):
+            ledger.get(job.id, asking)
+        with pytest.raises(NotFoundError):
+            ledger.cancel(job.id, asking)
+    assert ledger.get(job.id, theirs.model_copy(update={"admin": True})).state == JobState.queued
+    assert ledger.get(job.id).owner == "key:studio-a"  # workers read as the system
+    assert ledger.create(JobKind.reindex, {"kind": "reindex", "force": True}).owner == "system"

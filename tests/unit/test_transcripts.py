@@ -25,7 +25,7 @@ def _turn(index: int, text: str, route: str, retrievals: list[RetrievalRecord]) 
 
 
 def _session(session: str, turns: list[TurnView], source: str = "replay") -> SessionTranscript:
-    return SessionTranscript(id=session, title="t", source=source, created_at=NOW, turns=turns)
+    return SessionTranscript(id=session, title="t", source=source, owner="local", created_at=NOW, turns=turns)
 
 
 BRIEF = "비 오는 날 카페 향수 만들어 줘"

@@ -1,6 +1,7 @@
 """`/api/v1/training/*` and `/api/v1/admin/*`: jobs, the adapter registry, hot-swapping the serving adapter,
-reindexing and the server's status. Every route wants the admin key (``X-Admin-Key``, its sha256 digest in
-``HYANGGI_ADMIN_KEY``); without a configured key they are off (403)."""
+reindexing and the server's status. Every route wants an API key (where keys are configured) *and* the admin
+key (``X-Admin-Key``, its sha256 digest in ``HYANGGI_ADMIN_KEY``); without a configured admin key they are off
+(403). A job belongs to the key that started it; the admin key sees every job."""
 
 from __future__ import annotations
 
@@ -27,25 +28,23 @@ from jobs.records import (
 )
 from jobs.runner import submit
 from store import models as m
+from ui.api.contract import ADMIN_SCHEME
 from ui.api.errors import ApiError
-from ui.api.limits import matching_digest
-from ui.api.routes import BODY, JSON_BODY, errors, guard
+from ui.api.routes import ADMIN_HEADER, BODY, JSON_BODY, Who, admin_refusal, errors, guard
 from ui.api.schemas import MAX_DB_INT, IndexStatus, StatusResponse
 
-admin_key_header = APIKeyHeader(name="X-Admin-Key", scheme_name="AdminKey", auto_error=False,
+admin_key_header = APIKeyHeader(name=ADMIN_HEADER, scheme_name=ADMIN_SCHEME, auto_error=False,
                                 description="HYANGGI_ADMIN_KEY 에 sha256 으로 등록된 관리자 키")
 TrainingJob = Annotated[DatasetParams | TrainParams | EvaluateParams, Field(discriminator="kind")]
+# Exactly 32 characters, so Python's "$" cannot let a final "\n" through (the length already refuses it).
 JobId = Annotated[str, Path(min_length=32, max_length=32, pattern=r"^[0-9a-f]{32}$")]
 ModelId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 LIBRARIES = ("langgraph", "chromadb", "sqlalchemy", "fastapi", "llama-cpp-python", "celery", "limits")
 
 
 def admin(request: Request, key: Annotated[str | None, Security(admin_key_header)] = None) -> None:
-    configured = request.app.state.settings.admin_key
-    if not configured:
-        raise ApiError(403, "forbidden", "관리 기능이 꺼져 있어요. 서버에 HYANGGI_ADMIN_KEY 를 설정하세요.")
-    if not key or matching_digest(key, [configured]) is None:
-        raise ApiError(403, "forbidden", "관리자 키가 없거나 올바르지 않아요. X-Admin-Key 헤더로 보내 주세요.")
+    if problem := admin_refusal(request.app.state.settings.admin_key, key):
+        raise problem
 
 
 def ledger(request: Request) -> Ledger:
@@ -56,32 +55,34 @@ Jobs = Annotated[Ledger, Depends(ledger)]
 operations = APIRouter(dependencies=[Depends(guard), Depends(admin)])
 
 
-async def _job(jobs: Ledger, job_id: str) -> JobView:
-    return await asyncio.to_thread(jobs.get, job_id)
+async def _job(jobs: Ledger, job_id: str, who: Who) -> JobView:
+    return await asyncio.to_thread(jobs.get, job_id, who)
 
 
 @operations.post("/training/jobs", response_model=JobView, status_code=202, tags=["training"],
                  operation_id="start_training_job", dependencies=JSON_BODY, responses=errors(*BODY, 403))
-async def start_training_job(request: Request, body: Annotated[TrainingJob, Body()]) -> JobView:
-    """학습 작업 시작: dataset (데이터셋 만들기), train (LoRA 학습 + GGUF 내보내기 + 등록), evaluate (어댑터 평가)."""
-    return await asyncio.to_thread(submit, request.app.state.settings, body)
+async def start_training_job(request: Request, who: Who, body: Annotated[TrainingJob, Body()]) -> JobView:
+    """학습 작업 시작: dataset (데이터셋 만들기), train (LoRA 학습 + GGUF 내보내기 + 등록), evaluate (어댑터 평가).
+
+    dataset 작업의 sessions=true 는 모든 키의 좋아요 받은 대화를 학습 자료로 씁니다 (README, 테넌트)."""
+    return await asyncio.to_thread(submit, request.app.state.settings, body, who)
 
 
 @operations.get("/training/jobs/{job_id}", response_model=JobView, tags=["training"], operation_id="get_job",
                 responses=errors(403, 404, 422))
-async def get_job(jobs: Jobs, job_id: JobId) -> JobView:
+async def get_job(jobs: Jobs, who: Who, job_id: JobId) -> JobView:
     """작업 상태, 진행률, 지금까지의 지표, 로그 끝부분."""
-    return await _job(jobs, job_id)
+    return await _job(jobs, job_id, who)
 
 
 @operations.post("/training/jobs/{job_id}/cancel", response_model=JobView, tags=["training"],
                  operation_id="cancel_job", responses=errors(403, 404, 409, 422))
-async def cancel_job(jobs: Jobs, job_id: JobId) -> JobView:
+async def cancel_job(jobs: Jobs, who: Who, job_id: JobId) -> JobView:
     """대기 중인 작업은 바로, 실행 중인 작업은 다음 진행 보고 때 멈춥니다."""
-    job = await _job(jobs, job_id)
+    job = await _job(jobs, job_id, who)
     if job.state in FINISHED:
         raise ApiError(409, "job_finished", f"작업 {job_id}은(는) 이미 끝났어요 ({job.state.value}).")
-    return await asyncio.to_thread(jobs.cancel, job_id)
+    return await asyncio.to_thread(jobs.cancel, job_id, who)
 
 
 @operations.get("/training/models", response_model=list[ModelView], tags=["training"], operation_id="list_models",
@@ -108,9 +109,9 @@ async def activate_model(request: Request, jobs: Jobs, model_id: ModelId) -> Mod
 
 @operations.post("/admin/reindex", response_model=JobView, status_code=202, tags=["admin"], operation_id="reindex",
                  responses=errors(403, 422))
-async def reindex(request: Request, force: Annotated[bool, Query()] = True) -> JobView:
+async def reindex(request: Request, who: Who, force: Annotated[bool, Query()] = True) -> JobView:
     """검색 색인을 다시 만드는 작업을 시작합니다 (Chroma 서버 또는 내장 폴더)."""
-    return await asyncio.to_thread(submit, request.app.state.settings, ReindexParams(force=force))
+    return await asyncio.to_thread(submit, request.app.state.settings, ReindexParams(force=force), who)
 
 
 @operations.get("/admin/status", response_model=StatusResponse, tags=["admin"], operation_id="status",

@@ -7,6 +7,7 @@ Chainlit's own routes.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount
+from starlette.types import ASGIApp
 
 from hyanggi.settings import Settings
 from jobs.ledger import ledger_for
@@ -40,7 +42,8 @@ def create_api(settings: Settings, provider: Callable[[], ChatService | None],
     has one budget whichever door it uses."""
     api = FastAPI(title="향기 API",
                   description="한국어 향수 설계 도우미 REST API. 키가 설정된 서버는 `X-API-Key` 헤더 "
-                              "(또는 `Authorization: Bearer`)를 요구해요. 모든 오류는 "
+                              "(또는 `Authorization: Bearer`)를 요구해요. 세션·레시피·평가·작업은 만든 키의 것이라 "
+                              "다른 키에는 404로 답해요; `X-Admin-Key` 를 함께 보내면 모든 키의 기록을 봐요. 모든 오류는 "
                               '`{"error": {"code", "message_ko"}}` 형식이에요.',
                   version="1", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     api.state.settings = settings
@@ -80,10 +83,23 @@ def create_api(settings: Settings, provider: Callable[[], ChatService | None],
     return api
 
 
+class ApiMount(Mount):
+    """A mount that takes every path under its prefix, whatever it holds.
+
+    Starlette's own pattern is ``^/prefix/(?P<path>.*)$``: ``.`` stops at a newline, so ``/api/v1/a%0Ab``
+    would fall through to the chat app's 404 in the wrong error shape. Here any character matches, up to the
+    very end of the path, and the API answers every one of its paths in its own error shape.
+    """
+
+    def __init__(self, path: str, app: ASGIApp, name: str) -> None:
+        super().__init__(path, app=app, name=name)
+        self.path_regex = re.compile(rf"^{re.escape(self.path)}/(?P<path>.*)\Z", re.DOTALL)
+
+
 def mount_api(server: FastAPI, api: FastAPI) -> None:
     """Mount ``api`` ahead of every route already registered.
 
     Chainlit registers a catch-all ``GET /{full_path:path}`` (its single-page app) when its server module
     is imported; a mount appended after it would never see a GET. Starlette matches routes in order.
     """
-    server.router.routes.insert(0, Mount(API_PREFIX, app=api, name="hyanggi_api"))
+    server.router.routes.insert(0, ApiMount(API_PREFIX, app=api, name="hyanggi_api"))

@@ -32,6 +32,8 @@ _VALIDATION_KO = {
     "string_too_short": "너무 짧아요",
     "string_too_long": "너무 길어요",
     "string_type": "문자열이어야 해요",
+    "string_pattern_mismatch": "영문자·숫자·'-'·'_'만 쓸 수 있어요",
+    "bool_type": "true 또는 false 여야 해요",
     "int_parsing": "정수여야 해요",
     "int_type": "정수여야 해요",
     "float_parsing": "숫자여야 해요",

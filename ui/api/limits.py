@@ -1,18 +1,18 @@
-"""Request guards that need no database: API keys, per-client rate limits (``limits``), body size.
+"""Request guards that need no database: per-client rate limits (``limits``), the login throttle, body size.
 
-Keys are stored only as sha256 hex digests (``settings.api_keys``) and compared in constant time.
+Which key a request carries is ``ui.api.identity``'s question; here a key is only a rate-limit bucket.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import json
 import logging
 import math
 import time
-from collections.abc import Iterable
+import unicodedata
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hyanggi.settings import Settings
@@ -22,20 +22,6 @@ logger = logging.getLogger(__name__)
 
 LIMIT_NAMESPACE = "hyanggi-api"  # key prefix in the shared storage
 MIN_WAIT_S = 0.001
-
-
-def key_digest(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def matching_digest(key: str, digests: Iterable[str]) -> str | None:
-    """The configured digest ``key`` hashes to, or None; every digest is compared (no early exit on length)."""
-    candidate = key_digest(key)
-    found = None
-    for digest in digests:
-        if hmac.compare_digest(candidate.encode(), digest.strip().lower().encode()):
-            found = digest
-    return found
 
 
 def client_id(digest: str | None, host: str | None) -> str:
@@ -128,10 +114,104 @@ def too_large_message(max_bytes: int) -> str:
 
 
 async def _send_413(send: Send, max_bytes: int) -> None:
-    import json
+    await _send_json(send, 413, {"error": {"code": "too_large", "message_ko": too_large_message(max_bytes)}})
 
-    body = json.dumps({"error": {"code": "too_large", "message_ko": too_large_message(max_bytes)}},
-                      ensure_ascii=False).encode("utf-8")
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+
+# --- the chat login -------------------------------------------------------------------------------
+LOGIN_PER_ADDRESS = "10/minute"
+LOGIN_PER_NAME = "5/minute"
+MAX_LOGIN_BYTES = 16_384  # a user name and a password; a bigger body is not a login form
+LOGIN_LIMITED_KO = "로그인 시도가 너무 많아요. {seconds}초 후에 다시 시도해 주세요."
+
+
+class LoginThrottle:
+    """Login attempts (right or wrong) per client address and per user name, each in its own moving window:
+    guessing a password costs a minute every few tries, from one address or spread over many."""
+
+    def __init__(self, redis_url: str = "", per_address: str = LOGIN_PER_ADDRESS,
+                 per_name: str = LOGIN_PER_NAME) -> None:
+        self.address = RateLimiter(per_address, redis_url)
+        self.name = RateLimiter(per_name, redis_url)
+
+    async def check(self, host: str | None, username: str | None) -> float:
+        """Count one attempt; 0 when allowed, else the seconds until both windows let one through."""
+        waits = [await self.address.check(f"login-ip:{host or 'unknown'}")]
+        if username:
+            folded = unicodedata.normalize("NFKC", username).strip().casefold()[:64]
+            waits.append(await self.name.check(f"login-name:{folded}"))
+        return max(waits)
+
+
+class LoginThrottleMiddleware:
+    """Throttles ``POST <path>`` (Chainlit's password login, whose callback sees neither the address nor the
+    request): the form is read here for its user name, then handed on unchanged. Over the limit the answer is
+    429 with ``Retry-After`` and a Korean ``detail`` (the shape of Chainlit's own login errors)."""
+
+    def __init__(self, app: ASGIApp, throttle: LoginThrottle, path: str = "/login") -> None:
+        self.app, self.throttle, self.path = app, throttle, path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != self.path:
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive, MAX_LOGIN_BYTES)
+        if body is None:
+            await _send_json(send, 413, {"detail": too_large_message(MAX_LOGIN_BYTES)})
+            return
+        client = scope.get("client")
+        wait = await self.throttle.check(client[0] if client else None, await _form_username(scope, body))
+        if wait:
+            seconds = max(1, math.ceil(wait))
+            await _send_json(send, 429, {"detail": LOGIN_LIMITED_KO.format(seconds=seconds)},
+                             [(b"retry-after", str(seconds).encode())])
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None once it passes ``limit`` bytes."""
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, then: Receive | None = None) -> Receive:
+    """A ``receive`` that hands over the body already read, then the real one's messages (a disconnect)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await then() if then is not None else {"type": "http.disconnect"}
+
+    return receive
+
+
+async def _form_username(scope: Scope, body: bytes) -> str | None:
+    """The ``username`` field of a login form (urlencoded or multipart), None when there is none."""
+    try:
+        form = await Request(scope, _replay(body)).form()
+    except Exception:  # noqa: BLE001 - an unreadable form is still an attempt (counted by address)
+        return None
+    name = form.get("username")
+    return name if isinstance(name, str) else None
+
+
+async def _send_json(send: Send, status: int, payload: dict[str, object],
+                     headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *(headers or [])]})
     await send({"type": "http.response.body", "body": body})

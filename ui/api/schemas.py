@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from hyanggi.settings import AnswerLevel
+from jobs.records import exact_booleans
 from knowledge.search import SearchResult
 from perfumery.edits import EditOp
 from perfumery.formula import MAX_FORMULA_CHARS, FormulaFormat, SkippedLine
@@ -21,19 +24,37 @@ MAX_BATCH = 10
 # document, whose bounds are floats, states exactly); SQLite's 8-byte integers hold it, so no value fails in
 # the database driver instead of in validation.
 MAX_DB_INT = 2**53 - 1
+MAX_ID_CHARS = 64
+# The id rule as the OpenAPI document states it (ECMA-262, JSON Schema's dialect: "$" is the end of the
+# string) and as the server applies it (whole-string match: Python's "$" would also pass a final "\n").
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+_ID = re.compile(r"[A-Za-z0-9_-]+")
 # Marks a text field that `agent.guard` checks; the OpenAPI document gets the guard's length limit and
 # pattern there (`ui.api.contract`), so the schema states the rule the server applies.
 GUARDED = "x-hyanggi-guarded"
 
 
+def _whole_id(value: str) -> str:
+    if not _ID.fullmatch(value):
+        raise PydanticCustomError("string_pattern_mismatch", "id: letters, digits, '-' and '_' only")
+    return value
+
+
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+# A session or recipe id, wherever it arrives (body, path, query, form).
+RecordId = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS, json_schema_extra={"pattern": ID_PATTERN}),
+                     AfterValidator(_whole_id)]
 GuardedText = Annotated[str, Field(min_length=1, json_schema_extra={GUARDED: True})]
 
 
 class _Request(BaseModel):
     # Python's regex engine: the one schemathesis and the JSON-schema tools read patterns with.
     model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, data: Any) -> Any:
+        return exact_booleans(cls, data)
 
 
 PRODUCT_HELP = ("제품 (IFRA 카테고리와 부향률이 따라갑니다); 없으면 메시지에서 읽거나 향수: "
@@ -42,8 +63,7 @@ PRODUCT_HELP = ("제품 (IFRA 카테고리와 부향률이 따라갑니다); 없
 
 class ChatRequest(_Request):
     message: GuardedText = Field(description="사용자 메시지 (Korean message)")
-    session_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=ID_PATTERN,
-                                   description="이어서 대화할 세션; 없으면 새 세션")
+    session_id: RecordId | None = Field(default=None, description="이어서 대화할 세션; 없으면 새 세션 (다른 키의 세션은 404)")
     level: AnswerLevel | None = None
     concentration: Concentration | None = None
     product: Product | None = Field(default=None, description=PRODUCT_HELP)
@@ -144,8 +164,7 @@ class ImportRequest(_Request):
     content: str = Field(min_length=1, max_length=MAX_FORMULA_CHARS,
                          description="레시피: 한 줄에 재료 하나 (텍스트), CSV, 또는 향기 레시피 JSON")
     format: FormulaFormat | None = Field(default=None, description="없으면 내용을 보고 정합니다")
-    session_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=ID_PATTERN,
-                                   description="이어서 대화할 세션; 없으면 새 세션")
+    session_id: RecordId | None = Field(default=None, description="이어서 대화할 세션; 없으면 새 세션 (다른 키의 세션은 404)")
     name: str = Field(default="", max_length=200)
     concentration: Concentration | None = None
     product: Product | None = Field(default=None, description=PRODUCT_HELP)

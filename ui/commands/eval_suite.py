@@ -56,18 +56,18 @@ async def _replay(conversations: list[Any]) -> Any:
 # --- eval ragas ----------------------------------------------------------------------------------
 async def _load_transcripts(settings: Settings, since: datetime | None,
                             sessions: list[str] | None) -> list[SessionTranscript]:
-    from store import Store
+    from store import SYSTEM, Store
 
     store = await Store.open(settings.db_url)
     try:
-        return await store.transcripts(since=since, session_ids=sessions, limit=100_000)
+        return await store.transcripts(SYSTEM, since=since, session_ids=sessions, limit=100_000)
     finally:
         await store.close()
 
 
 async def _attach_recipes(settings: Settings, transcripts: list[SessionTranscript], samples: list[Any]) -> None:
     """Each sample gets the recipe version its turn was about: what domain faithfulness checks claims on."""
-    from store import Store
+    from store import SYSTEM, Store
 
     versions = {(t.id, turn.index): (turn.recipe_id, turn.recipe_version) for t in transcripts for turn in t.turns
                 if turn.recipe_id}
@@ -75,7 +75,7 @@ async def _attach_recipes(settings: Settings, transcripts: list[SessionTranscrip
     try:
         for sample in samples:
             if (key := versions.get((sample.session, sample.turn_index))) is not None:
-                sample.recipe = await store.get_recipe(*key)
+                sample.recipe = await store.get_recipe(SYSTEM, *key)
     finally:
         await store.close()
 
