@@ -31,6 +31,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from knowledge.kb import KnowledgeBaseError
 from perfumery.brief import Brief
 from perfumery.models import Material, Origin
 from perfumery.similarity import cosine, scaled_to_max
@@ -133,14 +134,10 @@ class WordMap(BaseModel):
         return self
 
 
-class OdorReferenceError(Exception):
+class OdorReferenceError(KnowledgeBaseError):
     """The reference data is missing or inconsistent; ``problems`` lists each defect."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        shown = "\n".join(f"  - {p}" for p in problems[:30])
-        more = f"\n  … 외 {len(problems) - 30}건" if len(problems) > 30 else ""
-        super().__init__(f"향 기준 데이터 오류 {len(problems)}건 (odor reference data errors):\n{shown}{more}")
+    title = "향 기준 데이터 오류 {n}건 (odor reference data errors)"
 
 
 _File = TypeVar("_File", ReferenceFile, WordMap)
@@ -397,12 +394,12 @@ def load_judge(families: Mapping[str, str], folder: Path = DEFAULT_DIR) -> Judge
 
 def main() -> None:
     """``python -m eval.odor_reference``: coverage and agreement with our tags, on the real knowledge base."""
-    from knowledge.kb import KnowledgeBaseError, load_knowledge_base
+    from knowledge.kb import load_knowledge_base
 
     try:
         kb = load_knowledge_base()
         reference = load_reference()
-    except (KnowledgeBaseError, OdorReferenceError) as error:
+    except KnowledgeBaseError as error:  # OdorReferenceError is one
         sys.exit(str(error))
     problems = find_problems(reference, kb.materials, set(kb.descriptors))
     if problems:

@@ -80,11 +80,13 @@ class Descriptor(BaseModel):
 class KnowledgeBaseError(Exception):
     """The data under ``knowledge/data/`` is missing or inconsistent; ``problems`` lists each defect."""
 
+    title = "지식 베이스 데이터 오류 {n}건 (knowledge base data errors)"
+
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         shown = "\n".join(f"  - {p}" for p in problems[:30])
         more = f"\n  … 외 {len(problems) - 30}건" if len(problems) > 30 else ""
-        super().__init__(f"지식 베이스 데이터 오류 {len(problems)}건 (knowledge base data errors):\n{shown}{more}")
+        super().__init__(f"{self.title.format(n=len(problems))}:\n{shown}{more}")
 
 
 @dataclass(frozen=True)

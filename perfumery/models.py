@@ -114,6 +114,14 @@ DEFAULT_WATER: dict[Concentration, float] = {
 }
 
 
+def percent_range(value: tuple[float, float], what: str) -> tuple[float, float]:
+    """A (min, max) range of % of the concentrate, checked: 0 <= min <= max <= 100."""
+    low, high = value
+    if not 0 <= low <= high <= 100:
+        raise ValueError(f"{what} must satisfy 0 <= min <= max <= 100, got {value}")
+    return value
+
+
 def cas_is_valid(cas: str) -> bool:
     """True when ``cas`` has the CAS Registry Number shape and its check digit is right.
 
@@ -235,10 +243,7 @@ class UseLevels(BaseModel):
     @field_validator("editorial")
     @classmethod
     def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
-        low, high = value
-        if not 0 <= low <= high <= 100:
-            raise ValueError(f"editorial range must satisfy 0 <= min <= max <= 100, got {value}")
-        return value
+        return percent_range(value, "editorial range")
 
     @model_validator(mode="after")
     def _ban_is_final(self) -> UseLevels:
@@ -414,10 +419,7 @@ class Material(BaseModel):
     @field_validator("use_range")
     @classmethod
     def _range_ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
-        low, high = value
-        if not 0 <= low <= high <= 100:
-            raise ValueError(f"use_range must satisfy 0 <= min <= max <= 100, got {value}")
-        return value
+        return percent_range(value, "use_range")
 
     @model_validator(mode="after")
     def _typical_inside_range(self) -> Material:
