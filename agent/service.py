@@ -119,7 +119,7 @@ class ChatService:
         result = await asyncio.to_thread(read_formula, content, catalog, fmt,
                                          resolver=formula_resolver(catalog, self.deps.searcher), **settings)
         async with self._thread_locks.setdefault(thread, asyncio.Lock()):
-            result, turn_id = await save_import(self.store, catalog, result, session, source, principal=principal)
+            turn_id = await save_import(self.store, catalog, result, session, source, principal=principal)
             config = {"configurable": {"thread_id": thread}}
             state = (await self.graph.aget_state(config)).values
             data = result.recipe.model_dump(mode="json")
@@ -270,13 +270,12 @@ async def edit_stored_recipe(store: Store, catalog: Catalog, recipe_id: str, ops
 
 
 async def save_import(store: Store, catalog: Catalog, result: ImportResult, session: str,
-                      source: str = "api", *, principal: Principal) -> tuple[ImportResult, int]:
-    """Commit an imported (critiqued) formula as the turn that opens (or continues) ``session``."""
+                      source: str = "api", *, principal: Principal) -> int:
+    """Commit an imported (critiqued) formula as the turn that opens (or continues) ``session``; its id."""
     recipe = result.recipe
-    turn_id = await store.commit_turn(principal, TurnRecord(
+    return await store.commit_turn(principal, TurnRecord(
         session_id=session, user_text=IMPORT_MESSAGE, reply=import_reply_ko(result, catalog), route="import",
         recipe=recipe, current_recipe_id=recipe.id, current_recipe_version=recipe.version, source=source))
-    return result, turn_id
 
 
 class ChatReading:

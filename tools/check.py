@@ -47,8 +47,7 @@ GROUP_OF: dict[ViolationCode, CheckGroup] = {
 
 
 class CheckRequest(FormulaInput):
-    brief: str | None = Field(default=None, max_length=2000,
-                              description="요청 문장; 주면 요청 부합도와 피할 것·꼭 넣을 것도 점검합니다")
+    brief: str | None = Field(default=None, description="요청 문장; 주면 요청 부합도와 피할 것·꼭 넣을 것도 점검합니다")
 
 
 class FormulaCheck(BaseModel):

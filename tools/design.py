@@ -1,8 +1,8 @@
 """Design a formula from a brief, the deterministic way: read the brief, draw a pool of materials, compose,
 critique, revise — the graph's design branch with the composer alone, in one call.
 
-No language model runs, so the tool is fast (well under a second after loading) and safe to hand to another
-agent: the same text gives the same formula. The pieces the graph's nodes share with it (the fallback
+No language model runs, so the tool is quick and safe to hand to another agent: the same text gives the
+same formula. The pieces the graph's nodes share with it (the fallback
 descriptors, the materials pool, one revision) live here, once.
 """
 
@@ -24,7 +24,6 @@ from tools.errors import ToolError, ToolErrorCode
 from tools.fields import PRODUCT_HELP
 from tools.search import Searcher
 
-BRIEF_MAX_CHARS = 2000
 FALLBACK_HITS = 5  # materials whose descriptors stand in for a message the lexicon does not know
 REVISION_SEED_STEP = 101  # each revision round composes fresh variants from a seed this far on
 
@@ -48,8 +47,8 @@ class BriefReader(Protocol):
 class DesignRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    brief: str = Field(min_length=1, max_length=BRIEF_MAX_CHARS,
-                       description="향 설계 요청 (한국어 또는 영어), e.g. '비 오는 날 카페 같은 포근한 향, 너무 달지 않게'")
+    brief: str = Field(min_length=1, description="향 설계 요청 (한국어 또는 영어; 채팅 메시지와 같은 길이 제한), e.g. "
+                                                 "'비 오는 날 카페 같은 포근한 향, 너무 달지 않게'")
     product: Product | None = Field(default=None, description=PRODUCT_HELP)
     concentration: Concentration | None = Field(default=None, description="부향 농도 (향수만); 없으면 요청에서 읽거나 EDP")
 

@@ -83,5 +83,5 @@ class FakeService:
         session = session_id or uuid.uuid4().hex[:16]
         result = read_formula(content, CATALOG, fmt, resolver=formula_resolver(CATALOG, self.deps.searcher),
                               **settings)
-        result, turn_id = await save_import(self.store, CATALOG, result, session, source, principal=principal)
+        turn_id = await save_import(self.store, CATALOG, result, session, source, principal=principal)
         return result, session, turn_id

@@ -96,9 +96,10 @@ async def test_design_follows_the_product_and_is_deterministic(box) -> None:
 
 
 async def test_design_refuses_text_the_chat_refuses_in_korean(box) -> None:
-    with pytest.raises(ToolError) as refused:
-        await box.design(DesignRequest(brief="\u200b \u200b"))
-    assert refused.value.code == ToolErrorCode.invalid_request and "메시지" in refused.value.message_ko
+    for text, said in (("\u200b \u200b", "메시지"), ("포근한 향 " * 400, "너무 길어요")):
+        with pytest.raises(ToolError) as refused:
+            await box.design(DesignRequest(brief=text))
+        assert refused.value.code == ToolErrorCode.invalid_request and said in refused.value.message_ko
 
 
 def test_every_rule_of_the_critic_has_a_group() -> None:
