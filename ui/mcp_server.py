@@ -39,11 +39,11 @@ from ui.api.errors import ApiError, error_response, validation_message_ko
 from ui.api.limits import BodyLimitMiddleware, RateLimiter
 from ui.api.routes import api_key_header, bearer, guard
 from ui.api.security import API_CSP, SecurityHeadersMiddleware
-from ui.commands.chat import served_origins
 
 logger = logging.getLogger(__name__)
 
 MCP_PATH = "/mcp"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")  # a loopback server answers to each of these
 PRINCIPAL = "hyanggi_principal"  # request-state key the HTTP guard fills
 INSTRUCTIONS_KO = ("향기(Hyanggi): 한국어 향수 설계 도우미의 도구들입니다. design_formula 로 요청 문장에서 처방을 만들고, "
                    "check_formula 로 IFRA·알레르기·사용량을 점검하고, import_formula·edit_formula·export_document 로 "
@@ -164,9 +164,8 @@ def transport_security(host: str, port: int) -> TransportSecuritySettings | None
     not reach a local server through a name it controls); elsewhere the keys are the protection."""
     if host not in {"127.0.0.1", "localhost", "::1"}:
         return None
-    origins = served_origins(host, port)
-    return TransportSecuritySettings(allowed_hosts=[o.removeprefix("http://") for o in origins],
-                                     allowed_origins=origins)
+    hosts = [f"{name}:{port}" for name in LOOPBACK_NAMES]
+    return TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=[f"http://{h}" for h in hosts])
 
 
 def http_app(settings: Settings, host: str, port: int, toolbox: contextlib.AbstractAsyncContextManager[Toolbox]

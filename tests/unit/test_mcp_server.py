@@ -164,7 +164,10 @@ async def test_http_shares_the_rest_rate_limit(deps, tmp_path) -> None:
 
 async def test_a_foreign_host_is_refused_on_a_loopback_server(deps, tmp_path) -> None:
     app = http_app(keyed_settings(tmp_path), "127.0.0.1", 8765, contextlib.nullcontext(toolbox_for(deps)))
-    async with http_client(app, {"X-API-Key": KEYS["alice"], "Host": "evil.example:8765"}) as client:
-        answer = await client.post(MCP_PATH, json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
-                                   headers={"Accept": "application/json, text/event-stream"})
-    assert answer.status_code == 421
+    statuses = {}
+    async with http_client(app, {"X-API-Key": KEYS["alice"]}) as client:
+        for host in ("evil.example:8765", "localhost:8765", "[::1]:8765"):
+            answer = await client.post(MCP_PATH, json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+                                       headers={"Accept": "application/json, text/event-stream", "Host": host})
+            statuses[host] = answer.status_code
+    assert statuses == {"evil.example:8765": 421, "localhost:8765": 200, "[::1]:8765": 200}
