@@ -1,9 +1,10 @@
 """The graph's nodes. Each takes the state (and the run config with the turn's choices), does one job, and
 returns only what it adds: logs have reducers (agent/state.py).
 
-Nodes call the domain functions they mean (``compose``, ``critiqued``, ``repair``, the searcher); CPU-bound
+Nodes call the domain functions they mean (``compose``, ``critiqued``, the searcher); CPU-bound
 work runs in worker threads so the chat server's event loop stays responsive, and the model by at most one
-turn per llama.cpp context (``Deps.model_lock``). ``tools/`` offers the same functions to a tool-calling model.
+turn per llama.cpp context (``Deps.model_lock``). Reading a pasted formula, applying an edit and the design
+loop's pieces are ``tools/`` functions, the ones REST and the MCP server call too.
 """
 
 from __future__ import annotations
@@ -30,18 +31,25 @@ from agent.state import AgentState, TurnConfig, brief_of, reading_of, recipe_of
 from agent.workbench_render import import_reply_ko, replacements_ko, where_used_ko
 from hyanggi.settings import AnswerLevel, GeneratorBackend
 from knowledge.documents import CollectionName
-from knowledge.formula_import import import_formula
 from knowledge.search import SearchResult
 from ops import metrics
-from perfumery import EditError, compose, critiqued, diff, edit_many, estimate_cost, repair, scale_batch
+from perfumery import EditError, compose, critiqued, diff, estimate_cost, scale_batch
 from perfumery.brief import Brief
 from perfumery.formula import FormulaError
 from perfumery.naming import lead_ids, narration_facts
 from perfumery.pool import candidate_pool
 from perfumery.recipe import Recipe
-from perfumery.repair import apply_fixes
 from perfumery.replacements import replacements
 from store import Store
+from tools.design import (
+    FALLBACK_HITS,
+    candidate_ids,
+    fallback_descriptors,
+    materials_query,
+    revised,
+    revision_seed,
+)
+from tools.workbench import apply_edit, formula_resolver, read_formula
 
 REDIRECT_KO = ("저는 향수 설계를 돕는 '향기'예요. 원하시는 분위기나 계절, 장소를 말씀해 주시면 향을 설계해 드릴게요. "
                "예: \"비 오는 날 카페 같은 포근한 향, 너무 달지 않게\"")
@@ -119,13 +127,9 @@ class Nodes:
     @timed("interpret")
     async def interpret(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         deps, turn, reading = self.deps, TurnConfig.of(config), reading_of(state)
-        hits = await self._search(state.message, CollectionName.materials)
-        fallback = []
-        for rank, hit in enumerate(hits):
-            for i, descriptor in enumerate(deps.kb.materials[hit.id].descriptors[:2]):
-                fallback.append((descriptor, round((1.0 - 0.15 * rank) * (1.0 - 0.3 * i), 3)))
-        brief = build_brief(state.message, deps.kb, reading.matches, reading.mentions, turn.concentration, fallback,
-                            product=turn.product)
+        hits = await self._search(state.message, CollectionName.materials, FALLBACK_HITS)
+        brief = build_brief(state.message, deps.kb, reading.matches, reading.mentions, turn.concentration,
+                            fallback_descriptors(hits, deps.kb.catalog), product=turn.product)
         return {"brief": brief.model_dump(mode="json"),
                 "retrieval_log": [_retrieval_entry(state.message, "materials", hits)]}
 
@@ -134,14 +138,10 @@ class Nodes:
         deps, brief = self.deps, brief_of(state)
         catalog, pool_size = deps.kb.catalog, deps.settings.candidate_pool
         context = await self._search(state.message, k=deps.settings.retrieval_k)
-        query = " ".join([state.message, *brief.top_descriptors(6)])
+        query = materials_query(state.message, brief)
         materials = await self._search(query, CollectionName.materials, k=pool_size)
-        by_descriptor = catalog.nearest_materials(brief.descriptors, k=pool_size) if brief.descriptors else []
-        pool = dict.fromkeys([*brief.must_include, *(r.id for r in materials), *(m for m, _ in by_descriptor)])
-        avoid = set(brief.avoid_materials)
-        candidate_ids = [m for m in pool if m not in avoid and (m in brief.must_include
-                                                                 or catalog.composable(m, brief.category))]
-        return {"retrieved": [r.model_dump(mode="json") for r in context], "candidate_ids": candidate_ids,
+        pool = candidate_ids(brief, catalog, [r.id for r in materials], pool_size)
+        return {"retrieved": [r.model_dump(mode="json") for r in context], "candidate_ids": pool,
                 "retrieval_log": [_retrieval_entry(state.message, "all", context),
                                   _retrieval_entry(query, "materials", materials)]}
 
@@ -186,15 +186,10 @@ class Nodes:
         composer variants with new seeds; the critique node scores them all again."""
         deps, brief = self.deps, brief_of(state)
         catalog, settings = deps.kb.catalog, deps.settings
-
-        def revised(recipe: Recipe) -> Recipe:
-            fixes = [fix for violation in recipe.violations for fix in violation.fixes]
-            return apply_fixes(recipe, fixes, catalog, brief) if fixes else repair(recipe, catalog, brief)
-
         repaired = [{"origin": "repair", "recipe": _json(await asyncio.to_thread(
-            revised, Recipe.model_validate(c["recipe"])))} for c in state.candidates[:2]]
-        seed = settings.seed + 101 * (state.revisions + 1)
-        fresh = await asyncio.to_thread(compose, brief, catalog, state.candidate_ids, n=settings.n_candidates, seed=seed)
+            revised, Recipe.model_validate(c["recipe"]), catalog, brief))} for c in state.candidates[:2]]
+        fresh = await asyncio.to_thread(compose, brief, catalog, state.candidate_ids, n=settings.n_candidates,
+                                        seed=revision_seed(settings.seed, state.revisions))
         return {"candidates": [*state.candidates, *repaired, *({"origin": "composer", "recipe": _json(r)} for r in fresh)],
                 "revisions": state.revisions + 1}
 
@@ -223,10 +218,9 @@ class Nodes:
             cost = await asyncio.to_thread(estimate_cost, current, catalog)
             return {"reply": render.cost_block(cost, current), "extras": {"cost": cost.model_dump(mode="json")}}
         try:
-            recipe = await asyncio.to_thread(edit_many, current, request.ops, catalog)
+            recipe = await asyncio.to_thread(apply_edit, current, request.ops, catalog, brief_of(state))
         except EditError as exc:
             return {"reply": exc.message_ko}
-        recipe = await asyncio.to_thread(critiqued, recipe, catalog, brief_of(state))
         change = diff(current, recipe)
         reply, grounded = render.recipe_reply(recipe, deps.kb, turn.level, render.diff_block(change))
         if request.skipped:
@@ -238,14 +232,14 @@ class Nodes:
     async def import_formula(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """A pasted formula becomes the thread's next version, critiqued; lines not read surely are shown back."""
         catalog, turn = self.deps.kb.catalog, TurnConfig.of(config)
+        version = max((v["version"] for v in state.versions), default=0) + 1
         try:
-            result = await asyncio.to_thread(import_formula, state.message, catalog,
-                                             concentration=turn.concentration, product=turn.product)
+            result = await asyncio.to_thread(
+                read_formula, state.message, catalog, resolver=formula_resolver(catalog, self.deps.searcher),
+                version=version, concentration=turn.concentration, product=turn.product)
         except FormulaError as exc:
             return {"reply": exc.message_ko}
-        version = max((v["version"] for v in state.versions), default=0) + 1
-        recipe = await asyncio.to_thread(critiqued, result.recipe.model_copy(update={"version": version}), catalog)
-        result = result.model_copy(update={"recipe": recipe})
+        recipe = result.recipe
         # What was read (and what to confirm) first, then the critique any formula gets.
         reply, grounded = render.recipe_reply(recipe, self.deps.kb, turn.level, import_reply_ko(result, catalog))
         return {**_new_version(state, recipe), "reply": reply, "retrieval_log": [self._grounding(grounded)]}

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -24,18 +24,22 @@ from pydantic import BaseModel, Field
 from agent.deps import Deps, generation_slots
 from agent.graph import build_graph
 from agent.guard import clean
+from agent.interpret import build_brief
 from agent.state import TurnConfig, TurnInput, turn_reset
 from agent.workbench_render import import_reply_ko
 from hyanggi.settings import Settings, get_settings
-from knowledge.documents import CollectionName
-from knowledge.formula_import import FormulaResolver, ImportResult, import_formula
+from knowledge.formula_import import ImportResult
 from ops import metrics
 from ops.logs import SESSION_ID
-from perfumery import Catalog, EditError, EditOp, Recipe, critiqued, edit_many
+from perfumery import Brief, Catalog, EditError, EditOp, Recipe
 from perfumery.formula import FormulaFormat
+from perfumery.ifra import Product
+from perfumery.models import Concentration
 from store import LOCAL, GenerationRecord, NotFoundError, Principal, RetrievalRecord, Store, TurnRecord
 from store.checkpointer import ThreadMemory, open_thread_memory
 from store.principals import thread_id
+from tools import Toolbox, ToolError, ToolErrorCode
+from tools.workbench import apply_edit, formula_resolver, read_formula
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +77,9 @@ class ChatService:
         self.store = store
         self._memory = memory
         self.graph = build_graph(deps, memory.saver, store)
+        self.tools = toolbox_for(deps, store)
         self._waiting = 0
         self._thread_locks: dict[str, asyncio.Lock] = {}
-        self._resolver: FormulaResolver | None = None
 
     @classmethod
     async def open(cls, settings: Settings | None = None, deps: Deps | None = None) -> ChatService:
@@ -110,13 +114,12 @@ class ChatService:
         Raises ``FormulaError`` (Korean) when the formula cannot be read, ``NotFoundError`` for a session of
         another principal."""
         catalog = self.deps.kb.catalog
-        if self._resolver is None:
-            self._resolver = FormulaResolver(catalog, suggest=self._suggest)
         session = session_id or uuid.uuid4().hex[:16]
         thread = thread_id(await self._owner(principal, session), session)
-        result = await asyncio.to_thread(import_formula, content, catalog, fmt, resolver=self._resolver, **settings)
+        result = await asyncio.to_thread(read_formula, content, catalog, fmt,
+                                         resolver=formula_resolver(catalog, self.deps.searcher), **settings)
         async with self._thread_locks.setdefault(thread, asyncio.Lock()):
-            result, turn_id = await save_import(self.store, catalog, result, session, source, principal=principal)
+            turn_id = await save_import(self.store, catalog, result, session, source, principal=principal)
             config = {"configurable": {"thread_id": thread}}
             state = (await self.graph.aget_state(config)).values
             data = result.recipe.model_dump(mode="json")
@@ -124,11 +127,6 @@ class ChatService:
                 config, {"message": IMPORT_MESSAGE, "recipe": data, "versions": [*state.get("versions", []), data],
                          "reply": import_reply_ko(result, catalog)}, as_node="edit")
         return result, session, turn_id
-
-    def _suggest(self, text: str) -> str | None:
-        """The material dense search puts first for a line no name matched: offered, never assumed."""
-        hits = self.deps.searcher.search(text, [CollectionName.materials], k=1)
-        return hits[0].id if hits else None
 
     async def _owner(self, principal: Principal, session: str) -> str:
         """Whose thread ``session`` is: its owner's, or ``principal``'s when it is new (``NotFoundError`` when
@@ -265,22 +263,44 @@ async def edit_stored_recipe(store: Store, catalog: Catalog, recipe_id: str, ops
     base = latest if version is None else next((v for v in versions if v.version == version), None)
     if base is None:
         raise EditError(f"레시피 {recipe_id}에 v{version} 버전이 없어요.")
-    recipe = edit_many(base, ops, catalog).model_copy(update={"version": latest.version + 1,
-                                                               "parent_version": base.version})
-    recipe = await asyncio.to_thread(critiqued, recipe, catalog)
+    recipe = (await asyncio.to_thread(apply_edit, base, ops, catalog)).model_copy(
+        update={"version": latest.version + 1, "parent_version": base.version})
     await store.save_recipe_version(principal, recipe, session_id=await store.recipe_session(principal, recipe_id))
     return recipe
 
 
 async def save_import(store: Store, catalog: Catalog, result: ImportResult, session: str,
-                      source: str = "api", *, principal: Principal) -> tuple[ImportResult, int]:
-    """Critique the imported formula and commit it as the turn that opens (or continues) ``session``."""
-    recipe = await asyncio.to_thread(critiqued, result.recipe, catalog)
-    result = result.model_copy(update={"recipe": recipe})
-    turn_id = await store.commit_turn(principal, TurnRecord(
+                      source: str = "api", *, principal: Principal) -> int:
+    """Commit an imported (critiqued) formula as the turn that opens (or continues) ``session``; its id."""
+    recipe = result.recipe
+    return await store.commit_turn(principal, TurnRecord(
         session_id=session, user_text=IMPORT_MESSAGE, reply=import_reply_ko(result, catalog), route="import",
         recipe=recipe, current_recipe_id=recipe.id, current_recipe_version=recipe.version, source=source))
-    return result, turn_id
+
+
+class ChatReading:
+    """A request read as the chat reads a message (the guard, the lexicon, the material names): what the
+    design and check tools are handed, so a brief means the same over MCP as in the chat."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def clean(self, text: str) -> str:
+        checked = clean(text, self.deps.settings.max_message_chars)
+        if checked.error_ko:
+            raise ToolError(ToolErrorCode.invalid_request, checked.error_ko)
+        return checked.text
+
+    def brief(self, text: str, *, concentration: Concentration | None, product: Product | None,
+              fallback: Sequence[tuple[str, float]]) -> Brief:
+        deps = self.deps
+        return build_brief(text, deps.kb, deps.matcher.find(text), deps.names.find(text), concentration, fallback,
+                           product=product)
+
+
+def toolbox_for(deps: Deps, store: Store | None = None) -> Toolbox:
+    """The typed tools over this process's knowledge and store (REST handlers, the MCP server)."""
+    return Toolbox(deps.kb.catalog, deps.searcher, ChatReading(deps), deps.settings, store)
 
 
 @contextlib.asynccontextmanager

@@ -1,11 +1,11 @@
-"""LangChain tools with typed arguments over the knowledge base and the perfumery core.
+"""The one typed interface to Hyanggi's abilities: search, design, check, import, edit and export.
 
-The graph calls them deterministically (a 270M model cannot choose tools reliably); the same tools are
-what a stronger tool-calling model or an external agent would be given.
+REST handlers and the MCP server call the ``Toolbox``; the graph's nodes call the same functions
+(``tools.workbench``, ``tools.design``), so a formula is read, edited and designed one way whichever door a
+request came through. Inputs and outputs are pydantic models; failures are ``ToolError`` (Korean).
 """
 
-from tools.perfumery_tools import perfumery_tools
-from tools.registry import Toolbox
-from tools.search_tools import search_tools
+from tools.errors import ToolError, ToolErrorCode
+from tools.toolbox import TOOLS, Toolbox, ToolSpec
 
-__all__ = ["Toolbox", "perfumery_tools", "search_tools"]
+__all__ = ["TOOLS", "ToolError", "ToolErrorCode", "ToolSpec", "Toolbox"]

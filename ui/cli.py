@@ -17,6 +17,7 @@ from ui.commands import (  # noqa: F401
     eval_suite,
     finetune,
     knowledge,
+    mcp,
     setup,
     worker,
 )

@@ -6,14 +6,17 @@ import uuid
 from types import SimpleNamespace
 
 from agent.service import BUSY_KO, TurnResult, edit_stored_recipe, save_import
+from hyanggi.settings import Settings
 from knowledge.documents import CollectionName
-from knowledge.formula_import import ImportResult, import_formula
+from knowledge.formula_import import ImportResult
 from knowledge.search import SearchResult
-from perfumery import EditOp, critiqued
+from perfumery import Brief, EditOp, critiqued
 from perfumery.formula import FormulaFormat
 from perfumery.recipe import Recipe
 from store import LOCAL, Principal, Store, TurnRecord
 from tests.unit.perfumery_fixtures import CATALOG
+from tools import Toolbox
+from tools.workbench import formula_resolver, read_formula
 
 FORMULA = {"bergamot_oil": 20.0, "hedione": 30.0, "iso_e_super": 35.0, "vanillin": 15.0}
 
@@ -28,12 +31,24 @@ class ListSearcher:
                              cas="24851-98-7", score=1.0, text="재스민 같은 투명한 플로럴")][:k]
 
 
+class LiteralReading:
+    """A brief reader for the small test catalog: the text as given, the fallback as its descriptors."""
+
+    def clean(self, text: str) -> str:
+        return text.strip()
+
+    def brief(self, text: str, *, concentration=None, product=None, fallback=()) -> Brief:
+        return Brief(text=text, descriptors=dict(fallback), **({"product": product} if product else {}),
+                     **({"concentration": concentration} if concentration else {}))
+
+
 class FakeService:
     """``ask`` designs the same four-material formula (or answers without one), and commits like the real one."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.deps = SimpleNamespace(searcher=ListSearcher(), kb=SimpleNamespace(catalog=CATALOG), generator=None)
+        self.tools = Toolbox(CATALOG, self.deps.searcher, LiteralReading(), Settings(), store)
         self.calls: list[dict] = []
 
     async def ask(self, message: str, session_id: str | None = None, level: str | None = None,
@@ -66,6 +81,7 @@ class FakeService:
                             source: str = "api", *, principal: Principal = LOCAL,
                             **settings: object) -> tuple[ImportResult, str, int]:
         session = session_id or uuid.uuid4().hex[:16]
-        result = import_formula(content, CATALOG, fmt, **settings)
-        result, turn_id = await save_import(self.store, CATALOG, result, session, source, principal=principal)
+        result = read_formula(content, CATALOG, fmt, resolver=formula_resolver(CATALOG, self.deps.searcher),
+                              **settings)
+        turn_id = await save_import(self.store, CATALOG, result, session, source, principal=principal)
         return result, session, turn_id

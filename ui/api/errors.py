@@ -7,9 +7,12 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from store import NotFoundError
+from tools import ToolError, ToolErrorCode
+from tools.errors import KOREAN_RULE
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +71,17 @@ def error_response(status: int, code: str, message_ko: str, headers: dict[str, s
     return JSONResponse({"error": {"code": code, "message_ko": message_ko}}, status_code=status, headers=headers)
 
 
-def validation_message_ko(exc: RequestValidationError) -> str:
+# A tool's failure → the status REST answers it with.
+TOOL_STATUS = {ToolErrorCode.invalid_request: 422, ToolErrorCode.not_found: 404, ToolErrorCode.invalid_formula: 409,
+               ToolErrorCode.invalid_edit: 409, ToolErrorCode.invalid_batch: 409}
+
+
+def validation_message_ko(exc: RequestValidationError | ValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
         where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-        what = _VALIDATION_KO.get(err.get("type", ""), "값이 올바르지 않아요")
+        kind = err.get("type", "")
+        what = err.get("msg", "") if kind == KOREAN_RULE else _VALIDATION_KO.get(kind, "값이 올바르지 않아요")
         parts.append(f"{where}: {what}" if where else what)
     return "요청 내용을 확인해 주세요 — " + "; ".join(parts)
 
@@ -85,6 +94,10 @@ def install_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message_ko, exc.headers)
+
+    @api.exception_handler(ToolError)
+    async def _tool_error(_: Request, exc: ToolError) -> JSONResponse:
+        return error_response(TOOL_STATUS[exc.code], exc.code.value, exc.message_ko)
 
     @api.exception_handler(NotFoundError)
     async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:

@@ -19,10 +19,15 @@ from agent.guard import clean
 from agent.workbench_render import import_reply_ko, replacements_ko, where_used_ko
 from knowledge.documents import CollectionName
 from perfumery import EditError, diff, documents
-from perfumery.formula import GRAMS, MAX_FORMULA_CHARS, FormulaError, FormulaFormat, Unit, formula_file
-from perfumery.recipe import Recipe
+from perfumery.formula import MAX_FORMULA_CHARS, FormulaError, FormulaFormat, formula_file
 from perfumery.replacements import replacement_ops, replacements
 from store import LOCAL, Principal
+from tools import Toolbox
+from tools.check import CheckRequest
+from tools.documents import DocumentKind, ExportRequest
+from tools.fields import MAX_BATCH_QUANTITY, BatchUnit
+from tools.search import SearchRequest
+from tools.workbench import ImportedFormula
 from ui.api.errors import ApiError
 from ui.api.identity import admin_key_matches, matching_key
 from ui.api.limits import client_id, too_many_requests
@@ -30,7 +35,6 @@ from ui.api.schemas import (
     BatchGenerateRequest,
     BatchGenerateResponse,
     BatchItem,
-    BatchUnit,
     ChatRequest,
     DbId,
     DiffResponse,
@@ -41,7 +45,6 @@ from ui.api.schemas import (
     GenerateRequest,
     GenerateResponse,
     HealthResponse,
-    ImportLine,
     ImportRequest,
     ImportResponse,
     RecordId,
@@ -127,6 +130,14 @@ async def guarded_text(request: Request, text: str, field: str) -> None:
 
 
 Service = Annotated["ChatService", Depends(service)]
+
+
+def toolbox(svc: Service) -> Toolbox:
+    """The service's typed tools (search, check, export): what these handlers call besides the turn."""
+    return svc.tools
+
+
+Tools = Annotated[Toolbox, Depends(toolbox)]
 Who = Annotated[Principal, Depends(guard)]  # the same call as the router's (FastAPI runs it once a request)
 Id = Annotated[RecordId, Path()]
 Version = Annotated[DbId | None, Query()]
@@ -187,16 +198,15 @@ async def health(request: Request) -> HealthResponse:
 
 @router.get("/search", response_model=SearchResponse, tags=["knowledge"], operation_id="search",
             responses=errors(422))
-async def search(svc: Service, q: Annotated[str, Query(min_length=1, max_length=500)],
+async def search(svc: Service, tools: Tools, q: Annotated[str, Query(min_length=1, max_length=500)],
                  collection: Annotated[CollectionName | None, Query()] = None,
                  k: Annotated[int, Query(ge=1, le=50)] = 5) -> SearchResponse:
     """재료·어코드·향수 하이브리드 검색."""
     start = time.perf_counter()
-    collections = [collection] if collection else None
-    results = await asyncio.to_thread(svc.deps.searcher.search, q, collections, k)
-    await svc.store.log_search(q, collection.value if collection else "all", k, [r.id for r in results],
+    found = await tools.search(SearchRequest(query=q, collection=collection, k=k))
+    await svc.store.log_search(q, collection.value if collection else "all", k, [r.id for r in found.results],
                                round((time.perf_counter() - start) * 1000, 1), source="api")
-    return SearchResponse(query=q, results=results)
+    return SearchResponse(query=q, results=found.results)
 
 
 @router.post("/chat", response_model=TurnResponse, tags=["chat"], operation_id="chat", dependencies=JSON_BODY,
@@ -321,11 +331,11 @@ async def edit_recipe(svc: Service, who: Who, recipe_id: Id, body: EditRequest) 
 # --- the perfumer's workbench: documents, where-used, replacements ---------------------------
 @router.get("/recipes/{recipe_id}/export/csv", tags=["workbench"], operation_id="export_csv",
             responses={**errors(404, 422), 200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
-async def export_csv(svc: Service, who: Who, recipe_id: Id, version: Version = None) -> Response:
+async def export_csv(tools: Tools, who: Who, recipe_id: Id, version: Version = None) -> Response:
     """CSV (원액 기준 %, 희석 정보 포함; 다시 가져오면 같은 레시피). =·+·-·@ 로 시작하는 칸은 따옴표로 막아요."""
-    recipe = await svc.store.get_recipe(who, recipe_id, version)
-    return Response(documents.export_csv(recipe), media_type="text/csv; charset=utf-8",
-                    headers=_attachment(recipe, "csv"))
+    doc = await tools.export(ExportRequest(recipe_id=recipe_id, version=version, kind=DocumentKind.csv), who)
+    return Response(doc.text, media_type=doc.media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{doc.filename}"'})
 
 
 @router.get("/recipes/{recipe_id}/export/json", tags=["workbench"], operation_id="export_json",
@@ -337,39 +347,37 @@ async def export_json(svc: Service, who: Who, recipe_id: Id, version: Version = 
 
 @router.get("/recipes/{recipe_id}/export/batch-sheet", tags=["workbench"], operation_id="batch_sheet",
             responses={**errors(404, 409, 422), 200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
-async def batch_sheet(svc: Service, who: Who, recipe_id: Id, version: Version = None,
-                      batch: Annotated[float, Query(gt=0, le=1_000_000, description="완제품 양")] = 100.0,
+async def batch_sheet(tools: Tools, who: Who, recipe_id: Id, version: Version = None,
+                      batch: Annotated[float, Query(gt=0, le=MAX_BATCH_QUANTITY, description="완제품 양")] = 100.0,
                       unit: Annotated[BatchUnit, Query(description="g 또는 kg")] = BatchUnit.g) -> Response:
     """인쇄용 배합표 (HTML): 희석액은 부은 무게로, 용매·체크리스트·IFRA·알레르겐 요약 포함."""
-    recipe = await svc.store.get_recipe(who, recipe_id, version)
-    try:
-        page = documents.batch_sheet_html(recipe, batch * GRAMS[Unit(unit.value)], svc.deps.kb.catalog)
-    except FormulaError as exc:
-        raise ApiError(409, "invalid_batch", exc.message_ko) from None
-    return Response(page, media_type="text/html; charset=utf-8")
+    doc = await tools.export(ExportRequest(recipe_id=recipe_id, version=version, kind=DocumentKind.batch_sheet,
+                                           batch=batch, unit=unit), who)
+    return Response(doc.text, media_type=doc.media_type)
 
 
 @router.get("/recipes/{recipe_id}/documents/ifra", response_model=documents.IfraSummary, tags=["workbench"],
             operation_id="ifra_summary", responses=errors(404, 422))
-async def ifra_summary(svc: Service, who: Who, recipe_id: Id, version: Version = None) -> documents.IfraSummary:
+async def ifra_summary(tools: Tools, who: Who, recipe_id: Id, version: Version = None) -> documents.IfraSummary:
     """IFRA 적합성 요약 (레시피의 제품 카테고리·부향률 기준, 출처·개정 차수, 확인 필요 항목)."""
-    return documents.ifra_summary(await svc.store.get_recipe(who, recipe_id, version), svc.deps.kb.catalog)
+    return (await tools.check(CheckRequest(recipe_id=recipe_id, version=version), who)).ifra
 
 
 @router.get("/recipes/{recipe_id}/documents/allergens", response_model=documents.AllergenDeclaration,
             tags=["workbench"], operation_id="allergen_declaration", responses=errors(404, 422))
-async def allergen_declaration(svc: Service, who: Who, recipe_id: Id,
+async def allergen_declaration(tools: Tools, who: Who, recipe_id: Id,
                                version: Version = None) -> documents.AllergenDeclaration:
     """EU 알레르기 유발 성분 표시 (완제품 기준, 리브온 0.001% / 린스오프 0.01%)."""
-    return documents.allergen_declaration(await svc.store.get_recipe(who, recipe_id, version), svc.deps.kb.catalog)
+    return (await tools.check(CheckRequest(recipe_id=recipe_id, version=version), who)).allergens
 
 
 @router.get("/materials/{material_id}/where-used", response_model=WhereUsedResponse, tags=["workbench"],
             operation_id="where_used", responses=errors(404, 422))
-async def where_used(svc: Service, who: Who, material_id: Annotated[str, Path(min_length=1, max_length=80)],
+async def where_used(svc: Service, tools: Tools, who: Who,
+                     material_id: Annotated[str, Path(min_length=1, max_length=80)],
                      session_id: Annotated[RecordId | None, Query()] = None) -> WhereUsedResponse:
     """이 재료를 쓰는 이 키의 저장된 레시피 버전과 그 비율 (최근 순)."""
-    catalog = svc.deps.kb.catalog
+    catalog = tools.catalog
     if material_id not in catalog:
         raise ApiError(404, "not_found", f"재료 {material_id}을(를) 찾을 수 없어요.")
     name = catalog.material(material_id).name_ko
@@ -379,13 +387,13 @@ async def where_used(svc: Service, who: Who, material_id: Annotated[str, Path(mi
 
 @router.get("/recipes/{recipe_id}/replacements", response_model=ReplacementsResponse, tags=["workbench"],
             operation_id="replacements", responses=errors(404, 409, 422))
-async def recipe_replacements(svc: Service, who: Who, recipe_id: Id,
+async def recipe_replacements(svc: Service, tools: Tools, who: Who, recipe_id: Id,
                               material_id: Annotated[str, Query(min_length=1, max_length=80)],
                               version: Version = None,
                               k: Annotated[int, Query(ge=1, le=10)] = 5) -> ReplacementsResponse:
     """레시피 속 재료의 대체 후보와 이유 (공통 특징, 노트 자리, 세기, 가격, IFRA)."""
     recipe = await svc.store.get_recipe(who, recipe_id, version)
-    catalog = svc.deps.kb.catalog
+    catalog = tools.catalog
     try:
         found = replacements(recipe, material_id, catalog, k)
     except EditError as exc:
@@ -398,11 +406,12 @@ async def recipe_replacements(svc: Service, who: Who, recipe_id: Id,
              dependencies=JSON_BODY,
              responses={**errors(*BODY, 404, 409), **_links({"get_recipe": {"recipe_id": "$response.body#/id",
                                                                        "version": "$response.body#/version"}})})
-async def replace_material(svc: Service, who: Who, recipe_id: Id, body: ReplaceRequest) -> dict[str, Any]:
+async def replace_material(svc: Service, tools: Tools, who: Who, recipe_id: Id,
+                           body: ReplaceRequest) -> dict[str, Any]:
     """대체재를 적용해 새 버전을 저장합니다: 세기에 맞춘 비율로 넣고 나머지는 주력 재료로 다시 맞춥니다."""
     recipe = await svc.store.get_recipe(who, recipe_id, body.version)
     try:
-        ops = replacement_ops(recipe, body.material_id, body.replacement, svc.deps.kb.catalog)
+        ops = replacement_ops(recipe, body.material_id, body.replacement, tools.catalog)
         return (await svc.edit_recipe(recipe_id, ops, body.version, principal=who)).to_contract()
     except EditError as exc:
         raise ApiError(409, "invalid_edit", exc.message_ko) from None
@@ -457,16 +466,7 @@ async def _import(svc: ChatService, who: Principal, content: str, fmt: FormulaFo
                                                            **settings)
     except FormulaError as exc:
         raise ApiError(409, "invalid_formula", exc.message_ko) from None
-    lines = [ImportLine(line_no=r.line.line_no, text=r.line.text, amount=r.line.amount,
-                        unit=r.line.unit.value if r.line.unit else None,
-                        dilution_percent=r.line.dilution.strength if r.line.dilution else None,
-                        solvent=r.line.dilution.solvent.value if r.line.dilution and r.line.dilution.solvent else None,
-                        kind=r.kind, target=r.target, confidence=r.confidence, confirm=r.confirm or r.kind == "unknown",
-                        suggestion=r.suggestion) for r in result.lines]
-    return ImportResponse(session=session, turn_id=turn_id, recipe=result.recipe.to_contract(), lines=lines,
+    imported = ImportedFormula.of(result)
+    return ImportResponse(session=session, turn_id=turn_id, recipe=result.recipe.to_contract(), lines=imported.lines,
                           skipped=result.skipped, notes_ko=result.notes_ko,
-                          reply=import_reply_ko(result, svc.deps.kb.catalog))
-
-
-def _attachment(recipe: Recipe, extension: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{recipe.id}-v{recipe.version}.{extension}"'}
+                          reply=import_reply_ko(result, svc.tools.catalog))

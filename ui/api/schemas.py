@@ -2,48 +2,26 @@
 
 from __future__ import annotations
 
-import re
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hyanggi.settings import AnswerLevel
 from jobs.records import exact_booleans
 from knowledge.search import SearchResult
 from perfumery.edits import EditOp
-from perfumery.formula import MAX_FORMULA_CHARS, FormulaFormat, SkippedLine
-from perfumery.ifra import PRODUCTS, Product
+from perfumery.formula import SkippedLine
+from perfumery.ifra import Product
 from perfumery.models import Concentration
-from perfumery.neat import LineKind
 from perfumery.replacements import Replacement
+from tools.fields import MAX_DB_INT as MAX_DB_INT  # re-exported: the admin routes' bound
+from tools.fields import PRODUCT_HELP, DbId, RecordId
+from tools.workbench import MAX_EDIT_OPS, ImportFormulaRequest, ImportLine
 
 MAX_BATCH = 10
-# Ids and versions stop at the largest integer every JSON client reads exactly (and that the OpenAPI
-# document, whose bounds are floats, states exactly); SQLite's 8-byte integers hold it, so no value fails in
-# the database driver instead of in validation.
-MAX_DB_INT = 2**53 - 1
-MAX_ID_CHARS = 64
-# The id rule as the OpenAPI document states it (ECMA-262, JSON Schema's dialect: "$" is the end of the
-# string) and as the server applies it (whole-string match: Python's "$" would also pass a final "\n").
-ID_PATTERN = r"^[A-Za-z0-9_-]+$"
-_ID = re.compile(r"[A-Za-z0-9_-]+")
 # Marks a text field that `agent.guard` checks; the OpenAPI document gets the guard's length limit and
 # pattern there (`ui.api.contract`), so the schema states the rule the server applies.
 GUARDED = "x-hyanggi-guarded"
-
-
-def _whole_id(value: str) -> str:
-    if not _ID.fullmatch(value):
-        raise PydanticCustomError("string_pattern_mismatch", "id: letters, digits, '-' and '_' only")
-    return value
-
-
-DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
-# A session or recipe id, wherever it arrives (body, path, query, form).
-RecordId = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS, json_schema_extra={"pattern": ID_PATTERN}),
-                     AfterValidator(_whole_id)]
 GuardedText = Annotated[str, Field(min_length=1, json_schema_extra={GUARDED: True})]
 
 
@@ -55,10 +33,6 @@ class _Request(BaseModel):
     @classmethod
     def _numbers_are_numbers(cls, data: Any) -> Any:
         return exact_booleans(cls, data)
-
-
-PRODUCT_HELP = ("제품 (IFRA 카테고리와 부향률이 따라갑니다); 없으면 메시지에서 읽거나 향수: "
-                + ", ".join(f"{p.value}={info.label_ko}" for p, info in PRODUCTS.items()))
 
 
 class ChatRequest(_Request):
@@ -84,7 +58,7 @@ class BatchGenerateRequest(_Request):
 
 
 class EditRequest(_Request):
-    ops: list[EditOp] = Field(min_length=1, max_length=20, description="순서대로 적용할 편집 연산")
+    ops: list[EditOp] = Field(min_length=1, max_length=MAX_EDIT_OPS, description="순서대로 적용할 편집 연산")
     version: DbId | None = Field(default=None, description="편집할 버전; 없으면 최신")
 
 
@@ -160,36 +134,8 @@ class HealthResponse(BaseModel):
 # --- the perfumer's workbench ------------------------------------------------------------------
 
 
-class ImportRequest(_Request):
-    content: str = Field(min_length=1, max_length=MAX_FORMULA_CHARS,
-                         description="레시피: 한 줄에 재료 하나 (텍스트), CSV, 또는 향기 레시피 JSON")
-    format: FormulaFormat | None = Field(default=None, description="없으면 내용을 보고 정합니다")
+class ImportRequest(_Request, ImportFormulaRequest):
     session_id: RecordId | None = Field(default=None, description="이어서 대화할 세션; 없으면 새 세션 (다른 키의 세션은 404)")
-    name: str = Field(default="", max_length=200)
-    concentration: Concentration | None = None
-    product: Product | None = Field(default=None, description=PRODUCT_HELP)
-    dilution_percent: float | None = Field(default=None, gt=0, le=40, description="완제품 중 향료 원액 % (부향률)")
-
-
-class BatchUnit(StrEnum):
-    """Batch sizes by weight only: a volume would need the product's density, which we do not hold."""
-
-    g = "g"
-    kg = "kg"
-
-
-class ImportLine(BaseModel):
-    line_no: int
-    text: str
-    amount: float
-    unit: str | None
-    dilution_percent: float | None = None
-    solvent: str | None = None
-    kind: LineKind
-    target: str | None = Field(description="재료·어코드 id 또는 용매")
-    confidence: float
-    confirm: bool = Field(description="확인이 필요한 줄")
-    suggestion: str | None = None
 
 
 class ImportResponse(BaseModel):

@@ -1,0 +1,63 @@
+"""Export what a perfumer takes away — CSV, JSON, a printable batch sheet, the IFRA summary, the allergen
+declaration — as one typed document (perfumery/documents.py writes each)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from perfumery import Catalog, Recipe, documents
+from perfumery.formula import GRAMS, Unit
+from tools.fields import MAX_BATCH_QUANTITY, BatchUnit, FormulaInput
+
+
+class DocumentKind(StrEnum):
+    csv = "csv"
+    json = "json"
+    batch_sheet = "batch_sheet"
+    ifra_summary = "ifra_summary"
+    allergen_declaration = "allergen_declaration"
+
+
+MEDIA_TYPES = {DocumentKind.csv: "text/csv; charset=utf-8", DocumentKind.json: "application/json",
+               DocumentKind.batch_sheet: "text/html; charset=utf-8", DocumentKind.ifra_summary: "application/json",
+               DocumentKind.allergen_declaration: "application/json"}
+_EXTENSIONS = {DocumentKind.csv: "csv", DocumentKind.json: "json", DocumentKind.batch_sheet: "html",
+               DocumentKind.ifra_summary: "ifra.json", DocumentKind.allergen_declaration: "allergens.json"}
+
+
+class ExportRequest(FormulaInput):
+    kind: DocumentKind = Field(description="csv | json | batch_sheet (인쇄용 HTML 배합표) | ifra_summary | "
+                                           "allergen_declaration")
+    batch: float = Field(default=100.0, gt=0, le=MAX_BATCH_QUANTITY, description="완제품 양 (batch_sheet 만)")
+    unit: BatchUnit = Field(default=BatchUnit.g, description="g 또는 kg (batch_sheet 만)")
+
+
+class Document(BaseModel):
+    kind: DocumentKind
+    media_type: str
+    filename: str
+    text: str = Field(description="문서 내용 그대로 (CSV, JSON, HTML)")
+
+
+def document(recipe: Recipe, kind: DocumentKind, catalog: Catalog, grams: float = 100.0) -> Document:
+    """``recipe`` as a ``kind`` document; a batch sheet weighs ``grams`` of finished product. Raises
+    ``FormulaError`` (Korean) for a batch sheet the formula's dilutions cannot be weighed into."""
+    match kind:
+        case DocumentKind.csv:
+            text = documents.export_csv(recipe)
+        case DocumentKind.json:
+            text = documents.export_json(recipe)
+        case DocumentKind.batch_sheet:
+            text = documents.batch_sheet_html(recipe, grams, catalog)
+        case DocumentKind.ifra_summary:
+            text = documents.ifra_summary(recipe, catalog).model_dump_json(indent=2)
+        case DocumentKind.allergen_declaration:
+            text = documents.allergen_declaration(recipe, catalog).model_dump_json(indent=2)
+    return Document(kind=kind, media_type=MEDIA_TYPES[kind], filename=f"{recipe.id}-v{recipe.version}.{_EXTENSIONS[kind]}",
+                    text=text)
+
+
+def batch_grams(batch: float, unit: BatchUnit) -> float:
+    return batch * GRAMS[Unit(unit.value)]
