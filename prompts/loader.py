@@ -105,6 +105,7 @@ class IngredientLike(Protocol):
     name_ko: str
     material_id: str
     percent: float
+    note: Any
 
 
 def _value(enum_or_str: Any) -> str:
@@ -171,9 +172,15 @@ class PromptBuilder:
         )
 
     def recipe_line(self, ingredients: Iterable[IngredientLike]) -> str:
-        """The leading ingredients by dose; the tail of a long formula adds prompt time, not meaning."""
+        """The leading ingredients by dose, grouped under their note position (``탑 A 12%, B 3% / 미들 …``): the
+        narration's plan, so a sentence about the top names only top materials — a 270M model placed notes
+        wrongly when it had to know them. The tail of a long formula adds prompt time, not meaning."""
         ranked = sorted(ingredients, key=lambda i: -i.percent)[:MAX_RECIPE_LINES]
-        return ", ".join(f"{i.name_ko or i.material_id} {format_percent(i.percent)}%" for i in ranked)
+        groups: dict[str, list[str]] = {}
+        for note in self.labels.note:  # top, heart, base in order, whatever order the doses give
+            groups[note] = [f"{i.name_ko or i.material_id} {format_percent(i.percent)}%" for i in ranked
+                            if _value(i.note) == note]
+        return " / ".join(f"{self.labels.note[note]} {', '.join(items)}" for note, items in groups.items() if items)
 
     def fallback_narration(self, brief: BriefLike, concept: str) -> str:
         """The template narration; it names only the descriptors in ``brief`` (the caller passes the delivered

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from agent.generators.fallback import FallbackComposer
 from agent.generators.parsing import parse_proposal
-from agent.generators.text_quality import RepetitionGuard, SentenceCounter, hangul_share
+from agent.generators.text_quality import RepetitionGuard, SentenceCounter, hangul_share, whole_sentences
 from perfumery.brief import Brief
 from perfumery.models import Material
 from perfumery.recipe import Ingredient, Recipe
@@ -211,7 +211,9 @@ class Generator(ABC):
         """Stream a short Korean explanation of ``recipe``; a template answers if the model cannot.
 
         The first few characters are held back until they show Korean, so a model that starts
-        in the wrong language is replaced by the template before the user sees any of it.
+        in the wrong language is replaced by the template before the user sees any of it. Only whole
+        sentences are streamed: a narration stopped by the token limit loses its unfinished last sentence
+        (a problem is recorded), never shows half of it.
         """
         narration: Narration
 
@@ -224,6 +226,8 @@ class Generator(ABC):
             first: float | None = None
             held: list[str] = []
             released = False
+            pending = ""  # released text not yet ending a sentence
+            shown = False  # a whole sentence reached the reader
             parts: list[str] = []
             problems: list[str] = []
             error = ""
@@ -236,7 +240,10 @@ class Generator(ABC):
                         first = time.perf_counter() - start
                     parts.append(piece)
                     if released:
-                        yield piece
+                        done, pending = whole_sentences(pending + piece)
+                        if done:
+                            shown = True
+                            yield done
                         continue
                     held.append(piece)
                     opening = "".join(held)
@@ -244,21 +251,29 @@ class Generator(ABC):
                         if hangul_share(opening) < _MIN_HANGUL:
                             break
                         released = True
-                        yield opening.lstrip()
+                        done, pending = whole_sentences(opening.lstrip())
+                        if done:
+                            shown = True
+                            yield done
             except Exception as exc:  # a broken backend must not break the turn
                 logger.exception("narration failed")
                 error = f"{type(exc).__name__}: {exc}"
             text = "".join(parts)
             if not released and text.strip() and hangul_share(text) >= _MIN_HANGUL:
-                released = True  # a short but Korean answer: release what was held
-                yield text.lstrip()
+                done, pending = whole_sentences(text.lstrip())  # a short but Korean answer: what was held
+                if done:
+                    shown = True
+                    yield done
+            cut = bool(pending.strip()) and not sentences.full and hangul_share(text) >= _MIN_HANGUL
+            if cut:
+                problems.append(f"끝나지 않은 문장 제외: {pending.strip()}")
             if guard.tripped:
                 problems.append("반복이 감지되어 설명을 중단했습니다")
             completion = Completion(text=text, prompt_tokens=self._safe_count(prompt),
                                     completion_tokens=self._safe_count(text), seconds=time.perf_counter() - start,
                                     first_token_s=first, error=error)
-            if released:
-                outcome = Outcome.repaired if (guard.tripped or error) else Outcome.ok
+            if shown:
+                outcome = Outcome.repaired if (guard.tripped or error or cut) else Outcome.ok
             else:
                 problems.append("한국어 설명이 나오지 않아 템플릿 설명으로 대체")
                 yield self.fallback.narration(recipe, brief)

@@ -6,6 +6,18 @@ phrase until the token limit — and both can be measured without a judge model.
 
 from __future__ import annotations
 
+import re
+
+# A sentence ends at . ! ? after a word (not "3.5") followed by a space or the end of the text.
+SENTENCE_END = re.compile(r"(?<=[^\d\s])[.!?](?=\s|$)")
+
+
+def whole_sentences(text: str) -> tuple[str, str]:
+    """``text`` split into its complete sentences and the unfinished rest after the last sentence end."""
+    ends = [m.end() for m in SENTENCE_END.finditer(text)]
+    cut = ends[-1] if ends else 0
+    return text[:cut], text[cut:]
+
 
 def _is_hangul(char: str) -> bool:
     return "\uac00" <= char <= "\ud7a3" or "\u3131" <= char <= "\u318e"
@@ -40,7 +52,12 @@ class SentenceCounter:
 
     def accept(self, piece: str) -> bool:
         self.text += piece
-        return self.limit is None or self.text.count("다.") + self.text.count("요.") < self.limit
+        return not self.full
+
+    @property
+    def full(self) -> bool:
+        """The limit is reached: what follows the last sentence was cut by us, not by the token budget."""
+        return self.limit is not None and self.text.count("다.") + self.text.count("요.") >= self.limit
 
 
 class RepetitionGuard:

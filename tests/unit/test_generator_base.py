@@ -122,12 +122,13 @@ def _recipe(catalog, brief):
                            {m.id: m for m in candidates(catalog)}, brief)
 
 
-def test_korean_narration_streams_and_is_ok(catalog, brief):
-    gen = ScriptedGenerator(["베르가못이 밝게 열리고 헤디온이 중심을 잡습니다."])
+def test_korean_narration_streams_whole_sentences_and_is_ok(catalog, brief):
+    said = "베르가못이 밝게 열리고 헤디온이 중심을 잡습니다. 이소 이 슈퍼가 오래 남습니다."
+    gen = ScriptedGenerator([said])
     narration = gen.narrate(_recipe(catalog, brief), brief, ["사실"])
     pieces = list(narration)
-    assert len(pieces) > 1
-    assert narration.text == "베르가못이 밝게 열리고 헤디온이 중심을 잡습니다."
+    assert pieces == ["베르가못이 밝게 열리고 헤디온이 중심을 잡습니다.", " 이소 이 슈퍼가 오래 남습니다."]
+    assert narration.text == said
     assert narration.record.outcome is Outcome.ok
     assert gen.grammars == [None]
 
@@ -143,11 +144,18 @@ def test_non_korean_narration_is_replaced_before_it_is_shown(catalog, brief):
 
 
 def test_looping_narration_is_cut_and_marked_repaired(catalog, brief):
-    gen = ScriptedGenerator(["꽃잎의 향기가 매력적인 " * 10])
+    gen = ScriptedGenerator(["잎의 향기가 매력적입니다. " + "꽃잎의 향기가 매력적인 " * 10])
     narration = gen.narrate(_recipe(catalog, brief), brief)
     text = narration.read()
-    assert len(text) < len("꽃잎의 향기가 매력적인 " * 10)
+    assert text == "잎의 향기가 매력적입니다."  # the loop never finished a sentence: none of it is shown
     assert narration.record.outcome is Outcome.repaired
+
+
+def test_a_sentence_cut_by_the_token_limit_is_not_shown(catalog, brief):
+    gen = ScriptedGenerator(["베르가못이 밝게 열립니다. 헤디온이 중심을"])
+    narration = gen.narrate(_recipe(catalog, brief), brief)
+    assert narration.read() == "베르가못이 밝게 열립니다."
+    assert narration.record.outcome is Outcome.repaired and "끝나지 않은 문장" in narration.record.problems[-1]
 
 
 def test_crashing_narration_uses_the_template(catalog, brief):

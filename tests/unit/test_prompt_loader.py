@@ -48,7 +48,15 @@ def test_narration_prompt_states_the_parsed_targets_and_is_bounded():
     assert "향조: 머스크, 장미" in prompt.splitlines()
     recipe_line = next(line for line in prompt.splitlines() if line.startswith("처방:"))
     assert recipe_line.count("%") == MAX_RECIPE_LINES
-    assert recipe_line.startswith("처방: 재료11 12%")
+    assert recipe_line.startswith("처방: 미들 재료11 12%, 재료10 11%")
+
+
+def test_the_narration_plan_groups_the_formula_by_note_position():
+    ings = [Ingredient(material_id="b", name_ko="베이스재료", note=NotePosition.base, percent=30.0),
+            Ingredient(material_id="t", name_ko="탑재료", note=NotePosition.top, percent=10.0),
+            Ingredient(material_id="h", name_ko="미들재료", note=NotePosition.heart, percent=20.0)]
+    prompt = PromptBuilder(LABELS).narration(Brief(descriptors={"musky": 1.0}), ings, [])
+    assert "처방: 탑 탑재료 10% / 미들 미들재료 20% / 베이스 베이스재료 30%" in prompt.splitlines()
     facts_line = next(line for line in prompt.splitlines() if line.startswith("참고:"))
     assert len(facts_line) <= len("참고: ") + MAX_FACTS_CHARS
 
