@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import chainlit as cl
 from chainlit.auth import reuseable_oauth
 from chainlit.auth.jwt import decode_jwt
-from chainlit.config import TRANSLATIONS_DIR, config_translation_dir
+from chainlit.config import FILES_DIRECTORY, TRANSLATIONS_DIR, config_translation_dir
 from chainlit.config import config as chainlit_config
 from chainlit.input_widget import Select, Slider, Switch
 from chainlit.server import app as server
@@ -315,6 +315,7 @@ async def run_turn(text: str) -> None:
             reply.actions = _recipe_actions(recipe, result.brief)
     if "diff" in result.extras and (chart := charts.diff_figure(RecipeDiff.model_validate(result.extras["diff"]),
                                                                 service.deps.kb.catalog)):
+        _keep_files_folder()
         elements.append(cl.Plotly(name="버전 비교", figure=chart, display="inline", size="large"))
     reply.elements = elements
     await reply.send()
@@ -344,6 +345,7 @@ def _recipe_elements(recipe: Recipe, service: ChatService) -> list[Any]:
     """The charts and what a perfumer takes away, for a new version: CSV/JSON (round-trip through import),
     a 100 g batch sheet weighing what is poured, and the IFRA summary with the allergen declaration."""
     catalog = service.deps.kb.catalog
+    _keep_files_folder()
     return [
         cl.Plotly(name="향 피라미드", figure=charts.pyramid_figure(recipe), display="inline", size="large"),
         cl.Plotly(name="향 계열 구성", figure=charts.composition_figure(recipe, catalog), display="inline", size="large"),
@@ -356,6 +358,13 @@ def _recipe_elements(recipe: Recipe, service: ChatService) -> list[Any]:
         cl.File(name=view.export_name(recipe, "md", "IFRA-알레르기"), mime="text/markdown", display="inline",
                 content=view.documents_md(recipe, catalog)),
     ]
+
+
+def _keep_files_folder() -> None:
+    """Chainlit stores every element under <app root>/.files and deletes that folder when a server stops, so
+    another `hyanggi chat` on the same checkout (a second worker, a test's server) takes it away from this
+    one, whose elements then vanish without an error: make it again before attaching any."""
+    FILES_DIRECTORY.mkdir(exist_ok=True)
 
 
 def _recipe_actions(recipe: Recipe, brief: dict[str, Any] | None = None) -> list[cl.Action]:
