@@ -23,7 +23,8 @@ EDIT_ACTIONS = {"sweeter": ("더 달콤하게", "더 달콤하게 해줘", "swee
                 "longer": ("더 오래가게", "더 오래가게 해줘", None), "batch": ("100g 배합표", "100g 배합표로 보여줘", None)}
 
 # Chainlit's own words in this chat, over its Korean translation (dotted keys of its translation file). A
-# step reads "✓ 요청 해석 · …" instead of "사용됨 요청 해석": the stage line is the step's name.
+# step reads "✓ 요청 해석 · …" instead of "사용됨 요청 해석": the stage line is the step's name. The prefix is
+# the translation of chat.messages.status.used/using; no setting removes it (Chainlit issues #2102, #2186).
 TRANSLATION_KO = {
     "chat.messages.status.used": "✓",
     "chat.messages.status.using": "⋯",
