@@ -36,13 +36,15 @@ def pct(value: float) -> str:
 
 
 def formula_table(recipe: Recipe, with_cas: bool = True) -> str:
-    head = "| 재료 | 한글명 | CAS | 노트 | % |\n|---|---|---|---|---:|" if with_cas else \
-        "| 한글명 | 노트 | % |\n|---|---|---:|"
+    """The formula as a table that stays readable on a phone (390 px): the names share one column and wrap,
+    the percentage comes before the CAS number, which is the last column to need the screen's width."""
+    head = "| 재료 | 노트 | % | CAS |\n|---|---|---:|---|" if with_cas else "| 한글명 | 노트 | % |\n|---|---|---:|"
     rows = []
     for ing in sorted(recipe.ingredients, key=lambda i: (list(POSITION_KO).index(i.note.value), -i.percent)):
         if with_cas:
-            rows.append(f"| {ing.name_en} | {ing.name_ko} | {ing.cas or '—'} | {POSITION_KO[ing.note.value]} | "
-                        f"{ing.percent:.2f} |")
+            english = f" · {ing.name_en}" if ing.name_en and ing.name_en != ing.name_ko else ""
+            rows.append(f"| {ing.name_ko}{english} | {POSITION_KO[ing.note.value]} | {ing.percent:.2f} | "
+                        f"{ing.cas or '—'} |")
         else:
             rows.append(f"| {ing.name_ko} | {POSITION_KO[ing.note.value]} | {pct(ing.percent)} |")
     return "\n".join([head, *rows])

@@ -13,30 +13,36 @@ they are through the REST API with the same key. Logins are throttled per addres
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import chainlit as cl
 from chainlit.auth import reuseable_oauth
 from chainlit.auth.jwt import decode_jwt
+from chainlit.config import FILES_DIRECTORY, TRANSLATIONS_DIR, config_translation_dir
 from chainlit.config import config as chainlit_config
-from chainlit.input_widget import Select, Slider
+from chainlit.input_widget import Select, Slider, Switch
 from chainlit.server import app as server
 from chainlit.server import get_html_template, sio
 from chainlit.types import ThreadDict
+from chainlit.utils import utc_now
 
+from agent.guard import clean
 from agent.workbench_render import import_reply_ko
 from hyanggi.settings import AnswerLevel, get_settings
 from ops.logs import configure_logging
+from perfumery.diff import RecipeDiff
 from perfumery.documents import batch_sheet_html
 from perfumery.formula import FormulaError, formula_file
 from perfumery.ifra import PRODUCTS
 from perfumery.models import Concentration
 from perfumery.recipe import Recipe
 from store import LOCAL, NotFoundError, Principal
+from ui import chat_charts as charts
 from ui import chat_view as view
 from ui.api import create_api, mount_api
 from ui.api.identity import login_principal, matching_key
@@ -44,6 +50,10 @@ from ui.api.limits import LoginThrottle, LoginThrottleMiddleware, RateLimiter, c
 from ui.api.security import SecurityHeadersMiddleware, page_csp
 from ui.chat_data import ChatPrincipalMiddleware, StoreDataLayer
 from ui.chat_runtime import LOADING_KO, Runtime, ServiceUnavailableError
+from ui.chat_steps import STEP_TYPE, Stage, StepLine, TurnSteps
+
+if TYPE_CHECKING:
+    from agent.service import ChatService
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +64,7 @@ STARTERS = [
     ("따뜻한 앰버 우디", "겨울 저녁에 어울리는 따뜻한 앰버 우디 향 추천해줘"),
     ("재료 질문", "헤디온이 뭐야?"),
 ]
+ECHO_CHARS = 80  # how much of a refused over-long message stays on screen
 
 settings = get_settings()
 configure_logging(settings.log_format)
@@ -74,6 +85,20 @@ def _auth_secret() -> None:
     os.environ["CHAINLIT_AUTH_SECRET"] = path.read_text().strip()
 
 
+def _install_translation() -> None:
+    """Chainlit reads its interface words from .chainlit/translations/<language>.json, a git-ignored copy of its
+    own files; ours is its Korean with ``view.TRANSLATION_KO`` over it, written at every start so the keys a
+    Chainlit upgrade adds arrive too."""
+    language = chainlit_config.ui.language or "ko"
+    base = json.loads((Path(TRANSLATIONS_DIR) / f"{language.split('-')[0]}.json").read_text(encoding="utf-8"))
+    target = Path(config_translation_dir) / f"{language}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(view.translation(base, view.TRANSLATION_KO), ensure_ascii=False, indent=2),
+                         encoding="utf-8")
+    temporary.replace(target)  # atomic: a page loading meanwhile reads the old file or the new one
+
+
 def _chat_csp() -> str:
     """The chat page's CSP: its own inline scripts by hash, the fonts its stylesheet names, and websockets
     back to the served origins only."""
@@ -84,6 +109,9 @@ def _chat_csp() -> str:
                     fonts=["https://fonts.gstatic.com", "https://cdn.jsdelivr.net"], connect=sockets)
 
 
+_install_translation()
+# public/hyanggi.js counts characters against the guard's limit (agent/guard.py, settings.max_message_chars).
+chainlit_config.ui.custom_js_attributes = f'defer data-max-chars="{settings.max_message_chars}"'
 LOGIN_REQUIRED = bool(settings.auth_password or settings.api_keys)
 mount_api(server, create_api(settings, runtime.service, lambda: runtime.error, limiter=limiter))
 server.add_middleware(SecurityHeadersMiddleware, csp=_chat_csp())
@@ -157,6 +185,8 @@ def _chat_settings() -> cl.ChatSettings:
                description="0이면 조합기 후보만, 높을수록 언어 모델의 제안을 더 많이 평가합니다"),
         Select(id="backend", label="생성 방식", items={backend_labels[b]: b for b in runtime.backends()},
                initial_value=settings.generator_backend.value),
+        Switch(id="developer", label="개발자 보기", initial=False,
+               description="단계마다 내부 id, 영문 태그, 후보별 점수와 소요 시간을 함께 보여 줍니다"),
     ])
 
 
@@ -183,11 +213,23 @@ async def _settings_update(prefs: dict[str, Any]) -> None:
 # --- turns -------------------------------------------------------------------------------
 @cl.on_message
 async def _on_message(message: cl.Message) -> None:
+    if len(message.content) > settings.max_message_chars:
+        await refuse_long(message)
+        return
     files = [e for e in message.elements or [] if getattr(e, "path", None)]
     if files:
         await import_file(files[0])
         return
     await run_turn(message.content)
+
+
+async def refuse_long(message: cl.Message) -> None:
+    """A message over the guard's limit is refused before any work, and its echo in the chat is cut to its
+    opening words (the page's counter stops such a message; a client without it still gets this)."""
+    refusal = clean(message.content, settings.max_message_chars).error_ko
+    message.content = f"{message.content[:ECHO_CHARS]}… (보내지 않은 {len(message.content):,}자 메시지)"
+    await message.update()
+    await cl.ErrorMessage(content=refusal or "").send()
 
 
 async def import_file(element: Any) -> None:
@@ -208,8 +250,8 @@ async def import_file(element: Any) -> None:
         return
     recipe = result.recipe
     cl.user_session.set("recipe_ref", (recipe.id, recipe.version))
-    reply = cl.Message(content=import_reply_ko(result, service.deps.kb.catalog), elements=_recipe_elements(recipe),
-                       actions=_recipe_actions(recipe))
+    reply = cl.Message(content=import_reply_ko(result, service.deps.kb.catalog),
+                       elements=_recipe_elements(recipe, service), actions=_recipe_actions(recipe))
     await reply.send()
     data_layer.link(reply.id, turn_id)
 
@@ -244,51 +286,85 @@ async def run_turn(text: str) -> None:
     product = prefs.get("product")
     reply = cl.Message(content="")
     result = None
+    progress = TurnSteps(service.deps.kb, developer=bool(prefs.get("developer")))
+    shown: dict[Stage, cl.Step] = {}
     # The chat settings are this turn's choices (agent.state.TurnConfig); one service serves them all.
     async for event in service.stream(text, cl.context.session.thread_id, prefs.get("level"),
                                       None if concentration in (None, AUTO) else concentration, source="chat",
                                       product=None if product in (None, AUTO) else product,
                                       backend=prefs.get("backend"), proposals=prefs.get("creativity"),
                                       principal=_principal()):
-        if event["type"] == "step" and event["node"] in view.STEP_TITLES:
-            title, kind = view.STEP_TITLES[event["node"]]
-            async with cl.Step(name=title, type=kind, show_input=False) as step:
-                step.output = view.step_output(event["node"], event["update"])
+        if event["type"] == "step":
+            if line := progress.add(event["node"], event["update"]):
+                await _show_step(shown, line)
         elif event["type"] == "token":
+            if Stage.explain not in shown:  # the narration starts: its line goes above the text it explains
+                await _show_step(shown, progress.writing(), running=True)
             await reply.stream_token(event["text"])
         elif event["type"] == "result":
             result = event["result"]
     assert result is not None  # the service always ends with a result
     reply.content = result.reply
     reply.metadata = {"turn_id": result.turn_id, "session": result.session}
+    elements: list[Any] = []
     if result.recipe:
         recipe = Recipe.model_validate(result.recipe)
-        cl.user_session.set("recipe_ref", (recipe.id, recipe.version))
-        reply.elements = _recipe_elements(recipe)
-        reply.actions = _recipe_actions(recipe, result.brief)
+        if view.is_new_version(recipe, cl.user_session.get("recipe_ref")):
+            cl.user_session.set("recipe_ref", (recipe.id, recipe.version))
+            elements = _recipe_elements(recipe, service)
+            reply.actions = _recipe_actions(recipe, result.brief)
+    if "diff" in result.extras and (chart := charts.diff_figure(RecipeDiff.model_validate(result.extras["diff"]),
+                                                                service.deps.kb.catalog)):
+        _keep_files_folder()
+        elements.append(cl.Plotly(name="버전 비교", figure=chart, display="inline", size="large"))
+    reply.elements = elements
     await reply.send()
     if result.turn_id is not None:
         data_layer.link(reply.id, result.turn_id)
 
 
-def _recipe_elements(recipe: Recipe) -> list[Any]:
-    """The chart and what a perfumer takes away: CSV/JSON (round-trip through import), a 100 g batch sheet
-    weighing what is poured, and the IFRA summary with the allergen declaration."""
-    service = runtime.service()
-    documents = [] if service is None else [
-        cl.File(name=view.export_name(recipe, "batch-100g.html"), mime="text/html", display="inline",
-                content=batch_sheet_html(recipe, 100.0, service.deps.kb.catalog).encode("utf-8")),
-        cl.File(name=view.export_name(recipe, "ifra-allergens.md"), mime="text/markdown", display="inline",
-                content=view.documents_md(recipe, service.deps.kb.catalog)),
-    ]
+async def _show_step(shown: dict[Stage, cl.Step], line: StepLine, running: bool = False) -> None:
+    """One Chainlit step per stage, updated while the stage lasts (critique and revise take turns under one
+    검토 line). A step is sent finished — its line is the news — unless ``running``. It belongs to the
+    turn's run, as the reply does, so the lines stand above the reply in the order they came."""
+    step = shown.get(line.stage)
+    if step is None:
+        current = cl.context.current_step
+        step = shown[line.stage] = cl.Step(name=line.title, type=STEP_TYPE[line.stage], show_input=False,
+                                           parent_id=current.id if current else None)
+        step.output = line.detail
+        step.start = utc_now()
+        step.end = None if running else step.start
+        await step.send()
+        return
+    step.name, step.output, step.end = line.title, line.detail, utc_now()
+    await step.update()
+
+
+def _recipe_elements(recipe: Recipe, service: ChatService) -> list[Any]:
+    """The charts and what a perfumer takes away, for a new version: CSV/JSON (round-trip through import),
+    a 100 g batch sheet weighing what is poured, and the IFRA summary with the allergen declaration."""
+    catalog = service.deps.kb.catalog
+    _keep_files_folder()
     return [
-        cl.Plotly(name="향 피라미드", figure=view.pyramid_figure(recipe), display="inline", size="medium"),
+        cl.Plotly(name="향 피라미드", figure=charts.pyramid_figure(recipe), display="inline", size="large"),
+        cl.Plotly(name="향 계열 구성", figure=charts.composition_figure(recipe, catalog), display="inline", size="large"),
         cl.File(name=view.export_name(recipe, "csv"), content=view.recipe_csv(recipe), mime="text/csv",
                 display="inline"),
         cl.File(name=view.export_name(recipe, "json"), content=view.recipe_json(recipe), mime="application/json",
                 display="inline"),
-        *documents,
+        cl.File(name=view.export_name(recipe, "html", "배합표-100g"), mime="text/html", display="inline",
+                content=batch_sheet_html(recipe, 100.0, catalog).encode("utf-8")),
+        cl.File(name=view.export_name(recipe, "md", "IFRA-알레르기"), mime="text/markdown", display="inline",
+                content=view.documents_md(recipe, catalog)),
     ]
+
+
+def _keep_files_folder() -> None:
+    """Chainlit stores every element under <app root>/.files and deletes that folder when a server stops, so
+    another `hyanggi chat` on the same checkout (a second worker, a test's server) takes it away from this
+    one, whose elements then vanish without an error: make it again before attaching any."""
+    FILES_DIRECTORY.mkdir(exist_ok=True)
 
 
 def _recipe_actions(recipe: Recipe, brief: dict[str, Any] | None = None) -> list[cl.Action]:

@@ -1,35 +1,53 @@
-"""What the chat UI shows for agent events and recipes — plain data, no Chainlit context needed.
+"""What the chat UI attaches to a reply — plain data, no Chainlit context needed: the files a perfumer takes
+away (named by formula and version), the follow-up buttons, and the Korean words Chainlit's own interface
+uses in this chat.
 
-Steps explain the turn (interpretation, retrieval with sources, generation, critique); a recipe gets a
-pyramid chart, CSV/JSON exports and the follow-up actions.
+The turn's progress lines live in ``ui.chat_steps`` and the charts in ``ui.chat_charts``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from typing import Any
 
-import plotly.graph_objects as go
-
-from agent.reading import ROUTE_KO
 from perfumery.catalog import Catalog
 from perfumery.csv_cells import safe_cell
 from perfumery.documents import allergen_declaration, export_json, ifra_summary
-from perfumery.models import POSITION_KO, SEASON_KO, STYLE_KO, NotePosition, Style
 from perfumery.recipe import Recipe
-
-COLLECTION_KO = {"materials": "재료", "accords": "어코드", "perfumes": "향수"}
-
-# node → (step title, Chainlit step type); terminal nodes are the reply itself, not a step
-STEP_TITLES = {
-    "route": ("의도 파악", "tool"), "interpret": ("요청 해석", "tool"), "retrieve": ("자료 검색", "retrieval"),
-    "generate": ("배합 생성", "llm"), "critique": ("평가", "tool"), "revise": ("수정·재생성", "tool"),
-}
 
 # action name → (label, the Korean message it sends through the agent, the descriptor it moves toward)
 EDIT_ACTIONS = {"sweeter": ("더 달콤하게", "더 달콤하게 해줘", "sweet"), "lighter": ("더 가볍게", "더 가볍게 해줘", "light"),
                 "longer": ("더 오래가게", "더 오래가게 해줘", None), "batch": ("100g 배합표", "100g 배합표로 보여줘", None)}
+
+# Chainlit's own words in this chat, over its Korean translation (dotted keys of its translation file). A
+# step reads "✓ 요청 해석 · …" instead of "사용됨 요청 해석": the stage line is the step's name. The prefix is
+# the translation of chat.messages.status.used/using; no setting removes it (Chainlit issues #2102, #2186).
+TRANSLATION_KO = {
+    "chat.messages.status.used": "✓",
+    "chat.messages.status.using": "⋯",
+    "chat.input.placeholder": "원하는 향을 말씀해 주세요 (예: 비 오는 날 카페 같은 포근한 향)",
+    "chat.watermark": "향료 배합은 참고용이에요. 만들기 전에 IFRA 기준과 안전 자료(SDS)를 꼭 확인하세요.",
+    "chat.settings.title": "채팅 설정",
+    "chat.settings.customize": "답변 수준, 제품, 생성 방식과 개발자 보기를 고를 수 있어요.",
+    "navigation.header.readme": "안내",
+}
+_UNSAFE_NAME = re.compile(r"[^0-9A-Za-z가-힣]+")
+NAME_CHARS = 40
+
+
+def translation(base: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+    """Chainlit's translation with ``overrides`` (dotted keys) set; every key the library added stays."""
+    merged = {key: translation(value, {}) if isinstance(value, dict) else value for key, value in base.items()}
+    for dotted, text in overrides.items():
+        *parents, leaf = dotted.split(".")
+        node = merged
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = text
+    return merged
 
 
 def edit_actions(brief: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -38,68 +56,10 @@ def edit_actions(brief: dict[str, Any] | None) -> list[tuple[str, str]]:
     return [(label, text) for label, text, toward in EDIT_ACTIONS.values() if toward not in avoided]
 
 
-def step_output(node: str, update: dict[str, Any]) -> str:
-    """Markdown for one finished node; empty when there is nothing worth showing."""
-    if node == "route":
-        return f"의도: **{ROUTE_KO.get(update.get('route') or '', update.get('route') or '?')}**"
-    if node == "interpret":
-        return brief_summary(update.get("brief") or {})
-    if node == "retrieve":
-        return sources_summary(update.get("retrieved") or [])
-    if node == "generate":
-        origins: dict[str, int] = {}
-        for candidate in update.get("candidates") or []:
-            origin = candidate["origin"].split(":")[0]
-            origins[origin] = origins.get(origin, 0) + 1
-        parts = ", ".join(f"{ {'composer': '조합기', 'llm': '언어 모델', 'repair': '보정'}.get(o, o)} {n}개"
-                          for o, n in origins.items())
-        return f"후보 배합 {sum(origins.values())}개 ({parts})"
-    if node in ("critique", "revise"):
-        rows = [f"- {c['recipe'].get('name') or c['origin']} ({c['origin']}): "
-                f"{(c['recipe'].get('score') or {}).get('total', 0):.2f}" for c in (update.get("candidates") or [])[:5]]
-        head = "점수 순 후보" if node == "critique" else f"보정 {update.get('revisions', '')}회차 후보"
-        return "\n".join([head, *rows]) if rows else ""
-    return ""
-
-
-def brief_summary(brief: dict[str, Any]) -> str:
-    if not brief:
-        return ""
-    lines = []
-    descriptors = brief.get("descriptors") or {}
-    if descriptors:
-        ranked = sorted(descriptors.items(), key=lambda kv: -kv[1])[:8]
-        lines.append("원하는 향: " + ", ".join(f"{d} {w:.2f}" for d, w in ranked))
-    if brief.get("avoid_descriptors"):
-        lines.append("피할 향: " + ", ".join(brief["avoid_descriptors"]))
-    if brief.get("must_include"):
-        lines.append("꼭 넣을 재료: " + ", ".join(brief["must_include"]))
-    season = SEASON_KO.get(brief.get("season") or "")
-    if season:
-        lines.append(f"계절: {season}")
-    if brief.get("occasion"):
-        lines.append(f"상황: {brief['occasion']}")
-    lines.append(f"강도: {brief.get('intensity', 0.5):.1f} · 스타일: {STYLE_KO[Style(brief.get('style', 'unisex'))]}"
-                 f" · 농도: {brief.get('concentration', 'EDP')} · 예산 등급: {brief.get('budget_tier', 3)}/5")
-    return "\n".join(f"- {line}" for line in lines)
-
-
-def sources_summary(retrieved: list[dict[str, Any]]) -> str:
-    rows = [f"- [{COLLECTION_KO.get(r.get('collection', ''), r.get('collection', ''))}] **{r.get('name_ko') or r['id']}**"
-            f" ({r.get('name_en', '')}) · 점수 {r.get('score', 0):.2f} · `{r['id']}`" for r in retrieved]
-    return "근거 자료\n" + "\n".join(rows) if rows else "검색 결과 없음"
-
-
-def pyramid_figure(recipe: Recipe) -> go.Figure:
-    """Stacked horizontal bars, base at the bottom: the note pyramid with every material as a segment."""
-    figure = go.Figure()
-    for ing in sorted(recipe.ingredients, key=lambda i: -i.percent):
-        figure.add_bar(y=[POSITION_KO[ing.note.value]], x=[ing.percent], orientation="h", name=ing.name_ko or ing.material_id,
-                       hovertemplate=f"{ing.name_ko} %{{x:.2f}}%<extra></extra>", showlegend=False)
-    figure.update_layout(barmode="stack", title=f"향 피라미드 — {recipe.name or recipe.id} v{recipe.version}",
-                         xaxis_title="농축액 중 %", height=260, margin={"l": 60, "r": 20, "t": 50, "b": 40},
-                         yaxis={"categoryorder": "array", "categoryarray": [POSITION_KO[p] for p in reversed(NotePosition)]})
-    return figure
+def is_new_version(recipe: Recipe, shown: tuple[str, int] | None) -> bool:
+    """Files and charts go under a reply only when it made a version the chat has not shown yet ("고마워!"
+    or a question keeps the current formula and gets none)."""
+    return (recipe.id, recipe.version) != shown
 
 
 def recipe_csv(recipe: Recipe) -> bytes:
@@ -125,8 +85,12 @@ def documents_md(recipe: Recipe, catalog: Catalog) -> bytes:
     return "\n".join(parts).encode("utf-8")
 
 
-def export_name(recipe: Recipe, suffix: str) -> str:
-    return f"hyanggi-{recipe.id}-v{recipe.version}.{suffix}"
+def export_name(recipe: Recipe, extension: str, part: str = "") -> str:
+    """A download name a person recognises, unique per file: the formula's name and version and what the file
+    is ("포근한-카페-v2.csv", "포근한-카페-v2-배합표-100g.html"), in characters every file system and browser keeps
+    (Hangul syllables, ASCII letters and digits, hyphens)."""
+    stem = _UNSAFE_NAME.sub("-", unicodedata.normalize("NFC", recipe.name)).strip("-")[:NAME_CHARS].strip("-")
+    return f"{stem or 'hyanggi-' + recipe.id}-v{recipe.version}{'-' + part if part else ''}.{extension}"
 
 
 def compare_message(recipe: Recipe) -> str | None:

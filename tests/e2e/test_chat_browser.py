@@ -1,8 +1,8 @@
-"""End to end in a real browser: `hyanggi chat` on a free port, a Korean brief, the recipe table appears —
-under the server's Content-Security-Policy, which must block nothing the UI needs.
+"""End to end in a real browser: `hyanggi chat` on a free port (tests/e2e/conftest.py), a perfumer's own
+formula pasted or attached. The brief, edit and product switch a customer makes, at desktop and phone width,
+are in test_chat_ui.py.
 
 Needs `hyanggi setup` and Debian's chromium (`apt-get install -y chromium fonts-noto-cjk`); skipped without them.
-Leaves tests/artifacts/chat.png (ignored) and docs/screenshot.png (the README picture).
 """
 
 from __future__ import annotations
@@ -10,12 +10,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,33 +51,10 @@ def _health(base: str) -> dict:
         return json.loads(response.read())
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("chat") / "server.log"
-    hyanggi = shutil.which("hyanggi", path=str(Path(sys.executable).parent)) or "hyanggi"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([hyanggi, "chat", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy())
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        status = "down"
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                status = _health(base)["status"]
-            except OSError:
-                status = "down"
-            if status != "starting" and status != "down":
-                break
-            time.sleep(1)
-        if status != "ok":
-            pytest.fail(f"server not ready ({status}):\n{log_path.read_text(errors='replace')[-3000:]}")
-        yield base
-    finally:
-        stop_group(process)
+@pytest.fixture
+def server(chat_server: str) -> str:
+    """The chat server every browser test shares (tests/e2e/conftest.py): the models load once."""
+    return chat_server
 
 
 def _send(page, text: str) -> None:
@@ -92,44 +66,6 @@ def _send(page, text: str) -> None:
         page.wait_for_timeout(1000)
         if text.splitlines()[0] not in (box.inner_text() or ""):
             return
-
-
-def test_korean_brief_gets_a_recipe_table(server: str) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1600}, locale="ko-KR")
-            # The whole turn below runs under the server's CSP: anything it blocks is reported here.
-            blocked: list[str] = []
-            page.on("console", lambda message: blocked.append(message.text)
-                    if "Content Security Policy" in message.text else None)
-            response = page.goto(server)
-            assert response is not None and "frame-ancestors 'none'" in response.headers["content-security-policy"]
-            assert response.headers["x-frame-options"] == "DENY"
-            page.get_by_text("비 오는 날 카페").first.wait_for(state="visible", timeout=60_000)
-            _send(page, BRIEF)
-            table = page.locator("table").filter(has_text="한글명").first
-            try:
-                table.wait_for(state="attached", timeout=TURN_MS)
-            except sync_api.TimeoutError:
-                page.screenshot(path=str(ROOT / "tests" / "artifacts" / "chat-failure.png"))
-                raise
-            assert "CAS" in table.inner_text()
-            page.get_by_role("button", name="더 가볍게").first.wait_for(state="attached", timeout=30_000)
-            page.wait_for_timeout(1500)  # let the chart finish drawing
-            table.scroll_into_view_if_needed()
-            page.mouse.wheel(0, -300)  # keep the request and the steps above the table in the picture
-            page.wait_for_timeout(500)
-            artifacts = ROOT / "tests" / "artifacts"
-            artifacts.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(artifacts / "chat.png"))
-            (ROOT / "docs").mkdir(exist_ok=True)
-            shutil.copyfile(artifacts / "chat.png", ROOT / "docs" / "screenshot.png")
-            assert not blocked, blocked
-        finally:
-            browser.close()
-    assert _health(server)["status"] == "ok"
 
 
 @contextlib.contextmanager
@@ -156,7 +92,7 @@ def test_a_pasted_formula_is_read_back_and_critiqued(server: str) -> None:
     with _chat_page(server) as page:
         _send(page, PASTED)
         page.get_by_text("레시피를 가져왔어요").first.wait_for(state="attached", timeout=TURN_MS)
-        table = page.locator("table").filter(has_text="한글명").first
+        table = page.locator("table").filter(has_text="CAS").first
         table.wait_for(state="attached", timeout=30_000)
         assert "헤디온" in table.inner_text()
         body = page.locator("body").inner_text()

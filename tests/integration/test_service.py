@@ -37,7 +37,7 @@ async def test_a_brief_then_edits_in_chat_and_through_the_api(service: ChatServi
     recipe = Recipe.model_validate(result.recipe)
     assert abs(recipe.total_percent - 100) < 0.01 and recipe.score and recipe.score.total > 0
     assert all(i.cas == "" or "-" in i.cas for i in recipe.ingredients)
-    assert result.retrieved and "| 재료 | 한글명 | CAS | 노트 | % |" in result.reply
+    assert result.retrieved and "| 재료 | 노트 | % | CAS |" in result.reply
 
     transcript = await service.store.transcript(LOCAL, result.session)
     turn = transcript.turns[0]

@@ -31,7 +31,7 @@ async def test_new_brief_designs_a_scored_recipe_summing_to_100(deps) -> None:
     assert recipe.score is not None and 0 < recipe.score.total <= 1
     assert "sweet" in state["brief"]["avoid_descriptors"]
     assert {c["origin"].split(":")[0] for c in state["candidates"]} >= {"composer", "llm"}
-    assert "| 재료 | 한글명 | CAS | 노트 | % |" in state["reply"] and "포근한 카페" in state["reply"]
+    assert "| 재료 | 노트 | % | CAS |" in state["reply"] and "포근한 카페" in state["reply"]
     grounding = state["retrieval_log"][-1]
     assert grounding["query"] == "reply grounding" and set(grounding["ids"]) <= {i.material_id for i in
                                                                                  recipe.ingredients} | set(
@@ -143,7 +143,7 @@ async def test_a_pasted_formula_becomes_the_next_version_and_the_workbench_answe
     pasted = "베르가못 오일 20g\n헤디온 30g\n이소 이 슈퍼 30g\n암브록산 2g\n갈락솔라이드 18g"
     imported = await _turn(graph, "t10", pasted)
     assert imported["route"] == "import" and "레시피를 가져왔어요" in imported["reply"]
-    assert "| 재료 | 한글명 | CAS | 노트 | % |" in imported["reply"] and "점수" in imported["reply"]
+    assert "| 재료 | 노트 | % | CAS |" in imported["reply"] and "점수" in imported["reply"]
     recipe = Recipe.model_validate(imported["recipe"])
     assert recipe.version == 1 and recipe.score is not None and recipe.percent_of("hedione") == pytest.approx(30.0)
     used = await _turn(graph, "t10", "헤디온 쓰는 버전 보여줘")
