@@ -19,6 +19,7 @@ from perfumery import (
     repair,
     scale_batch,
 )
+from perfumery.batch import BatchBasis
 from perfumery.recipe import Violation
 
 COMPLIANCE_CODES = frozenset({"ifra_prohibited", "ifra_cap", "ifra_unknown", "law_prohibited", "allergen_label"})
@@ -47,8 +48,8 @@ def perfumery_tools(catalog: Catalog) -> list[BaseTool]:
         return [v for v in critique(recipe, catalog).violations if v.code in COMPLIANCE_CODES]
 
     def scale_formula(recipe: Recipe, grams: float) -> BatchSheet:
-        """완제품 g 기준 배합표 (향료, 에탄올, 정제수)."""
-        return scale_batch(recipe, grams, catalog)
+        """완제품 g 기준 배합표 (향료와 제품 베이스: 향수는 에탄올·정제수)."""
+        return scale_batch(recipe, grams, catalog, BatchBasis.product)
 
     def estimate_formula_cost(recipe: Recipe) -> CostEstimate:
         """처방의 상대 원가 추정."""
