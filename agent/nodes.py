@@ -13,6 +13,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
@@ -23,6 +24,7 @@ from agent import render
 from agent.answers import UNSURE_KO, answer_ids, topic_reply
 from agent.claims import Grounds
 from agent.deps import Deps
+from agent.edit_parser import EditRequest
 from agent.generators.base import Generator, Outcome
 from agent.interpret import build_brief
 from agent.narration_check import NarrationFilter
@@ -31,11 +33,14 @@ from agent.state import AgentState, TurnConfig, brief_of, reading_of, recipe_of
 from agent.workbench_render import import_reply_ko, replacements_ko, where_used_ko
 from hyanggi.settings import AnswerLevel, GeneratorBackend
 from knowledge.documents import CollectionName
+from knowledge.kb import KnowledgeBase
 from knowledge.search import SearchResult
 from ops import metrics
 from perfumery import EditError, compose, critiqued, diff, estimate_cost, scale_batch
 from perfumery.brief import Brief
+from perfumery.edits import ChangeProduct
 from perfumery.formula import FormulaError
+from perfumery.ifra import Product
 from perfumery.naming import lead_ids, narration_facts
 from perfumery.pool import candidate_pool
 from perfumery.recipe import Recipe
@@ -93,6 +98,54 @@ def _new_version(state: AgentState, recipe: Recipe) -> dict[str, Any]:
     """The update that makes ``recipe`` the thread's current formula and its newest kept version."""
     data = _json(recipe)
     return {"recipe": data, "versions": [*state.versions, data], "new_version": True}
+
+
+@dataclass(frozen=True)
+class EditTurn:
+    """What an edit turn answers: the new version (None when nothing changed), the reply and its extras."""
+
+    recipe: Recipe | None
+    reply: str
+    extras: dict[str, Any]
+    grounded: list[str]
+
+
+def edit_turn(current: Recipe, request: EditRequest, kb: KnowledgeBase, level: AnswerLevel,
+              brief: Brief | None = None, product: Product | None = None) -> EditTurn:
+    """One edit turn, synchronously (the chat's edit node and ``hyanggi eval edits`` both run it).
+
+    A material the formula does not hold is said first and offered as a question (``extras["offers"]``),
+    never swapped for a similar one; every line that moved is listed with its reason; a sheet weighs the
+    concentrate unless the product was asked for. A product chosen in the chat settings that differs from the
+    formula's is applied with the edit (its IFRA category and load re-read).
+    """
+    catalog = kb.catalog
+    if request.error_ko and not request.absent:
+        return EditTurn(None, request.error_ko, {}, [])
+    if request.batch_grams:
+        sheet = scale_batch(current, request.batch_grams, catalog, request.batch_basis)
+        return EditTurn(None, render.batch_sheet(sheet, current), {"batch": sheet.model_dump(mode="json")}, [])
+    if request.cost:
+        cost = estimate_cost(current, catalog)
+        return EditTurn(None, render.cost_block(cost, current), {"cost": cost.model_dump(mode="json")}, [])
+    absent, offers = render.absent_block(request.absent)
+    ops = list(request.ops)
+    if ops and product is not None and product != current.product \
+            and not any(isinstance(op, ChangeProduct) for op in ops):
+        ops.insert(0, ChangeProduct(product=product))
+    if not ops:
+        return EditTurn(None, f"{absent}\n\n포뮬러는 그대로예요 (v{current.version}).", {"offers": offers}, [])
+    try:
+        result = apply_edit(current, ops, catalog, brief, request.absorb, request.absorb_into)
+    except EditError as exc:
+        return EditTurn(None, "\n\n".join(filter(None, [absent, exc.message_ko])), {"offers": offers}, [])
+    recipe = result.recipe
+    reply, grounded = render.recipe_reply(recipe, kb, level, render.change_block(result))
+    if request.skipped:
+        reply += "\n\n" + render.skipped_block(request.skipped)
+    extras = {"diff": diff(current, recipe).model_dump(mode="json"), "offers": offers,
+              "changes": [c.model_dump(mode="json") for c in result.changes]}
+    return EditTurn(recipe, "\n\n".join(filter(None, [absent, reply])), extras, grounded)
 
 
 class Nodes:
@@ -206,27 +259,15 @@ class Nodes:
     # --- follow-ups ------------------------------------------------------------------------
     @timed("edit")
     async def edit(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        deps, current, turn = self.deps, recipe_of(state), TurnConfig.of(config)
-        catalog = deps.kb.catalog
-        request = reading_of(state).edit
-        if request.error_ko:
-            return {"reply": request.error_ko}
-        if request.batch_grams:
-            sheet = await asyncio.to_thread(scale_batch, current, request.batch_grams, catalog)
-            return {"reply": render.batch_sheet(sheet, current), "extras": {"batch": sheet.model_dump(mode="json")}}
-        if request.cost:
-            cost = await asyncio.to_thread(estimate_cost, current, catalog)
-            return {"reply": render.cost_block(cost, current), "extras": {"cost": cost.model_dump(mode="json")}}
-        try:
-            recipe = await asyncio.to_thread(apply_edit, current, request.ops, catalog, brief_of(state))
-        except EditError as exc:
-            return {"reply": exc.message_ko}
-        change = diff(current, recipe)
-        reply, grounded = render.recipe_reply(recipe, deps.kb, turn.level, render.diff_block(change))
-        if request.skipped:
-            reply += "\n\n" + render.skipped_block(request.skipped)
-        return {**_new_version(state, recipe), "reply": reply, "extras": {"diff": change.model_dump(mode="json")},
-                "retrieval_log": [self._grounding(grounded)]}
+        """Apply the parsed edit (see ``edit_turn``); a new version only when something changed."""
+        turn = TurnConfig.of(config)
+        result = await asyncio.to_thread(edit_turn, recipe_of(state), reading_of(state).edit, self.deps.kb,
+                                         turn.level, brief_of(state), turn.product)
+        update: dict[str, Any] = {"reply": result.reply, "extras": result.extras}
+        if result.recipe is not None:
+            update.update(_new_version(state, result.recipe))
+            update["retrieval_log"] = [self._grounding(result.grounded)]
+        return update
 
     @timed("import_formula")
     async def import_formula(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:

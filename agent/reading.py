@@ -136,7 +136,8 @@ def _route(text: str, *, matches: list[LexiconMatch], mentions: list[Mention], e
     if edit is not None and edit.found:
         # Only a change of character ("더 청량하게") can also be a new wish ("청량한 향수 추천해줘") or a
         # question ("스모키한 재료는 뭐가 있어?"); operations on named materials, sheets and costs are edits.
-        only_shifts = all(isinstance(op, Shift) for op in edit.ops) and not (edit.batch_grams or edit.cost)
+        only_shifts = all(isinstance(op, Shift) for op in edit.ops) and not (edit.batch_grams or edit.cost
+                                                                              or edit.absent)
         wish_or_question = design or (question and not _IMPERATIVE.search(text))
         if not (only_shifts and wish_or_question):
             return Route.edit

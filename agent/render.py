@@ -9,16 +9,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from agent.edit_parser import Absent
 from agent.reading import Chat
 from hyanggi.settings import AnswerLevel
 from knowledge.kb import KnowledgeBase
-from perfumery.batch import BatchSheet, CostEstimate
+from perfumery.batch import BatchBasis, BatchSheet, CostEstimate
 from perfumery.critic import COMPLIANCE_KO, ComplianceStatus, compliance_status
 from perfumery.critic import pct as written
 from perfumery.diff import RecipeDiff
 from perfumery.documents import allergen_declaration
-from perfumery.ifra import IFRA_STATUS_KO, PRODUCTS, IfraStatus
+from perfumery.edits import EditResult
+from perfumery.ifra import IFRA_STATUS_KO, LIMIT_KO, PRODUCTS, IfraStatus, Product, product_label_ko
 from perfumery.models import POSITION_KO
+from perfumery.naming import particle
 from perfumery.recipe import Recipe, ViolationCode
 
 COMPONENT_KO = {
@@ -118,9 +121,12 @@ def reference_line(recipe: Recipe, kb: KnowledgeBase) -> tuple[str, list[str]]:
 
 
 def title_line(recipe: Recipe) -> str:
-    """The reply's first line: streamed before the narration, so the person sees the formula's name at once."""
-    kind = recipe.concentration.value if recipe.product == "fine_fragrance" else PRODUCTS[recipe.product].label_ko
-    return f"### {recipe.name or '새 향수'} (v{recipe.version}, {kind} {recipe.dilution_percent:g}%)"
+    """The reply's first line: streamed before the narration, so the person sees the formula's name at once.
+    A fine fragrance is named by its concentration ("EDP 18%"), any other product by itself and its load."""
+    kind = product_label_ko(recipe.product, recipe.concentration, recipe.dilution_percent)
+    if recipe.product == Product.fine_fragrance:
+        kind += f" {recipe.dilution_percent:g}%"
+    return f"### {recipe.name or '새 향수'} (v{recipe.version}, {kind})"
 
 
 def recipe_reply(recipe: Recipe, kb: KnowledgeBase, level: AnswerLevel, intro: str = "",
@@ -193,19 +199,57 @@ def smalltalk_reply(kind: Chat | None) -> str:
 
 
 def batch_sheet(sheet: BatchSheet, recipe: Recipe) -> str:
-    rows = "\n".join(f"| {line.name_ko} | {line.cas or '—'} | {line.percent:.2f} | {line.grams:.2f} |"
+    """What to weigh, in one unit, adding up to the batch asked: the concentrate by default, the finished
+    product with its base (named generically) on request."""
+    g = sheet.grams_ko
+    rows = "\n".join(f"| {line.name_ko} | {line.cas or '—'} | {pct(line.percent)} | {g(line.grams)} |"
                      for line in sheet.lines)
-    solvent = f"에탄올 {sheet.ethanol_grams:.1f} g" + (f", 정제수 {sheet.water_grams:.1f} g" if sheet.water_grams else "")
-    return (f"#### {sheet.total_grams:g} g 배합표 ({sheet.concentration.value}, 향료 {sheet.dilution_percent:g}%)\n\n"
-            f"| 재료 | CAS | 농축액 % | g |\n|---|---|---:|---:|\n{rows}\n\n"
-            f"향료 농축액 {sheet.concentrate_grams:.1f} g + {solvent} = 총 {sheet.total_grams:g} g "
-            f"(레시피 {recipe.id} v{recipe.version})")
+    bases = "\n".join(f"| {base.name_ko} | — | — | {g(base.grams)} |" for base in sheet.bases)
+    product = PRODUCTS[recipe.product]
+    if sheet.basis == BatchBasis.concentrate:
+        head = f"#### 향료 농축액 {g(sheet.total_grams)} 배합표 ({sheet.label_ko}용)"
+        total = (f"합계 {g(sheet.total_grams)} (레시피 {recipe.id} v{recipe.version}). 완제품에는 이 농축액을 "
+                 f"{pct(sheet.load_percent)}% 넣어요 ({product.load_basis_ko}). 완제품 기준으로 보려면 "
+                 f"\"완제품 {sheet.total_grams:g}g 배합표\"라고 말씀해 주세요.")
+    else:
+        head = f"#### 완제품 {g(sheet.total_grams)} 배합표 ({sheet.label_ko})"
+        parts = " + ".join([f"향료 농축액 {g(sheet.concentrate_grams)}", *(f"{b.name_ko} {g(b.grams)}"
+                                                                        for b in sheet.bases)])
+        total = f"{parts} = 총 {g(sheet.total_grams)} (레시피 {recipe.id} v{recipe.version})"
+    cost = _batch_cost(sheet)
+    if sheet.below_unit:
+        total += (f"\n\n⚠️ {len(sheet.below_unit)}개 재료가 {g(10.0 ** -sheet.decimals)}보다 적어 저울로 달 수 없어 "
+                  f"반올림했어요 ({', '.join(sheet.below_unit[:3])}{' 등' if len(sheet.below_unit) > 3 else ''}). "
+                  "향료 농축액을 넉넉히 먼저 만든 뒤 필요한 만큼 덜어 쓰세요.")
+    return (f"{head}\n\n| 재료 | CAS | 농축액 % | 무게 |\n|---|---|---:|---:|\n{rows}"
+            + (f"\n{bases}" if bases else "") + f"\n\n{total}" + (f"\n\n{cost}" if cost else ""))
+
+
+def _batch_cost(sheet: BatchSheet) -> str:
+    """The batch's cost in won for the lines a cited price covers, labelled as such."""
+    cost = sheet.cost
+    if cost.won_per_kg_priced is None:
+        return ""
+    won = cost.won_per_kg_priced * sheet.concentrate_grams / 1000.0
+    return (f"원가(가격 출처가 있는 재료, 농축액의 {cost.priced_share:.0%}): 이 배치 약 ₩{won:,.0f}. 나머지 재료는 "
+            f"원가 등급으로만 추정합니다 ({cost.label_ko}).")
 
 
 def cost_block(cost: CostEstimate, recipe: Recipe) -> str:
+    """Won per kilo of concentrate where a public price is cited (its source, edition and exchange rate
+    named), the cost tier for the rest — each figure labelled as which."""
     drivers = ", ".join(recipe_names(recipe, cost.main_drivers))
-    return (f"#### 예상 원가\n{cost.label_ko} — 평균 원가 등급 {cost.mean_tier:.1f}/5, "
-            f"기본 재료 대비 {cost.relative_index:.1f}배" + (f" (주요 요인: {drivers})" if drivers else ""))
+    tier = (f"원가 등급 기준 {cost.label_ko} — 평균 등급 {cost.mean_tier:.1f}/5, 기본 재료 대비 {cost.relative_index:.1f}배"
+            + (f" (주요 요인: {drivers})" if drivers else ""))
+    if not cost.priced:
+        return f"#### 예상 원가\n- 가격 출처가 있는 재료가 없어 원가 등급으로만 추정합니다: {tier}"
+    names = dict(zip([p.material_id for p in cost.priced], recipe_names(recipe, [p.material_id for p in cost.priced]),
+                     strict=True))
+    lines = [f"  - {names[p.material_id]}: ₩{p.won_per_kg:,.0f}/kg — {p.source_ko}" for p in cost.priced]
+    return ("#### 예상 원가\n"
+            f"- 가격 출처가 있는 재료 (농축액의 {cost.priced_share:.0%}): 농축액 1 kg당 이 재료들만 "
+            f"₩{cost.won_per_kg_priced:,.0f}\n" + "\n".join(lines) + "\n"
+            f"- 나머지 재료 ({1 - cost.priced_share:.0%}): 공개 가격 출처가 없어 {tier}")
 
 
 def recipe_names(recipe: Recipe, material_ids: Iterable[str]) -> list[str]:
@@ -235,7 +279,7 @@ def compliance_report(recipe: Recipe, kb: KnowledgeBase) -> str:
     rows = []
     for check in catalog.check_ifra(doses, recipe.category, recipe.dilution_percent):
         standard = catalog.standards[check.standard]
-        limit = written(check.limit.percent) + "%" if check.limit.percent is not None else check.limit.kind.value
+        limit = written(check.limit.percent) + "%" if check.limit.percent is not None else LIMIT_KO[check.limit.kind]
         contributors = ", ".join(recipe_names(recipe, check.contributors))
         rows.append(f"| {standard.name} | {contributors} | {written(check.level_percent)}% | {limit} | "
                     f"{verdict[check.status]} | {standard.id}, {standard.amendment}차 개정 |")
@@ -267,8 +311,30 @@ def alternatives(recipes: list[Recipe]) -> str:
     return "#### 다른 변형\n" + "\n".join(blocks)
 
 
-def diff_block(change: RecipeDiff) -> str:
-    return f"**변경 사항** — {change.summary_ko()}"
+def change_block(result: EditResult) -> str:
+    """Every line whose dose changed, grouped by its reason, and how the rest took up the weight: nothing in
+    the new version moves without being named here (``EditResult.lines_ko``, also what REST and MCP say)."""
+    recipe = result.recipe
+    return "\n".join([f"**변경 사항** (v{recipe.parent_version} → v{recipe.version})",
+                      *(f"- {line}" for line in result.lines_ko())])
+
+
+_VERB = {"빼기": "빼", "바꾸기": "바꿔", "줄이기": "줄여", "늘리기": "늘려"}
+
+
+def absent_block(absent: list[Absent]) -> tuple[str, list[dict[str, str]]]:
+    """Said first: a named material the formula does not hold was not touched (nothing similar was changed in
+    its place); the nearest present materials are offered as a question, and returned as follow-up buttons."""
+    sentences, offers = [], []
+    for item in absent:
+        verb = _VERB.get(item.action_ko, "바꿔")
+        sentence = f"⚠️ 지금 포뮬러에는 {particle(item.name_ko, '이', '가')} 없어서 아무것도 바꾸지 않았어요."
+        if item.nearest_ko:
+            listed = ", ".join(item.nearest_ko)
+            sentence += f" 비슷한 재료로는 {particle(listed, '이', '가')} 들어 있어요 — 이 중 하나를 {verb} 드릴까요?"
+            offers += [{"label": f"{name} {verb}기", "message": f"{name} {verb}줘"} for name in item.nearest_ko]
+        sentences.append(sentence)
+    return "\n".join(sentences), offers
 
 
 def version_numbers(text: str) -> list[int]:

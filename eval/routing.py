@@ -1,5 +1,6 @@
-"""How well the turn is read: route accuracy, per-route confusion and edit-operation exact match on a
-labelled set of Korean messages (eval/data/routing.yaml), through the same guard and reading the chat uses."""
+"""How well the turn is read: route accuracy, per-route confusion, edit-operation exact match and — for briefs
+labelled with one — the product read, on a labelled set of Korean messages (eval/data/routing.yaml), through
+the same guard and reading the chat uses."""
 
 from __future__ import annotations
 
@@ -12,20 +13,24 @@ from pydantic import BaseModel, Field
 
 from agent.edit_parser import EditRequest
 from agent.guard import is_injection
-from agent.interpret import MaterialNames
+from agent.interpret import MaterialNames, build_brief
 from agent.reading import Route, read
 from knowledge.kb import KnowledgeBase
 from knowledge.lexicon import get_lexicon_matcher
+from perfumery.batch import BatchBasis
 from perfumery.edits import (
     AddMaterial,
     ChangeConcentration,
     ChangeProduct,
     EditOp,
+    RemoveCharacter,
     RemoveMaterial,
     SetPercent,
     Shift,
     Substitute,
+    SubstituteCharacter,
 )
+from perfumery.ifra import Product
 from perfumery.models import NotePosition
 from perfumery.recipe import Ingredient, Recipe
 
@@ -38,6 +43,7 @@ class RoutingCase(BaseModel):
     route: Route
     context: str | None = None
     ops: list[str] = Field(default_factory=list)
+    product: Product | None = Field(default=None, description="for a new brief: the product it is for")
 
 
 class Miss(BaseModel):
@@ -56,6 +62,8 @@ class RoutingReport(BaseModel):
     edits: int
     edit_exact: float = Field(description="share of edit messages whose operations match exactly (order-free)")
     formula_from_non_design: int = Field(description="small talk / off-topic messages routed to a new formula")
+    briefs_with_product: int = Field(default=0, description="new briefs labelled with the product they are for")
+    product_exact: float = Field(default=0.0, description="share of those whose brief is for the labelled product")
     misses: list[Miss]
 
 
@@ -77,15 +85,20 @@ def op_key(op: EditOp) -> str:
             return f"conc:{op.concentration.value}"
         case ChangeProduct():
             return f"product:{op.product.value}"
+        case RemoveCharacter():
+            return f"out:{op.target}" + (f"@{op.position.value}" if op.position else "")
+        case SubstituteCharacter():
+            return f"swap:{op.target}>{op.replacement}"
     raise TypeError(op)
 
 
 def request_keys(request: EditRequest | None) -> list[str]:
     if request is None:
         return []
-    keys = [op_key(op) for op in request.ops]
+    keys = [op_key(op) for op in request.ops] + [f"absent:{a.material_id}" for a in request.absent]
     if request.batch_grams:
-        keys.append(f"batch:{request.batch_grams:g}")
+        keys.append(f"batch:{request.batch_grams:g}" + ("@product" if request.batch_basis == BatchBasis.product
+                                                         else ""))
     if request.cost:
         keys.append("cost")
     return keys
@@ -126,7 +139,7 @@ def evaluate_routing(kb: KnowledgeBase, path: Path = ROUTING_SET) -> RoutingRepo
     matcher, names = get_lexicon_matcher(kb), MaterialNames(kb)
     confusion: dict[str, Counter] = {}
     misses: list[Miss] = []
-    edits = exact = formula_leaks = 0
+    edits = exact = formula_leaks = products = products_right = 0
     right: Counter = Counter()
     seen = Counter(case.split for case in cases)
     for case in cases:
@@ -141,6 +154,14 @@ def evaluate_routing(kb: KnowledgeBase, path: Path = ROUTING_SET) -> RoutingRepo
                                got=reading.route.value))
         if case.route in (Route.smalltalk, Route.off_topic) and reading.route == Route.new_brief:
             formula_leaks += 1
+        if case.product is not None:
+            products += 1
+            brief = build_brief(case.text, kb, reading.matches, reading.mentions)
+            if reading.route == Route.new_brief and brief.product == case.product:
+                products_right += 1
+            else:
+                misses.append(Miss(split=case.split, text=case.text, context=case.context,
+                                   expected=f"product:{case.product.value}", got=f"product:{brief.product.value}"))
         if case.route == Route.edit:
             edits += 1
             got = request_keys(reading.edit)
@@ -153,5 +174,7 @@ def evaluate_routing(kb: KnowledgeBase, path: Path = ROUTING_SET) -> RoutingRepo
         messages=len(cases), route_accuracy=round(sum(right.values()) / len(cases), 4),
         by_split={split: round(right[split] / n, 4) for split, n in sorted(seen.items())},
         confusion={k: dict(v) for k, v in sorted(confusion.items())}, edits=edits,
-        edit_exact=round(exact / edits, 4) if edits else 0.0, formula_from_non_design=formula_leaks, misses=misses,
+        edit_exact=round(exact / edits, 4) if edits else 0.0, formula_from_non_design=formula_leaks,
+        briefs_with_product=products, product_exact=round(products_right / products, 4) if products else 0.0,
+        misses=misses,
     )

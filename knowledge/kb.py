@@ -2,12 +2,12 @@
 
 Layout: ``materials/*.yaml``, ``accords.yaml``, ``perfumes/*.yaml``, ``lexicon/*.yaml`` (YAML lists of
 records) and ``descriptors.yaml`` (the shared vocabulary); ``use_levels/*.yaml`` (cited use levels, one
-record per material), ``constituents/*.yaml`` (cited constituents of naturals), ``eu_allergens/annex_iii.yaml``
-and the IFRA tables in ``ifra/``. Every record is validated by its pydantic model. A material's use range and
-its allergen content are derived here from those records — there is no second copy in ``materials/`` that
-could drift. ``find_problems`` then checks what no single record can: unique ids, resolving references,
-vocabulary, note/volatility agreement. Loading fails with every problem listed, so a data author fixes them
-in one pass.
+record per material), ``constituents/*.yaml`` (cited constituents of naturals), ``prices/prices.yaml`` (cited
+prices), ``eu_allergens/annex_iii.yaml`` and the IFRA tables in ``ifra/``. Every record is validated by its
+pydantic model. A material's use range, its allergen content and its price are derived here from those
+records — there is no second copy in ``materials/`` that could drift. ``find_problems`` then checks what no
+single record can: unique ids, resolving references, vocabulary, note/volatility agreement. Loading fails
+with every problem listed, so a data author fixes them in one pass.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from knowledge.ifra_tables import (
     shared_groups,
     standard_cas,
 )
+from knowledge.prices import load_prices
 from perfumery.allergens import AnnexEntry
 from perfumery.ifra import Contribution, IfraStandard, StandardType
 from perfumery.models import (
@@ -254,7 +255,7 @@ def find_problems(kb: KnowledgeBase) -> list[str]:
     return problems
 
 
-DERIVED_FIELDS = ("use_range", "use_typical", "use_source", "use_basis", "allergens", "allergen_content")
+DERIVED_FIELDS = ("use_range", "use_typical", "use_source", "use_basis", "allergens", "allergen_content", "price")
 SUM_TOLERANCE = 0.05  # rounding in transcribed certificates
 
 
@@ -264,7 +265,7 @@ def _materials(data_dir: Path, use_levels: dict[str, UseLevels], problems: list[
     def prepare(raw: dict[str, Any], label: str) -> dict[str, Any] | None:
         written = [f for f in DERIVED_FIELDS if f in raw]
         if written:
-            problems.append(f"{label}: {', '.join(written)} belong in use_levels/ or constituents/, not materials/")
+            problems.append(f"{label}: {', '.join(written)} belong in use_levels/, constituents/ or prices/, not materials/")
             return None
         record = use_levels.get(raw.get("id", ""))
         if record is None:
@@ -364,6 +365,9 @@ def _load(data_dir: Path) -> KnowledgeBase:
         contributions = match_materials(materials.values(), ifra_dir, standards, compositions, by_standard, problems)
         materials = {mid: _allergen_content(m, compositions.get(mid, []), groups, entries, records.get(mid),
                                             problems) for mid, m in materials.items()}
+    prices = load_prices(data_dir, materials, problems)
+    materials = {mid: m.model_copy(update={"price": prices[mid]}) if mid in prices else m
+                 for mid, m in materials.items()}
     kb = KnowledgeBase(
         data_dir=data_dir,
         materials=materials,

@@ -85,7 +85,7 @@ def compose(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None = N
         used.update(doses)
         recipe = Recipe(
             name=formula_name(brief_themes(brief, catalog), rng),
-            concept_ko=concept_ko(doses, catalog, brief.concentration),
+            concept_ko=concept_ko(doses, catalog, brief.concentration, brief.product, dilution),
             concentration=brief.concentration,
             dilution_percent=dilution,
             product=brief.product,

@@ -1,9 +1,11 @@
-"""What changed between two versions of a formula, in figures and in one Korean sentence."""
+"""What changed between two versions of a formula, in figures and in one Korean sentence: its lines, its
+product and load, and — for a fine fragrance only — its concentration."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from perfumery.ifra import PRODUCTS, Product
 from perfumery.models import Concentration
 from perfumery.recipe import Recipe
 
@@ -29,12 +31,14 @@ class RecipeDiff(BaseModel):
     changed: list[IngredientChange] = Field(default_factory=list)
     concentration: tuple[Concentration, Concentration] | None = None
     dilution: tuple[float, float] | None = None
+    product: tuple[Product, Product] | None = None
     pyramid_before: dict[str, float]
     pyramid_after: dict[str, float]
 
     @property
     def is_empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.concentration or self.dilution)
+        return not (self.added or self.removed or self.changed or self.concentration or self.dilution
+                    or self.product)
 
     def summary_ko(self) -> str:
         if self.is_empty:
@@ -45,10 +49,13 @@ class RecipeDiff(BaseModel):
         if self.changed:
             parts.append("변경: " + ", ".join(f"{c.name_ko or c.material_id} {c.before:g}% → {c.after:g}%"
                                               for c in self.changed))
-        if self.concentration:
+        if self.product:
+            parts.append(f"제품: {PRODUCTS[self.product[0]].label_ko} → {PRODUCTS[self.product[1]].label_ko}")
+        fine = self.product is None or self.product[1] == Product.fine_fragrance
+        if self.concentration and fine:  # a concentration names a fine fragrance only
             parts.append(f"농도: {self.concentration[0].value} → {self.concentration[1].value}")
-        elif self.dilution:
-            parts.append(f"희석: {self.dilution[0]:g}% → {self.dilution[1]:g}%")
+        if self.dilution:
+            parts.append(f"향료 {self.dilution[0]:g}% → {self.dilution[1]:g}%")
         return f"v{self.from_version} → v{self.to_version} · " + " · ".join(parts)
 
 
@@ -72,6 +79,8 @@ def diff(a: Recipe, b: Recipe) -> RecipeDiff:
     result.changed.sort(key=lambda c: (-abs(c.delta), c.material_id))
     if a.concentration != b.concentration:
         result.concentration = (a.concentration, b.concentration)
+    if a.product != b.product:
+        result.product = (a.product, b.product)
     if abs(a.dilution_percent - b.dilution_percent) > 1e-9:
         result.dilution = (a.dilution_percent, b.dilution_percent)
     return result

@@ -9,6 +9,7 @@ Pure data and arithmetic; the tables are loaded by ``knowledge.kb``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
@@ -41,7 +42,7 @@ class IfraCategory(StrEnum):
 
 
 class Product(StrEnum):
-    """What the fragrance goes into: decides the IFRA category and the usual fragrance load."""
+    """What the fragrance goes into: decides the IFRA category, the usual fragrance load and the base."""
 
     fine_fragrance = "fine_fragrance"
     body_lotion = "body_lotion"
@@ -51,8 +52,15 @@ class Product(StrEnum):
     deodorant = "deodorant"
     lip_balm = "lip_balm"
     hair_spray = "hair_spray"
+    body_mist = "body_mist"
     rinse_off = "rinse_off"
+    hand_wash = "hand_wash"
     candle = "candle"
+    reed_diffuser = "reed_diffuser"
+    room_spray = "room_spray"
+    car_freshener = "car_freshener"
+    fabric_softener = "fabric_softener"
+    detergent = "detergent"
 
 
 class ProductInfo(BaseModel):
@@ -61,41 +69,121 @@ class ProductInfo(BaseModel):
     label_ko: str
     category: IfraCategory
     load_percent: float = Field(gt=0, le=40, description="usual fragrance load in the product (% of product)")
+    load_source: str = Field(default="", description="where the load comes from; empty: an unsourced starting point")
+    category_source: str = Field(min_length=1, description="the public statement of IFRA's category guidance")
+    base_ko: str = Field(min_length=1, description="what the concentrate goes into, named generically")
     words: tuple[str, ...] = Field(default=(), description="how people name it, spacing removed, lower case")
     rinse_off: bool = Field(default=False, description="washed off after use (EU allergen threshold 0.01 %)")
 
+    @property
+    def load_basis_ko(self) -> str:
+        """Where the usual load comes from, in words: its source, or that it is a starting point."""
+        return f"출처: {self.load_source}" if self.load_source else "출처 없는 시작값, 조정 가능"
 
-# Category assignments follow the IFRA Standards' category definitions; loads are common starting
-# points a formulator adjusts (shown to the user as adjustable, never as a rule).
+
+# IFRA's category guidance (Guidance for the use of IFRA Standards, 49th Amendment onward) as public pages
+# quote it, read 2026-12-06; where two pages disagree the stricter category is kept and both are named.
+_CAT_FINE = "IFRA Category 4 'Products related to fine fragrance' (heirloombodycare.com.au/blogs/tutorials/ifra-categories)"
+_CAT_LEAVE_ON = ("IFRA Category 5A–5D 'applied … using the hands (palms), primarily leave on' "
+                 "(heirloombodycare.com.au/blogs/tutorials/ifra-categories; candle-shack.com: 5A/5C body lotion, "
+                 "hand cream)")
+_CAT_AXILLAE = ("IFRA Category 2 'Products applied to the axillae: Deodorant and antiperspirant products of all types; "
+                "Body sprays/mists' (heirloombodycare.com.au/blogs/tutorials/ifra-categories)")
+_CAT_LIPS = "IFRA Category 1 'Products applied to the lips' (heirloombodycare.com.au/blogs/tutorials/ifra-categories)"
+_CAT_HAIR = "IFRA Category 7B 'Hair products (leave on)' (stockfragrance.com IFRA 49th Amendment guidelines)"
+_CAT_RINSE = ("IFRA Category 9 'Products with body and hand exposure, primarily rinse off' (candle-shack.com: "
+              "bar soap, liquid soap)")
+_CAT_HOUSEHOLD = ("IFRA Category 10A 'Household care excluding aerosol products' (fragranceoilsdirect.co.uk: "
+                  "laundry products, household cleaning products, reed diffusers)")
+_CAT_DIFFUSER = ("IFRA Category 10A (candle-shack.com: 'reed diffusers, diffuser re-fills'; fragranceoilsdirect.co.uk); "
+                 "stockfragrance.com lists 'diffusers' under 12 — the stricter 10A is kept")
+_CAT_SPRAY = ("IFRA Category 10B 'Household aerosol/spray products' (candle-shack.com: room sprays; "
+              "fragranceoilsdirect.co.uk: air fresheners)")
+_CAT_NO_SKIN = ("IFRA Category 12 'Products not intended for direct skin contact' (candle-shack.com: candles; "
+                "stockfragrance.com: 'Candles, plug-ins, diffusers, car')")
+_LOTIONS = "cosmeticstudio.co.za: 'typically 0.1-0.5% fragrance in creams, shower gels, bubble bath and lotions'"
+
+# A load with a source is what that source says (or inside its range); the others are starting points a
+# formulator adjusts, shown as such (``ProductInfo.load_basis_ko``).
 PRODUCTS: Mapping[Product, ProductInfo] = {
-    Product.fine_fragrance: ProductInfo(label_ko="향수(파인 프래그런스)", category=IfraCategory.c4, load_percent=18.0,
-                                        words=("향수용", "향수로", "파인프래그런스", "finefragrance")),
-    Product.body_lotion: ProductInfo(label_ko="바디로션", category=IfraCategory.c5a, load_percent=0.5,
-                                     words=("바디로션", "보디로션", "바디크림", "바디오일", "로션", "bodylotion")),
-    Product.face_cream: ProductInfo(label_ko="페이스 크림", category=IfraCategory.c5b, load_percent=0.3,
-                                    words=("페이스크림", "얼굴크림", "수분크림", "facecream")),
-    Product.hand_cream: ProductInfo(label_ko="핸드크림", category=IfraCategory.c5c, load_percent=0.5,
-                                    words=("핸드크림", "handcream")),
-    Product.baby_lotion: ProductInfo(label_ko="베이비 로션", category=IfraCategory.c5d, load_percent=0.2,
-                                     words=("베이비로션", "유아로션", "아기로션", "babylotion")),
-    Product.deodorant: ProductInfo(label_ko="데오드란트", category=IfraCategory.c2, load_percent=1.0,
-                                   words=("데오드란트", "데오도란트", "deodorant")),
-    Product.lip_balm: ProductInfo(label_ko="립밤", category=IfraCategory.c1, load_percent=0.5,
-                                  words=("립밤", "립글로스", "lipbalm")),
-    Product.hair_spray: ProductInfo(label_ko="헤어 미스트·스프레이", category=IfraCategory.c7b, load_percent=1.0,
-                                    words=("헤어미스트", "헤어스프레이", "hairmist", "hairspray")),
-    Product.rinse_off: ProductInfo(label_ko="샴푸·바디워시·비누", category=IfraCategory.c9, load_percent=1.0, rinse_off=True,
-                                   words=("샴푸", "바디워시", "샤워젤", "비누", "핸드워시", "shampoo", "bodywash",
-                                          "showergel", "soap")),
-    Product.candle: ProductInfo(label_ko="캔들·디퓨저", category=IfraCategory.c12, load_percent=8.0,
-                                words=("캔들", "양초", "디퓨저", "방향제", "candle", "diffuser")),
+    Product.fine_fragrance: ProductInfo(
+        label_ko="향수(파인 프래그런스)", category=IfraCategory.c4, load_percent=18.0, category_source=_CAT_FINE,
+        load_source="농도(EDC·EDT·EDP·Parfum·Extrait)별 관례 부향률", base_ko="에탄올",
+        words=("향수용", "향수로", "파인프래그런스", "finefragrance")),
+    Product.body_lotion: ProductInfo(
+        label_ko="바디로션", category=IfraCategory.c5a, load_percent=0.5, category_source=_CAT_LEAVE_ON,
+        load_source=_LOTIONS, base_ko="로션 베이스",
+        words=("바디로션", "보디로션", "바디크림", "바디오일", "로션", "bodylotion")),
+    Product.face_cream: ProductInfo(
+        label_ko="페이스 크림", category=IfraCategory.c5b, load_percent=0.3, category_source=_CAT_LEAVE_ON,
+        load_source=_LOTIONS, base_ko="크림 베이스", words=("페이스크림", "얼굴크림", "수분크림", "facecream")),
+    Product.hand_cream: ProductInfo(
+        label_ko="핸드크림", category=IfraCategory.c5c, load_percent=0.5, category_source=_CAT_LEAVE_ON,
+        load_source=_LOTIONS, base_ko="크림 베이스", words=("핸드크림", "handcream")),
+    Product.baby_lotion: ProductInfo(
+        label_ko="베이비 로션", category=IfraCategory.c5d, load_percent=0.2, category_source=_CAT_LEAVE_ON,
+        load_source=_LOTIONS, base_ko="로션 베이스", words=("베이비로션", "유아로션", "아기로션", "babylotion")),
+    Product.deodorant: ProductInfo(
+        label_ko="데오드란트", category=IfraCategory.c2, load_percent=1.0, category_source=_CAT_AXILLAE,
+        base_ko="데오드란트 베이스", words=("데오드란트", "데오도란트", "deodorant")),
+    Product.lip_balm: ProductInfo(
+        label_ko="립밤", category=IfraCategory.c1, load_percent=0.5, category_source=_CAT_LIPS, base_ko="립밤 베이스",
+        words=("립밤", "립글로스", "lipbalm")),
+    Product.hair_spray: ProductInfo(
+        label_ko="헤어 미스트·스프레이", category=IfraCategory.c7b, load_percent=0.5, category_source=_CAT_HAIR,
+        load_source="colonialchem.com 'Freshening Hair Mist' 시작 처방: Fragrance 0.50%", base_ko="헤어 미스트 베이스",
+        words=("헤어미스트", "헤어퍼퓸", "헤어스프레이", "hairmist", "hairspray", "hairperfume")),
+    Product.body_mist: ProductInfo(
+        label_ko="바디 미스트", category=IfraCategory.c2, load_percent=3.0, category_source=_CAT_AXILLAE,
+        base_ko="미스트 베이스(에탄올·정제수)", words=("바디미스트", "바디스프레이", "bodymist", "bodyspray")),
+    Product.rinse_off: ProductInfo(
+        label_ko="샴푸·바디워시·비누", category=IfraCategory.c9, load_percent=1.0, rinse_off=True,
+        category_source=_CAT_RINSE, base_ko="샴푸·바디워시 베이스",
+        load_source="canwax.com: 바디워시 0.5%, 비누 2.0% 사이",
+        words=("샴푸", "바디워시", "샤워젤", "비누", "shampoo", "bodywash", "showergel", "soap")),
+    Product.hand_wash: ProductInfo(
+        label_ko="핸드워시", category=IfraCategory.c9, load_percent=0.5, rinse_off=True, category_source=_CAT_RINSE,
+        load_source="canwax.com: 'Gels, Body Wash, Bubble Bath, Castile Soap 0.5%'", base_ko="핸드워시 베이스",
+        words=("핸드워시", "손세정제", "액체비누", "물비누", "handwash", "liquidsoap")),
+    Product.candle: ProductInfo(
+        label_ko="캔들(향초)", category=IfraCategory.c12, load_percent=6.0, category_source=_CAT_NO_SKIN,
+        load_source="canwax.com: 'Candles (depends on wax) 4-12%' … 'we usually only use on average 6%'",
+        base_ko="캔들 왁스", words=("캔들", "향초", "양초", "candle")),
+    Product.reed_diffuser: ProductInfo(
+        label_ko="리드 디퓨저", category=IfraCategory.c10a, load_percent=20.0, category_source=_CAT_DIFFUSER,
+        load_source="engineerfix.com: 'typically between 20% and 30%' (향료:베이스 = 20–30:70–80)",
+        base_ko="디퓨저 베이스", words=("리드디퓨저", "디퓨저", "reeddiffuser", "diffuser")),
+    Product.room_spray: ProductInfo(
+        label_ko="룸 스프레이(실내 방향제)", category=IfraCategory.c10b, load_percent=5.0, category_source=_CAT_SPRAY,
+        load_source="luxeolabs.com: '3% to 10%'; necolebitchie.com: '1-5%' — 두 범위에 드는 값",
+        base_ko="룸 스프레이 베이스", words=("룸스프레이", "룸미스트", "실내방향제", "방향제", "roomspray", "airfreshener")),
+    Product.car_freshener: ProductInfo(
+        label_ko="차량용 방향제", category=IfraCategory.c12, load_percent=10.0, category_source=_CAT_NO_SKIN,
+        base_ko="차량용 방향제 베이스", words=("차량용방향제", "차량방향제", "차량용", "카방향제", "carfreshener")),
+    Product.fabric_softener: ProductInfo(
+        label_ko="섬유유연제", category=IfraCategory.c10a, load_percent=1.5, rinse_off=True,
+        category_source=_CAT_HOUSEHOLD, base_ko="섬유유연제 베이스",
+        load_source="ravetllat.com 섬유유연제 시험 조건: 'Concentrated softener … Fragrance dose: 1,5%'",
+        words=("섬유유연제", "유연제", "fabricsoftener")),
+    Product.detergent: ProductInfo(
+        label_ko="세제(세탁·주방)", category=IfraCategory.c10a, load_percent=0.5, rinse_off=True,
+        category_source=_CAT_HOUSEHOLD, base_ko="세제 베이스",
+        words=("세탁세제", "주방세제", "세제", "detergent")),
 }
+
+# A product word followed by one of these names a smell, not the product: "비누 향", "섬유유연제 냄새 나는 향수".
+_SCENT_OF = re.compile(r"향(?!초)|냄새|내음|같|처럼|느낌|scent|smell")
 
 
 def product_named(packed: str) -> Product | None:
-    """The product a compacted, lower-cased message names ("바디로션용으로" → body lotion), longest word first."""
+    """The product a compacted, lower-cased message names ("바디로션용으로" → body lotion), longest word first;
+    "비누향" or "섬유유연제 냄새" describe a scent and name no product."""
     words = sorted(((w, p) for p, info in PRODUCTS.items() for w in info.words), key=lambda item: -len(item[0]))
-    return next((product for word, product in words if word in packed), None)
+    for word, product in words:
+        for match in re.finditer(re.escape(word), packed):
+            if not _SCENT_OF.match(packed, match.end()):
+                return product
+    return None
 
 
 def fragrance_load(product: Product, concentration: Concentration) -> float:
@@ -105,12 +193,25 @@ def fragrance_load(product: Product, concentration: Concentration) -> float:
     return PRODUCTS[product].load_percent
 
 
+def product_label_ko(product: Product, concentration: Concentration, load_percent: float) -> str:
+    """How a formula's product is named to a person: "EDP" for a fine fragrance, else the product and its load
+    ("바디로션 · 향료 0.5%") — a concentration means nothing in a lotion or a candle."""
+    if product == Product.fine_fragrance:
+        return concentration.value
+    return f"{PRODUCTS[product].label_ko} · 향료 {load_percent:g}%"
+
+
 class LimitKind(StrEnum):
     value = "value"  # a maximum, % of the finished product
     unrestricted = "unrestricted"
     prohibited = "prohibited"
     see_note = "see_note"  # prohibited as such; the note caps what comes from naturals
     missing = "missing"  # the Standard gives no figure here
+
+
+LIMIT_KO: dict[LimitKind, str] = {LimitKind.value: "한도", LimitKind.unrestricted: "제한 없음",
+                                   LimitKind.prohibited: "금지", LimitKind.see_note: "부속서 주석 기준",
+                                   LimitKind.missing: "수치 없음(확인 필요)"}
 
 
 class Limit(BaseModel):

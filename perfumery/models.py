@@ -363,6 +363,15 @@ class AllergenShare(BaseModel):
     source: str = Field(default="", description="Where the fraction comes from, in words.")
 
 
+class ListPrice(BaseModel):
+    """A cited public price of one kilo of a material in won; derived on load from ``knowledge/data/prices/``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    won_per_kg: float = Field(gt=0)
+    source_ko: str = Field(min_length=1, description="who priced it, when, and the exchange rate used, in words")
+
+
 class Synonyms(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -407,6 +416,7 @@ class Material(BaseModel):
         default_factory=list, description="How much of each listed allergen it carries; derived on load.")
     origin: Origin
     cost_tier: int = Field(ge=1, le=5, description="1 = commodity … 5 = very expensive.")
+    price: ListPrice | None = Field(default=None, description="A cited public price per kilo; derived on load.")
     description_ko: str = Field(min_length=5)
 
     @field_validator("cas")

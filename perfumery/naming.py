@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
+from perfumery.ifra import PRODUCTS, Product, fragrance_load
 from perfumery.models import Concentration, NotePosition
 from perfumery.recipe import Recipe
 
@@ -70,12 +71,20 @@ def formula_themes(doses: Mapping[str, float], catalog: Catalog) -> list[str]:
     return list(dict.fromkeys(w for d in leading if (w := catalog.descriptor_word(d))))
 
 
-def concept_ko(doses: Mapping[str, float], catalog: Catalog, concentration: Concentration) -> str:
+def concept_ko(doses: Mapping[str, float], catalog: Catalog, concentration: Concentration,
+               product: Product = Product.fine_fragrance, load_percent: float | None = None) -> str:
+    """One line of what the formula is: its leads per position, then what it is for — a concentration names a
+    fine fragrance only; any other product is named with its load ("바디로션용 포뮬러(향료 0.5%)")."""
     top = " · ".join(_leads(doses, catalog, NotePosition.top, 2)) or "가벼운 탑 노트"
     heart = " · ".join(_leads(doses, catalog, NotePosition.heart, 2)) or "하트 노트"
     base = " · ".join(_leads(doses, catalog, NotePosition.base, 2)) or "베이스 노트"
+    if product == Product.fine_fragrance:
+        kind = f"{concentration.value} 포뮬러"
+    else:
+        load = fragrance_load(product, concentration) if load_percent is None else load_percent
+        kind = f"{PRODUCTS[product].label_ko}용 포뮬러(향료 {load:g}%)"
     return (f"{instrumental(top)} 열고 {particle(heart, '이', '가')} 중심을 잡으며 "
-            f"{particle(base, '이', '가')} 오래 남는 {concentration.value} 포뮬러.")
+            f"{particle(base, '이', '가')} 오래 남는 {kind}.")
 
 
 def lead_ids(recipe: Recipe, k: int = 2) -> list[str]:

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.documents import CollectionName
 from knowledge.formula_import import FormulaResolver, ImportResult, import_formula
-from perfumery import Brief, Catalog, EditOp, Recipe, critiqued, diff, edit_many
+from perfumery import Brief, Catalog, EditOp, Recipe, critiqued
+from perfumery.edits import Absorb, EditResult, apply_edits
 from perfumery.formula import MAX_FORMULA_CHARS, FormulaFormat, SkippedLine
 from perfumery.ifra import Product
 from perfumery.models import Concentration
@@ -49,10 +50,13 @@ def read_formula(content: str, catalog: Catalog, fmt: FormulaFormat | None = Non
     return result.model_copy(update={"recipe": recipe})
 
 
-def apply_edit(recipe: Recipe, ops: list[EditOp], catalog: Catalog, brief: Brief | None = None) -> Recipe:
+def apply_edit(recipe: Recipe, ops: list[EditOp], catalog: Catalog, brief: Brief | None = None,
+               absorb: Absorb = Absorb.ratios, into: str | None = None) -> EditResult:
     """The next version of ``recipe`` with ``ops`` applied in order, critiqued (against ``brief`` when the
-    formula was designed from one). Raises ``EditError`` (Korean) for an edit the formula cannot take."""
-    return critiqued(edit_many(recipe, ops, catalog), catalog, brief)
+    formula was designed from one), with every line that moved and why — the one edit path of the chat, REST
+    and MCP. Raises ``EditError`` (Korean) for an edit the formula cannot take."""
+    result = apply_edits(recipe, ops, catalog, None, absorb, into)
+    return result.model_copy(update={"recipe": critiqued(result.recipe, catalog, brief)})
 
 
 # --- the tools' typed boundary ------------------------------------------------------------------
@@ -115,5 +119,5 @@ class EditedFormula(BaseModel):
 
 
 def edited(request: EditFormulaRequest, catalog: Catalog) -> EditedFormula:
-    recipe = apply_edit(request.recipe, request.ops, catalog)
-    return EditedFormula(recipe=recipe, changes_ko=diff(request.recipe, recipe).summary_ko())
+    result = apply_edit(request.recipe, request.ops, catalog)
+    return EditedFormula(recipe=result.recipe, changes_ko="\n".join(result.lines_ko()))

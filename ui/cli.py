@@ -8,6 +8,7 @@ from ui.commands import (  # noqa: F401
     bench_generator,
     bench_scale,
     chat,
+    eval_edits,
     eval_generator,
     eval_imports,
     eval_injection,

@@ -47,8 +47,9 @@ class FallbackComposer:
         if recipe.name or not doses:
             return recipe
         rng = random.Random(self.seed + len(doses))
+        concept = concept_ko(doses, self.catalog, recipe.concentration, recipe.product, recipe.dilution_percent)
         return recipe.model_copy(update={"name": formula_name(brief_themes(brief, self.catalog), rng),
-                                         "concept_ko": concept_ko(doses, self.catalog, brief.concentration)})
+                                         "concept_ko": concept})
 
     def delivered(self, recipe: Recipe, brief: Brief) -> Brief:
         """The brief as this formula answers it: a narration speaks only of what can be smelled."""
@@ -57,5 +58,6 @@ class FallbackComposer:
 
     def narration(self, recipe: Recipe, brief: Brief) -> str:
         doses = {i.material_id: i.percent for i in recipe.ingredients if i.material_id in self.catalog}
-        concept = recipe.concept_ko or (concept_ko(doses, self.catalog, recipe.concentration) if doses else "")
+        concept = recipe.concept_ko or (concept_ko(doses, self.catalog, recipe.concentration, recipe.product,
+                                                   recipe.dilution_percent) if doses else "")
         return self.builder.fallback_narration(self.delivered(recipe, brief), concept)

@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,3 +114,26 @@ def test_an_attached_formula_file_is_imported(server: str, tmp_path: Path) -> No
         page.locator("#chat-submit").click()
         page.get_by_text("레시피를 가져왔어요").first.wait_for(state="attached", timeout=TURN_MS)
         assert "헤디온 30%" in page.locator("body").inner_text()
+
+
+def test_a_formula_switched_to_body_lotion_says_so_in_the_chat_and_on_the_printed_sheet(server: str) -> None:
+    """"바디로션용으로 바꿔줘" on a designed formula: the reply's title, change list and concept name the lotion
+    and its load, never a concentration; the printed batch sheet attached to it weighs the concentrate for a
+    lotion, with no ethanol, no EDP and no raw IFRA word."""
+    with _chat_page(server) as page:
+        _send(page, "따뜻한 앰버 우디 향 추천해줘")
+        page.locator("table").filter(has_text="노트").first.wait_for(state="attached", timeout=TURN_MS)
+        page.locator("a", has_text="배합표-100g.html").first.wait_for(state="attached", timeout=30_000)
+        _send(page, "바디로션용으로 바꿔줘")
+        page.get_by_text("바디로션용 포뮬러(향료 0.5%)").first.wait_for(state="attached", timeout=TURN_MS)
+        body = page.locator("body").inner_text()
+        assert "(v2, 바디로션 · 향료 0.5%)" in body and "제품: EDP → 바디로션 · 향료 0.5% (IFRA 카테고리 5A" in body
+        summary = body[body.index("(v2, 바디로션"):]
+        assert "EDP 포뮬러" not in summary and "EDP 18%" not in summary
+        sheet = page.locator("a", has_text="-v2-배합표-100g.html").first
+        sheet.wait_for(state="attached", timeout=30_000)
+        html = page.request.get(urllib.parse.urljoin(server, sheet.get_attribute("href") or "")).text()
+        head = html.split("<h2>IFRA")[0]
+        assert "향료 농축액 100.000 g — 바디로션 · 향료 0.5%용" in head
+        assert "에탄올" not in head and "EDP" not in head and " mg" not in head
+        assert "missing" not in html and "5A" in html

@@ -152,3 +152,30 @@ async def test_a_pasted_formula_becomes_the_next_version_and_the_workbench_answe
     assert alternatives["route"] == "replacements" and "대체 후보" in alternatives["reply"]
     edited = await _turn(graph, "t10", "헤디온 20%로")
     assert Recipe.model_validate(edited["recipe"]).version == 2
+
+
+async def test_an_absent_material_is_said_first_and_nothing_changes(deps) -> None:
+    graph = build_graph(deps, InMemorySaver())
+    first = await _turn(graph, "t11", "상큼한 시트러스 향수 만들어줘")
+    recipe = Recipe.model_validate(first["recipe"])
+    absent = next(m for m in ("rosewood_oil", "calone", "vanilla_absolute") if recipe.percent_of(m) == 0)
+    name = deps.kb.materials[absent].name_ko
+    state = await _turn(graph, "t11", f"{name} 빼줘")
+    assert state["route"] == "edit" and state["reply"].startswith(f"⚠️ 지금 포뮬러에는 {name}")
+    assert Recipe.model_validate(state["recipe"]).version == 1 and len(state["versions"]) == 1
+    assert all(offer["message"].endswith("빼줘") for offer in state["extras"]["offers"])
+
+
+async def test_a_product_switch_carries_through_the_title_the_concept_and_the_sheet(deps) -> None:
+    graph = build_graph(deps, InMemorySaver())
+    await _turn(graph, "t12", "따뜻한 앰버 우디 향 추천해줘")
+    lotion = await _turn(graph, "t12", "바디로션용으로 바꿔줘")
+    recipe = Recipe.model_validate(lotion["recipe"])
+    assert recipe.product.value == "body_lotion" and recipe.dilution_percent == 0.5
+    lines = lotion["reply"].splitlines()
+    assert "바디로션 · 향료 0.5%" in lines[0] and "바디로션용 포뮬러(향료 0.5%)" in lotion["reply"]
+    [switch] = [line for line in lines if "EDP" in line]  # the change list says what it was, nothing else does
+    assert switch.startswith("- 제품: EDP → 바디로션 · 향료 0.5% (IFRA 카테고리 5A")
+    sheet = await _turn(graph, "t12", "완제품 100g 배합표로")
+    assert "로션 베이스" in sheet["reply"] and "에탄올" not in sheet["reply"]
+    assert sheet["extras"]["batch"]["basis"] == "product"

@@ -6,8 +6,20 @@ from agent.edit_parser import parse_edit
 from agent.interpret import MaterialNames
 from knowledge.kb import load_knowledge_base
 from perfumery import compose, edit_many
+from perfumery.batch import BatchBasis
 from perfumery.brief import Brief
-from perfumery.edits import AddMaterial, ChangeConcentration, RemoveMaterial, SetPercent, Shift, Substitute
+from perfumery.edits import (
+    Absorb,
+    AddMaterial,
+    ChangeConcentration,
+    ChangeProduct,
+    RemoveCharacter,
+    RemoveMaterial,
+    SetPercent,
+    Shift,
+    Substitute,
+    SubstituteCharacter,
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +79,20 @@ def test_what_cannot_be_understood_gets_a_korean_answer(kb, names, recipe) -> No
     assert "이해하지 못했어요" in parse_edit("그거 좀 어떻게 해봐", recipe, kb, names).error_ko
     assert "재료를 찾지 못했어요" in parse_edit("그거 8%로", recipe, kb, names).error_ko
     assert "1 g에서 100 kg" in parse_edit("0g 배합표", recipe, kb, names).error_ko
-    absent = next(m for m in ("calone", "hedione") if recipe.percent_of(m) == 0)
-    assert "없어서" in parse_edit(f"{kb.materials[absent].name_ko} 빼줘", recipe, kb, names).error_ko
+
+
+
+def test_an_absent_material_is_never_replaced_by_a_similar_one(kb, names, recipe) -> None:
+    absent = next(m for m in ("rosewood_oil", "calone") if recipe.percent_of(m) == 0)
+    request = parse_edit(f"{kb.materials[absent].name_ko} 빼줘", recipe, kb, names)
+    assert request.ops == [] and request.found and request.error_ko is None
+    [missing] = request.absent
+    assert missing.material_id == absent and missing.action_ko == "빼기"
+    present = {i.material_id for i in recipe.ingredients}
+    assert missing.nearest and set(missing.nearest) <= present  # offered, not acted on
+    compound = parse_edit(f"{kb.materials[absent].name_ko}는 빼고 베이스를 더 스모키하게", recipe, kb, names)
+    assert [a.material_id for a in compound.absent] == [absent]
+    assert all(isinstance(op, Shift) for op in compound.ops) and compound.ops
 
 
 def test_a_compound_request_applies_each_part(kb, names, recipe) -> None:
@@ -87,19 +111,38 @@ def test_a_part_that_cannot_be_read_is_reported_not_dropped(kb, names, recipe) -
     assert request.skipped == ["그거 좀 어떻게 해봐"]
 
 
-def test_substitution_by_family_takes_one_character_out_and_brings_the_other_in(kb, names) -> None:
+def test_substitution_by_character_takes_the_old_out_and_brings_the_new_in_perceptibly(kb, names) -> None:
+    from perfumery.fit import can_smell, character, odor_mass
+
     rosy = compose(Brief(descriptors={"rose": 1.0, "floral": 0.6}), kb.catalog, n=1, seed=1)[0]
-    request = parse_edit("장미 빼고 재스민으로 바꿔줘", rosy, kb, names)
-    assert Shift(target="rose", direction=-1, strength=1.0) in request.ops
-    assert Shift(target="jasmine", direction=1) in request.ops
-    edited = edit_many(rosy, request.ops, kb.catalog)
-    rose_share = sum(i.percent for i in edited.ingredients if kb.materials[i.material_id].descriptors[0] == "rose")
-    assert rose_share < 0.2 * sum(i.percent for i in rosy.ingredients
-                                  if kb.materials[i.material_id].descriptors[0] == "rose")
-    assert any("jasmine" in kb.materials[i.material_id].descriptors[:2] for i in edited.ingredients)
+    for text in ("장미 빼고 재스민으로 바꿔줘", "장미 대신 재스민"):
+        assert parse_edit(text, rosy, kb, names).ops == [SubstituteCharacter(target="rose", replacement="jasmine")]
+    edited = edit_many(rosy, parse_edit("장미 빼고 재스민으로 바꿔줘", rosy, kb, names).ops, kb.catalog)
+    doses = {i.material_id: i.percent for i in edited.ingredients}
+    assert not [m for m in doses if character(kb.catalog, m, "rose")]
+    assert can_smell("jasmine", odor_mass(doses, kb.catalog), kb.catalog)
 
 
-def test_a_product_change_is_an_edit(kb, names, recipe) -> None:
-    from perfumery.edits import ChangeProduct
+def test_a_family_removal_and_the_absorption_choice(kb, names, recipe) -> None:
+    assert parse_edit("시트러스는 빼줘", recipe, kb, names).ops == [RemoveCharacter(target="citrus")]
+    first = recipe.ingredients[0]
+    carriers = parse_edit(f"{first.name_ko} 빼고 캐리어로 채워", recipe, kb, names)
+    assert carriers.ops == [RemoveMaterial(material_id=first.material_id)] and carriers.absorb == Absorb.carriers
+    ratios = parse_edit(f"{first.name_ko} 8%로, 나머지는 비율 유지", recipe, kb, names)
+    assert ratios.ops == [SetPercent(material_id=first.material_id, percent=8.0)] and ratios.absorb == Absorb.ratios
+    assert ratios.skipped == []
+    into = parse_edit(f"{first.name_ko} 빼고 나머지는 헤디온으로 채워", recipe, kb, names)
+    assert into.absorb_into == "hedione" and into.ops == [RemoveMaterial(material_id=first.material_id)]
 
+
+def test_a_product_change_is_an_edit_and_a_brief_for_a_product_is_not(kb, names, recipe) -> None:
     assert parse_edit("바디로션용으로 바꿔줘", recipe, kb, names).ops == [ChangeProduct(product="body_lotion")]
+    assert parse_edit("향초용으로", recipe, kb, names).ops == [ChangeProduct(product="candle")]
+    assert parse_edit("섬유유연제에 쓸 수 있게 바꿔줘", recipe, kb, names).ops == [
+        ChangeProduct(product="fabric_softener")]
+    assert not parse_edit("향초에 넣을 포근한 향 만들어줘", recipe, kb, names).found  # a new formula
+
+
+def test_the_batch_sheet_weighs_the_concentrate_unless_the_product_is_asked(kb, names, recipe) -> None:
+    assert parse_edit("100g 배합표로", recipe, kb, names).batch_basis == BatchBasis.concentrate
+    assert parse_edit("완제품 100g 배합표로", recipe, kb, names).batch_basis == BatchBasis.product

@@ -3,6 +3,7 @@
 import pytest
 
 from perfumery.ifra import (
+    PRODUCTS,
     Contribution,
     IfraCategory,
     IfraStandard,
@@ -13,6 +14,7 @@ from perfumery.ifra import (
     check_standards,
     fragrance_load,
     material_cap,
+    product_label_ko,
     product_named,
 )
 from perfumery.models import Concentration
@@ -72,3 +74,28 @@ def test_products_name_their_category_and_load():
     assert product_named("상큼한향") is None
     assert fragrance_load(Product.fine_fragrance, Concentration.EDT) == 10.0
     assert fragrance_load(Product.body_lotion, Concentration.EDT) == 0.5
+
+
+@pytest.mark.parametrize(("packed", "product", "category"), [
+    ("향초에넣을", Product.candle, "12"), ("양초용으로", Product.candle, "12"),
+    ("리드디퓨저용으로", Product.reed_diffuser, "10A"), ("룸스프레이로", Product.room_spray, "10B"),
+    ("차량용방향제로", Product.car_freshener, "12"), ("섬유유연제에넣을", Product.fabric_softener, "10A"),
+    ("세탁세제용", Product.detergent, "10A"), ("핸드워시에맞게", Product.hand_wash, "9"),
+    ("바디미스트로", Product.body_mist, "2"), ("헤어미스트용", Product.hair_spray, "7B"),
+])
+def test_products_people_make_are_read_with_their_ifra_category(packed, product, category):
+    assert product_named(packed) == product and PRODUCTS[product].category.value == category
+
+
+def test_a_product_word_that_names_a_smell_is_not_a_product():
+    assert product_named("깨끗한비누향추천해주세요") is None
+    assert product_named("섬유유연제냄새나는향수") is None
+    assert product_named("섬유유연제같은포근한향") is None
+
+
+def test_every_product_has_a_base_a_category_source_and_says_where_its_load_comes_from():
+    for product, info in PRODUCTS.items():
+        assert info.base_ko and info.category_source
+        assert info.load_basis_ko.startswith("출처: ") == bool(info.load_source)
+        assert (product == Product.fine_fragrance) == (product_label_ko(product, Concentration.EDP, 18.0) == "EDP")
+    assert product_label_ko(Product.candle, Concentration.EDP, 6.0) == "캔들(향초) · 향료 6%"

@@ -26,6 +26,7 @@ def test_the_labelled_set_is_read_as_labelled(kb) -> None:
     assert report.by_split["test"] >= 0.97 and report.route_accuracy >= 0.97, report.misses
     assert report.edit_exact >= 0.95, report.misses
     assert report.formula_from_non_design == 0
+    assert report.briefs_with_product >= 10 and report.product_exact >= 0.95, report.misses
 
 
 @pytest.mark.parametrize(("text", "kind"), [("고마워요!", Chat.thanks), ("안녕하세요", Chat.greeting),

@@ -6,6 +6,7 @@ import pytest
 
 from knowledge.formula_import import import_formula
 from perfumery import edit_many
+from perfumery.batch import BatchBasis
 from perfumery.critic import ComplianceStatus
 from perfumery.documents import allergen_declaration, batch_sheet_html, ifra_summary, pour_sheet
 from perfumery.edits import EditError
@@ -21,23 +22,41 @@ def imported(text: str = FORMULA, **settings: object):
     return import_formula(text, CATALOG, **settings).recipe
 
 
-def test_the_batch_sheet_weighs_the_solution_and_takes_its_solvent_off_the_ethanol() -> None:
+def test_the_product_sheet_weighs_the_solution_and_takes_its_solvent_off_the_ethanol() -> None:
     recipe = imported(load_percent=20.0)
-    sheet = pour_sheet(recipe, 100.0, CATALOG)
+    sheet = pour_sheet(recipe, 100.0, CATALOG, BatchBasis.product)
     pour = next(p for p in sheet.pours if p.material_id == "isoeugenol")
     assert pour.pour_grams == pytest.approx(pour.neat_grams * 10, abs=0.002)  # a 10 % solution
     assert sheet.solvent_in_dilutions_grams == pytest.approx(pour.pour_grams - pour.neat_grams, abs=0.002)
-    assert sheet.ethanol_to_add_grams == pytest.approx(sheet.batch.ethanol_grams - sheet.solvent_in_dilutions_grams)
-    assert sum(p.pour_grams for p in sheet.pours) + sheet.ethanol_to_add_grams + sheet.batch.water_grams == \
-        pytest.approx(100.0, abs=0.01)
+    [ethanol] = [b for b in sheet.bases if b.name_ko == "에탄올"]
+    assert ethanol.grams == pytest.approx(sheet.batch.bases[0].grams - sheet.solvent_in_dilutions_grams)
+    assert sum(p.pour_grams for p in sheet.pours) + sum(b.grams for b in sheet.bases) == pytest.approx(100.0, abs=1e-9)
+    page = batch_sheet_html(recipe, 100.0, CATALOG, BatchBasis.product)
+    assert "10% DPG 희석액" in page and "공급사" in page and "☐" in page and "에탄올를" not in page
+
+
+def test_the_concentrate_sheet_pours_exactly_the_grams_asked() -> None:
+    recipe = imported(load_percent=20.0)
+    sheet = pour_sheet(recipe, 100.0, CATALOG)
+    assert sum(p.pour_grams for p in sheet.pours) == pytest.approx(100.0, abs=1e-9) and sheet.bases == []
+    assert sheet.neat_grams == pytest.approx(100.0 - sheet.solvent_in_dilutions_grams, abs=0.002)
     page = batch_sheet_html(recipe, 100.0, CATALOG)
-    assert "10% DPG 희석액" in page and "공급사" in page and "☐" in page
+    assert "향료 농축액 100.000 g" in page and "에탄올" not in page.split("<h2>IFRA")[0]
+
+
+def test_a_lotion_sheet_names_its_base_its_load_and_no_concentration() -> None:
+    lotion = imported(product=Product.body_lotion, load_percent=0.5)
+    page = batch_sheet_html(lotion, 100.0, CATALOG, BatchBasis.product)
+    head = page.split("<h2>IFRA")[0]
+    assert "바디로션 · 향료 0.5%" in head and "로션 베이스" in head and "로션 베이스를 넣고" in head
+    assert "에탄올" not in head and "EDP" not in head and " mg" not in head
+    assert "missing" not in page
 
 
 def test_too_much_solvent_for_the_batch_is_a_korean_error() -> None:
     recipe = imported("헤디온 1% DPG 50g\n바닐린 1% DPG 50g", load_percent=40.0)
     with pytest.raises(FormulaError, match="용매"):
-        pour_sheet(recipe, 100.0, CATALOG)
+        pour_sheet(recipe, 100.0, CATALOG, BatchBasis.product)
 
 
 def test_ifra_summary_names_the_standard_its_source_and_the_unknown_lines() -> None:

@@ -36,7 +36,8 @@ def eval_routing(
         return
     console.print(f"routing: {report.messages} messages · route accuracy [bold]{report.route_accuracy:.3f}[/] "
                   f"(target ≥ {ROUTE_TARGET}; {', '.join(f'{k} {v:.3f}' for k, v in report.by_split.items())}) · edit ops exact {report.edit_exact:.3f} on {report.edits} edits · "
-                  f"small talk/off-topic given a formula: {report.formula_from_non_design}")
+                  f"small talk/off-topic given a formula: {report.formula_from_non_design} · product read right "
+                  f"{report.product_exact:.3f} on {report.briefs_with_product} briefs for a product")
     routes = sorted({r for row in report.confusion.values() for r in row} | set(report.confusion))
     table = Table(title="expected (rows) → routed (columns)", title_justify="left")
     table.add_column("")
