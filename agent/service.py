@@ -263,7 +263,7 @@ async def edit_stored_recipe(store: Store, catalog: Catalog, recipe_id: str, ops
     base = latest if version is None else next((v for v in versions if v.version == version), None)
     if base is None:
         raise EditError(f"레시피 {recipe_id}에 v{version} 버전이 없어요.")
-    recipe = (await asyncio.to_thread(apply_edit, base, ops, catalog)).model_copy(
+    recipe = (await asyncio.to_thread(apply_edit, base, ops, catalog)).recipe.model_copy(
         update={"version": latest.version + 1, "parent_version": base.version})
     await store.save_recipe_version(principal, recipe, session_id=await store.recipe_session(principal, recipe_id))
     return recipe

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from perfumery import Catalog, Recipe, documents
+from perfumery.batch import BatchBasis
 from perfumery.formula import GRAMS, Unit
 from tools.fields import MAX_BATCH_QUANTITY, BatchUnit, FormulaInput
 
@@ -30,8 +31,11 @@ _EXTENSIONS = {DocumentKind.csv: "csv", DocumentKind.json: "json", DocumentKind.
 class ExportRequest(FormulaInput):
     kind: DocumentKind = Field(description="csv | json | batch_sheet (인쇄용 HTML 배합표) | ifra_summary | "
                                            "allergen_declaration")
-    batch: float = Field(default=100.0, gt=0, le=MAX_BATCH_QUANTITY, description="완제품 양 (batch_sheet 만)")
+    batch: float = Field(default=100.0, gt=0, le=MAX_BATCH_QUANTITY,
+                         description="배합표의 양: 기본은 향료 농축액, basis=product 면 완제품 (batch_sheet 만)")
     unit: BatchUnit = Field(default=BatchUnit.g, description="g 또는 kg (batch_sheet 만)")
+    basis: BatchBasis = Field(default=BatchBasis.concentrate,
+                              description="concentrate (조향사가 만드는 향료 농축액) | product (제품 베이스까지 넣은 완제품)")
 
 
 class Document(BaseModel):
@@ -41,16 +45,18 @@ class Document(BaseModel):
     text: str = Field(description="문서 내용 그대로 (CSV, JSON, HTML)")
 
 
-def document(recipe: Recipe, kind: DocumentKind, catalog: Catalog, grams: float = 100.0) -> Document:
-    """``recipe`` as a ``kind`` document; a batch sheet weighs ``grams`` of finished product. Raises
-    ``FormulaError`` (Korean) for a batch sheet the formula's dilutions cannot be weighed into."""
+def document(recipe: Recipe, kind: DocumentKind, catalog: Catalog, grams: float = 100.0,
+             basis: BatchBasis = BatchBasis.concentrate) -> Document:
+    """``recipe`` as a ``kind`` document; a batch sheet weighs ``grams`` of concentrate (or of finished product,
+    ``basis``). Raises ``FormulaError`` (Korean) for a batch sheet the formula's dilutions cannot be weighed
+    into."""
     match kind:
         case DocumentKind.csv:
             text = documents.export_csv(recipe)
         case DocumentKind.json:
             text = documents.export_json(recipe)
         case DocumentKind.batch_sheet:
-            text = documents.batch_sheet_html(recipe, grams, catalog)
+            text = documents.batch_sheet_html(recipe, grams, catalog, basis)
         case DocumentKind.ifra_summary:
             text = documents.ifra_summary(recipe, catalog).model_dump_json(indent=2)
         case DocumentKind.allergen_declaration:

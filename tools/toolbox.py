@@ -93,7 +93,8 @@ class Toolbox:
 
         def run() -> Document:
             with _as_tool_errors(ToolErrorCode.invalid_batch):
-                return document(recipe, request.kind, self.catalog, batch_grams(request.batch, request.unit))
+                return document(recipe, request.kind, self.catalog, batch_grams(request.batch, request.unit),
+                                request.basis)
 
         return await asyncio.to_thread(run)
 

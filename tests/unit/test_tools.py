@@ -240,6 +240,6 @@ async def test_an_edit_is_applied_alike_in_the_chat_and_over_rest(deps) -> None:
     first = Recipe.model_validate((await _turn(graph, "edit", "상큼한 시트러스 향수 만들어줘"))["recipe"])
     lead = max(first.ingredients, key=lambda i: i.percent)
     chat = Recipe.model_validate((await _turn(graph, "edit", f"{lead.name_ko} 5%로"))["recipe"])
-    rest = apply_edit(first, [SetPercent(material_id=lead.material_id, percent=5)], deps.kb.catalog)
+    rest = apply_edit(first, [SetPercent(material_id=lead.material_id, percent=5)], deps.kb.catalog).recipe
     assert [(i.material_id, i.percent) for i in chat.ingredients] == [(i.material_id, i.percent)
                                                                       for i in rest.ingredients]

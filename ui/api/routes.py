@@ -19,6 +19,7 @@ from agent.guard import clean
 from agent.workbench_render import import_reply_ko, replacements_ko, where_used_ko
 from knowledge.documents import CollectionName
 from perfumery import EditError, diff, documents
+from perfumery.batch import BatchBasis
 from perfumery.formula import MAX_FORMULA_CHARS, FormulaError, FormulaFormat, formula_file
 from perfumery.replacements import replacement_ops, replacements
 from store import LOCAL, Principal
@@ -348,11 +349,15 @@ async def export_json(svc: Service, who: Who, recipe_id: Id, version: Version = 
 @router.get("/recipes/{recipe_id}/export/batch-sheet", tags=["workbench"], operation_id="batch_sheet",
             responses={**errors(404, 409, 422), 200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
 async def batch_sheet(tools: Tools, who: Who, recipe_id: Id, version: Version = None,
-                      batch: Annotated[float, Query(gt=0, le=MAX_BATCH_QUANTITY, description="완제품 양")] = 100.0,
-                      unit: Annotated[BatchUnit, Query(description="g 또는 kg")] = BatchUnit.g) -> Response:
-    """인쇄용 배합표 (HTML): 희석액은 부은 무게로, 용매·체크리스트·IFRA·알레르겐 요약 포함."""
+                      batch: Annotated[float, Query(gt=0, le=MAX_BATCH_QUANTITY,
+                                                    description="배합표의 양 (basis 기준)")] = 100.0,
+                      unit: Annotated[BatchUnit, Query(description="g 또는 kg")] = BatchUnit.g,
+                      basis: Annotated[BatchBasis, Query(description="concentrate: 향료 농축액 (기본) | product: "
+                                                                     "완제품")] = BatchBasis.concentrate) -> Response:
+    """인쇄용 배합표 (HTML): 기본은 조향사가 만드는 향료 농축액, 요청하면 제품 베이스까지 넣은 완제품. 희석액은 부은
+    무게로, 체크리스트·IFRA·알레르겐 요약 포함."""
     doc = await tools.export(ExportRequest(recipe_id=recipe_id, version=version, kind=DocumentKind.batch_sheet,
-                                           batch=batch, unit=unit), who)
+                                           batch=batch, unit=unit, basis=basis), who)
     return Response(doc.text, media_type=doc.media_type)
 
 
