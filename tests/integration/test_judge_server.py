@@ -19,7 +19,7 @@ from ops.servers import llama_server
 
 pytestmark = pytest.mark.integration
 
-JUDGE_WAIT_S = 30  # per judged metric
+JUDGE_WAIT_S = 10  # per judged metric
 
 
 @pytest.fixture(scope="module")
