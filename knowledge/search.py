@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -28,7 +29,7 @@ from hyanggi.settings import Settings
 from knowledge.documents import CollectionName, Document, RecordRef, build_documents
 from knowledge.index import get_collection, open_client, require_current_index
 from knowledge.kb import KnowledgeBase, load_knowledge_base
-from knowledge.korean import char_ngrams, word_tokens
+from knowledge.korean import char_ngrams, get_kiwi, word_tokens
 from knowledge.lexicon import LexiconMatch, get_lexicon_matcher
 from knowledge.token_cache import cache_path, cached_terms
 from perfumery.models import Family, NotePosition
@@ -197,15 +198,24 @@ class HybridSearcher:
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> HybridSearcher:
-        """Check the index is current, then load what searching needs (raises ``IndexNotReadyError``)."""
-        kb = load_knowledge_base()
-        require_current_index(settings, kb)
-        if embedder is None:
-            from knowledge.embedding.embedder import Embedder
+        """Check the index is current, then load what searching needs (raises ``IndexNotReadyError``).
 
-            embedder = Embedder.from_settings(settings)
+        Kiwi loads on a thread meanwhile (its C++ releases the GIL): loading it and analysing a first text take
+        ~1.8 s of a cold `hyanggi search`, as long as everything else here, and a query needs it anyway.
+        Nothing below calls kiwi before the thread is joined, so only one Kiwi is ever built.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiwi") as pool:
+            kiwi = pool.submit(lambda: get_kiwi().tokenize("향"))
+            kb = load_knowledge_base()
+            require_current_index(settings, kb)
+            if embedder is None:
+                from knowledge.embedding.embedder import Embedder
+
+                embedder = Embedder.from_settings(settings)
+            client = open_client(settings)
+            kiwi.result()
         get_lexicon_matcher(kb, stems_cache=cache_path(settings, "lexicon_stems"))
-        return cls(settings, kb, embedder, open_client(settings), terms_cache=cache_path(settings, "bm25_terms"))
+        return cls(settings, kb, embedder, client, terms_cache=cache_path(settings, "bm25_terms"))
 
     def search(
         self,

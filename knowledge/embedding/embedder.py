@@ -15,7 +15,15 @@ from typing import Protocol
 import numpy as np
 
 from hyanggi.settings import Settings
-from knowledge.embedding.onnx_export import ONNX_DIR, ONNX_FILE, OnnxExport, current_onnx, mean_pooled
+from knowledge.embedding.onnx_export import (
+    ONNX_DIR,
+    ONNX_FILE,
+    TABLE_FILE,
+    OnnxExport,
+    current_onnx,
+    mean_pooled,
+    run_encoder,
+)
 
 BATCH_TOKENS = 4096  # padded tokens per ONNX batch
 
@@ -68,6 +76,7 @@ class _OnnxEncoder:
         options.log_severity_level = 3  # errors only
         self._session = ort.InferenceSession(str(folder / ONNX_DIR / ONNX_FILE), options,
                                              providers=["CPUExecutionProvider"])
+        self._table = np.load(folder / ONNX_DIR / TABLE_FILE, mmap_mode="r")
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=export.max_length)
         self._tokenizer.no_padding()
@@ -90,7 +99,7 @@ class _OnnxEncoder:
             for row, i in enumerate(chosen):
                 n = len(encodings[i].ids)
                 ids[row, :n], mask[row, :n] = encodings[i].ids, 1
-            hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+            hidden = run_encoder(self._session, self._table, ids, mask)
             rows[chosen] = mean_pooled(hidden, mask)
             start += size
         return rows

