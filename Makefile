@@ -10,8 +10,13 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export RAGAS_DO_NOT_TRACK := true
 export TOKENIZERS_PARALLELISM := false
+# Build llama-cpp-python's C++ on every core (make install), not one.
+export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
+# The unit tier runs on this many processes (pytest-xdist); the integration tier runs in one, since its
+# servers and models share the machine's cores anyway.
+UNIT_WORKERS ?= auto
 
-.PHONY: install setup run test test-unit test-integration servers bench finetune e2e lint clean
+.PHONY: install setup run test test-unit test-integration servers bench bench-scale finetune e2e lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,9 +35,10 @@ setup: install
 run: setup
 	$(BIN)/hyanggi chat
 
+# Each tier prints its wall time (bash `time`), so a slow tier shows in the log.
 test: setup servers
-	$(BIN)/pytest -q -m "not integration"
-	$(BIN)/pytest -q -m integration
+	time $(BIN)/pytest -q -n $(UNIT_WORKERS) -m "not integration"
+	time $(BIN)/pytest -q -m integration --durations=15
 
 # The integration tier starts its own PostgreSQL, Redis and Chroma servers (ops/servers.py);
 # Debian's packages provide the first two. Without root or apt the install is skipped and those tests say why.
@@ -47,7 +53,10 @@ servers:
 	fi
 
 test-unit: install
-	$(BIN)/pytest -q -m "not integration"
+	$(BIN)/pytest -q -n $(UNIT_WORKERS) -m "not integration"
+
+test-integration: setup servers
+	$(BIN)/pytest -q -m integration --durations=15
 
 # Browser end-to-end test: Debian's Chromium (no browser download) and CJK fonts for the screenshot.
 e2e: setup
@@ -56,6 +65,10 @@ e2e: setup
 
 bench: setup
 	$(BIN)/hyanggi bench
+
+# The scale-out stack at length (PostgreSQL, Redis, Chroma, a job worker, two web workers): minutes, not a test.
+bench-scale: setup servers
+	$(BIN)/hyanggi bench scale
 
 finetune: setup
 	$(BIN)/hyanggi finetune dataset

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -90,10 +91,10 @@ class _Span:
 class ClaimChecker:
     """Extracts and checks claims; build once per knowledge base (kiwi and regex work up front)."""
 
-    def __init__(self, kb: KnowledgeBase, names: MaterialNames | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, names: MaterialNames | None = None, stems_cache: Path | None = None) -> None:
         self.kb = kb
         self.names = names or MaterialNames(kb)
-        self._scent = LexiconMatcher(self._scent_entries(kb))
+        self._scent = LexiconMatcher(self._scent_entries(kb), stems_cache)
         # brand and name together: a name alone is often a common word ("Vetiver", "Coco")
         self._perfumes = _alternation({compact(f"{p.brand} {p.name}"): pid for pid, p in kb.perfumes.items()})
         self.odour_keys = {compact(k) for k in kb.descriptors} | {f.value for f in FAMILY_KO}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
+from pathlib import Path
 
 from agent.claims import ClaimChecker
 from agent.generators.base import Generator
@@ -12,6 +13,7 @@ from hyanggi.settings import GeneratorBackend, Settings
 from knowledge.kb import KnowledgeBase, load_knowledge_base
 from knowledge.lexicon import LexiconMatcher, get_lexicon_matcher
 from knowledge.search import HybridSearcher, get_searcher
+from knowledge.token_cache import cache_path
 
 
 @dataclass
@@ -28,9 +30,11 @@ class Deps:
     not in a worker thread."""
     claims: ClaimChecker = field(init=False)
     """Checks a narration's claims against the formula and its records before the customer reads them."""
+    claim_stems_cache: InitVar[Path | None] = None
+    """Where kiwi's analyses of the claim checker's odour words are kept between processes (knowledge/token_cache)."""
 
-    def __post_init__(self) -> None:
-        self.claims = ClaimChecker(self.kb, self.names)
+    def __post_init__(self, claim_stems_cache: Path | None) -> None:
+        self.claims = ClaimChecker(self.kb, self.names, claim_stems_cache)
 
     @classmethod
     def load(cls, settings: Settings, generator: Generator | None = None) -> Deps:
@@ -42,7 +46,8 @@ class Deps:
             generator = make_generator(settings)
         return cls(settings=settings, kb=kb, searcher=get_searcher(settings), matcher=get_lexicon_matcher(kb),
                    names=MaterialNames(kb), generator=generator,
-                   model_lock=asyncio.Semaphore(generation_slots(settings)))
+                   model_lock=asyncio.Semaphore(generation_slots(settings)),
+                   claim_stems_cache=cache_path(settings, "claim_stems"))
 
 
 def generation_slots(settings: Settings) -> int:

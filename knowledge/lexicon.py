@@ -15,11 +15,13 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
 from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact, get_kiwi, is_content
+from knowledge.token_cache import cached_terms
 from perfumery.models import LexiconEntry
 
 # Cues matched on spacing-free text after a term. Stems rather than whole words, so every
@@ -72,8 +74,9 @@ class Compacted:
 class LexiconMatcher:
     """Matches the lexicon in free Korean text; build once per knowledge base (kiwi work up front)."""
 
-    def __init__(self, entries: Iterable[LexiconEntry]) -> None:
+    def __init__(self, entries: Iterable[LexiconEntry], stems_cache: Path | None = None) -> None:
         entries = list(entries)
+        forms_stems = _forms_stems(entries, stems_cache)
         cues = list(NEGATION_CUES)
         self._by_form: dict[str, LexiconEntry] = {}
         self._by_stems: dict[tuple[str, ...], LexiconEntry] = {}
@@ -90,7 +93,7 @@ class LexiconMatcher:
                     self._by_form.setdefault(key, entry)
                 # Kiwi may read a lone word differently than in a sentence ("봄" alone is 보+ㅁ),
                 # so the whole form also counts as a one-morpheme key.
-                for stems in (_content_stems(form), (key,)):
+                for stems in (forms_stems[form], (key,)):
                     # A lone one-syllable morpheme cut out of a longer form ("시더" → "더", "봄" read as
                     # "보", "달고나" → "달") would match everywhere ("더 우디하게", "볼만한", "덜 달게"): only
                     # the form itself or its dictionary form ("달다" → "달") may be one syllable.
@@ -159,15 +162,22 @@ def _stem(form: str, tag: str) -> str:
     return form.lower() if tag == "SL" else form
 
 
-def _content_stems(form: str) -> tuple[str, ...]:
-    return tuple(_stem(t.form, t.tag) for t in get_kiwi().tokenize(form) if is_content(t.tag))
+def _content_stems(form: str) -> list[str]:
+    return [_stem(t.form, t.tag) for t in get_kiwi().tokenize(form) if is_content(t.tag)]
+
+
+def _forms_stems(entries: list[LexiconEntry], cache: Path | None) -> dict[str, tuple[str, ...]]:
+    """Every form's content stems, read from ``cache`` where stored (knowledge/token_cache.py)."""
+    forms = list(dict.fromkeys(f for e in entries if e.category != "negation" for f in (e.term, *e.variants)))
+    return {form: tuple(stems) for form, stems in zip(forms, cached_terms(forms, cache, _content_stems), strict=True)}
 
 
 _MATCHERS: dict[str, LexiconMatcher] = {}
 
 
-def get_lexicon_matcher(kb: KnowledgeBase) -> LexiconMatcher:
-    """The matcher for this knowledge base, built once per process and data version."""
+def get_lexicon_matcher(kb: KnowledgeBase, stems_cache: Path | None = None) -> LexiconMatcher:
+    """The matcher for this knowledge base, built once per process and data version (``stems_cache``: where
+    kiwi's analyses of the lexicon are kept between processes)."""
     if kb.content_hash not in _MATCHERS:
-        _MATCHERS[kb.content_hash] = LexiconMatcher(kb.lexicon.values())
+        _MATCHERS[kb.content_hash] = LexiconMatcher(kb.lexicon.values(), stems_cache)
     return _MATCHERS[kb.content_hash]

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,8 +29,9 @@ from hyanggi.settings import Settings
 from knowledge.documents import CollectionName, Document, RecordRef, build_documents
 from knowledge.index import get_collection, open_client, require_current_index
 from knowledge.kb import KnowledgeBase, load_knowledge_base
-from knowledge.korean import char_ngrams, word_tokens
+from knowledge.korean import char_ngrams, get_kiwi, word_tokens
 from knowledge.lexicon import LexiconMatch, get_lexicon_matcher
+from knowledge.token_cache import cache_path, cached_terms
 from perfumery.models import Family, NotePosition
 
 if TYPE_CHECKING:
@@ -146,13 +149,17 @@ class NameIndex:
 
 
 class _LexicalIndex:
-    """BM25 and name indexes over every document of every collection, so scores compare across them."""
+    """BM25 and name indexes over every document of every collection, so scores compare across them.
 
-    def __init__(self, documents: list[Document]) -> None:
+    With ``terms_cache`` the documents' BM25 terms are read from that file where stored (token_cache).
+    """
+
+    def __init__(self, documents: list[Document], terms_cache: Path | None = None) -> None:
         import bm25s
 
+        terms = cached_terms([d.text for d in documents], terms_cache, word_tokens)
         self.bm25: bm25s.BM25 = bm25s.BM25()
-        self.bm25.index([word_tokens(d.text) or [""] for d in documents] or [[""]], show_progress=False)
+        self.bm25.index([t or [""] for t in terms] or [[""]], show_progress=False)
         self.names = NameIndex([d.names for d in documents])
 
     def rank_words(self, words: list[str], accept: Callable[[int], bool]) -> list[int]:
@@ -171,14 +178,15 @@ class HybridSearcher:
     coverage), so a weak perfume does not outrank a strong material just by leading its own collection.
     """
 
-    def __init__(self, settings: Settings, kb: KnowledgeBase, embedder: Embedder, client: ClientAPI) -> None:
+    def __init__(self, settings: Settings, kb: KnowledgeBase, embedder: Embedder, client: ClientAPI,
+                 terms_cache: Path | None = None) -> None:
         self.settings = settings
         self.kb = kb
         self.embedder = embedder
         self._documents = [d for docs in build_documents(kb).values() for d in docs]
         self._positions = {d.id: i for i, d in enumerate(self._documents)}  # ids are unique across collections
         self._sizes = {name: sum(d.collection is name for d in self._documents) for name in CollectionName}
-        self._lexical = _LexicalIndex(self._documents)
+        self._lexical = _LexicalIndex(self._documents, terms_cache)
         self._collections = {name: get_collection(client, name) for name in CollectionName}
         # A turn searches its message more than once (materials for the brief, then all records):
         # the query is embedded once.
@@ -190,14 +198,24 @@ class HybridSearcher:
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> HybridSearcher:
-        """Check the index is current, then load what searching needs (raises ``IndexNotReadyError``)."""
-        kb = load_knowledge_base()
-        require_current_index(settings, kb)
-        if embedder is None:
-            from knowledge.embedding.embedder import Embedder
+        """Check the index is current, then load what searching needs (raises ``IndexNotReadyError``).
 
-            embedder = Embedder.from_settings(settings)
-        return cls(settings, kb, embedder, open_client(settings))
+        Kiwi loads on a thread meanwhile (its C++ releases the GIL): loading it and analysing a first text take
+        ~1.8 s of a cold `hyanggi search`, as long as everything else here, and a query needs it anyway.
+        Nothing below calls kiwi before the thread is joined, so only one Kiwi is ever built.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiwi") as pool:
+            kiwi = pool.submit(lambda: get_kiwi().tokenize("향"))
+            kb = load_knowledge_base()
+            require_current_index(settings, kb)
+            if embedder is None:
+                from knowledge.embedding.embedder import Embedder
+
+                embedder = Embedder.from_settings(settings)
+            client = open_client(settings)
+            kiwi.result()
+        get_lexicon_matcher(kb, stems_cache=cache_path(settings, "lexicon_stems"))
+        return cls(settings, kb, embedder, client, terms_cache=cache_path(settings, "bm25_terms"))
 
     def search(
         self,

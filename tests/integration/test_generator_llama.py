@@ -66,3 +66,12 @@ def test_narration_streams_korean(generator, kb):
     assert narration.record is not None and narration.record.backend == "llama_cpp"
     assert narration.record.outcome in (Outcome.ok, Outcome.repaired, Outcome.fallback)
     assert any("가" <= c <= "힣" for c in narration.text)
+
+
+def test_loading_the_model_and_adapter_prints_nothing(kb, capfd):
+    """llama.cpp's messages (~30 lines of LoRA fallbacks) go to the `hyanggi.llama_cpp` debug log, not stderr."""
+    settings = get_settings().model_copy(update={"generator_backend": GeneratorBackend.llama_cpp})
+    fresh = make_generator(settings, kb)
+    capfd.readouterr()
+    fresh.count_tokens("베르가못")  # loads every context and applies the adapter
+    assert capfd.readouterr().err == ""

@@ -19,6 +19,8 @@ from ops.servers import llama_server
 
 pytestmark = pytest.mark.integration
 
+JUDGE_WAIT_S = 10  # per judged metric
+
 
 @pytest.fixture(scope="module")
 def judge_url() -> Iterator[str]:
@@ -36,7 +38,9 @@ def test_the_url_judge_scores_or_counts_every_judged_turn(judge_url: str) -> Non
     sample = TurnSample(session="s", source="chat", turn_index=0, route="question", user_input="헤디온이 뭐야?",
                         response="헤디온은 자스민 향의 합성 원료입니다.", retrieved_ids=["hedione"],
                         retrieved_texts=["헤디온: 투명하고 공기 같은 자스민 향의 합성 원료. 미들 노트."])
-    run = run_ragas([sample], Embedder.from_settings(settings), judge, judge_limit=1, timeout_s=240)
+    # Waiting out ragas' default 240 s per metric proved nothing more (README: every call timed out on this CPU)
+    # and took 8 minutes of the integration tier; either outcome still lands as scored or NaN.
+    run = run_ragas([sample], Embedder.from_settings(settings), judge, judge_limit=1, timeout_s=JUDGE_WAIT_S)
     assert run.judged == 1
     for name in ("faithfulness", "answer_relevancy"):
         summary = run.metrics[name]

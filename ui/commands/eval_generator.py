@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ui.apps import eval_app
+from ui.progress import progress
 
 console = Console(stderr=True)
 
@@ -53,8 +54,9 @@ def eval_generator(
             generator = ComposerReference(*generator_parts(settings, kb))
         else:
             generator = make_generator(settings, kb, use_adapter=name == "finetuned")
-        console.print(f"{name}: {len(cases)} briefs × {n}")
-        reports[name] = evaluate_system(generator, cases, kb, n=n, seed=settings.seed)
+        with progress(f"{name}: {len(cases)} briefs × {n}", len(cases)) as advance:
+            reports[name] = evaluate_system(generator, cases, kb, n=n, seed=settings.seed,
+                                            on_case=lambda _case: advance())
     if card:
         env = f"HYANGGI_N_THREADS={settings.n_threads} HYANGGI_GENERATION_TIMEOUT_S={settings.generation_timeout_s:g}"
         scope = f" --limit {limit}" if limit else ""

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from ui.apps import bench_app, eval_app
+from ui.progress import progress
 
 if TYPE_CHECKING:
     from hyanggi.settings import Settings
@@ -45,12 +48,25 @@ def eval_replay(
     console.print("다음: `hyanggi eval ragas` (evaluates this run)")
 
 
+class _CountedAsker:
+    """The chat service, marking a progress step after every answered turn."""
+
+    def __init__(self, service: Any, advance: Callable[[], None]) -> None:
+        self._service, self._advance = service, advance
+
+    async def ask(self, *args: Any, **kwargs: Any) -> Any:
+        result = await self._service.ask(*args, **kwargs)
+        self._advance()
+        return result
+
+
 async def _replay(conversations: list[Any]) -> Any:
     from agent.service import chat_service
     from eval.replay import replay
 
     async with chat_service() as service:
-        return await replay(service, conversations)
+        with progress("대화 재생 (replay)", sum(len(c.turns) for c in conversations)) as advance:
+            return await replay(_CountedAsker(service, advance), conversations)
 
 
 # --- eval ragas ----------------------------------------------------------------------------------
@@ -148,9 +164,13 @@ def eval_ragas(
     if as_json:
         typer.echo(summary.model_dump_json())
         return
+    table = Table(title="ragas", title_justify="left")
+    for column in ("metric", "mean", "scored", "NaN"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
     for name, metric in summary.metrics.items():
-        mean = "NaN" if metric.mean is None else f"{metric.mean:.3f}"
-        console.print(f"  {name:<42} {mean:>6}  ({metric.n - metric.nan} scored, {metric.nan} NaN)", highlight=False)
+        table.add_row(name, "NaN" if metric.mean is None else f"{metric.mean:.3f}", str(metric.n - metric.nan),
+                      str(metric.nan))
+    console.print(table)
     if run.claims is not None:
         _print_claims(run.claims)
     console.print(f"보고서 (report): {path}")
@@ -158,9 +178,12 @@ def eval_ragas(
 
 def _print_claims(tally: Any, shown: int = 10) -> None:
     """Domain faithfulness by claim kind, and the first unsupported claims."""
+    table = Table(title="domain faithfulness: claims by kind", title_justify="left")
+    for column in ("kind", "claims", "unsupported"):
+        table.add_column(column, justify="left" if column == "kind" else "right")
     for kind, checked in sorted(tally.checked.items()):
-        console.print(f"    {kind:<14} {checked:>4} claims, {tally.unsupported.get(kind, 0):>3} unsupported",
-                      highlight=False)
+        table.add_row(kind, str(checked), str(tally.unsupported.get(kind, 0)))
+    console.print(table)
     for example in tally.examples[:shown]:
         console.print(f"    [yellow]✗ {example['kind']}: {example['sentence'][:80]} — {example['reason']}[/]",
                       highlight=False)
@@ -279,6 +302,20 @@ def bench_chat(
     _emit(report, out or default_out_dir(), as_json)
 
 
+class _CountedStreamer:
+    """The chat service, marking a progress step when a turn is answered (a "busy" refusal is resent, not
+    counted). Drawing the bar costs about a millisecond per turn, inside the turn's timing."""
+
+    def __init__(self, service: Any, advance: Callable[[], None]) -> None:
+        self._service, self._advance = service, advance
+
+    async def stream(self, *args: Any, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+        async for event in self._service.stream(*args, **kwargs):
+            if event["type"] == "result" and event["result"].error != "busy":
+                self._advance()
+            yield event
+
+
 async def _chat(turns: int, concurrency: int = 1) -> Any:
     from agent.service import chat_service
     from eval.bench import CHAT_MESSAGES, chat_bench
@@ -287,7 +324,9 @@ async def _chat(turns: int, concurrency: int = 1) -> Any:
     messages = [CHAT_MESSAGES[i % len(CHAT_MESSAGES)] for i in range(turns)]
     async with chat_service() as service:
         await service.ask(messages[0], session_id=f"bench-warmup-{new_run_tag()}", source="bench")  # load models
-        return await chat_bench(service, messages, session_prefix=f"bench-{new_run_tag()}", concurrency=concurrency)
+        with progress("채팅 벤치 (chat turns)", turns) as advance:
+            return await chat_bench(_CountedStreamer(service, advance), messages,
+                                    session_prefix=f"bench-{new_run_tag()}", concurrency=concurrency)
 
 
 def _emit(report: Any, folder: Path, as_json: bool) -> None:

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from ui.apps import finetune_app
+from ui.tables import counts_table
 
 console = Console()
 
@@ -42,9 +43,8 @@ def dataset(
     console.print(f"기록된 대화 (liked sessions): {len(rows)}")
     summary = build_dataset(load_knowledge_base(), out, n_lexicon=briefs, threshold=threshold,
                             dev_share=dev_share, seed=seed, sessions=rows)
-    console.print(f"✓ {summary.train} train / {summary.dev} dev → {out}  sha256 {summary.sha256[:12]}")
-    for bucket, count in summary.counts.items():
-        console.print(f"  {bucket}: {count}")
+    console.print(counts_table(f"✓ {summary.train} train / {summary.dev} dev → {out}  sha256 {summary.sha256[:12]}",
+                               summary.counts, "split/task/source", "examples"))
 
 
 @finetune_app.command("vocab")
@@ -81,9 +81,8 @@ def vocab_command(
     plan = plan_vocabulary(read_vocabulary(base), used, base_sha256=file_sha256(base), corpus_chars=chars)
     target = out or settings.vocab_plan_path
     target.write_text(plan.model_dump_json(), encoding="utf-8")
-    console.print(f"✓ {len(plan.kept):,} of {plan.base_vocab:,} tokens ({chars:,} corpus characters) → {target}")
-    for reason, count in plan.reasons.items():
-        console.print(f"  {reason}: {count:,}")
+    console.print(counts_table(f"✓ {len(plan.kept):,} of {plan.base_vocab:,} tokens ({chars:,} corpus characters) → {target}",
+                               plan.reasons, "kept because", "tokens"))
 
 
 @finetune_app.command("train")

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ui.apps import app, kb_app
+from ui.tables import counts_table
 
 if TYPE_CHECKING:
     from knowledge.search import SearchResult
@@ -138,4 +139,5 @@ def index(force: Annotated[bool, typer.Option("--force", help="최신이어도 �
     settings = get_settings()
     report = build_index(settings, progress=True, force=force)
     state = f"rebuilt in {report.manifest.build_seconds:.1f} s" if report.built else "up to date"
-    console.print(f"✓ 검색 인덱스 (index) {state}: {report.manifest.counts} — {settings.index_location}")
+    console.print(counts_table(f"✓ 검색 인덱스 (index) {state} — {settings.index_location}", report.manifest.counts,
+                               "collection", "documents"))

@@ -22,9 +22,10 @@ def setup(force: bool = typer.Option(False, "--force", help="Rebuild the search 
     console.print(f"[bold]향기 설정[/] — data dir: {settings.data_dir}")
 
     if not settings.embedder_model:
-        from knowledge.embedding import ensure_embedder
+        from knowledge.embedding import ensure_embedder, ensure_onnx
 
         path = ensure_embedder(settings.embedder_dir, progress=True)
+        ensure_onnx(path, progress=True)
         console.print(f"✓ 임베더 (embedder): {path}")
     else:
         console.print(f"✓ 임베더 (embedder): {settings.embedder_model} (configured)")
