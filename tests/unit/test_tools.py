@@ -209,14 +209,18 @@ async def test_export_writes_every_document(deps, box) -> None:
     again = import_formula(csv.text, deps.kb.catalog).recipe
     assert {i.material_id: i.percent for i in again.ingredients} == OVER
     sheet = await box.export(ExportRequest(recipe=recipe, kind=DocumentKind.batch_sheet, batch=2, unit=BatchUnit.kg))
-    assert sheet.media_type.startswith("text/html") and "2000 g" in sheet.text
+    assert sheet.media_type.startswith("text/html") and "향료 농축액 2,000.00 g" in sheet.text
+    product = await box.export(ExportRequest(recipe=recipe, kind=DocumentKind.batch_sheet, batch=2, unit=BatchUnit.kg,
+                                             basis="product"))
+    assert "완제품 2,000" in product.text and "에탄올" in product.text
     ifra = await box.export(ExportRequest(recipe=recipe, kind=DocumentKind.ifra_summary))
     assert (await box.check(CheckRequest(recipe=recipe))).ifra.model_dump_json(indent=2) == ifra.text
     heavy = recipe.model_copy(update={"dilution_percent": 30.0, "ingredients": [
         i.model_copy(update={"dilution": Dilution(strength=1)}) if i.material_id == "hedione" else i
         for i in recipe.ingredients]})
-    with pytest.raises(ToolError) as refused:
-        await box.export(ExportRequest(recipe=heavy, kind=DocumentKind.batch_sheet))
+    await box.export(ExportRequest(recipe=heavy, kind=DocumentKind.batch_sheet))  # a concentrate has no base to fill
+    with pytest.raises(ToolError) as refused:  # a finished product's ethanol cannot hold the dilutions' solvent
+        await box.export(ExportRequest(recipe=heavy, kind=DocumentKind.batch_sheet, basis="product"))
     assert refused.value.code == ToolErrorCode.invalid_batch
 
 
