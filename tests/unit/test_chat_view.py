@@ -137,7 +137,7 @@ def test_an_edit_says_what_changed_and_small_talk_says_nothing(kb: KnowledgeBase
     assert route is not None and route.title == "요청 해석 · 레시피 수정 · 바꿀 곳 1개"
     change = diff(before, after).model_dump(mode="json")
     made = steps.add("edit", {"new_version": True, "recipe": after.model_dump(mode="json"), "extras": {"diff": change}})
-    assert made is not None and made.title == "설계 · v1 → v2 · 희석: 18% → 0.5%"
+    assert made is not None and made.title == "설계 · v1 → v2 · 제품: 향수(파인 프래그런스) → 바디로션 · 향료 18% → 0.5%"
     assert steps.add("edit", {"reply": "100 g 배합표 …"}) is None  # no new version, nothing designed
     assert TurnSteps(kb).add("route", {"route": "smalltalk", "reading": {"route": "smalltalk"}}) is None
 

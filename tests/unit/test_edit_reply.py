@@ -29,7 +29,7 @@ def test_the_change_list_names_every_moved_line_with_its_reason() -> None:
     result = apply_edits(BASE, [RemoveMaterial(material_id="hedione")], CATALOG)
     block = render.change_block(result)
     assert block.startswith("**변경 사항** (v1 → v2)")
-    assert "- 요청: 헤디온 20.0% → 뺌" in block
+    assert "- 요청: 헤디온 20% → 뺌" in block
     assert "합계 유지 — 나머지 재료는 서로의 비율을 유지한 채 함께 조정했어요 (×1.25)" in block
     for change in result.changes:
         assert change.name_ko in block
