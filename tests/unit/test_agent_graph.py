@@ -1,12 +1,14 @@
 """The design graph end to end on real knowledge data, with a keyword searcher and a scripted generator."""
 
 import uuid
+from dataclasses import asdict
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
+from pydantic_core import to_jsonable_python
 
 from agent.graph import build_graph
-from agent.state import TurnConfig, TurnInput, turn_reset
+from agent.state import TurnContext, TurnInput
 from perfumery.recipe import Recipe
 from tests.unit.agent_fakes import fake_deps
 
@@ -17,9 +19,10 @@ def deps():
 
 
 async def _turn(graph, thread: str, message: str, injection: bool = False, **choices) -> dict:
-    config = TurnConfig(**choices).configurable(thread)
-    await graph.ainvoke(turn_reset(TurnInput(message=message, injection=injection)), config)
-    return (await graph.aget_state(config)).values
+    """One turn; the state after it as JSON (the typed state dumped), as a log or a UI reads it."""
+    config = {"configurable": {"thread_id": thread}}
+    await graph.ainvoke(asdict(TurnInput(message=message, injection=injection)), config, context=TurnContext(**choices))
+    return to_jsonable_python((await graph.aget_state(config)).values)
 
 
 async def test_new_brief_designs_a_scored_recipe_summing_to_100(deps) -> None:
