@@ -21,17 +21,17 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from agent import render
-from agent.answers import UNSURE_KO, answer_ids, topic_reply
-from agent.claims import Grounds
 from agent.deps import Deps
-from agent.edit_parser import EditRequest
 from agent.generators.base import Generator, Outcome
-from agent.interpret import build_brief
-from agent.narration_check import NarrationFilter
-from agent.reading import Route, read
+from agent.reading.answers import UNSURE_KO, answer_ids, topic_reply
+from agent.reading.edit_parser import EditRequest
+from agent.reading.interpret import build_brief
+from agent.reading.message import Route, read
+from agent.replies import render
+from agent.replies.claims import Grounds
+from agent.replies.narration_check import NarrationFilter
+from agent.replies.workbench import import_reply_ko, replacements_ko, where_used_ko
 from agent.state import AgentState, Candidate, Restart, TurnContext, fresh_turn
-from agent.workbench_render import import_reply_ko, replacements_ko, where_used_ko
 from hyanggi.settings import AnswerLevel, GeneratorBackend
 from knowledge.documents import CollectionName
 from knowledge.kb import KnowledgeBase

@@ -26,10 +26,10 @@ from pydantic_core import to_jsonable_python
 
 from agent.deps import Deps, generation_slots
 from agent.graph import build_graph
-from agent.guard import clean
-from agent.interpret import build_brief
+from agent.reading.guard import clean
+from agent.reading.interpret import build_brief
+from agent.replies.workbench import import_reply_ko
 from agent.state import AgentState, TurnContext, TurnInput
-from agent.workbench_render import import_reply_ko
 from hyanggi.settings import Settings, get_settings
 from knowledge.formula_import import ImportResult
 from ops import metrics

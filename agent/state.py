@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from agent.reading import Reading, Route
+from agent.reading.message import Reading, Route
 from hyanggi.settings import AnswerLevel, GeneratorBackend
 from knowledge.search import SearchResult
 from perfumery.brief import Brief
@@ -80,7 +80,7 @@ class TurnInput:
     """What a caller hands the graph for one turn (the graph's input schema)."""
 
     message: str
-    """The user's message, already cleaned by ``agent.guard``."""
+    """The user's message, already cleaned by ``agent.reading.guard``."""
     injection: bool = False
     """The guard saw a prompt-injection attempt: answer it as such, never obey it."""
 

@@ -109,7 +109,7 @@ async def test_an_edit_the_core_refuses_is_explained_and_keeps_the_recipe(deps) 
 
 
 def test_percentages_keep_the_precision_trace_materials_need() -> None:
-    from agent.render import pct
+    from agent.replies.render import pct
 
     assert [pct(v) for v in (12.345, 1.0, 0.456, 0.04, 0.0012)] == ["12.3", "1.0", "0.46", "0.04", "0.0012"]
 

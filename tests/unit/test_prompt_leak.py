@@ -10,7 +10,7 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agent.graph import build_graph
-from agent.guard import clean
+from agent.reading.guard import clean
 from agent.state import TurnContext, TurnInput
 from prompts.loader import load_templates
 from tests.unit.agent_fakes import fake_deps
