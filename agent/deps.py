@@ -6,9 +6,9 @@ import asyncio
 from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 
-from agent.claims import ClaimChecker
 from agent.generators.base import Generator
-from agent.interpret import MaterialNames
+from agent.reading.interpret import MaterialNames
+from agent.replies.claims import ClaimChecker
 from hyanggi.settings import GeneratorBackend, Settings
 from knowledge.kb import KnowledgeBase, load_knowledge_base
 from knowledge.lexicon import LexiconMatcher, get_lexicon_matcher

@@ -15,42 +15,35 @@ route ─┬─ interpret → retrieve → generate → critique ─┬─ respo
 from __future__ import annotations
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.serde.base import maybe_add_typed_methods
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from agent.deps import Deps
 from agent.nodes import Nodes
-from agent.state import AgentState
+from agent.state import STATE_CLASSES, AgentState, TurnContext, TurnInput
 from store import Store
 
 
 def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver | None = None,
                 store: Store | None = None) -> CompiledStateGraph:
+    """The turn's graph: a narrow input (the message), the typed working state, the turn's choices as the
+    run's context; every node is named after the ``Nodes`` method it runs."""
     nodes = Nodes(deps, store)
-    # The full state is the input: each turn passes ``turn_reset`` so per-turn fields start empty.
-    graph = StateGraph(AgentState)
-    graph.add_node("route", nodes.route)
-    graph.add_node("interpret", nodes.interpret)
-    graph.add_node("retrieve", nodes.retrieve)
-    graph.add_node("generate", nodes.generate)
-    graph.add_node("critique", nodes.critique)
-    graph.add_node("revise", nodes.revise)
-    graph.add_node("respond", nodes.respond)
-    graph.add_node("edit", nodes.edit)
-    graph.add_node("compare", nodes.compare)
-    graph.add_node("answer", nodes.answer)
-    graph.add_node("chat", nodes.chat)
-    graph.add_node("import_formula", nodes.import_formula)
-    graph.add_node("where_used", nodes.where_used)
-    graph.add_node("replacements", nodes.replacements)
-    graph.add_node("redirect", nodes.redirect)
-
-    graph.add_edge(START, "route")
-    graph.add_edge("interpret", "retrieve")
-    graph.add_edge("retrieve", "generate")
-    graph.add_edge("generate", "critique")
-    graph.add_edge("revise", "critique")
-    for terminal in ("respond", "edit", "compare", "answer", "chat", "import_formula", "where_used", "replacements",
-                     "redirect"):
-        graph.add_edge(terminal, END)
+    graph = StateGraph(AgentState, context_schema=TurnContext, input_schema=TurnInput)
+    design = (nodes.interpret, nodes.retrieve, nodes.generate, nodes.critique, nodes.revise, nodes.respond)
+    terminals = (nodes.respond, nodes.edit, nodes.compare, nodes.answer, nodes.chat, nodes.import_formula,
+                 nodes.where_used, nodes.replacements, nodes.redirect)
+    for node in dict.fromkeys((nodes.route, *design, *terminals)):
+        graph.add_node(node)
+    graph.add_edge(START, nodes.route.__name__)
+    for before, after in ((nodes.interpret, nodes.retrieve), (nodes.retrieve, nodes.generate),
+                          (nodes.generate, nodes.critique), (nodes.revise, nodes.critique)):
+        graph.add_edge(before.__name__, after.__name__)
+    for terminal in terminals:
+        graph.add_edge(terminal.__name__, END)
+    if checkpointer is not None:
+        # A saved thread revives only the state's own classes (no arbitrary import from the database).
+        checkpointer.serde = maybe_add_typed_methods(JsonPlusSerializer(allowed_msgpack_modules=STATE_CLASSES))
     return graph.compile(checkpointer=checkpointer)

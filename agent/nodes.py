@@ -1,5 +1,6 @@
-"""The graph's nodes. Each takes the state (and the run config with the turn's choices), does one job, and
-returns only what it adds: logs have reducers (agent/state.py).
+"""The graph's nodes. Each takes the typed state and the run's ``Runtime`` (its context holds the turn's choices,
+``TurnContext``), does one job, and returns only what it adds: logs have reducers (agent/state.py). The
+graph's node names are these methods' names.
 
 Nodes call the domain functions they mean (``compose``, ``critiqued``, the searcher); CPU-bound
 work runs in worker threads so the chat server's event loop stays responsive, and the model by at most one
@@ -16,21 +17,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from agent import render
-from agent.answers import UNSURE_KO, answer_ids, topic_reply
-from agent.claims import Grounds
 from agent.deps import Deps
-from agent.edit_parser import EditRequest
 from agent.generators.base import Generator, Outcome
-from agent.interpret import build_brief
-from agent.narration_check import NarrationFilter
-from agent.reading import Route, read
-from agent.state import AgentState, TurnConfig, brief_of, reading_of, recipe_of
-from agent.workbench_render import import_reply_ko, replacements_ko, where_used_ko
+from agent.reading.answers import UNSURE_KO, answer_ids, topic_reply
+from agent.reading.edit_parser import EditRequest
+from agent.reading.interpret import build_brief
+from agent.reading.message import Route, read
+from agent.replies import render
+from agent.replies.claims import Grounds
+from agent.replies.narration_check import NarrationFilter
+from agent.replies.workbench import import_reply_ko, replacements_ko, where_used_ko
+from agent.state import AgentState, Candidate, Restart, TurnContext, fresh_turn
 from hyanggi.settings import AnswerLevel, GeneratorBackend
 from knowledge.documents import CollectionName
 from knowledge.kb import KnowledgeBase
@@ -46,6 +47,7 @@ from perfumery.pool import candidate_pool
 from perfumery.recipe import Recipe
 from perfumery.replacements import replacements
 from store import Store
+from store.records import GenerationRecord, RetrievalRecord
 from tools.design import (
     FALLBACK_HITS,
     candidate_ids,
@@ -60,44 +62,36 @@ REDIRECT_KO = ("저는 향수 설계를 돕는 '향기'예요. 원하시는 분�
                "예: \"비 오는 날 카페 같은 포근한 향, 너무 달지 않게\"")
 INJECTION_KO = ("그 요청은 도와드릴 수 없어요. 저는 향수 설계 도우미로서의 역할과 내부 지침을 바꾸거나 공개하지 않아요. "
                 "대신 원하시는 향을 말씀해 주시면 바로 설계해 드릴게요.")
-_GOTO = {Route.new_brief: "interpret", Route.edit: "edit", Route.question: "answer", Route.compare: "compare",
-         Route.smalltalk: "chat", Route.off_topic: "redirect", Route.injection: "redirect",
-         Route.import_formula: "import_formula", Route.where_used: "where_used", Route.replacements: "replacements"}
-
-Node = Callable[["Nodes", AgentState, RunnableConfig], Awaitable[Any]]
+Turn = Runtime[TurnContext]
+Node = Callable[["Nodes", AgentState, Turn], Awaitable[Any]]
 
 
-def timed(name: str) -> Callable[[Node], Node]:
-    """Record a node's wall time in ``timings_ms`` (merged by the state's reducer)."""
+def timed(fn: Node) -> Node:
+    """Record a node's wall time in ``timings_ms`` under its name (merged by the state's reducer)."""
 
-    def wrap(fn: Node) -> Node:
-        async def node(self: Nodes, state: AgentState, config: RunnableConfig) -> Any:
-            start = time.perf_counter()
-            result = await fn(self, state, config)
-            elapsed = {name: round((time.perf_counter() - start) * 1000, 1)}
-            if isinstance(result, Command):
-                return Command(goto=result.goto, update={**(result.update or {}), "timings_ms": elapsed})
-            return {**result, "timings_ms": elapsed}
+    async def node(self: Nodes, state: AgentState, runtime: Turn) -> Any:
+        start = time.perf_counter()
+        result = await fn(self, state, runtime)
+        elapsed = {fn.__name__: round((time.perf_counter() - start) * 1000, 1)}
+        update = (result.update or {}) if isinstance(result, Command) else result
+        # A node that starts the turn (its update empties the timings) records its own time in the fresh log.
+        timings = Restart(elapsed) if "timings_ms" in update and update["timings_ms"] is None else elapsed
+        update = {**update, "timings_ms": timings}
+        return Command(goto=result.goto, update=update) if isinstance(result, Command) else update
 
-        node.__name__ = fn.__name__
-        return node
-
-    return wrap
-
-
-def _retrieval_entry(query: str, collection: str, results: list[SearchResult]) -> dict[str, Any]:
-    return {"query": query, "collection": collection, "ids": [r.id for r in results],
-            "scores": [r.score for r in results], "texts": [r.text for r in results]}
+    node.__name__ = fn.__name__
+    node.__doc__ = fn.__doc__
+    return node
 
 
-def _json(recipe: Recipe) -> dict[str, Any]:
-    return recipe.model_dump(mode="json")
+def _retrieval_entry(query: str, collection: str, results: list[SearchResult]) -> RetrievalRecord:
+    return RetrievalRecord(query=query, collection=collection, ids=[r.id for r in results],
+                           scores=[r.score for r in results], texts=[r.text for r in results])
 
 
 def _new_version(state: AgentState, recipe: Recipe) -> dict[str, Any]:
     """The update that makes ``recipe`` the thread's current formula and its newest kept version."""
-    data = _json(recipe)
-    return {"recipe": data, "versions": [*state.versions, data], "new_version": True}
+    return {"recipe": recipe, "versions": [*state.versions, recipe], "new_version": True}
 
 
 @dataclass(frozen=True)
@@ -153,8 +147,13 @@ class Nodes:
         self.deps = deps
         self.store = store
         """Where-used looks across every stored session when there is a store, else in this thread."""
+        self._next: dict[Route, Node] = {
+            Route.new_brief: self.interpret, Route.edit: self.edit, Route.question: self.answer,
+            Route.compare: self.compare, Route.smalltalk: self.chat, Route.off_topic: self.redirect,
+            Route.injection: self.redirect, Route.import_formula: self.import_formula,
+            Route.where_used: self.where_used, Route.replacements: self.replacements}
 
-    def _generator(self, turn: TurnConfig) -> Generator | None:
+    def _generator(self, turn: TurnContext) -> Generator | None:
         """The language model of this turn: none when the turn asks for the composer alone."""
         return None if turn.backend == GeneratorBackend.composer else self.deps.generator
 
@@ -165,46 +164,49 @@ class Nodes:
         return hits
 
     # --- routing ---------------------------------------------------------------------------
-    @timed("route")
-    async def route(self, state: AgentState, config: RunnableConfig) -> Command[Literal[
+    @timed
+    async def route(self, state: AgentState, runtime: Turn) -> Command[Literal[
             "interpret", "edit", "answer", "compare", "chat", "redirect", "import_formula", "where_used",
             "replacements"]]:
+        """Read the message once, start the turn afresh and go where the reading says."""
         deps = self.deps
         # Reading the message is the turn's parsing of user text: off the event loop (issue 29).
         reading = await asyncio.to_thread(read, state.message, kb=deps.kb, matcher=deps.matcher, names=deps.names,
-                                          recipe=recipe_of(state), injection=state.injection)
-        return Command(goto=_GOTO[reading.route],
-                       update={"route": reading.route.value, "reading": reading.model_dump(mode="json")})
+                                          recipe=state.recipe, injection=state.injection)
+        return Command(goto=self._next[reading.route].__name__,
+                       update={**fresh_turn(), "route": reading.route, "reading": reading})
 
     # --- design loop -----------------------------------------------------------------------
-    @timed("interpret")
-    async def interpret(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        deps, turn, reading = self.deps, TurnConfig.of(config), reading_of(state)
+    @timed
+    async def interpret(self, state: AgentState, runtime: Turn) -> dict[str, Any]:
+        """The brief a perfumer would write down from the message."""
+        deps, turn, reading = self.deps, runtime.context, state.reading
         hits = await self._search(state.message, CollectionName.materials, FALLBACK_HITS)
         brief = build_brief(state.message, deps.kb, reading.matches, reading.mentions, turn.concentration,
                             fallback_descriptors(hits, deps.kb.catalog), product=turn.product)
-        return {"brief": brief.model_dump(mode="json"),
-                "retrieval_log": [_retrieval_entry(state.message, "materials", hits)]}
+        return {"brief": brief, "retrieval_log": [_retrieval_entry(state.message, "materials", hits)]}
 
-    @timed("retrieve")
-    async def retrieve(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        deps, brief = self.deps, brief_of(state)
+    @timed
+    async def retrieve(self, state: AgentState, runtime: Turn) -> dict[str, Any]:
+        """What grounds the reply, and the materials the composer and the model may use."""
+        deps, brief = self.deps, state.brief
         catalog, pool_size = deps.kb.catalog, deps.settings.candidate_pool
         context = await self._search(state.message, k=deps.settings.retrieval_k)
         query = materials_query(state.message, brief)
         materials = await self._search(query, CollectionName.materials, k=pool_size)
         pool = candidate_ids(brief, catalog, [r.id for r in materials], pool_size)
-        return {"retrieved": [r.model_dump(mode="json") for r in context], "candidate_ids": pool,
+        return {"retrieved": context, "candidate_ids": pool,
                 "retrieval_log": [_retrieval_entry(state.message, "all", context),
                                   _retrieval_entry(query, "materials", materials)]}
 
-    @timed("generate")
-    async def generate(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        deps, brief, turn = self.deps, brief_of(state), TurnConfig.of(config)
+    @timed
+    async def generate(self, state: AgentState, runtime: Turn) -> dict[str, Any]:
+        """Candidate formulas: the composer's variants, and the model's proposals when the turn has a model."""
+        deps, brief, turn = self.deps, state.brief, runtime.context
         catalog, settings = deps.kb.catalog, deps.settings
         composed = await asyncio.to_thread(compose, brief, catalog, state.candidate_ids, n=settings.n_candidates,
                                            seed=settings.seed)
-        candidates = [{"origin": "composer", "recipe": _json(r)} for r in composed]
+        candidates = [Candidate(origin="composer", recipe=r) for r in composed]
         log = []
         generator = self._generator(turn)
         proposals = settings.llm_proposals if turn.proposals is None else turn.proposals
@@ -216,40 +218,39 @@ class Nodes:
             async with deps.model_lock:
                 drafts = await asyncio.to_thread(generator.propose, brief, materials, proposals)
             for draft in drafts:
-                candidates.append({"origin": f"llm:{draft.record.outcome.value}", "recipe": _json(draft.recipe)})
-                log.append(draft.record.model_dump(mode="json"))
+                candidates.append(Candidate(origin=f"llm:{draft.record.outcome.value}", recipe=draft.recipe))
+                log.append(draft.record)
         return {"candidates": candidates, "generation_log": log}
 
-    @timed("critique")
-    async def critique(self, state: AgentState, config: RunnableConfig) -> Command[Literal["revise", "respond"]]:
-        deps, brief = self.deps, brief_of(state)
-        scored = []
-        for candidate in state.candidates:
-            recipe = await asyncio.to_thread(critiqued, Recipe.model_validate(candidate["recipe"]), deps.kb.catalog,
-                                             brief)
-            scored.append({**candidate, "recipe": _json(recipe)})
-        scored.sort(key=lambda c: -c["recipe"]["score"]["total"])
-        best = scored[0]["recipe"]["score"]["total"] if scored else 0.0
+    @timed
+    async def critique(self, state: AgentState, runtime: Turn) -> Command[Literal["revise", "respond"]]:
+        """Score every candidate; revise while the best is below the threshold and revisions are left."""
+        deps, brief = self.deps, state.brief
+        scored = [c.model_copy(update={"recipe": await asyncio.to_thread(critiqued, c.recipe, deps.kb.catalog, brief)})
+                  for c in state.candidates]
+        scored.sort(key=lambda c: -c.score)
+        best = scored[0].score if scored else 0.0
         again = best < deps.settings.score_threshold and state.revisions < deps.settings.max_revisions
-        return Command(goto="revise" if again else "respond", update={"candidates": scored})
+        return Command(goto=(self.revise if again else self.respond).__name__, update={"candidates": scored})
 
-    @timed("revise")
-    async def revise(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+    @timed
+    async def revise(self, state: AgentState, runtime: Turn) -> dict[str, Any]:
         """Apply the critic's own fixes to the best candidates (plain repair where it stated none) and add fresh
         composer variants with new seeds; the critique node scores them all again."""
-        deps, brief = self.deps, brief_of(state)
+        deps, brief = self.deps, state.brief
         catalog, settings = deps.kb.catalog, deps.settings
-        repaired = [{"origin": "repair", "recipe": _json(await asyncio.to_thread(
-            revised, Recipe.model_validate(c["recipe"]), catalog, brief))} for c in state.candidates[:2]]
+        repaired = [Candidate(origin="repair", recipe=await asyncio.to_thread(revised, c.recipe, catalog, brief))
+                    for c in state.candidates[:2]]
         fresh = await asyncio.to_thread(compose, brief, catalog, state.candidate_ids, n=settings.n_candidates,
                                         seed=revision_seed(settings.seed, state.revisions))
-        return {"candidates": [*state.candidates, *repaired, *({"origin": "composer", "recipe": _json(r)} for r in fresh)],
+        return {"candidates": [*state.candidates, *repaired, *(Candidate(origin="composer", recipe=r) for r in fresh)],
                 "revisions": state.revisions + 1}
 
-    @timed("respond")
-    async def respond(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        deps, brief, turn = self.deps, brief_of(state), TurnConfig.of(config)
-        recipe = Recipe.model_validate(state.candidates[0]["recipe"])
+    @timed
+    async def respond(self, state: AgentState, runtime: Turn) -> dict[str, Any]:
+        """The chosen formula as the thread's next version, narrated and rendered at the turn's level."""
+        deps, brief, turn = self.deps, state.brief, runtime.context
+        recipe = state.candidates[0].recipe
         extras = await self._premium(recipe, state) if turn.level == AnswerLevel.premium else {}
         intro, log = await self._narrate(recipe, brief, state, self._generator(turn))
         reply, grounded = render.recipe_reply(recipe, deps.kb, turn.level, intro, extras)
@@ -257,23 +258,23 @@ class Nodes:
                 "retrieval_log": [self._grounding(grounded)]}
 
     # --- follow-ups ------------------------------------------------------------------------
-    @timed("edit")
-    async def edit(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+    @timed
+    async def edit(self, state: AgentState, runtime: Turn) -> dict[str, Any]:
         """Apply the parsed edit (see ``edit_turn``); a new version only when something changed."""
-        turn = TurnConfig.of(config)
-        result = await asyncio.to_thread(edit_turn, recipe_of(state), reading_of(state).edit, self.deps.kb,
-                                         turn.level, brief_of(state), turn.product)
+        turn = runtime.context
+        result = await asyncio.to_thread(edit_turn, state.recipe, state.reading.edit, self.deps.kb, turn.level,
+                                         state.brief, turn.product)
         update: dict[str, Any] = {"reply": result.reply, "extras": result.extras}
         if result.recipe is not None:
             update.update(_new_version(state, result.recipe))
             update["retrieval_log"] = [self._grounding(result.grounded)]
         return update
 
-    @timed("import_formula")
-    async def import_formula(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+    @timed
+    async def import_formula(self, state: AgentState, runtime: Turn) -> dict[str, Any]:
         """A pasted formula becomes the thread's next version, critiqued; lines not read surely are shown back."""
-        catalog, turn = self.deps.kb.catalog, TurnConfig.of(config)
-        version = max((v["version"] for v in state.versions), default=0) + 1
+        catalog, turn = self.deps.kb.catalog, runtime.context
+        version = max((v.version for v in state.versions), default=0) + 1
         try:
             result = await asyncio.to_thread(
                 read_formula, state.message, catalog, resolver=formula_resolver(catalog, self.deps.searcher),
@@ -285,28 +286,28 @@ class Nodes:
         reply, grounded = render.recipe_reply(recipe, self.deps.kb, turn.level, import_reply_ko(result, catalog))
         return {**_new_version(state, recipe), "reply": reply, "retrieval_log": [self._grounding(grounded)]}
 
-    @timed("where_used")
-    async def where_used(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+    @timed
+    async def where_used(self, state: AgentState, runtime: Turn) -> dict[str, Any]:
         """"헤디온 쓰는 버전 보여줘": every stored version holding the material, with its dose."""
-        material_id = reading_of(state).mentions[0].material_id
+        material_id = state.reading.mentions[0].material_id
         if self.store is not None:
-            rows = await self.store.where_used(TurnConfig.of(config).principal, material_id)
+            rows = await self.store.where_used(runtime.context.principal, material_id)
         else:
-            rows = [{"recipe_id": v["id"], "name": v["name"], "version": v["version"],
-                     "percent": Recipe.model_validate(v).percent_of(material_id)}
-                    for v in reversed(state.versions) if any(i["material_id"] == material_id for i in v["ingredients"])]
+            rows = [{"recipe_id": v.id, "name": v.name, "version": v.version, "percent": v.percent_of(material_id)}
+                    for v in reversed(state.versions) if v.percent_of(material_id) > 0]
         return {"reply": where_used_ko(rows, self.deps.kb.materials[material_id].name_ko)}
 
-    @timed("replacements")
-    async def replacements(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+    @timed
+    async def replacements(self, state: AgentState, runtime: Turn) -> dict[str, Any]:
         """"이소 이 슈퍼 대체재": candidates with reasons; the person applies one by naming it."""
-        material_id = reading_of(state).mentions[0].material_id
-        found = await asyncio.to_thread(replacements, recipe_of(state), material_id, self.deps.kb.catalog)
+        material_id = state.reading.mentions[0].material_id
+        found = await asyncio.to_thread(replacements, state.recipe, material_id, self.deps.kb.catalog)
         return {"reply": replacements_ko(found, self.deps.kb.materials[material_id].name_ko)}
 
-    @timed("compare")
-    async def compare(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        versions = [Recipe.model_validate(v) for v in state.versions]
+    @timed
+    async def compare(self, state: AgentState, runtime: Turn) -> dict[str, Any]:
+        """Two versions side by side: the ones named ("v1이랑 v3"), else the last two."""
+        versions = state.versions
         wanted = render.version_numbers(state.message)
         by_number = {v.version: v for v in versions}
         if len(wanted) >= 2 and all(n in by_number for n in wanted[:2]):
@@ -318,22 +319,25 @@ class Nodes:
         change = diff(a, b)
         return {"reply": render.compare_reply(a, b, change), "extras": {"diff": change.model_dump(mode="json")}}
 
-    @timed("answer")
-    async def answer(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+    @timed
+    async def answer(self, state: AgentState, runtime: Turn) -> dict[str, Any]:
+        """A question answered from the records it names, a basic from our tables, or an honest "잘 모르겠어요"."""
         deps = self.deps
         results = await self._search(state.message, k=3)
-        ids = answer_ids(reading_of(state), results, state.message, deps.kb)
+        ids = answer_ids(state.reading, results, state.message, deps.kb)
         reply = render.document_answer(ids, deps.kb) if ids else (topic_reply(state.message) or UNSURE_KO)
         # The records quoted (a material named may not be among the hits) are logged as the reply's grounding.
-        return {"reply": reply, "retrieved": [r.model_dump(mode="json") for r in results if r.id in ids],
+        return {"reply": reply, "retrieved": [r for r in results if r.id in ids],
                 "retrieval_log": [_retrieval_entry(state.message, "all", results), *([self._grounding(ids)] if ids else [])]}
 
-    @timed("chat")
-    async def chat(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        return {"reply": render.smalltalk_reply(reading_of(state).chat)}
+    @timed
+    async def chat(self, state: AgentState, runtime: Turn) -> dict[str, Any]:
+        """Small talk gets a sentence, never a formula."""
+        return {"reply": render.smalltalk_reply(state.reading.chat)}
 
-    @timed("redirect")
-    async def redirect(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+    @timed
+    async def redirect(self, state: AgentState, runtime: Turn) -> dict[str, Any]:
+        """Off-topic messages and injection attempts are turned back to perfume design."""
         return {"reply": INJECTION_KO if state.route == Route.injection else REDIRECT_KO}
 
     # --- helpers ---------------------------------------------------------------------------
@@ -341,14 +345,14 @@ class Nodes:
         catalog = self.deps.kb.catalog
         sheet = await asyncio.to_thread(scale_batch, recipe, 100.0, catalog)
         cost = await asyncio.to_thread(estimate_cost, recipe, catalog)
-        alternatives = [Recipe.model_validate(c["recipe"]) for c in state.candidates[1:3]]
+        alternatives = [c.recipe for c in state.candidates[1:3]]
         return {"batch_md": render.batch_sheet(sheet, recipe), "cost_md": render.cost_block(cost, recipe),
                 "compliance_md": render.compliance_report(recipe, self.deps.kb),
                 "alternatives_md": render.alternatives(alternatives),
                 "batch": sheet.model_dump(mode="json"), "cost": cost.model_dump(mode="json")}
 
     async def _narrate(self, recipe: Recipe, brief: Brief, state: AgentState,
-                       generator: Generator | None) -> tuple[str, list[dict[str, Any]]]:
+                       generator: Generator | None) -> tuple[str, list[GenerationRecord]]:
         """Stream the generator's Korean introduction to the UI while collecting it."""
         writer = get_stream_writer()
         # The final reply begins with this line, so the streamed draft is its prefix.
@@ -358,8 +362,8 @@ class Nodes:
         # The facts the model was trained to narrate from (perfumery.naming.narration_facts), and the
         # records the claim check accepts: those facts' materials plus what this turn retrieved.
         context = narration_facts(recipe, self.deps.kb.catalog)
-        records = Grounds(record_ids=[*lead_ids(recipe), *(r["id"] for r in state.retrieved[:4])],
-                          record_texts=[*context, *(r["text"] for r in state.retrieved[:4])])
+        records = Grounds(record_ids=[*lead_ids(recipe), *(r.id for r in state.retrieved[:4])],
+                          record_texts=[*context, *(r.text for r in state.retrieved[:4])])
         check = NarrationFilter(recipe, brief, self.deps.claims, records,
                                 lambda: generator.fallback.narration(recipe, brief))
         loop = asyncio.get_running_loop()
@@ -385,12 +389,12 @@ class Nodes:
         if problems and record is not None:
             record = record.model_copy(update={"outcome": Outcome.fallback if templated else Outcome.repaired,
                                                "problems": [*record.problems, *problems]})
-        return text, [record.model_dump(mode="json")] if record else []
+        return text, [record] if record else []
 
-    def _grounding(self, ids: list[str]) -> dict[str, Any]:
+    def _grounding(self, ids: list[str]) -> RetrievalRecord:
         """The KB records the reply quotes, logged as a retrieval so every claim has a logged source."""
         kb = self.deps.kb
         texts = [(kb.materials.get(i) or kb.perfumes.get(i) or kb.accords.get(i)).description_ko for i in ids]
-        return {"query": "reply grounding", "collection": "records", "ids": ids,
-                "scores": [1.0] * len(ids), "texts": texts}
+        return RetrievalRecord(query="reply grounding", collection="records", ids=ids, scores=[1.0] * len(ids),
+                               texts=texts)
 

@@ -13,20 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, Field
+from pydantic_core import to_jsonable_python
 
 from agent.deps import Deps, generation_slots
 from agent.graph import build_graph
-from agent.guard import clean
-from agent.interpret import build_brief
-from agent.state import TurnConfig, TurnInput, turn_reset
-from agent.workbench_render import import_reply_ko
+from agent.reading.guard import clean
+from agent.reading.interpret import build_brief
+from agent.replies.workbench import import_reply_ko
+from agent.state import AgentState, TurnContext, TurnInput
 from hyanggi.settings import Settings, get_settings
 from knowledge.formula_import import ImportResult
 from ops import metrics
@@ -35,7 +38,7 @@ from perfumery import Brief, Catalog, EditError, EditOp, Recipe
 from perfumery.formula import FormulaFormat
 from perfumery.ifra import Product
 from perfumery.models import Concentration
-from store import LOCAL, GenerationRecord, NotFoundError, Principal, RetrievalRecord, Store, TurnRecord
+from store import LOCAL, NotFoundError, Principal, Store, TurnRecord
 from store.checkpointer import ThreadMemory, open_thread_memory
 from store.principals import thread_id
 from tools import Toolbox, ToolError, ToolErrorCode
@@ -161,7 +164,8 @@ class ChatService:
                      principal: Principal = LOCAL) -> AsyncIterator[dict[str, Any]]:
         """Events: {"type": "step", "node", "update"}, {"type": "token", "text"}, then {"type": "result"}.
 
-        The choices (level … proposals) are this turn's ``TurnConfig``; None takes the settings' default."""
+        The choices (level … proposals) are this turn's ``TurnContext``; None takes the settings' default. A step's
+        update is JSON (the state's objects dumped): what a UI or a log reads."""
         session = session_id or uuid.uuid4().hex[:16]
         SESSION_ID.set(session)  # every log record of this turn names its session
         checked = await asyncio.to_thread(clean, message, self.settings.max_message_chars)
@@ -183,8 +187,8 @@ class ChatService:
                                                           intent="not_found", error="not_found")}
             return
         turn = TurnInput(message=checked.text, injection=checked.injection)
-        choices = TurnConfig(level=level or self.settings.answer_level, concentration=concentration, product=product,
-                             backend=backend, proposals=proposals, principal=principal)
+        choices = TurnContext(level=level or self.settings.answer_level, concentration=concentration,
+                              product=product, backend=backend, proposals=proposals, principal=principal)
         self._waiting += 1
         metrics.WAITING.inc()
         try:
@@ -195,15 +199,15 @@ class ChatService:
             self._waiting -= 1
             metrics.WAITING.dec()
 
-    async def _run(self, session: str, thread: str, turn: TurnInput, choices: TurnConfig,
+    async def _run(self, session: str, thread: str, turn: TurnInput, choices: TurnContext,
                    source: str) -> AsyncIterator[dict[str, Any]]:
-        config = choices.configurable(thread)
+        config: RunnableConfig = {"configurable": {"thread_id": thread}}
         start = time.perf_counter()
         error: str | None = None
         first_text = False
         try:
             async with asyncio.timeout(self.settings.generation_timeout_s * TURN_TIMEOUT_FACTOR):
-                async for mode, data in self.graph.astream(turn_reset(turn), config,
+                async for mode, data in self.graph.astream(dataclasses.asdict(turn), config, context=choices,
                                                            stream_mode=["updates", "custom"], durability="sync"):
                     if mode == "custom" and "token" in data:
                         if not first_text:
@@ -212,41 +216,41 @@ class ChatService:
                         yield {"type": "token", "text": data["token"]}
                     elif mode == "updates":
                         for node, update in data.items():
-                            yield {"type": "step", "node": node, "update": update or {}}
+                            yield {"type": "step", "node": node, "update": to_jsonable_python(update or {})}
             values = (await self.graph.aget_state(config)).values
         except TimeoutError:
             error, values = "timeout", {}
         except Exception:
             logger.exception("turn failed")
             error, values = "failure", {}
+        state = AgentState(**values) if values else AgentState(message=turn.message)
         if error:
-            values = {"reply": TIMEOUT_KO if error == "timeout" else FAILURE_KO, "route": "error"}
-        timings = {**values.get("timings_ms", {}), "total": round((time.perf_counter() - start) * 1000, 1)}
+            state = AgentState(message=turn.message, reply=TIMEOUT_KO if error == "timeout" else FAILURE_KO)
+        timings = {**state.timings_ms, "total": round((time.perf_counter() - start) * 1000, 1)}
         result = TurnResult(
-            session=session, reply=values["reply"], intent=values.get("route") or "error", brief=values.get("brief"),
-            recipe=values.get("recipe"),
-            retrieved=list(dict.fromkeys(i for r in values.get("retrieval_log", []) for i in r["ids"])),
-            sources=values.get("retrieved", []), extras=values.get("extras", {}), timings_ms=timings, error=error,
-            chosen=values["candidates"][0]["origin"] if values.get("candidates") else None,
+            session=session, reply=state.reply, intent=state.route.value if state.route else "error",
+            brief=state.brief.model_dump(mode="json") if state.brief else None,
+            recipe=state.recipe.model_dump(mode="json") if state.recipe else None,
+            retrieved=list(dict.fromkeys(i for r in state.retrieval_log for i in r.ids)),
+            sources=[r.model_dump(mode="json") for r in state.retrieved], extras=state.extras, timings_ms=timings,
+            error=error, chosen=state.candidates[0].origin if state.candidates else None,
         )
-        result.turn_id = await self._commit(session, turn, choices, values, result, source)
-        metrics.observe_turn(session, result.intent, timings, error, values.get("generation_log", []))
+        result.turn_id = await self._commit(session, turn, choices, state, result, source)
+        metrics.observe_turn(session, result.intent, timings, error,
+                             [g.model_dump(mode="json") for g in state.generation_log])
         yield {"type": "result", "result": result}
 
-    async def _commit(self, session: str, turn: TurnInput, choices: TurnConfig, values: dict[str, Any],
+    async def _commit(self, session: str, turn: TurnInput, choices: TurnContext, state: AgentState,
                       result: TurnResult, source: str) -> int:
-        recipe = values.get("recipe")
+        recipe = state.recipe
         record = TurnRecord(
             session_id=session, user_text=turn.message, reply=result.reply, route=result.intent, level=choices.level.value,
-            brief=result.brief,
-            recipe=Recipe.model_validate(recipe) if recipe and values.get("new_version") else None,
-            current_recipe_id=recipe["id"] if recipe else None,
-            current_recipe_version=recipe["version"] if recipe else None,
-            candidates=[{"origin": c["origin"], "id": c["recipe"]["id"],
-                         "score": (c["recipe"].get("score") or {}).get("total")} for c in values.get("candidates", [])],
-            retrievals=[RetrievalRecord(**r) for r in values.get("retrieval_log", [])],
-            generations=[GenerationRecord.model_validate(g) for g in values.get("generation_log", [])],
-            timings_ms=result.timings_ms, source=source,
+            brief=result.brief, recipe=recipe if recipe and state.new_version else None,
+            current_recipe_id=recipe.id if recipe else None, current_recipe_version=recipe.version if recipe else None,
+            candidates=[{"origin": c.origin, "id": c.recipe.id, "score": c.recipe.score.total if c.recipe.score else None}
+                        for c in state.candidates],
+            retrievals=state.retrieval_log, generations=state.generation_log, timings_ms=result.timings_ms,
+            source=source,
         )
         return await self.store.commit_turn(choices.principal, record)
 

@@ -1,9 +1,13 @@
-"""Graph state, field by field, and the per-turn choices that travel beside it in the run config.
+"""Graph state, field by field, and the per-turn choices that travel beside it as the run's context.
 
-Everything in the state is plain JSON (dicts, lists, strings) so the SQLite checkpointer stores it without
-custom serialisers; ``brief_of`` / ``recipe_of`` / ``reading_of`` turn it back into models. Fields marked
-*per turn* are reset by the input of each turn (``turn_reset``); the others are the thread's memory. Logs
-have reducers: a node returns only its new entries, and ``None`` (sent by ``turn_reset``) empties them.
+The state holds domain objects — a ``Brief``, ``Recipe`` versions, the message's ``Reading``, scored
+``Candidate`` formulas, typed log entries — so a node reads ``state.recipe.ingredients``, not
+``state["recipe"]["ingredients"]``, and go-to-definition leads from a node to the domain. The checkpointer
+stores them through its serializer, restricted to the classes listed here (``STATE_CLASSES``); a thread saved
+as JSON dicts before this change is read back into the same objects (``AgentState.__post_init__``).
+
+Fields marked *per turn* are reset by the route node at the start of each turn (``fresh_turn``); the others
+are the thread's memory. Logs have reducers: a node returns only its new entries, and ``None`` empties them.
 """
 
 from __future__ import annotations
@@ -12,32 +16,45 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from langchain_core.runnables import RunnableConfig
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from agent.reading import Reading, Route
+from agent.reading.message import Reading, Route
 from hyanggi.settings import AnswerLevel, GeneratorBackend
+from knowledge.search import SearchResult
 from perfumery.brief import Brief
 from perfumery.ifra import Product
 from perfumery.models import Concentration
 from perfumery.recipe import Recipe
 from store.principals import LOCAL, Principal
+from store.records import GenerationRecord, RetrievalRecord
 
 
-def _log(left: list[dict[str, Any]] | None, right: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+def _log(left: list[Any] | None, right: list[Any] | None) -> list[Any]:
     """Append a node's new entries; ``None`` starts the turn's log afresh."""
     return [] if right is None else [*(left or []), *right]
 
 
-def _timings(left: dict[str, float] | None, right: dict[str, float] | None) -> dict[str, float]:
-    return {} if right is None else {**(left or {}), **right}
+@dataclass(frozen=True)
+class Restart:
+    """A timings update that first empties the turn's timings: the route node resets the turn and records its own
+    time in one update, which a plain ``None`` followed by a dict cannot say."""
+
+    entries: dict[str, float]
 
 
-class TurnConfig(BaseModel):
-    """Choices that shape one turn (chat settings, REST fields), read from ``config["configurable"]``
-    beside ``thread_id``: the same graph and service serve every combination."""
+def _timings(left: dict[str, float] | None, right: dict[str, float] | Restart | None) -> dict[str, float]:
+    if right is None:
+        return {}
+    if isinstance(right, Restart):
+        return dict(right.entries)
+    return {**(left or {}), **right}
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+
+class TurnContext(BaseModel):
+    """Choices that shape one turn (chat settings, REST fields) and whom it is for: the graph's runtime context
+    (``graph.astream(…, context=…)``, ``Runtime.context`` in a node). The same graph serves every combination."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     level: AnswerLevel = AnswerLevel.detailed
     concentration: Concentration | None = Field(default=None, description="None: from the message, else EDP")
@@ -46,20 +63,24 @@ class TurnConfig(BaseModel):
     proposals: int | None = Field(default=None, ge=0, le=3, description="LLM proposals; None: settings")
     principal: Principal = Field(default=LOCAL, description="whom the turn is for: what the store shows it")
 
-    @classmethod
-    def of(cls, config: RunnableConfig) -> TurnConfig:
-        return cls.model_validate(config.get("configurable") or {})
 
-    def configurable(self, thread_id: str) -> RunnableConfig:
-        return {"configurable": {"thread_id": thread_id, **self.model_dump(mode="json", exclude_none=True)}}
+class Candidate(BaseModel):
+    """A formula the design loop considers this turn, and where it came from."""
+
+    origin: str = Field(description="composer | llm:<outcome> | repair")
+    recipe: Recipe
+
+    @property
+    def score(self) -> float:
+        return self.recipe.score.total if self.recipe.score else 0.0
 
 
 @dataclass(kw_only=True)
 class TurnInput:
-    """What a caller hands the graph for one turn."""
+    """What a caller hands the graph for one turn (the graph's input schema)."""
 
     message: str
-    """The user's message, already cleaned by ``agent.guard``."""
+    """The user's message, already cleaned by ``agent.reading.guard``."""
     injection: bool = False
     """The guard saw a prompt-injection attempt: answer it as such, never obey it."""
 
@@ -69,32 +90,32 @@ class AgentState(TurnInput):
     """The graph's working state; the thread's memory persists in the checkpointer between turns."""
 
     # --- thread memory -------------------------------------------------------------------
-    brief: dict[str, Any] | None = None
-    """The latest Brief (as JSON); follow-ups refine it instead of starting over."""
-    recipe: dict[str, Any] | None = None
-    """The current formula (Recipe JSON) that edits apply to."""
-    versions: list[dict[str, Any]] = field(default_factory=list)
+    brief: Brief | None = None
+    """The latest brief; follow-ups refine it instead of starting over."""
+    recipe: Recipe | None = None
+    """The current formula that edits apply to."""
+    versions: list[Recipe] = field(default_factory=list)
     """Every version made in this thread, oldest first, for comparisons; nothing is overwritten."""
 
     # --- per turn ------------------------------------------------------------------------
     route: Route | None = None
     """What the message asks for."""
-    reading: dict[str, Any] | None = None
-    """The message read once (agent.reading.Reading as JSON): lexicon matches, materials named, the edit."""
-    retrieved: list[dict[str, Any]] = field(default_factory=list)
-    """Search results used this turn (id, collection, names, score, text) — the grounding of the reply."""
-    retrieval_log: Annotated[list[dict[str, Any]], _log] = field(default_factory=list)
+    reading: Reading | None = None
+    """The message read once: lexicon matches, materials named, the parsed edit."""
+    retrieved: list[SearchResult] = field(default_factory=list)
+    """Search results used this turn — the grounding of the reply."""
+    retrieval_log: Annotated[list[RetrievalRecord], _log] = field(default_factory=list)
     """One entry per search (query, collection, ids, scores, texts) for the store."""
     candidate_ids: list[str] = field(default_factory=list)
     """Materials retrieval offered to the generator and the composer this turn."""
-    candidates: list[dict[str, Any]] = field(default_factory=list)
-    """Scored candidate formulas of this turn: {"origin": composer|llm:<outcome>|repair, "recipe": Recipe JSON}."""
+    candidates: list[Candidate] = field(default_factory=list)
+    """Scored candidate formulas of this turn, best first once critiqued."""
     revisions: int = 0
     """Critique → revise loops done this turn; bounded by settings.max_revisions."""
-    generation_log: Annotated[list[dict[str, Any]], _log] = field(default_factory=list)
+    generation_log: Annotated[list[GenerationRecord], _log] = field(default_factory=list)
     """Model calls made this turn (backend, prompt, raw output, outcome, speed)."""
     extras: dict[str, Any] = field(default_factory=dict)
-    """Level-dependent attachments: batch sheet, cost, alternatives, diff, compliance report."""
+    """Level-dependent attachments as JSON: batch sheet, cost, alternatives, diff, offers, compliance report."""
     reply: str = ""
     """The Korean answer sent to the user."""
     new_version: bool = False
@@ -102,30 +123,39 @@ class AgentState(TurnInput):
     timings_ms: Annotated[dict[str, float], _timings] = field(default_factory=dict)
     """Milliseconds per node this turn."""
 
+    def __post_init__(self) -> None:
+        # A thread checkpointed before the state was typed holds JSON dicts: read them into the same objects.
+        for name, adapter in _ADAPTERS.items():
+            value = getattr(self, name)
+            if value is not None and not _typed(value):
+                setattr(self, name, adapter.validate_python(value))
 
+
+def _typed(value: Any) -> bool:
+    items = value if isinstance(value, list) else [value]
+    return all(isinstance(item, BaseModel | str) for item in items)
+
+
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    "brief": TypeAdapter(Brief), "recipe": TypeAdapter(Recipe), "versions": TypeAdapter(list[Recipe]),
+    "reading": TypeAdapter(Reading), "retrieved": TypeAdapter(list[SearchResult]),
+    "retrieval_log": TypeAdapter(list[RetrievalRecord]), "candidates": TypeAdapter(list[Candidate]),
+    "generation_log": TypeAdapter(list[GenerationRecord]),
+}
 _LOGS = frozenset({"retrieval_log", "generation_log", "timings_ms"})
 _MEMORY = frozenset({"brief", "recipe", "versions"})
+# Every class the checkpointer may revive from a saved thread: the state's models (their fields are stored as
+# plain data inside them) and the enums stored on their own.
+STATE_CLASSES: tuple[type, ...] = (Brief, Recipe, Reading, SearchResult, RetrievalRecord, Candidate,
+                                   GenerationRecord, Route, Restart)
 
 
-def turn_reset(turn: TurnInput) -> dict[str, Any]:
-    """The input of a turn: its own fields plus every per-turn field back at its default."""
-    reset: dict[str, Any] = dataclasses.asdict(turn)
+def fresh_turn() -> dict[str, Any]:
+    """Every per-turn field back at its default (logs emptied): the update that starts a turn."""
+    reset: dict[str, Any] = {}
     for f in dataclasses.fields(AgentState):
-        if f.name in reset or f.name in _MEMORY:
+        if f.name in _MEMORY or f.name in ("message", "injection"):
             continue
         reset[f.name] = None if f.name in _LOGS else (
             f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default)
     return reset
-
-
-def reading_of(state: AgentState) -> Reading:
-    """The turn's reading as a model (set by the route node)."""
-    return Reading.model_validate(state.reading)
-
-
-def brief_of(state: AgentState) -> Brief | None:
-    return Brief.model_validate(state.brief) if state.brief is not None else None
-
-
-def recipe_of(state: AgentState) -> Recipe | None:
-    return Recipe.model_validate(state.recipe) if state.recipe is not None else None

@@ -140,9 +140,9 @@ def load_edit_set(catalog: Catalog, path: Path = EDIT_SET) -> tuple[dict[str, Re
 
 def chat_system(kb: KnowledgeBase) -> System:
     """The chat's own edit turn: the message read once, then ``agent.nodes.edit_turn`` at the default level."""
-    from agent.interpret import MaterialNames
     from agent.nodes import edit_turn
-    from agent.reading import Route, read
+    from agent.reading.interpret import MaterialNames
+    from agent.reading.message import Route, read
     from hyanggi.settings import AnswerLevel
     from knowledge.lexicon import get_lexicon_matcher
 

@@ -1,6 +1,6 @@
 """Faithfulness without an LLM: the claim checker as a ragas metric, and its agreement with the yardstick.
 
-``DomainFaithfulness`` scores a turn as the share of its checkable claims (``agent.claims``) that the turn's
+``DomainFaithfulness`` scores a turn as the share of its checkable claims (``agent.replies.claims``) that the turn's
 recipe and records support; a turn with no checkable claim is NaN (nothing to score), like ragas'
 Faithfulness with no statements. The recipe reaches the metric as a context: ``recipe_context`` writes it
 as a Korean formula a judge model can read too, under the id ``recipe:<id>@v<version>`` that the metric
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agent.claims import Claim, ClaimChecker, Grounds
+from agent.replies.claims import Claim, ClaimChecker, Grounds
 from perfumery.models import POSITION_KO
 from perfumery.recipe import Recipe
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseLanguageModel
     from ragas.embeddings.base import BaseRagasEmbeddings
 
-    from agent.claims import ClaimChecker
+    from agent.replies.claims import ClaimChecker
 
 JUDGE_TIMEOUT_S = 600  # per metric call; a long reply through the 270M judge on two cores takes minutes
 

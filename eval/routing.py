@@ -11,10 +11,10 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
-from agent.edit_parser import EditRequest
-from agent.guard import is_injection
-from agent.interpret import MaterialNames, build_brief
-from agent.reading import Route, read
+from agent.reading.edit_parser import EditRequest
+from agent.reading.guard import is_injection
+from agent.reading.interpret import MaterialNames, build_brief
+from agent.reading.message import Route, read
 from knowledge.kb import KnowledgeBase
 from knowledge.lexicon import get_lexicon_matcher
 from perfumery.batch import BatchBasis

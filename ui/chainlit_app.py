@@ -31,8 +31,8 @@ from chainlit.server import get_html_template, sio
 from chainlit.types import ThreadDict
 from chainlit.utils import utc_now
 
-from agent.guard import clean
-from agent.workbench_render import import_reply_ko
+from agent.reading.guard import clean
+from agent.replies.workbench import import_reply_ko
 from hyanggi.settings import AnswerLevel, get_settings
 from ops.logs import configure_logging
 from perfumery.diff import RecipeDiff
@@ -110,7 +110,7 @@ def _chat_csp() -> str:
 
 
 _install_translation()
-# public/hyanggi.js counts characters against the guard's limit (agent/guard.py, settings.max_message_chars).
+# public/hyanggi.js counts characters against the guard's limit (agent/reading/guard.py, settings.max_message_chars).
 chainlit_config.ui.custom_js_attributes = f'defer data-max-chars="{settings.max_message_chars}"'
 LOGIN_REQUIRED = bool(settings.auth_password or settings.api_keys)
 mount_api(server, create_api(settings, runtime.service, lambda: runtime.error, limiter=limiter))

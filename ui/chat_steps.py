@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.reading import ROUTE_KO, Reading, Route
+from agent.reading.message import ROUTE_KO, Reading, Route
 from knowledge.documents import CollectionName
 from knowledge.kb import KnowledgeBase
 from knowledge.search import SearchResult

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 
 from agent.deps import Deps
 from agent.generators.base import GenerationRecord, Narration, Outcome, RecipeDraft
-from agent.interpret import MaterialNames
+from agent.reading.interpret import MaterialNames
 from hyanggi.settings import GeneratorBackend, Settings
 from knowledge.documents import CollectionName
 from knowledge.kb import KnowledgeBase, load_knowledge_base

@@ -1,12 +1,14 @@
 """The design graph end to end on real knowledge data, with a keyword searcher and a scripted generator."""
 
 import uuid
+from dataclasses import asdict
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
+from pydantic_core import to_jsonable_python
 
 from agent.graph import build_graph
-from agent.state import TurnConfig, TurnInput, turn_reset
+from agent.state import TurnContext, TurnInput
 from perfumery.recipe import Recipe
 from tests.unit.agent_fakes import fake_deps
 
@@ -17,9 +19,10 @@ def deps():
 
 
 async def _turn(graph, thread: str, message: str, injection: bool = False, **choices) -> dict:
-    config = TurnConfig(**choices).configurable(thread)
-    await graph.ainvoke(turn_reset(TurnInput(message=message, injection=injection)), config)
-    return (await graph.aget_state(config)).values
+    """One turn; the state after it as JSON (the typed state dumped), as a log or a UI reads it."""
+    config = {"configurable": {"thread_id": thread}}
+    await graph.ainvoke(asdict(TurnInput(message=message, injection=injection)), config, context=TurnContext(**choices))
+    return to_jsonable_python((await graph.aget_state(config)).values)
 
 
 async def test_new_brief_designs_a_scored_recipe_summing_to_100(deps) -> None:
@@ -106,7 +109,7 @@ async def test_an_edit_the_core_refuses_is_explained_and_keeps_the_recipe(deps) 
 
 
 def test_percentages_keep_the_precision_trace_materials_need() -> None:
-    from agent.render import pct
+    from agent.replies.render import pct
 
     assert [pct(v) for v in (12.345, 1.0, 0.456, 0.04, 0.0012)] == ["12.3", "1.0", "0.46", "0.04", "0.0012"]
 

@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 
-from agent.guard import visible_pattern
+from agent.reading.guard import visible_pattern
 from hyanggi.settings import Settings
 from store import LOCAL, Store
 from tests.unit.api_fakes import FakeService

@@ -20,7 +20,7 @@ from perfumery.fit import (
 from perfumery.recipe import Recipe
 from perfumery.repair import apply_fixes
 
-# README's example as the reading gives it (agent.interpret.build_brief on the same sentence)
+# README's example as the reading gives it (agent.reading.interpret.build_brief on the same sentence)
 CAFE = Brief(descriptors={"coffee": 1.0, "soft": 1.0, "warm": 0.8, "musky": 0.7, "watery": 0.675, "earthy": 0.6,
                           "milky": 0.5, "woody": 0.4, "powdery": 0.4},
              avoid_descriptors={"sweet": 1.0, "caramel": 0.6, "vanilla": 0.5}, themes=["포근한", "카페"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.claims import ClaimChecker, ClaimKind, Grounds
-from agent.narration_check import supported_narration
+from agent.replies.claims import ClaimChecker, ClaimKind, Grounds
+from agent.replies.narration_check import supported_narration
 from knowledge.kb import load_knowledge_base
 from perfumery.brief import Brief
 from perfumery.critic import compliance_status

@@ -2,8 +2,8 @@
 
 import pytest
 
-from agent.edit_parser import parse_edit
-from agent.interpret import MaterialNames
+from agent.reading.edit_parser import parse_edit
+from agent.reading.interpret import MaterialNames
 from knowledge.kb import load_knowledge_base
 from perfumery import compose, edit_many
 from perfumery.batch import BatchBasis

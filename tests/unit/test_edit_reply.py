@@ -3,8 +3,8 @@ label, one unit per batch sheet, won where a price is cited — in Korean with t
 
 import pytest
 
-from agent import render
-from agent.edit_parser import Absent
+from agent.reading.edit_parser import Absent
+from agent.replies import render
 from knowledge.kb import load_knowledge_base
 from perfumery.batch import BatchBasis, estimate_cost, scale_batch
 from perfumery.documents import batch_sheet_html, ifra_summary

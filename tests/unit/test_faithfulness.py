@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from agent.claims import ClaimChecker
+from agent.replies.claims import ClaimChecker
 from eval.faithfulness import agreement, load_yardstick, recipe_context, recipe_key
 from eval.ragas_runner import run_ragas
 from eval.transcripts import TurnSample

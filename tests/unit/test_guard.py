@@ -5,7 +5,7 @@ import unicodedata
 import jsonschema_rs
 import pytest
 
-from agent.guard import clean, visible_pattern
+from agent.reading.guard import clean, visible_pattern
 from ui.commands.eval_injection import (
     DETECTION_TARGET,
     FALSE_POSITIVE_TARGET,

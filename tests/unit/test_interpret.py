@@ -2,8 +2,8 @@
 
 import pytest
 
-from agent.interpret import MaterialNames, build_brief, concentration_in
-from agent.reading import read
+from agent.reading.interpret import MaterialNames, build_brief, concentration_in
+from agent.reading.message import read
 from knowledge.kb import load_knowledge_base
 from knowledge.lexicon import get_lexicon_matcher
 from perfumery.brief import Brief

@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent import edit_parser
-from agent.edit_parser import parse_edit
-from agent.guard import clean
-from agent.interpret import MaterialNames
+from agent.reading import edit_parser
+from agent.reading.edit_parser import parse_edit
+from agent.reading.guard import clean
+from agent.reading.interpret import MaterialNames
 from knowledge.kb import load_knowledge_base
 from perfumery import compose
 from perfumery.brief import Brief

@@ -4,12 +4,14 @@ generator's prompt frames. `tests/integration/test_prompt_leak.py` repeats it wi
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agent.graph import build_graph
-from agent.guard import clean
-from agent.state import TurnInput, turn_reset
+from agent.reading.guard import clean
+from agent.state import TurnContext, TurnInput
 from prompts.loader import load_templates
 from tests.unit.agent_fakes import fake_deps
 from ui.commands.eval_injection import default_corpus, load_corpus
@@ -44,7 +46,8 @@ async def test_no_reply_contains_a_prompt_fragment() -> None:
     for n, text in enumerate(attempts()):
         checked = clean(text, 2000)
         config = {"configurable": {"thread_id": f"leak-{n}"}}
-        await graph.ainvoke(turn_reset(TurnInput(message=checked.text, injection=checked.injection)), config)
+        await graph.ainvoke(asdict(TurnInput(message=checked.text, injection=checked.injection)), config,
+                            context=TurnContext())
         reply = (await graph.aget_state(config)).values["reply"]
         leaks += [(text, fragment) for fragment in fragments if fragment in reply]
     assert not leaks

@@ -3,9 +3,9 @@ questions answered from what they name (or honestly not)."""
 
 import pytest
 
-from agent.answers import UNSURE_KO, answer_ids, topic_reply
-from agent.interpret import MaterialNames
-from agent.reading import Chat, Route, read
+from agent.reading.answers import UNSURE_KO, answer_ids, topic_reply
+from agent.reading.interpret import MaterialNames
+from agent.reading.message import Chat, Route, read
 from eval.routing import evaluate_routing, ops_match
 from knowledge.kb import load_knowledge_base
 from knowledge.lexicon import get_lexicon_matcher

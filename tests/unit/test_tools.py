@@ -2,14 +2,16 @@
 critic's verdict grouped, stored recipes read as the principal, and one code path with the chat."""
 
 from collections import Counter
+from dataclasses import asdict
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_jsonable_python
 
 from agent.graph import build_graph
 from agent.service import toolbox_for
-from agent.state import TurnConfig, TurnInput, turn_reset
+from agent.state import AgentState, TurnContext, TurnInput
 from hyanggi.settings import GeneratorBackend
 from knowledge.documents import CollectionName
 from knowledge.formula_import import import_formula
@@ -76,9 +78,9 @@ async def test_search_is_typed_in_and_out(box) -> None:
 
 async def test_design_is_the_chats_design_with_the_composer_alone(deps, box) -> None:
     graph = build_graph(deps, InMemorySaver())
-    config = TurnConfig(backend=GeneratorBackend.composer).configurable("design")
-    await graph.ainvoke(turn_reset(TurnInput(message=BRIEF)), config)
-    chat = Recipe.model_validate((await graph.aget_state(config)).values["recipe"])
+    config = {"configurable": {"thread_id": "design"}}
+    await graph.ainvoke(asdict(TurnInput(message=BRIEF)), config, context=TurnContext(backend=GeneratorBackend.composer))
+    chat = AgentState(**(await graph.aget_state(config)).values).recipe
     designed = await box.design(DesignRequest(brief=BRIEF))
     assert [(i.material_id, i.percent) for i in designed.recipe.ingredients] == \
         [(i.material_id, i.percent) for i in chat.ingredients]
@@ -226,9 +228,9 @@ async def test_export_writes_every_document(deps, box) -> None:
 
 # --- one code path with the chat -------------------------------------------------------------------
 async def _turn(graph, thread: str, message: str) -> dict:
-    config = TurnConfig().configurable(thread)
-    await graph.ainvoke(turn_reset(TurnInput(message=message)), config)
-    return (await graph.aget_state(config)).values
+    config = {"configurable": {"thread_id": thread}}
+    await graph.ainvoke(asdict(TurnInput(message=message)), config, context=TurnContext())
+    return to_jsonable_python((await graph.aget_state(config)).values)
 
 
 async def test_a_pasted_formula_is_read_alike_in_the_chat_and_over_rest(deps) -> None:

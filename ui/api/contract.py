@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from agent.guard import visible_pattern
+from agent.reading.guard import visible_pattern
 from hyanggi.settings import Settings
 from ui.api.schemas import GUARDED
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, Security, UploadFile
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from agent.guard import clean
-from agent.workbench_render import import_reply_ko, replacements_ko, where_used_ko
+from agent.reading.guard import clean
+from agent.replies.workbench import import_reply_ko, replacements_ko, where_used_ko
 from knowledge.documents import CollectionName
 from perfumery import EditError, diff, documents
 from perfumery.batch import BatchBasis

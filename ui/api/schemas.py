@@ -19,7 +19,7 @@ from tools.fields import PRODUCT_HELP, DbId, RecordId
 from tools.workbench import MAX_EDIT_OPS, ImportFormulaRequest, ImportLine
 
 MAX_BATCH = 10
-# Marks a text field that `agent.guard` checks; the OpenAPI document gets the guard's length limit and
+# Marks a text field that `agent.reading.guard` checks; the OpenAPI document gets the guard's length limit and
 # pattern there (`ui.api.contract`), so the schema states the rule the server applies.
 GUARDED = "x-hyanggi-guarded"
 GuardedText = Annotated[str, Field(min_length=1, json_schema_extra={GUARDED: True})]

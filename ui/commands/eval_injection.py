@@ -53,8 +53,8 @@ def load_corpus(path: Path) -> InjectionCorpus:
 
 
 def evaluate(corpus: InjectionCorpus, max_chars: int) -> InjectionReport:
-    """Run every message through ``agent.guard.clean``, exactly as a chat turn would."""
-    from agent.guard import clean
+    """Run every message through ``agent.reading.guard.clean``, exactly as a chat turn would."""
+    from agent.reading.guard import clean
 
     def flagged(attempt: Attempt) -> bool:
         return clean(attempt.text, max_chars).injection

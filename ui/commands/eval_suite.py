@@ -150,7 +150,7 @@ def eval_ragas(
         judge_llm = make_judge(settings)
     console.print(f"ragas: {len(samples)} turns from {len(transcripts)} sessions"
                   f"{f', judging {judge_limit}' if judge_llm else ''} …", highlight=False)
-    from agent.claims import ClaimChecker
+    from agent.replies.claims import ClaimChecker
 
     run = run_ragas(samples, embedder, judge_llm, judge_limit=judge_limit, checker=ClaimChecker(kb))
     folder = out or default_out_dir()
@@ -197,7 +197,7 @@ def eval_faithfulness(
     as_json: JsonOption = False,
 ) -> None:
     """규칙 기반 충실도 지표와 정답 표본의 일치도 (agreement of domain faithfulness with the yardstick)."""
-    from agent.claims import ClaimChecker
+    from agent.replies.claims import ClaimChecker
     from eval.faithfulness import agreement, load_yardstick, write_agreement
     from eval.report import default_out_dir
     from knowledge.kb import load_knowledge_base

@@ -16,7 +16,13 @@ import re
 
 from pydantic import BaseModel, Field
 
-from agent.interpret import CONCENTRATION_WORD, MaterialNames, Mention, concentration_in, negation_avoids
+from agent.reading.interpret import (
+    CONCENTRATION_WORD,
+    MaterialNames,
+    Mention,
+    concentration_in,
+    negation_avoids,
+)
 from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact
 from knowledge.lexicon import get_lexicon_matcher

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from agent.claims import ClaimChecker, Grounds
+from agent.replies.claims import ClaimChecker, Grounds
 from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact
 from perfumery.brief import Brief

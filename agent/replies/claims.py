@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.interpret import MaterialNames, concentration_in
+from agent.reading.interpret import MaterialNames, concentration_in
 from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact, get_kiwi
 from knowledge.lexicon import Compacted, LexiconMatcher

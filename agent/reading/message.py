@@ -14,8 +14,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from agent.edit_parser import EditRequest, parse_edit
-from agent.interpret import MaterialNames, Mention
+from agent.reading.edit_parser import EditRequest, parse_edit
+from agent.reading.interpret import MaterialNames, Mention
 from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact
 from knowledge.lexicon import LexiconMatch, LexiconMatcher
@@ -57,7 +57,7 @@ _IMPERATIVE = re.compile(r"하게|해\s*줘|해\s*주세요|해줄래|로\s*$|�
 
 
 class Chat(StrEnum):
-    """Kinds of small talk, each answered in a sentence or two (agent.render.smalltalk_reply)."""
+    """Kinds of small talk, each answered in a sentence or two (agent.replies.render.smalltalk_reply)."""
 
     thanks = "thanks"
     greeting = "greeting"

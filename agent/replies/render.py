@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from agent.edit_parser import Absent
-from agent.reading import Chat
+from agent.reading.edit_parser import Absent
+from agent.reading.message import Chat
 from hyanggi.settings import AnswerLevel
 from knowledge.kb import KnowledgeBase
 from perfumery.batch import BatchBasis, BatchSheet, CostEstimate

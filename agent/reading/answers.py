@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from agent.reading import Reading
+from agent.reading.message import Reading
 from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact
 from knowledge.search import SearchResult
