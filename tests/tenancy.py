@@ -93,7 +93,7 @@ async def check_tenancy(service: ChatService, monkeypatch) -> None:  # noqa: ANN
         edited = await client.post("/chat", headers=A, json={"message": "더 우디하게", "session_id": session})
         assert edited.status_code == 200 and edited.json()["recipe"]["version"] == 2, edited.text
         memory = await service.graph.aget_state({"configurable": {"thread_id": thread_id(PRINCIPAL_A, session)}})
-        assert memory.values["recipe"]["id"] == recipe and len(memory.values["versions"]) == 2
+        assert memory.values["recipe"].id == recipe and len(memory.values["versions"]) == 2
         assert not (await service.graph.aget_state({"configurable": {"thread_id": session}})).values
 
         # The admin key (with either API key) sees both principals' work; without it, B still cannot.

@@ -313,6 +313,8 @@ async def run_turn(text: str) -> None:
             cl.user_session.set("recipe_ref", (recipe.id, recipe.version))
             elements = _recipe_elements(recipe, service)
             reply.actions = _recipe_actions(recipe, result.brief)
+    reply.actions = [*(reply.actions or []), *(cl.Action(name="edit", label=label, payload={"text": text}, tooltip=text)
+                                               for label, text in view.offer_actions(result.extras))]
     if "diff" in result.extras and (chart := charts.diff_figure(RecipeDiff.model_validate(result.extras["diff"]),
                                                                 service.deps.kb.catalog)):
         _keep_files_folder()

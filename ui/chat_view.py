@@ -56,6 +56,12 @@ def edit_actions(brief: dict[str, Any] | None) -> list[tuple[str, str]]:
     return [(label, text) for label, text, toward in EDIT_ACTIONS.values() if toward not in avoided]
 
 
+def offer_actions(extras: dict[str, Any]) -> list[tuple[str, str]]:
+    """Buttons for what a reply offered as a question ("…이 없어서 아무것도 바꾸지 않았어요 — 이 중 하나를 빼
+    드릴까요?"): each sends its request as the person's next message, so nothing changes until they choose."""
+    return [(offer["label"], offer["message"]) for offer in extras.get("offers") or []]
+
+
 def is_new_version(recipe: Recipe, shown: tuple[str, int] | None) -> bool:
     """Files and charts go under a reply only when it made a version the chat has not shown yet ("고마워!"
     or a question keeps the current formula and gets none)."""

@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from agent.reading.edit_parser import Absent
+from agent.replies import render
 from knowledge.documents import CollectionName
 from knowledge.kb import KnowledgeBase, load_knowledge_base
 from knowledge.search import SearchResult
@@ -239,3 +241,10 @@ def test_no_button_goes_toward_what_the_person_ruled_out() -> None:
     labels = [label for label, _ in view.edit_actions({"avoid_descriptors": {"sweet": 1.0}})]
     assert "더 달콤하게" not in labels and "더 가볍게" in labels
     assert "더 달콤하게" in [label for label, _ in view.edit_actions(None)]
+
+
+def test_an_offer_in_the_reply_becomes_a_button_that_asks_for_it() -> None:
+    _, offers = render.absent_block([Absent(material_id="rosewood_oil", name_ko="로즈우드 오일", action_ko="빼기",
+                                            nearest=["iso_e_super"], nearest_ko=["이소 이 슈퍼"])])
+    assert view.offer_actions({"offers": offers}) == [("이소 이 슈퍼 빼기", "이소 이 슈퍼 빼줘")]
+    assert view.offer_actions({}) == []
