@@ -1,8 +1,9 @@
 """LoRA fine-tuning of the Gemma 3 270M base on our SFT examples (prompt → target).
 
-Flat and visible like nanoGPT: every knob is a field of ``TrainConfig`` with its CPU default.
-The base is the project's GGUF, dequantized by transformers (``gguf_file=``). Loss is on the
-target tokens only, and logits are computed only at those positions: with a 262k vocabulary the
+Every knob is a field of ``TrainConfig`` with its CPU default; transformers' ``Trainer`` runs the loop
+(evaluation, checkpoints, ``EarlyStoppingCallback``, the best adapter loaded back at the end) and peft
+adds the adapter. The base is the project's GGUF, dequantized by transformers (``gguf_file=``). Loss is
+on the target tokens only, and logits are computed only at those positions: with a 262k vocabulary the
 full logit tensor would cost more than the rest of the step. On a CUDA GPU the base is loaded
 in 4 bit (QLoRA, bitsandbytes) and the run scales up; on CPU it runs small in fp32.
 """
@@ -19,6 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from transformers import EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 
 if TYPE_CHECKING:
     import torch
@@ -95,6 +98,10 @@ def load_base(gguf_path: Path, device: str = "cpu", qlora: bool = False) -> tupl
                                                             bnb_4bit_compute_dtype=torch.bfloat16)}
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, **kwargs)
     if not qlora:
+        if model.hf_quantizer is not None and all(p.dtype.is_floating_point for p in model.parameters()):
+            # transformers unpacked every GGUF block into plain float weights (Gemma 3 has no packed GGUF
+            # path) but leaves its GGUF marker, which makes the Trainer refuse to train an adapter on it.
+            model.hf_quantizer.remove_quantization_config(model)
         model.to(device)
     return model, tokenizer
 
@@ -193,9 +200,83 @@ class TrainResult:
     data_hash: str
 
 
+class TargetLossTrainer(Trainer):
+    """transformers' Trainer with our loss: ``target_loss`` on the wrapped causal LM, so the vocabulary
+    projection runs on the target positions only (the default loss would build the full logit tensor)."""
+
+    def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False,
+                     num_items_in_batch: Any = None) -> Any:
+        loss = target_loss(self.accelerator.unwrap_model(model).get_base_model(), inputs)
+        return (loss, {}) if return_outputs else loss
+
+
+class MetricsLog(TrainerCallback):
+    """``metrics.csv``, one row per evaluation (step 0 included), read by the model card (finetune/export.py):
+    the window's mean train loss and the rate its last update was taken at (from the Trainer's log at the same
+    step), the dev loss, seconds since the start, and training tokens per second (evaluations left out)."""
+
+    FIELDS = ("step", "train_loss", "dev_loss", "lr", "seconds", "tokens_per_s")
+
+    def __init__(self, path: Path, on_log: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.path = path
+        self.on_log_row = on_log
+        self.window: dict[str, Any] = {}
+        self.started = self.window_start = time.perf_counter()
+        self.window_tokens = 0
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        with self.path.open("w", newline="", encoding="utf-8") as handle:
+            csv.DictWriter(handle, fieldnames=self.FIELDS).writeheader()
+        self.started = self.window_start = time.perf_counter()
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if state.global_step >= state.max_steps:
+            control.should_log = True  # the last window's train loss, when the run ends between evaluations
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None,
+               **kwargs: Any) -> None:
+        if logs and "loss" in logs:
+            elapsed = time.perf_counter() - self.window_start
+            self.window = {"train_loss": round(logs["loss"], 4), "lr": round(logs["learning_rate"], 7),
+                           "tokens_per_s": round((state.num_input_tokens_seen - self.window_tokens) / elapsed, 1)}
+
+    def on_evaluate(self, args: Any, state: Any, control: Any, metrics: dict[str, float] | None = None,
+                    **kwargs: Any) -> None:
+        step = state.global_step
+        row = {"step": step, "train_loss": "", "lr": 0.0, "tokens_per_s": "", **self.window,
+               "dev_loss": round((metrics or {})["eval_loss"], 4),
+               "seconds": round(time.perf_counter() - self.started, 1) if step else 0.0}
+        with self.path.open("a", newline="", encoding="utf-8") as handle:
+            csv.DictWriter(handle, fieldnames=self.FIELDS).writerow(row)
+        if self.on_log_row:
+            self.on_log_row(row)
+        self.window = {}
+        self.window_start, self.window_tokens = time.perf_counter(), state.num_input_tokens_seen
+
+
+def training_arguments(config: TrainConfig, run_dir: Path, progress: bool) -> TrainingArguments:
+    """The run as TrainingArguments: evaluate and checkpoint every ``eval_every`` steps (and at the start and the
+    end), keep ``keep_checkpoints`` adapter-only checkpoints plus the best, and load the best at the end."""
+    return TrainingArguments(
+        output_dir=str(run_dir), max_steps=config.steps, per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.batch_size, learning_rate=config.lr, weight_decay=config.weight_decay,
+        max_grad_norm=1.0, seed=config.seed, data_seed=config.seed, use_cpu=config.device == "cpu",
+        eval_strategy="steps", eval_steps=config.eval_every, eval_on_start=True, prediction_loss_only=True,
+        logging_strategy="steps", logging_steps=config.eval_every, include_num_input_tokens_seen="non_padding",
+        save_strategy="steps", save_steps=config.eval_every, save_total_limit=config.keep_checkpoints,
+        save_only_model=True, load_best_model_at_end=True, metric_for_best_model="eval_loss",
+        greater_is_better=False, label_names=["labels"], remove_unused_columns=False, report_to="none",
+        disable_tqdm=not progress, dataloader_pin_memory=False,
+    )
+
+
 def train(dataset_dir: Path, base_gguf: Path, run_dir: Path, config: TrainConfig,
           progress: bool = True, on_log: Callable[[dict[str, Any]], None] | None = None) -> TrainResult:
-    """Train a LoRA adapter; the lowest-dev-loss weights end up in ``run_dir/best`` (PEFT format)."""
+    """Train a LoRA adapter; the lowest-dev-loss weights end up in ``run_dir/best`` (PEFT format).
+
+    transformers' Trainer runs the loop: our optimizer and schedule (``lr_schedule``), ``target_loss``,
+    evaluation on a fixed dev sample, checkpoints, and ``EarlyStoppingCallback`` after ``patience``
+    evaluations without a dev loss better by 1e-4."""
     import torch
     from peft import LoraConfig, get_peft_model
     from tqdm import tqdm
@@ -217,7 +298,6 @@ def train(dataset_dir: Path, base_gguf: Path, run_dir: Path, config: TrainConfig
     lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
                       target_modules=config.target_modules, layers_to_transform=layers, task_type="CAUSAL_LM")
     model = get_peft_model(model, lora)
-    causal_lm = model.base_model.model
 
     def load(split: str) -> tuple[list[Encoded], int]:
         rows = read_jsonl(dataset_dir / f"{split}.jsonl")
@@ -235,92 +315,31 @@ def train(dataset_dir: Path, base_gguf: Path, run_dir: Path, config: TrainConfig
 
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    schedule = lr_schedule(optimizer, config)
-
-    def dev_loss() -> float:
-        model.eval()
-        total, count = 0.0, 0
-        with torch.no_grad():
-            for i in range(0, len(dev_sample), config.batch_size):
-                chunk = dev_sample[i : i + config.batch_size]
-                total += float(target_loss(causal_lm, collate(chunk, pad_id))) * len(chunk)
-                count += len(chunk)
-        model.train()
-        return total / max(1, count)
-
-    log_path = run_dir / "metrics.csv"
-    fields = ["step", "train_loss", "dev_loss", "lr", "seconds", "tokens_per_s"]
-    with log_path.open("w", newline="", encoding="utf-8") as handle:
-        csv.DictWriter(handle, fieldnames=fields).writeheader()
-
-    def log(row: dict[str, Any]) -> None:
-        with log_path.open("a", newline="", encoding="utf-8") as handle:
-            csv.DictWriter(handle, fieldnames=fields).writerow(row)
-        if on_log:
-            on_log(row)
-
-    best_dir = run_dir / "best"
-    best_loss, best_step, stale = float("inf"), 0, 0
-    order: list[int] = []
-    window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
     started = time.perf_counter()
-    first_dev = dev_loss()
-    log({"step": 0, "train_loss": "", "dev_loss": round(first_dev, 4), "lr": 0.0, "seconds": 0.0, "tokens_per_s": ""})
-    model.train()
-    step = 0
-    bar = tqdm(total=config.steps, desc="LoRA", disable=not progress, unit="step")
-    while step < config.steps:
-        if len(order) < config.batch_size:
-            order = list(range(len(train_set)))
-            random.shuffle(order)
-        batch_items = [train_set[order.pop()] for _ in range(config.batch_size)]
-        batch = collate(batch_items, pad_id)
-        lr = schedule.get_last_lr()[0]
-        loss = target_loss(causal_lm, batch)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad(set_to_none=True)
-        step += 1
-        loss_value = float(loss.detach())
-        window_loss += loss_value
-        window_tokens += int(batch["attention_mask"].sum())
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss_value:.3f}")
-        if step % config.eval_every == 0 or step == config.steps:
-            n = config.eval_every if step % config.eval_every == 0 else step % config.eval_every
-            elapsed = time.perf_counter() - window_start
-            current = dev_loss()
-            log({"step": step, "train_loss": round(window_loss / n, 4), "dev_loss": round(current, 4),
-                 "lr": round(lr, 7), "seconds": round(time.perf_counter() - started, 1),
-                 "tokens_per_s": round(window_tokens / elapsed, 1)})
-            window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
-            _save_checkpoint(model, run_dir, step, config.keep_checkpoints)
-            if current < best_loss - 1e-4:
-                best_loss, best_step, stale = current, step, 0
-                model.save_pretrained(str(best_dir))
-            else:
-                stale += 1
-                if stale >= config.patience:
-                    bar.write(f"early stop at step {step}: dev loss has not improved for {stale} evaluations")
-                    break
-    bar.close()
-    metrics = {"dev_loss_start": round(first_dev, 4), "dev_loss_best": round(best_loss, 4),
+    trainer = TargetLossTrainer(
+        model=model, args=training_arguments(config, run_dir, progress), train_dataset=train_set,
+        eval_dataset=dev_sample, data_collator=lambda batch: collate(batch, pad_id),
+        optimizers=(optimizer, lr_schedule(optimizer, config)),
+        callbacks=[MetricsLog(run_dir / "metrics.csv", on_log),
+                   EarlyStoppingCallback(early_stopping_patience=config.patience, early_stopping_threshold=1e-4)],
+    )
+    if not progress:
+        trainer.remove_callback(PrinterCallback)  # without a bar the Trainer would print every log instead
+    trainer.train()
+    state = trainer.state
+    if progress and state.global_step < config.steps:
+        tqdm.write(f"early stop at step {state.global_step}: dev loss has not improved for {config.patience} "
+                   "evaluations")
+    best_dir = run_dir / "best"
+    model.save_pretrained(str(best_dir))  # the best checkpoint's weights, loaded back by the Trainer
+    dev_losses = [entry["eval_loss"] for entry in state.log_history if "eval_loss" in entry]
+    metrics = {"dev_loss_start": round(dev_losses[0], 4), "dev_loss_best": round(state.best_metric, 4),
                "train_seconds": round(time.perf_counter() - started, 1)}
-    result = TrainResult(run_dir=run_dir, best_dir=best_dir, steps=step, best_step=best_step, metrics=metrics,
-                         train_examples=len(train_set), dev_examples=len(dev_set),
-                         dropped=dropped_train + dropped_dev, data_hash=dataset_hash(dataset_dir))
+    result = TrainResult(run_dir=run_dir, best_dir=best_dir, steps=state.global_step,
+                         best_step=state.best_global_step or 0, metrics=metrics, train_examples=len(train_set),
+                         dev_examples=len(dev_set), dropped=dropped_train + dropped_dev,
+                         data_hash=dataset_hash(dataset_dir))
     (run_dir / "result.json").write_text(
         json.dumps({**asdict(result), "run_dir": str(run_dir), "best_dir": str(best_dir)}, indent=2),
         encoding="utf-8")
     return result
-
-
-def _save_checkpoint(model: Any, run_dir: Path, step: int, keep: int) -> None:
-    """Adapter weights at this step; only the newest ``keep`` checkpoints stay on disk."""
-    import shutil
-
-    model.save_pretrained(str(run_dir / f"checkpoint-{step:05d}"))
-    for old in sorted(run_dir.glob("checkpoint-*"))[:-keep]:
-        shutil.rmtree(old)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from difflib import SequenceMatcher, get_close_matches
 from functools import lru_cache
 
 from pydantic import BaseModel, Field
+from rapidfuzz import fuzz, process
 
 from knowledge.korean import compact, jamo
 from knowledge.search import NameIndex
@@ -80,6 +80,7 @@ class FormulaResolver:
         for position, (_, _, names) in enumerate(self._records):
             for key in (k for name in names for k in spellings(name)):
                 self._spelled.setdefault(jamo(key), position)
+        self._spellings = list(self._spelled)
 
     def _closest(self, key: str) -> list[tuple[float, int]]:
         """(likeness, record) best first: spelling likeness (jamo) of the records the name index or a close
@@ -87,12 +88,12 @@ class FormulaResolver:
         spelled = {jamo(k) for k in (key, _TYPE_WORDS.sub("", key)) if k}
         proposals = {position for position, _ in self._index.rank(key)[:5]}
         for form in spelled:
-            proposals.update(self._spelled[f] for f in get_close_matches(form, self._spelled, n=5, cutoff=0.6))
+            close = process.extract(form, self._spellings, scorer=fuzz.ratio, limit=5, score_cutoff=60)
+            proposals.update(self._spelled[spelling] for spelling, _, _ in close)
         scored = []
         for position in proposals:
             names = {jamo(k) for n in self._records[position][2] for k in spellings(n)}
-            scored.append((max((SequenceMatcher(None, a, b).ratio() for a in spelled for b in names), default=0.0),
-                           position))
+            scored.append((max((fuzz.ratio(a, b) / 100 for a in spelled for b in names), default=0.0), position))
         return sorted(scored, reverse=True)
 
     def resolve(self, line: FormulaLine) -> ResolvedLine:

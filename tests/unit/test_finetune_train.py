@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from finetune import train as train_module
 from finetune.train import Encoded, TrainConfig, collate, encode, fitting, lr_schedule, target_loss
@@ -87,13 +88,18 @@ def test_device_profiles():
     assert not cpu.qlora and cpu.steps == 7 and cpu.lr == TrainConfig().lr
 
 
-def test_a_short_run_learns_logs_and_keeps_the_best_adapter(tmp_path, monkeypatch):
+def _dataset(tmp_path, monkeypatch, dev_target="{\"a\":8}"):
     monkeypatch.setattr(train_module, "load_base", lambda *a, **k: (tiny_model().train(), CharTokenizer()))
     data = tmp_path / "data"
     data.mkdir()
-    rows = [{"task": "propose", "prompt": f"요청 {i}", "target": "{\"a\":8}"} for i in range(12)]
-    for split in ("train", "dev"):
+    for split, target in (("train", "{\"a\":8}"), ("dev", dev_target)):
+        rows = [{"task": "propose", "prompt": f"요청 {i}", "target": target} for i in range(12)]
         (data / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return data
+
+
+def test_a_short_run_learns_logs_and_keeps_the_best_adapter(tmp_path, monkeypatch):
+    data = _dataset(tmp_path, monkeypatch)
     config = TrainConfig(steps=12, batch_size=4, max_len=64, lr=5e-2, warmup_steps=1, eval_every=4,
                          dev_batches=1, first_layer=0, rank=4, alpha=8.0, threads=1)
     result = train_module.train(data, tmp_path / "base.gguf", tmp_path / "run", config, progress=False)
@@ -103,3 +109,24 @@ def test_a_short_run_learns_logs_and_keeps_the_best_adapter(tmp_path, monkeypatc
         steps = [int(r["step"]) for r in csv.DictReader(handle)]
     assert steps[0] == 0 and steps[-1] == result.steps
     assert len(list((tmp_path / "run").glob("checkpoint-*"))) <= config.keep_checkpoints
+
+
+def test_a_run_that_stops_improving_stops_early_with_the_best_adapter_kept_and_prints_nothing(
+        tmp_path, monkeypatch, capsys):
+    data = _dataset(tmp_path, monkeypatch, dev_target="{\"a\":9}")  # dev loss levels off while train loss falls
+    config = TrainConfig(steps=60, batch_size=4, max_len=64, lr=5e-2, warmup_steps=1, eval_every=2, patience=2,
+                         dev_batches=1, first_layer=0, rank=4, alpha=8.0, threads=1)
+    rows = []
+    result = train_module.train(data, tmp_path / "base.gguf", tmp_path / "run", config, progress=False,
+                                on_log=rows.append)
+    assert result.steps < config.steps
+    with (tmp_path / "run" / "metrics.csv").open() as handle:
+        logged = list(csv.DictReader(handle))
+    assert [int(r["step"]) for r in logged] == [r["step"] for r in rows] == list(range(0, result.steps + 1, 2))
+    evaluated = {int(r["step"]): float(r["dev_loss"]) for r in logged[1:]}
+    assert result.best_step == min(evaluated, key=evaluated.get) < result.steps
+    assert result.metrics["dev_loss_best"] == pytest.approx(evaluated[result.best_step], abs=1e-4)
+    best = load_file(result.best_dir / "adapter_model.safetensors")
+    kept = load_file(tmp_path / "run" / f"checkpoint-{result.best_step}" / "adapter_model.safetensors")
+    assert best.keys() == kept.keys() and all(torch.equal(best[k], kept[k]) for k in best)
+    assert capsys.readouterr().out == ""

@@ -133,3 +133,10 @@ def test_a_percent_total_a_little_off_100_is_rescaled_and_said() -> None:
     result = import_formula("헤디온 52%\n바닐린 52%", CATALOG)
     assert result.recipe.total_percent == pytest.approx(100.0)
     assert any("104%" in note for note in result.notes_ko)
+
+
+def test_two_swapped_letters_are_read_and_shown_back() -> None:
+    """Likeness is rapidfuzz's InDel ratio (longest common subsequence): "Linaolol" keeps 7 of Linalool's 8
+    letters (0.875). difflib's greedy block matching found fewer (0.75) and left the line unknown."""
+    [line] = import_formula("Linaolol 10\n", CATALOG).lines
+    assert (line.kind, line.target, line.confidence, line.confirm) == (LineKind.material, "linalool", 0.875, True)

@@ -91,6 +91,67 @@ def test_server_errors_become_korean_problems_and_a_template_narration():
     assert any("생성 서버에 연결할 수 없습니다" in p for p in narration.record.problems)
 
 
+class _Pieces(httpx.SyncByteStream):
+    """An event stream that can fail after its first event and records whether the client closed it."""
+
+    def __init__(self, first: bytes, then: Exception | None = None) -> None:
+        self.first, self.then, self.closed = first, then, False
+
+    def __iter__(self):
+        yield self.first
+        if self.then is not None:
+            raise self.then
+        yield b"data: [DONE]\n\n"
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _streaming(body: _Pieces):
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=body, headers={"content-type": "text/event-stream"})
+    return answer
+
+
+def test_a_refusal_is_not_retried_and_no_environment_key_reaches_the_server(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-not-for-this-server")
+    requests: list[httpx.Request] = []
+
+    def refusing(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(503, text="loading")
+
+    _generator(refusing).complete("p", max_tokens=4, temperature=0, seed=1)
+    completions = [r for r in requests if r.url.path == "/v1/completions"]
+    assert len(completions) == 1  # falls back at once instead of waiting on retries
+    assert not any("authorization" in r.headers for r in requests)
+
+
+def test_timeouts_before_and_during_the_stream_read_as_the_time_limit():
+    def silent(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    before = _generator(silent, timeout_s=3).complete("p", max_tokens=4, temperature=0, seed=1)
+    assert before.error == f"GeneratorServerError: 생성 서버가 3초 안에 답하지 않았습니다: {URL}"
+    stalled = _Pieces(_events("안녕")[:-len(b"data: [DONE]\n\n")], then=httpx.ReadTimeout("stalled"))
+    during = _generator(_streaming(stalled), timeout_s=3).complete("p", max_tokens=4, temperature=0, seed=1)
+    assert during.text == "안녕" and "3초 안에 답하지 않았습니다" in during.error
+
+
+def test_an_error_event_in_the_stream_is_a_server_error():
+    failing = _Pieces(b'data: {"error": {"message": "grammar parse failed"}}\n\n')
+    completion = _generator(_streaming(failing)).complete("p", max_tokens=4, temperature=0, seed=1)
+    assert completion.error.startswith("GeneratorServerError: 생성 서버 오류:") and "grammar parse failed" in completion.error
+
+
+def test_closing_the_pieces_closes_the_response_and_so_cancels_the_generation():
+    endless = _Pieces(_events("안녕")[:-len(b"data: [DONE]\n\n")], then=AssertionError("read past the close"))
+    pieces = _generator(_streaming(endless))._stream("p", max_tokens=4, temperature=0, seed=1, stop=(), grammar=None)
+    assert next(pieces) == "안녕" and not endless.closed
+    pieces.close()
+    assert endless.closed
+
+
 def test_the_url_alone_selects_the_remote_backend(monkeypatch):
     monkeypatch.setenv("HYANGGI_GENERATOR_URL", URL)
     assert Settings().generator_backend == GeneratorBackend.remote
