@@ -19,7 +19,16 @@ from perfumery.critic import pct as written
 from perfumery.diff import RecipeDiff
 from perfumery.documents import allergen_declaration
 from perfumery.edits import EditResult
-from perfumery.ifra import IFRA_STATUS_KO, LIMIT_KO, PRODUCTS, IfraStatus, Product, product_label_ko
+from perfumery.ifra import (
+    CHECK_VERDICT_KO,
+    IFRA_STATUS_KO,
+    LIMIT_KO,
+    PRODUCTS,
+    CheckStatus,
+    IfraStatus,
+    Product,
+    product_label_ko,
+)
 from perfumery.models import POSITION_KO
 from perfumery.naming import particle
 from perfumery.recipe import Recipe, ViolationCode
@@ -270,19 +279,22 @@ def material_ifra_ko(kb: KnowledgeBase, material_id: str) -> str:
     return f"{label} ({names or 'CAS 번호 없음'})"
 
 
+# A mark before each verdict's words (``CHECK_VERDICT_KO``), so a failing row stands out in the table.
+_VERDICT_MARK = {CheckStatus.ok: "✅", CheckStatus.over: "❌", CheckStatus.prohibited: "❌", CheckStatus.unknown: "⚠️",
+                 CheckStatus.specification: "ℹ️"}
+
+
 def compliance_report(recipe: Recipe, kb: KnowledgeBase) -> str:
     """Every IFRA Standard the formula touches, summed over its lines as a certificate does, with its source."""
     catalog = kb.catalog
     doses = {i.material_id: i.percent for i in recipe.ingredients}
-    verdict = {"ok": "✅", "over": "❌ 초과", "prohibited": "❌ 금지", "unknown": "⚠️ 확인 필요",
-               "specification": "ℹ️ 규격 확인"}
     rows = []
     for check in catalog.check_ifra(doses, recipe.category, recipe.dilution_percent):
         standard = catalog.standards[check.standard]
         limit = written(check.limit.percent) + "%" if check.limit.percent is not None else LIMIT_KO[check.limit.kind]
         contributors = ", ".join(recipe_names(recipe, check.contributors))
         rows.append(f"| {standard.name} | {contributors} | {written(check.level_percent)}% | {limit} | "
-                    f"{verdict[check.status]} | {standard.id}, {standard.amendment}차 개정 |")
+                    f"{_VERDICT_MARK[check.status]} {CHECK_VERDICT_KO[check.status]} | {standard.id}, {standard.amendment}차 개정 |")
     unmatched = [i.name_ko for i in recipe.ingredients if i.material_id in kb.materials
                  and catalog.ifra_status(i.material_id, recipe.category) == IfraStatus.unknown
                  and not catalog.contributions.get(i.material_id)]

@@ -31,7 +31,7 @@ from perfumery.fit import (
     is_avoided,
     perceptible,
 )
-from perfumery.ifra import PRODUCTS, IfraStatus
+from perfumery.ifra import PRODUCTS, CheckStatus, IfraStatus
 from perfumery.models import FAMILY_KO, POSITION_KO, NotePosition
 from perfumery.naming import instrumental
 from perfumery.pyramid import PyramidBands
@@ -295,10 +295,10 @@ def _compliance(recipe: Recipe, catalog: Catalog, doses: dict[str, float], viola
     for check in catalog.check_ifra(doses, category, load):
         names = ", ".join(_name(catalog, m) for m in check.contributors)
         standard = catalog.standards[check.standard]
-        if check.status == "prohibited":
+        if check.status == CheckStatus.prohibited:
             violations.extend(_prohibited(catalog, m, doses, standard.label) for m in check.contributors)
             score -= 0.5
-        elif check.status == "over":
+        elif check.status == CheckStatus.over:
             limit = check.limit.percent or 0.0
             factor = limit / check.level_percent
             violations.append(Violation(
@@ -308,7 +308,7 @@ def _compliance(recipe: Recipe, catalog: Catalog, doses: dict[str, float], viola
                 fix_ko=", ".join(f"{_name(catalog, m)} {pct(doses[m])}% → {pct(math.floor(doses[m] * factor * 100) / 100)}%"
                                  for m in check.contributors) + f" (IFRA 한도, {basis})"))
             score -= 0.3 * min(1.0, 0.5 + (check.level_percent - limit) / max(limit, 0.001))
-        elif check.status == "unknown":
+        elif check.status == CheckStatus.unknown:
             violations.append(Violation(
                 code=ViolationCode.ifra_unknown, severity=Severity.warning, material_id=check.contributors[0],
                 message_ko=(f"IFRA 확인 필요: {names}은(는) {standard.label}의 적용 대상이지만 카테고리 "

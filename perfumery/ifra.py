@@ -285,6 +285,22 @@ IFRA_STATUS_KO = {IfraStatus.none: "51차 개정 IFRA 표준 대상 아님 (CAS 
                   IfraStatus.prohibited: "금지", IfraStatus.unknown: "확인 필요"}
 
 
+class CheckStatus(StrEnum):
+    """The verdict of one Standard summed over a formula (``check_standards``)."""
+
+    ok = "ok"
+    over = "over"  # above the category's limit
+    prohibited = "prohibited"
+    unknown = "unknown"  # the Standard applies but a figure is missing: 확인 필요
+    specification = "specification"  # a purity specification, not a dose limit
+
+
+# The one Korean wording of a check's verdict: the chat's compliance table and the IFRA summary both read it.
+CHECK_VERDICT_KO: Mapping[CheckStatus, str] = {
+    CheckStatus.ok: "적합", CheckStatus.over: "초과", CheckStatus.prohibited: "금지",
+    CheckStatus.unknown: "확인 필요", CheckStatus.specification: "규격 기준(함량 한도 아님)"}
+
+
 class StandardCheck(BaseModel):
     """One Standard summed over a formula, in the finished product."""
 
@@ -293,7 +309,7 @@ class StandardCheck(BaseModel):
     level_percent: float
     limit: Limit
     contributors: list[str]
-    status: str = Field(pattern=r"^(ok|over|prohibited|unknown|specification)$")
+    status: CheckStatus
 
 
 def product_level(percent_of_concentrate: float, load_percent: float, fraction: float = 1.0) -> float:
@@ -327,16 +343,16 @@ def check_standards(doses: Mapping[str, float], contributions: Mapping[str, Iter
         limit = standard.limit(category, from_natural=natural_only[key])
         level = levels[key]
         if standard.specification_only:
-            status = "specification"
+            status = CheckStatus.specification
         elif limit.kind == LimitKind.prohibited:
-            status = "prohibited"
+            status = CheckStatus.prohibited
         elif limit.kind == LimitKind.value and level > (limit.percent or 0.0) + 1e-9:
-            status = "over"
+            status = CheckStatus.over
         elif limit.kind in (LimitKind.missing, LimitKind.see_note) or (
                 key in unmeasured and limit.kind == LimitKind.value):
-            status = "unknown"
+            status = CheckStatus.unknown
         else:
-            status = "ok"
+            status = CheckStatus.ok
         checks.append(StandardCheck(standard=key, name=standard.name, level_percent=level, limit=limit,
                                     contributors=contributors[key], status=status))
     return checks
