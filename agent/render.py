@@ -295,9 +295,8 @@ def compliance_report(recipe: Recipe, kb: KnowledgeBase) -> str:
         contributors = ", ".join(recipe_names(recipe, check.contributors))
         rows.append(f"| {standard.name} | {contributors} | {written(check.level_percent)}% | {limit} | "
                     f"{_VERDICT_MARK[check.status]} {CHECK_VERDICT_KO[check.status]} | {standard.id}, {standard.amendment}차 개정 |")
-    unmatched = [i.name_ko for i in recipe.ingredients if i.material_id in kb.materials
-                 and catalog.ifra_status(i.material_id, recipe.category) == IfraStatus.unknown
-                 and not catalog.contributions.get(i.material_id)]
+    unmatched = [i.name_ko for i in recipe.ingredients
+                 if i.material_id in kb.materials and catalog.ifra_unidentified(i.material_id)]
     declaration = allergen_declaration(recipe, catalog)
     table = ("| IFRA 표준 | 해당 재료 | 완제품 중 합계 | 한도 | 판정 | 출처 |\n|---|---|---:|---:|---|---|\n"
              + "\n".join(rows)) if rows else "이 처방이 닿는 IFRA 표준이 없습니다 (CAS·부속서 기준)."

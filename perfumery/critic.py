@@ -316,7 +316,7 @@ def _compliance(recipe: Recipe, catalog: Catalog, doses: dict[str, float], viola
                 fix_ko="공급사의 IFRA 적합성 증명서로 한도를 확인하세요."))
             score -= 0.15
     for material_id in doses:
-        if catalog.ifra_status(material_id, category) == IfraStatus.unknown and not catalog.contributions.get(material_id):
+        if catalog.ifra_unidentified(material_id):
             violations.append(Violation(
                 code=ViolationCode.ifra_unknown, severity=Severity.warning, material_id=material_id,
                 message_ko=(f"IFRA 확인 필요: {_name(catalog, material_id)}은(는) CAS 번호가 없어 IFRA 기준 적용 "

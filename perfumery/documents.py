@@ -186,7 +186,7 @@ def ifra_summary(recipe: Recipe, catalog: Catalog) -> IfraSummary:
         lines.append(f"{standard.label}: 완제품 중 {pct(check.level_percent)}% / {limit} → {CHECK_VERDICT_KO[check.status]} "
                      f"({names}; 출처: {standard.source})")
     for material_id in doses:
-        if catalog.ifra_status(material_id, category) == IfraStatus.unknown and not catalog.contributions.get(material_id):
+        if catalog.ifra_unidentified(material_id):
             lines.append(f"{catalog.material(material_id).name_ko}: {IFRA_STATUS_KO[IfraStatus.unknown]} "
                          "(CAS 번호가 없어 기준 적용 여부를 확인하지 못함)")
     unknown = [i.name_ko or i.material_id for i in recipe.ingredients if i.material_id not in catalog]
