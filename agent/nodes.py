@@ -323,7 +323,7 @@ class Nodes:
         deps = self.deps
         results = await self._search(state.message, k=3)
         ids = answer_ids(reading_of(state), results, state.message, deps.kb)
-        reply = render.document_answer(ids, deps.kb) if ids else (topic_reply(state.message) or UNSURE_KO)
+        reply = render.document_answer(ids, deps.kb) if ids else (topic_reply(state.message, deps.kb.catalog.ifra_amendment) or UNSURE_KO)
         # The records quoted (a material named may not be among the hits) are logged as the reply's grounding.
         return {"reply": reply, "retrieved": [r.model_dump(mode="json") for r in results if r.id in ids],
                 "retrieval_log": [_retrieval_entry(state.message, "all", results), *([self._grounding(ids)] if ids else [])]}

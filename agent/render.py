@@ -21,12 +21,13 @@ from perfumery.documents import allergen_declaration
 from perfumery.edits import EditResult
 from perfumery.ifra import (
     CHECK_VERDICT_KO,
-    IFRA_STATUS_KO,
     LIMIT_KO,
     PRODUCTS,
     CheckStatus,
     IfraStatus,
     Product,
+    amendment_ko,
+    ifra_status_ko,
     product_label_ko,
 )
 from perfumery.models import POSITION_KO
@@ -67,7 +68,7 @@ def pyramid_line(recipe: Recipe) -> str:
     return f"탑 {p['top']:.1f}% · 미들 {p['heart']:.1f}% · 베이스 {p['base']:.1f}%"
 
 
-def score_block(recipe: Recipe) -> str:
+def score_block(recipe: Recipe, amendment: str) -> str:
     """The score with its reasons; how well the formula answers the request comes first, since it gates the
     total (perfumery.critic: the total is the geometric mean of the craft and the brief fit)."""
     if recipe.score is None:
@@ -75,16 +76,17 @@ def score_block(recipe: Recipe) -> str:
     components = recipe.score.components
     fit = f"**요청 부합도 {components['brief_fit']:.2f}** · " if "brief_fit" in components else ""
     parts = ", ".join(f"{COMPONENT_KO.get(k, k)} {v:.2f}" for k, v in components.items() if k != "brief_fit")
-    return f"{fit}**품질 점수 {recipe.score.total:.2f}** ({parts})\n\n{ifra_line(recipe)}"
+    return f"{fit}**품질 점수 {recipe.score.total:.2f}** ({parts})\n\n{ifra_line(recipe, amendment)}"
 
 
-def ifra_line(recipe: Recipe) -> str:
-    """The compliance claim in one line: never "준수" while a figure is missing."""
+def ifra_line(recipe: Recipe, amendment: str) -> str:
+    """The compliance claim in one line, naming the amendment of the tables checked against
+    (``Catalog.ifra_amendment``): never "준수" while a figure is missing."""
     status = compliance_status(recipe.violations)
     product = PRODUCTS[recipe.product]
     basis = f"{product.label_ko}, 카테고리 {product.category.value}, 부향률 {recipe.dilution_percent:g}%"
     if status == ComplianceStatus.compliant:
-        return f"**IFRA: {COMPLIANCE_KO[status]}** ({basis}, 51차 개정 기준)"
+        return f"**IFRA: {COMPLIANCE_KO[status]}** ({basis}, {amendment_ko(amendment)} 기준)"
     codes = ("ifra_cap", "ifra_prohibited", "law_prohibited") if status == ComplianceStatus.non_compliant \
         else ("ifra_unknown",)
     names = dict.fromkeys(recipe_names(recipe, [v.material_id for v in recipe.violations
@@ -152,13 +154,13 @@ def recipe_reply(recipe: Recipe, kb: KnowledgeBase, level: AnswerLevel, intro: s
         notes, ids = material_notes(recipe, kb, limit=3)
         grounded += ids
         sections += [formula_table(recipe, with_cas=False), f"피라미드: {pyramid_line(recipe)}", notes,
-                     score_block(recipe), violations_block(recipe, only=MUST_SEE)]
+                     score_block(recipe, kb.catalog.ifra_amendment), violations_block(recipe, only=MUST_SEE)]
     else:
         notes, ids = material_notes(recipe, kb, limit=len(recipe.ingredients))
         reference, ref_ids = reference_line(recipe, kb)
         grounded += ids + ref_ids
         sections += [formula_table(recipe), f"**피라미드**: {pyramid_line(recipe)}", "**재료별 역할**", notes,
-                     score_block(recipe), violations_block(recipe), reference]
+                     score_block(recipe, kb.catalog.ifra_amendment), violations_block(recipe), reference]
     if level == AnswerLevel.premium:
         sections += [extras.get(key, "") for key in ("batch_md", "cost_md", "compliance_md", "alternatives_md")]
     return "\n\n".join(s for s in sections if s), grounded
@@ -271,7 +273,7 @@ def material_ifra_ko(kb: KnowledgeBase, material_id: str) -> str:
     catalog = kb.catalog
     status = catalog.ifra_status(material_id)
     names = ", ".join(s.name for s in catalog.standards_of(material_id))
-    label = IFRA_STATUS_KO[status]
+    label = ifra_status_ko(status, catalog.ifra_amendment)
     if status == IfraStatus.none:
         return label
     if status == IfraStatus.restricted:
@@ -294,7 +296,7 @@ def compliance_report(recipe: Recipe, kb: KnowledgeBase) -> str:
         limit = written(check.limit.percent) + "%" if check.limit.percent is not None else LIMIT_KO[check.limit.kind]
         contributors = ", ".join(recipe_names(recipe, check.contributors))
         rows.append(f"| {standard.name} | {contributors} | {written(check.level_percent)}% | {limit} | "
-                    f"{_VERDICT_MARK[check.status]} {CHECK_VERDICT_KO[check.status]} | {standard.id}, {standard.amendment}차 개정 |")
+                    f"{_VERDICT_MARK[check.status]} {CHECK_VERDICT_KO[check.status]} | {standard.id}, {amendment_ko(standard.amendment)} |")
     unmatched = [i.name_ko for i in recipe.ingredients
                  if i.material_id in kb.materials and catalog.ifra_unidentified(i.material_id)]
     declaration = allergen_declaration(recipe, catalog)
@@ -306,7 +308,7 @@ def compliance_report(recipe: Recipe, kb: KnowledgeBase) -> str:
                      if declaration.lines_ko else "")
     product = PRODUCTS[recipe.product]
     return (f"#### IFRA·알레르기 보고서 ({product.label_ko}, 카테고리 {product.category.value}, "
-            f"부향률 {recipe.dilution_percent:g}%)\n\n{ifra_line(recipe)}\n\n{table}{unmatched_line}{allergen_line}\n\n"
+            f"부향률 {recipe.dilution_percent:g}%)\n\n{ifra_line(recipe, catalog.ifra_amendment)}\n\n{table}{unmatched_line}{allergen_line}\n\n"
             "천연 원료의 성분 기여는 IFRA 부속서의 최대 함량과 공개된 공급사 성분 자료로 합산했습니다. "
             "최종 판단은 공급사의 IFRA 적합성 증명서와 성분 성적서를 따르세요.")
 

@@ -21,6 +21,7 @@ from perfumery.ifra import (
     StandardCheck,
     check_standards,
     material_cap,
+    newest_amendment,
 )
 from perfumery.models import FAMILY_KO, Accord, Family, Material, NotePosition, ReferencePerfume
 from perfumery.recipe import Ingredient
@@ -125,6 +126,11 @@ class Catalog:
         if missing:
             return IfraStatus.unknown
         return IfraStatus.restricted
+
+    @cached_property
+    def ifra_amendment(self) -> str:
+        """The amendment of the IFRA tables this catalog was built from, for every sentence that names it."""
+        return newest_amendment(s.amendment for s in self.standards.values())
 
     def standards_of(self, material_id: str) -> list[IfraStandard]:
         """The Standards that touch a material, directly or through its constituents."""

@@ -260,7 +260,7 @@ class IfraStandard(BaseModel):
 
     @property
     def label(self) -> str:
-        return f"{self.name} ({self.id.replace('IFRA_STD_', 'IFRA Standard ')}, {self.amendment}차 개정)"
+        return f"{self.name} ({self.id.replace('IFRA_STD_', 'IFRA Standard ')}, {amendment_ko(self.amendment)})"
 
 
 class Contribution(BaseModel):
@@ -281,8 +281,26 @@ class IfraStatus(StrEnum):
     unknown = "unknown"  # a figure is missing or the material cannot be matched: 확인 필요
 
 
-IFRA_STATUS_KO = {IfraStatus.none: "51차 개정 IFRA 표준 대상 아님 (CAS 기준)", IfraStatus.restricted: "제한",
+IFRA_STATUS_KO = {IfraStatus.none: "IFRA 표준 대상 아님 (CAS 기준)", IfraStatus.restricted: "제한",
                   IfraStatus.prohibited: "금지", IfraStatus.unknown: "확인 필요"}
+
+
+def newest_amendment(amendments: Iterable[str]) -> str:
+    """The amendment a set of IFRA tables is: the newest any of its Standards carries (each Standard keeps the
+    amendment that last revised it, and every amendment revises or adds Standards). Empty without tables."""
+    numbers = [int(a) for a in amendments if a.strip().isdigit()]
+    return str(max(numbers)) if numbers else ""
+
+
+def amendment_ko(amendment: str) -> str:
+    """The amendment named in a Korean sentence ("51차 개정"); read from the tables, never typed."""
+    return f"{amendment}차 개정" if amendment else "개정 차수 확인 필요"
+
+
+def ifra_status_ko(status: IfraStatus, amendment: str) -> str:
+    """A material's IFRA standing in words; "not under a Standard" says which amendment's tables were searched."""
+    label = IFRA_STATUS_KO[status]
+    return f"{amendment_ko(amendment)} {label}" if status == IfraStatus.none else label
 
 
 class CheckStatus(StrEnum):

@@ -13,9 +13,11 @@ from perfumery.ifra import (
     LimitKind,
     Product,
     StandardType,
+    amendment_ko,
     check_standards,
     fragrance_load,
     material_cap,
+    newest_amendment,
     product_label_ko,
     product_named,
 )
@@ -107,3 +109,9 @@ def test_every_check_status_has_its_korean_verdict() -> None:
     """One table words every verdict: the chat's compliance table and the IFRA summary both read it."""
     assert set(CHECK_VERDICT_KO) == set(CheckStatus)
     assert CHECK_VERDICT_KO[CheckStatus.unknown] == "확인 필요"
+
+
+def test_tables_are_the_amendment_of_their_newest_standard():
+    assert newest_amendment(["49", "4", "51", "43"]) == "51"  # "4" (Standard 125) is a number, not a prefix
+    assert newest_amendment([]) == ""
+    assert amendment_ko("52") == "52차 개정" and amendment_ko("") == "개정 차수 확인 필요"
