@@ -14,7 +14,7 @@ from agent.reading import Chat
 from hyanggi.settings import AnswerLevel
 from knowledge.kb import KnowledgeBase
 from perfumery.batch import BatchBasis, BatchSheet, CostEstimate
-from perfumery.critic import COMPLIANCE_KO, ComplianceStatus, compliance_status
+from perfumery.critic import BREACH_CODES, COMPLIANCE_KO, UNKNOWN_CODES, ComplianceStatus, compliance_status
 from perfumery.critic import pct as written
 from perfumery.diff import RecipeDiff
 from perfumery.documents import allergen_declaration
@@ -32,7 +32,7 @@ from perfumery.ifra import (
 )
 from perfumery.models import POSITION_KO
 from perfumery.naming import particle
-from perfumery.recipe import Recipe, ViolationCode
+from perfumery.recipe import Recipe, Severity, ViolationCode
 
 COMPONENT_KO = {
     "structure": "구조", "balance": "균형", "compliance": "IFRA", "dose_realism": "용량 현실성",
@@ -87,8 +87,7 @@ def ifra_line(recipe: Recipe, amendment: str) -> str:
     basis = f"{product.label_ko}, 카테고리 {product.category.value}, 부향률 {recipe.dilution_percent:g}%"
     if status == ComplianceStatus.compliant:
         return f"**IFRA: {COMPLIANCE_KO[status]}** ({basis}, {amendment_ko(amendment)} 기준)"
-    codes = ("ifra_cap", "ifra_prohibited", "law_prohibited") if status == ComplianceStatus.non_compliant \
-        else ("ifra_unknown",)
+    codes = BREACH_CODES if status == ComplianceStatus.non_compliant else UNKNOWN_CODES
     names = dict.fromkeys(recipe_names(recipe, [v.material_id for v in recipe.violations
                                                  if v.code in codes and v.material_id]))
     return f"**IFRA: {COMPLIANCE_KO[status]}** — {', '.join(names)} ({basis})"
@@ -100,8 +99,8 @@ MUST_SEE = frozenset({ViolationCode.dose_over_max, ViolationCode.ifra_cap, Viola
 
 
 def violations_block(recipe: Recipe, only: frozenset[str] | None = None) -> str:
-    shown = [v for v in recipe.violations if v.severity != "info" and (only is None or v.code in only)]
-    notes = [v for v in recipe.violations if v.severity == "info"]
+    shown = [v for v in recipe.violations if v.severity != Severity.info and (only is None or v.code in only)]
+    notes = [v for v in recipe.violations if v.severity == Severity.info]
     lines = [f"- ⚠️ {v.message_ko}" + (f" → {v.fix_ko}" if v.fix_ko else "") for v in shown]
     if notes and only is None:
         lines.append(f"- ℹ️ 알레르기 유발 성분 표시 대상 {len(notes)}건 (EU 기준: 리브온 0.001%, 린스오프 0.01% 초과)")

@@ -356,13 +356,13 @@ def _allergens(catalog: Catalog, doses: dict[str, float], dilution: float, viola
         if line.declare(threshold):
             names = ", ".join(_name(catalog, m) for m, _ in line.sources[:3])
             violations.append(Violation(
-                code="allergen_label", severity="info", material_id=line.sources[0][0],
+                code=ViolationCode.allergen_label, severity=Severity.info, material_id=line.sources[0][0],
                 message_ko=(f"알레르기 유발 성분 {line.allergen} 표시 대상입니다 ({names} 유래, 완제품 중 "
                             f"{pct(line.level_percent)}% > {threshold}%{'; ' + check if check else ''})."),
                 fix_ko=f"전성분 라벨에 {line.allergen}을(를) 표기하세요 (EU {kind} 기준 {threshold}%)."))
         elif check:
             violations.append(Violation(
-                code="allergen_label", severity="info", material_id=line.unquantified[0],
+                code=ViolationCode.allergen_label, severity=Severity.info, material_id=line.unquantified[0],
                 message_ko=(f"{check}합니다 — 공개 자료에 함량이 없어 EU {kind} 표시 기준 {threshold}% "
                             f"초과 여부를 알 수 없습니다."),
                 fix_ko=f"공급사 알레르겐 성적서로 {unknown}의 {line.allergen} 함량을 확인하세요."))

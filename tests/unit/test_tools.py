@@ -14,7 +14,7 @@ from hyanggi.settings import GeneratorBackend
 from knowledge.documents import CollectionName
 from knowledge.formula_import import import_formula
 from perfumery import Recipe, RemoveMaterial, SetPercent, critique
-from perfumery.critic import ComplianceStatus
+from perfumery.critic import BREACH_CODES, UNKNOWN_CODES, ComplianceStatus
 from perfumery.ifra import Product
 from perfumery.recipe import Dilution, Severity, ViolationCode
 from store import LOCAL, Principal, Store
@@ -104,6 +104,8 @@ async def test_design_refuses_text_the_chat_refuses_in_korean(box) -> None:
 
 def test_every_rule_of_the_critic_has_a_group() -> None:
     assert set(GROUP_OF) == set(ViolationCode)
+    # The codes that decide the IFRA verdict are the ones a check reports under IFRA.
+    assert {code for code, group in GROUP_OF.items() if group == CheckGroup.ifra} == BREACH_CODES | UNKNOWN_CODES
 
 
 async def test_check_is_the_critics_verdict_grouped(deps, box) -> None:
