@@ -15,8 +15,9 @@ from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact
 from knowledge.search import SearchResult
 from perfumery.ifra import PRODUCTS, amendment_ko
-from perfumery.models import DEFAULT_DILUTION, POSITION_KO, NotePosition
+from perfumery.models import DEFAULT_DILUTION, NotePosition
 from perfumery.pyramid import PyramidBands
+from perfumery.vocabulary import POSITION_KO
 
 UNSURE_KO = ("잘 모르겠어요. 제 지식 베이스에는 그 질문에 답할 자료가 없어요. 재료(예: 헤디온, 베티버)나 향수(예: Santal 33)에 "
              "대해 물어보시거나, 원하는 향을 말씀해 주시면 바로 설계해 드릴게요.")

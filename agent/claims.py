@@ -25,8 +25,9 @@ from knowledge.lexicon import Compacted, LexiconMatcher
 from perfumery.critic import COMPLIANCE_KO, compliance_status
 from perfumery.fit import PERCEPTIBLE, can_smell, family_mass, odor_mass
 from perfumery.ifra import IFRA_STATUS_KO
-from perfumery.models import FAMILY_KO, POSITION_WORDS, LexiconEntry, Material, NotePosition
+from perfumery.models import FAMILY_KO, LexiconEntry, Material, NotePosition
 from perfumery.recipe import Recipe, Severity
+from perfumery.vocabulary import POSITION_WORDS
 
 # Lexicon categories that describe an odour itself (moods, places and seasons are not checkable).
 _SCENT_CATEGORIES = frozenset({"texture", "material", "food", "nature"})

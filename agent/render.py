@@ -30,9 +30,9 @@ from perfumery.ifra import (
     ifra_status_ko,
     product_label_ko,
 )
-from perfumery.models import POSITION_KO
 from perfumery.naming import particle
 from perfumery.recipe import Recipe, Severity, ViolationCode
+from perfumery.vocabulary import POSITION_KO
 
 COMPONENT_KO = {
     "structure": "구조", "balance": "균형", "compliance": "IFRA", "dose_realism": "용량 현실성",

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from agent.claims import Claim, ClaimChecker, Grounds
-from perfumery.models import POSITION_KO
 from perfumery.recipe import Recipe
+from perfumery.vocabulary import POSITION_KO
 
 if TYPE_CHECKING:
     from knowledge.kb import KnowledgeBase

@@ -15,7 +15,6 @@ from knowledge.kb import KnowledgeBase
 from perfumery.ifra import IfraStatus, ifra_status_ko
 from perfumery.models import (
     FAMILY_KO,
-    POSITION_KO,
     STYLE_KO,
     Accord,
     Family,
@@ -24,6 +23,7 @@ from perfumery.models import (
     PerfumeNote,
     ReferencePerfume,
 )
+from perfumery.vocabulary import POSITION_KO
 
 
 class CollectionName(StrEnum):

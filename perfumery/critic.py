@@ -32,11 +32,12 @@ from perfumery.fit import (
     perceptible,
 )
 from perfumery.ifra import PRODUCTS, CheckStatus, IfraStatus
-from perfumery.models import FAMILY_KO, POSITION_KO, NotePosition
+from perfumery.models import FAMILY_KO, NotePosition
 from perfumery.naming import instrumental
 from perfumery.pyramid import PyramidBands
 from perfumery.recipe import Fix, NearestReference, Recipe, ScoreCard, Severity, Violation, ViolationCode
 from perfumery.similarity import cosine
+from perfumery.vocabulary import POSITION_KO
 
 MIN_MATERIALS, MAX_MATERIALS = 8, 25
 SUM_TOLERANCE = 0.01

@@ -12,10 +12,11 @@ from pydantic import BaseModel
 
 from perfumery.batch import TIER_LABEL_KO
 from perfumery.catalog import Catalog
-from perfumery.critic import POSITION_KO, pct
+from perfumery.critic import pct
 from perfumery.edits import EditError, EditOp, Substitute
 from perfumery.ifra import ifra_status_ko
 from perfumery.recipe import Recipe
+from perfumery.vocabulary import POSITION_KO
 
 
 class Replacement(BaseModel):

@@ -17,13 +17,13 @@ from perfumery import Recipe, RemoveMaterial, SetPercent, critique
 from perfumery.critic import BREACH_CODES, UNKNOWN_CODES, ComplianceStatus
 from perfumery.ifra import Product
 from perfumery.recipe import Dilution, Severity, ViolationCode
+from perfumery.vocabulary import BatchUnit
 from store import LOCAL, Principal, Store
 from tests.unit.agent_fakes import fake_deps
 from tools import TOOLS, Toolbox, ToolError, ToolErrorCode
 from tools.check import GROUP_OF, CheckGroup, CheckRequest, FormulaCheck
 from tools.design import DesignRequest
 from tools.documents import DocumentKind, ExportRequest
-from tools.fields import BatchUnit
 from tools.search import SearchRequest
 from tools.workbench import (
     EditFormulaRequest,
