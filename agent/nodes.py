@@ -31,11 +31,11 @@ from agent.narration_check import NarrationFilter
 from agent.reading import Route, read
 from agent.state import AgentState, TurnConfig, brief_of, reading_of, recipe_of
 from agent.workbench_render import import_reply_ko, replacements_ko, where_used_ko
+from hyanggi import metrics
 from hyanggi.settings import AnswerLevel, GeneratorBackend
 from knowledge.documents import CollectionName
 from knowledge.kb import KnowledgeBase
 from knowledge.search import SearchResult
-from ops import metrics
 from perfumery import EditError, compose, critiqued, diff, estimate_cost, scale_batch
 from perfumery.brief import Brief
 from perfumery.edits import ChangeProduct

@@ -27,10 +27,10 @@ from agent.guard import clean
 from agent.interpret import build_brief
 from agent.state import TurnConfig, TurnInput, turn_reset
 from agent.workbench_render import import_reply_ko
+from hyanggi import metrics
+from hyanggi.logs import SESSION_ID
 from hyanggi.settings import Settings, get_settings
 from knowledge.formula_import import ImportResult
-from ops import metrics
-from ops.logs import SESSION_ID
 from perfumery import Brief, Catalog, EditError, EditOp, Recipe
 from perfumery.formula import FormulaFormat
 from perfumery.ifra import Product

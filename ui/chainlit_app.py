@@ -33,8 +33,8 @@ from chainlit.utils import utc_now
 
 from agent.guard import clean
 from agent.workbench_render import import_reply_ko
+from hyanggi.logs import configure_logging
 from hyanggi.settings import AnswerLevel, get_settings
-from ops.logs import configure_logging
 from perfumery.diff import RecipeDiff
 from perfumery.documents import batch_sheet_html
 from perfumery.formula import FormulaError, formula_file
