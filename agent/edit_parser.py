@@ -52,7 +52,8 @@ from perfumery.vocabulary import (
 # once per digit, so these stay linear in the message (tests/unit/test_parsing_limits.py).
 _NUMBER = r"(?<![\d.])(\d+(?:\.\d+)?)"
 _PERCENT = re.compile(_NUMBER + r"\s*(?:%|퍼센트|프로)")
-_GRAMS = re.compile(_NUMBER + rf"\s*({unit_pattern(Unit(u.value) for u in BatchUnit)})", re.IGNORECASE)
+# Atomic: a number is never given back digit by digit to find a unit after it (linear on "1111…").
+_GRAMS = re.compile(rf"(?>{_NUMBER})\s*({unit_pattern(Unit(u.value) for u in BatchUnit)})", re.IGNORECASE)
 _REMOVE = ("빼", "제거", "없애", "삭제")
 _ADD = ("추가", "넣어", "넣고", "더해")
 _SUBSTITUTE = re.compile(r"대신|바꿔|교체|로\s*변경")

@@ -12,7 +12,6 @@ from functools import lru_cache
 from pydantic import TypeAdapter
 
 from hyanggi.settings import Settings
-from jobs.broker import RUN_JOB, broker_app
 from jobs.ledger import HEARTBEAT_S, Ledger, ledger_for
 from jobs.records import JobKind, JobParams, JobState, JobView
 from jobs.tasks import TASKS, JobCancelled, Progress
@@ -34,6 +33,8 @@ def submit(settings: Settings, params: JobParams, owner: Principal = SYSTEM) -> 
     """Record the job as ``owner``'s, queued, then hand it to the broker or the job thread."""
     job = ledger_for(settings.db_url).create(JobKind(params.kind), params.model_dump(mode="json"), owner)
     if settings.broker_url:
+        from jobs.broker import RUN_JOB, broker_app  # Celery is loaded only where a broker is configured
+
         broker_app(settings.broker_url).send_task(RUN_JOB, args=[job.id])
     else:
         _job_thread().submit(execute, job.id, settings)

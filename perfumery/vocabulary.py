@@ -69,6 +69,10 @@ class BatchUnit(StrEnum):
 MIN_BATCH_GRAMS = 1.0
 MAX_BATCH_GRAMS = 100_000.0
 BATCH_RANGE_KO = "배합표는 1 g에서 100 kg 사이로 요청해 주세요."
+# What a request schema can state for an amount whose unit is a separate field (1 g in kg, 100 kg in g); the
+# exact range is checked in grams (``batch_in_range``).
+BATCH_AMOUNT_MIN = MIN_BATCH_GRAMS / 1000.0
+BATCH_AMOUNT_MAX = MAX_BATCH_GRAMS
 
 
 def batch_grams(amount: float, unit: BatchUnit) -> float:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from perfumery import Catalog, Recipe, documents
 from perfumery.batch import BatchBasis
-from perfumery.vocabulary import BATCH_RANGE_KO, BatchUnit
+from perfumery.vocabulary import BATCH_AMOUNT_MAX, BATCH_AMOUNT_MIN, BATCH_RANGE_KO, BatchUnit
 from tools.fields import FormulaInput
 
 
@@ -31,7 +31,7 @@ _EXTENSIONS = {DocumentKind.csv: "csv", DocumentKind.json: "json", DocumentKind.
 class ExportRequest(FormulaInput):
     kind: DocumentKind = Field(description="csv | json | batch_sheet (인쇄용 HTML 배합표) | ifra_summary | "
                                            "allergen_declaration")
-    batch: float = Field(default=100.0, gt=0, description="배합표의 양: 기본은 향료 농축액, basis=product 면 완제품 "
+    batch: float = Field(default=100.0, ge=BATCH_AMOUNT_MIN, le=BATCH_AMOUNT_MAX, description="배합표의 양: 기본은 향료 농축액, basis=product 면 완제품 "
                                                           f"(batch_sheet 만; {BATCH_RANGE_KO})")
     unit: BatchUnit = Field(default=BatchUnit.g, description="g 또는 kg (batch_sheet 만)")
     basis: BatchBasis = Field(default=BatchBasis.concentrate,

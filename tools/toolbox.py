@@ -92,7 +92,7 @@ class Toolbox:
     async def export(self, request: ExportRequest, principal: Principal = LOCAL) -> Document:
         grams = batch_grams(request.batch, request.unit)
         if request.kind == DocumentKind.batch_sheet and not batch_in_range(grams):
-            raise ToolError(ToolErrorCode.invalid_request, BATCH_RANGE_KO)  # the chat's limit too
+            raise ToolError(ToolErrorCode.invalid_batch, BATCH_RANGE_KO)  # the chat's limit too
         recipe = await self.formula(request, principal)
 
         def run() -> Document:

@@ -217,7 +217,7 @@ async def test_export_writes_every_document(deps, box) -> None:
     assert "완제품 2,000" in product.text and "에탄올" in product.text
     with pytest.raises(ToolError) as too_big:  # the chat's batch limit holds over REST and MCP too
         await box.export(ExportRequest(recipe=recipe, kind=DocumentKind.batch_sheet, batch=101, unit=BatchUnit.kg))
-    assert too_big.value.code == ToolErrorCode.invalid_request and "100 kg" in too_big.value.message_ko
+    assert too_big.value.code == ToolErrorCode.invalid_batch and "100 kg" in too_big.value.message_ko
     ifra = await box.export(ExportRequest(recipe=recipe, kind=DocumentKind.ifra_summary))
     assert (await box.check(CheckRequest(recipe=recipe))).ifra.model_dump_json(indent=2) == ifra.text
     heavy = recipe.model_copy(update={"dilution_percent": 30.0, "ingredients": [

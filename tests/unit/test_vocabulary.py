@@ -2,6 +2,8 @@
 
 from perfumery.models import NotePosition
 from perfumery.vocabulary import (
+    BATCH_AMOUNT_MAX,
+    BATCH_AMOUNT_MIN,
     BATCH_RANGE_KO,
     NAME_QUALIFIER,
     NAME_TYPE_WORD,
@@ -30,6 +32,8 @@ def test_one_batch_limit_whatever_the_unit() -> None:
     assert batch_in_range(batch_grams(100, BatchUnit.kg)) and not batch_in_range(batch_grams(101, BatchUnit.kg))
     assert batch_in_range(1.0) and not batch_in_range(0.5)
     assert "1 g에서 100 kg" in BATCH_RANGE_KO
+    # The amount a schema states bounds both units: 1 g written in kg, 100 kg written in g.
+    assert batch_grams(BATCH_AMOUNT_MIN, BatchUnit.kg) == 1.0 and batch_grams(BATCH_AMOUNT_MAX, BatchUnit.g) == 100_000
 
 
 def test_positions_are_named_in_korean_and_english() -> None:
