@@ -82,8 +82,10 @@ finetune: setup
 contract: install
 	HYANGGI_CONTRACT_EXAMPLES=1000 $(BIN)/pytest -q -rP tests/unit/test_api_contract.py
 
+# ruff, then the package layers and the no-cycle rule ([tool.importlinter] in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -32,11 +32,11 @@ from agent.replies.claims import Grounds
 from agent.replies.narration_check import NarrationFilter
 from agent.replies.workbench import import_reply_ko, replacements_ko, where_used_ko
 from agent.state import AgentState, Candidate, Restart, TurnContext, fresh_turn
+from hyanggi import metrics
 from hyanggi.settings import AnswerLevel, GeneratorBackend
 from knowledge.documents import CollectionName
 from knowledge.kb import KnowledgeBase
 from knowledge.search import SearchResult
-from ops import metrics
 from perfumery import EditError, compose, critiqued, diff, estimate_cost, scale_batch
 from perfumery.brief import Brief
 from perfumery.edits import ChangeProduct
@@ -325,7 +325,7 @@ class Nodes:
         deps = self.deps
         results = await self._search(state.message, k=3)
         ids = answer_ids(state.reading, results, state.message, deps.kb)
-        reply = render.document_answer(ids, deps.kb) if ids else (topic_reply(state.message) or UNSURE_KO)
+        reply = render.document_answer(ids, deps.kb) if ids else (topic_reply(state.message, deps.kb.catalog.ifra_amendment) or UNSURE_KO)
         # The records quoted (a material named may not be among the hits) are logged as the reply's grounding.
         return {"reply": reply, "retrieved": [r for r in results if r.id in ids],
                 "retrieval_log": [_retrieval_entry(state.message, "all", results), *([self._grounding(ids)] if ids else [])]}

@@ -30,10 +30,10 @@ from agent.reading.guard import clean
 from agent.reading.interpret import build_brief
 from agent.replies.workbench import import_reply_ko
 from agent.state import AgentState, TurnContext, TurnInput
+from hyanggi import metrics
+from hyanggi.logs import SESSION_ID
 from hyanggi.settings import Settings, get_settings
 from knowledge.formula_import import ImportResult
-from ops import metrics
-from ops.logs import SESSION_ID
 from perfumery import Brief, Catalog, EditError, EditOp, Recipe
 from perfumery.formula import FormulaFormat
 from perfumery.ifra import Product

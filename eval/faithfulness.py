@@ -3,7 +3,7 @@
 ``DomainFaithfulness`` scores a turn as the share of its checkable claims (``agent.replies.claims``) that the turn's
 recipe and records support; a turn with no checkable claim is NaN (nothing to score), like ragas'
 Faithfulness with no statements. The recipe reaches the metric as a context: ``recipe_context`` writes it
-as a Korean formula a judge model can read too, under the id ``recipe:<id>@v<version>`` that the metric
+(``eval.contexts``) as a Korean formula a judge model can read too, under the id ``recipe:<id>@v<version>`` that the metric
 resolves to the typed Recipe.
 
 The yardstick (``eval/data/faithfulness.jsonl``) holds Korean statements from replayed replies, each
@@ -22,25 +22,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from agent.replies.claims import Claim, ClaimChecker, Grounds
-from perfumery.models import POSITION_KO
+from eval.contexts import RECIPE_PREFIX, document_texts
 from perfumery.recipe import Recipe
 
 if TYPE_CHECKING:
     from knowledge.kb import KnowledgeBase
 
 YARDSTICK = Path(__file__).resolve().parent / "data" / "faithfulness.jsonl"
-RECIPE_PREFIX = "recipe:"
-
-
-def recipe_key(recipe: Recipe) -> str:
-    return f"{RECIPE_PREFIX}{recipe.id}@v{recipe.version}"
-
-
-def recipe_context(recipe: Recipe) -> str:
-    """The formula as a context line: what every statement about note positions and doses is checked on."""
-    lines = ", ".join(f"{i.name_ko} ({POSITION_KO[i.note]}, {i.percent:g}%)" for i in recipe.ingredients)
-    reference = f"; 가장 가까운 향수 {recipe.nearest_reference.name}" if recipe.nearest_reference else ""
-    return f"처방 v{recipe.version} ({recipe.concentration.value}, 부향률 {recipe.dilution_percent:g}%): {lines}{reference}"
 
 
 class ClaimTally(BaseModel):
@@ -124,8 +112,6 @@ def load_yardstick(path: Path = YARDSTICK) -> list[Statement]:
 
 def record_texts(kb: KnowledgeBase, ids: list[str]) -> list[str]:
     """What a turn quoted from each record: its search document and its own description."""
-    from eval.transcripts import document_texts
-
     documents = document_texts(kb)
     texts = []
     for record_id in ids:

@@ -189,7 +189,8 @@ def run_ragas(samples: list[TurnSample], embedder: TextEmbedder, judge: BaseLang
                 names += _score(referenced, _reference_metrics(), False, llm, embeddings, timeout_s)
             replied = [s for s in samples if s.response.strip()]
             if checker is not None and replied:
-                from eval.faithfulness import domain_faithfulness, recipe_key
+                from eval.contexts import recipe_key
+                from eval.faithfulness import domain_faithfulness
 
                 domain = domain_faithfulness(checker, {recipe_key(s.recipe): s.recipe for s in replied if s.recipe})
                 names += _score(replied, [domain], True, None, embeddings, timeout_s)

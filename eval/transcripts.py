@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from eval.contexts import recipe_context, recipe_key
 from eval.replay import Conversation, parse_session_id
 from perfumery.recipe import Recipe
 from store import RetrievalRecord, SessionTranscript
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from ragas import EvaluationDataset
     from ragas.dataset_schema import MultiTurnSample, SingleTurnSample
 
-    from knowledge.kb import KnowledgeBase
 
 SEARCH_COLLECTION = "all"
 GROUNDING_QUERY = "reply grounding"
@@ -61,8 +61,6 @@ class TurnSample(BaseModel):
 
     def contexts(self) -> tuple[list[str], list[str]]:
         """The recipe, then search, then grounding, each id once: what the reply could draw on."""
-        from eval.faithfulness import recipe_context, recipe_key
-
         ids: dict[str, str] = {recipe_key(self.recipe): recipe_context(self.recipe)} if self.recipe else {}
         for i, text in [*zip(self.retrieved_ids, self.retrieved_texts, strict=True),
                         *zip(self.grounding_ids, self.grounding_texts, strict=True)]:
@@ -117,13 +115,6 @@ def _pick(retrievals: list[RetrievalRecord], keep: Callable[[RetrievalRecord], b
 def reference_index(conversations: Iterable[Conversation]) -> dict[tuple[str, int], tuple[str, list[str]]]:
     """(conversation id, turn index) → (reference answer, reference ids)."""
     return {(c.id, i): (t.reference, t.reference_ids) for c in conversations for i, t in enumerate(c.turns)}
-
-
-def document_texts(kb: KnowledgeBase) -> dict[str, str]:
-    """id → the text the index embeds, so reference contexts read like retrieved ones."""
-    from knowledge.documents import build_documents
-
-    return {d.id: d.text for docs in build_documents(kb).values() for d in docs}
 
 
 def turn_samples(

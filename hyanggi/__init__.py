@@ -1,1 +1,1 @@
-"""Hyanggi application-wide configuration (the only module every layer but the core may import)."""
+"""Hyanggi's shared bottom: settings, metrics and logging — what every layer but the pure core may import."""

@@ -11,20 +11,18 @@ from functools import lru_cache
 
 from celery import Celery
 
-RUN_JOB = "hyanggi.run_job"
+from hyanggi.settings import get_settings
+from jobs.broker import RUN_JOB, broker_app
+from jobs.runner import execute
 
 
 @lru_cache(maxsize=4)
 def celery_app(broker_url: str) -> Celery:
-    app = Celery("hyanggi", broker=broker_url, set_as_current=False)
-    app.conf.update(task_ignore_result=True, worker_prefetch_multiplier=1,
-                    broker_connection_retry_on_startup=True, worker_hijack_root_logger=False)
+    """The broker's app with the job task registered: what a worker serves."""
+    app = broker_app(broker_url)
 
     @app.task(name=RUN_JOB)
     def run_job(job_id: str) -> str:
-        from hyanggi.settings import get_settings
-        from jobs.runner import execute
-
         return execute(job_id, get_settings()).value
 
     return app

@@ -33,9 +33,9 @@ def submit(settings: Settings, params: JobParams, owner: Principal = SYSTEM) -> 
     """Record the job as ``owner``'s, queued, then hand it to the broker or the job thread."""
     job = ledger_for(settings.db_url).create(JobKind(params.kind), params.model_dump(mode="json"), owner)
     if settings.broker_url:
-        from jobs.celery_app import RUN_JOB, celery_app
+        from jobs.broker import RUN_JOB, broker_app  # Celery is loaded only where a broker is configured
 
-        celery_app(settings.broker_url).send_task(RUN_JOB, args=[job.id])
+        broker_app(settings.broker_url).send_task(RUN_JOB, args=[job.id])
     else:
         _job_thread().submit(execute, job.id, settings)
     return job

@@ -11,10 +11,10 @@ from collections import Counter
 
 from pydantic import BaseModel
 
-from knowledge.ifra_tables import ANNEX_SOURCE_KO
+from knowledge.ifra_tables import annex_source_ko
 from knowledge.kb import KnowledgeBase
 from perfumery.allergens import AnnexChange
-from perfumery.ifra import IfraStatus
+from perfumery.ifra import IfraStatus, amendment_ko
 from perfumery.models import Origin, SourceKind, UseBasis
 
 USE_TARGET = 0.9  # issue 27: at least 90 % of the materials with a sourced maximum
@@ -47,6 +47,7 @@ class Coverage(BaseModel):
     annex_entries: dict[AnnexChange, tuple[int, int]]  # entries, entries some material carries
     quantified_entries: int
     standards: int
+    amendment: str  # of the IFRA tables counted against, read from them
     under_standard: int
     with_figure: int
     prohibited: int
@@ -80,10 +81,11 @@ def coverage(kb: KnowledgeBase) -> Coverage:
     entries = kb.allergen_entries.values()
     status = {m: catalog.ifra_status(m) for m in kb.materials}
     under = [m for m in kb.materials if kb.contributions.get(m)]
+    annex = annex_source_ko(catalog.ifra_amendment)
     return Coverage(
         materials=len(kb.materials), use_basis=dict(Counter(m.use_basis for m in materials)), by_kind=by_kind,
         naturals=len(naturals), with_constituents=sum(1 for m in naturals if kb.compositions.get(m.id)),
-        from_annex=sum(1 for m in naturals if ANNEX_SOURCE_KO in sources[m.id]),
+        from_annex=sum(1 for m in naturals if annex in sources[m.id]),
         from_certificate=sum(1 for m in naturals if kb.constituents.get(m.id) and kb.constituents[m.id].certificates),
         unquantified={m.id: [s.allergen for s in m.allergen_content if s.fraction is None]
                       for m in naturals if any(s.fraction is None for s in m.allergen_content)},
@@ -91,7 +93,7 @@ def coverage(kb: KnowledgeBase) -> Coverage:
                                 sum(1 for e in entries if e.change == change and e.label in carried))
                        for change in AnnexChange},
         quantified_entries=sum(1 for e in entries if e.label in quantified),
-        standards=len(kb.standards), under_standard=len(under),
+        standards=len(kb.standards), amendment=catalog.ifra_amendment, under_standard=len(under),
         with_figure=sum(1 for m in under if status[m] == IfraStatus.restricted),
         prohibited=sum(1 for s in status.values() if s == IfraStatus.prohibited),
         not_under_standard=sum(1 for s in status.values() if s == IfraStatus.none),
@@ -122,7 +124,7 @@ def tables(report: Coverage) -> list[Table]:
     unquantified = sum(len(v) for v in report.unquantified.values())
     naturals = Table(title="천연 원료 구성 성분 · Constituents of naturals", columns=["구분", "천연 원료"], rows=[
         ["구성 성분 자료 있음 (IFRA 부속서 또는 공급사 성적서)", _share(report.with_constituents, report.naturals)],
-        ["IFRA 부속서 (51차 개정)", _share(report.from_annex, report.naturals)],
+        [f"IFRA 부속서 ({amendment_ko(report.amendment)})", _share(report.from_annex, report.naturals)],
         ["공급사 성적서", _share(report.from_certificate, report.naturals)],
         [f"함량 확인 필요 알레르겐이 있음 ({unquantified}건)", _share(len(report.unquantified), report.naturals)],
     ])
@@ -134,7 +136,7 @@ def tables(report: Coverage) -> list[Table]:
         ["함량 수치까지 있는 항목", _share(report.quantified_entries, total)],
     ])
     unknown = ", ".join(report.unknown) or "없음"
-    ifra = Table(title=f"IFRA (51차 개정, 표준 {report.standards}개, 카테고리 4)", columns=["구분", "재료"], rows=[
+    ifra = Table(title=f"IFRA ({amendment_ko(report.amendment)}, 표준 {report.standards}개, 카테고리 4)", columns=["구분", "재료"], rows=[
         ["표준 대상", _share(report.under_standard, n)],
         ["  수치 있음", str(report.with_figure)],
         ["  금지", str(report.prohibited)],

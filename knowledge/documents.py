@@ -12,10 +12,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.kb import KnowledgeBase
-from perfumery.ifra import IFRA_STATUS_KO, IfraStatus
+from perfumery.ifra import IfraStatus, ifra_status_ko
 from perfumery.models import (
     FAMILY_KO,
-    POSITION_KO,
     STYLE_KO,
     Accord,
     Family,
@@ -24,6 +23,7 @@ from perfumery.models import (
     PerfumeNote,
     ReferencePerfume,
 )
+from perfumery.vocabulary import POSITION_KO
 
 
 class CollectionName(StrEnum):
@@ -92,7 +92,7 @@ def material_document(material: Material, kb: KnowledgeBase) -> Document:
     parts.append(material.description_ko)
     status = kb.catalog.ifra_status(material.id)
     standards = ", ".join(standard.name for standard in kb.catalog.standards_of(material.id))
-    parts.append(f"IFRA: {IFRA_STATUS_KO[status]}" + (f" ({standards})." if standards else "."))
+    parts.append(f"IFRA: {ifra_status_ko(status, kb.catalog.ifra_amendment)}" + (f" ({standards})." if standards else "."))
     return Document(
         id=material.id,
         collection=CollectionName.materials,

@@ -8,7 +8,6 @@ stays in the formula as an unknown line, with the closest material as a suggesti
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -23,16 +22,12 @@ from perfumery.ifra import Product
 from perfumery.models import Concentration
 from perfumery.neat import LineKind, ResolvedLine, build_recipe
 from perfumery.recipe import Recipe
+from perfumery.vocabulary import NAME_QUALIFIER as _QUALIFIER
+from perfumery.vocabulary import NAME_TYPE_WORD as _TYPE_WORDS
 
 ACCEPT = 0.82  # spelling likeness from which a typo'd name is read as that material (and shown back)
 CERTAIN = 0.9  # … from which it is not even shown back
 MARGIN = 0.08  # a runner-up this close makes the reading ambiguous: shown back
-# Words people add to a material or accord name: "베르가못 오일", "시프레 어코드", "rose absolute".
-_TYPE_WORDS = re.compile(r"(에센셜오일|오일|앱솔루트|압솔루트|레지노이드|추출물|어코드|베이스|essentialoil|oil|absolute|"
-                         r"resinoid|extract|accord|base)$")
-
-
-_QUALIFIER = re.compile(r"\s*\([^)]*\)")  # "Lemon oil (cold-pressed)": nobody writes the grade in brackets
 
 
 def spellings(name: str) -> list[str]:

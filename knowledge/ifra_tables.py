@@ -1,9 +1,10 @@
-"""Read the IFRA 51st Amendment tables in ``knowledge/data/ifra/`` and match them to our materials.
+"""Read the IFRA Standards tables in ``knowledge/data/ifra/`` and match them to our materials.
 
 The tables are a transcription of IFRA's own overview spreadsheet and Annex (see ``ifra/SOURCE.md``):
 ``standards.csv`` (one Standard per row, its limit in each of the 18 categories), ``standard_cas.csv``
 (the CAS numbers each Standard covers) and ``naturals.csv`` (regulated constituents of the naturals we
-hold, with their maximum level). A material meets a Standard through its CAS, through an explicit
+hold, with their maximum level). The tables' amendment is read from them (``tables_amendment``), never typed.
+A material meets a Standard through its CAS, through an explicit
 ``ifra_standards`` entry (family Standards that list no CAS), or through its constituents.
 """
 
@@ -14,10 +15,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from perfumery.ifra import Contribution, IfraCategory, IfraStandard, Limit, LimitKind, StandardType
+from perfumery.ifra import (
+    Contribution,
+    IfraCategory,
+    IfraStandard,
+    Limit,
+    LimitKind,
+    StandardType,
+    amendment_ko,
+    newest_amendment,
+)
 from perfumery.models import Material, Origin
 
-SOURCE = "IFRA Standards, 51st Amendment (International Fragrance Association)"  # in words; SOURCE.md says where
 _CELLS = {"sin-restriccion": LimitKind.unrestricted, "prohibido": LimitKind.prohibited,
           "ver-nota": LimitKind.see_note, "": LimitKind.missing}
 _COLUMNS = {category: f"cat_{category.value.lower()}" for category in IfraCategory}
@@ -43,8 +52,31 @@ def _types(raw: str) -> frozenset[StandardType]:
     return frozenset(StandardType(part.lower()) for part in raw.split("_") if part.lower() in StandardType.__members__)
 
 
+def tables_amendment(folder: Path) -> str:
+    """The amendment the tables in ``folder`` transcribe: the newest any of their Standards carries."""
+    return newest_amendment(row["amendment"] for row in _rows(folder / "standards.csv"))
+
+
+def _ordinal(number: str) -> str:
+    """"51" → "51st", "52" → "52nd", "11" → "11th": the amendment as IFRA's English titles write it."""
+    n = int(number)
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def source_of(amendment: str) -> str:
+    """Where every Standard's figures come from, in words (``ifra/SOURCE.md`` says where exactly)."""
+    return f"IFRA Standards, {_ordinal(amendment)} Amendment (International Fragrance Association)"
+
+
+def annex_source_ko(amendment: str) -> str:
+    """The source named on a constituent level taken from the IFRA Annex of these tables."""
+    return f"IFRA Annex ({amendment_ko(amendment)})"
+
+
 def load_standards(folder: Path, problems: list[str]) -> dict[str, IfraStandard]:
     standards: dict[str, IfraStandard] = {}
+    source = source_of(tables_amendment(folder))
     for row in _rows(folder / "standards.csv"):
         where = f"ifra/standards.csv {row['standard']}"
         note = row["note_limit"].strip()
@@ -53,7 +85,7 @@ def load_standards(folder: Path, problems: list[str]) -> dict[str, IfraStandard]
                 id=row["standard"], name=row["name"], types=_types(row["type"]),
                 limits={c: _limit(row[column], where, problems) for c, column in _COLUMNS.items()},
                 expressed_as=row["expressed_as"], note_limit=float(note) if note else None,
-                amendment=row["amendment"], source=SOURCE)
+                amendment=row["amendment"], source=source)
         except ValueError as exc:
             problems.append(f"{where}: {exc}")
     return standards
@@ -68,7 +100,6 @@ def _cas_index(folder: Path) -> dict[str, list[str]]:
 
 
 Variant = dict[str, tuple[float, str]]  # constituent CAS → (% of the natural, where the figure comes from)
-ANNEX_SOURCE_KO = "IFRA Annex (51차 개정)"
 
 
 def standard_cas(folder: Path) -> dict[str, set[str]]:
@@ -104,6 +135,7 @@ def annex_variants(folder: Path, problems: list[str]) -> dict[str, list[tuple[st
     """CAS of a natural → its Annex variants by name (expressed, distilled …), each constituent CAS → max level."""
     per_variant: dict[tuple[str, str], Variant] = defaultdict(dict)
     cas_of_variant: dict[tuple[str, str], set[str]] = defaultdict(set)
+    source = annex_source_ko(tables_amendment(folder))
     for row in _rows(folder / "naturals.csv"):
         try:
             level = float(row["max_percent"])
@@ -112,7 +144,7 @@ def annex_variants(folder: Path, problems: list[str]) -> dict[str, list[tuple[st
             continue
         variant = (row["cas"], row["name"])
         known = per_variant[variant].get(row["constituent_cas"], (0.0, ""))[0]
-        per_variant[variant][row["constituent_cas"]] = (max(known, level), ANNEX_SOURCE_KO)
+        per_variant[variant][row["constituent_cas"]] = (max(known, level), source)
         cas_of_variant[variant].update(c for c in (row["cas"], *row["other_cas"].split()) if c)
     result: dict[str, list[tuple[str, Variant]]] = defaultdict(list)
     for variant, levels in per_variant.items():

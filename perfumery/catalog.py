@@ -21,6 +21,7 @@ from perfumery.ifra import (
     StandardCheck,
     check_standards,
     material_cap,
+    newest_amendment,
 )
 from perfumery.models import FAMILY_KO, Accord, Family, Material, NotePosition, ReferencePerfume
 from perfumery.recipe import Ingredient
@@ -106,18 +107,30 @@ class Catalog:
         return not self.material(material_id).prohibited_by and self.ifra_status(material_id, category) not in (
             IfraStatus.prohibited, IfraStatus.unknown)
 
-    def ifra_status(self, material_id: str, category: IfraCategory = IfraCategory.c4) -> IfraStatus:
+    def ifra_unidentified(self, material_id: str) -> bool:
+        """No Standard matched the material and we hold neither its CAS number nor an IFRA note, so nothing
+        tells whether a Standard applies: its standing is 확인 필요, never "not under a Standard".
+
+        The one home of this rule: the critic, the IFRA summary and the chat's compliance report all ask here.
+        """
         material = self.material(material_id)
+        return not self.contributions.get(material_id) and not (material.cas or material.ifra_note)
+
+    def ifra_status(self, material_id: str, category: IfraCategory = IfraCategory.c4) -> IfraStatus:
         contributions = self.contributions.get(material_id, ())
         if not contributions:
-            known = bool(material.cas or material.ifra_note)
-            return IfraStatus.none if known else IfraStatus.unknown
+            return IfraStatus.unknown if self.ifra_unidentified(material_id) else IfraStatus.none
         cap, missing = material_cap(contributions, self.standards, category, 100.0)  # the load scales, not decides
         if cap == 0.0:
             return IfraStatus.prohibited
         if missing:
             return IfraStatus.unknown
         return IfraStatus.restricted
+
+    @cached_property
+    def ifra_amendment(self) -> str:
+        """The amendment of the IFRA tables this catalog was built from, for every sentence that names it."""
+        return newest_amendment(s.amendment for s in self.standards.values())
 
     def standards_of(self, material_id: str) -> list[IfraStandard]:
         """The Standards that touch a material, directly or through its constituents."""

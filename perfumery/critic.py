@@ -31,12 +31,13 @@ from perfumery.fit import (
     is_avoided,
     perceptible,
 )
-from perfumery.ifra import PRODUCTS, IfraStatus
-from perfumery.models import FAMILY_KO, POSITION_KO, NotePosition
+from perfumery.ifra import PRODUCTS, CheckStatus, IfraStatus
+from perfumery.models import FAMILY_KO, NotePosition
 from perfumery.naming import instrumental
 from perfumery.pyramid import PyramidBands
 from perfumery.recipe import Fix, NearestReference, Recipe, ScoreCard, Severity, Violation, ViolationCode
 from perfumery.similarity import cosine
+from perfumery.vocabulary import POSITION_KO
 
 MIN_MATERIALS, MAX_MATERIALS = 8, 25
 SUM_TOLERANCE = 0.01
@@ -295,10 +296,10 @@ def _compliance(recipe: Recipe, catalog: Catalog, doses: dict[str, float], viola
     for check in catalog.check_ifra(doses, category, load):
         names = ", ".join(_name(catalog, m) for m in check.contributors)
         standard = catalog.standards[check.standard]
-        if check.status == "prohibited":
+        if check.status == CheckStatus.prohibited:
             violations.extend(_prohibited(catalog, m, doses, standard.label) for m in check.contributors)
             score -= 0.5
-        elif check.status == "over":
+        elif check.status == CheckStatus.over:
             limit = check.limit.percent or 0.0
             factor = limit / check.level_percent
             violations.append(Violation(
@@ -308,7 +309,7 @@ def _compliance(recipe: Recipe, catalog: Catalog, doses: dict[str, float], viola
                 fix_ko=", ".join(f"{_name(catalog, m)} {pct(doses[m])}% → {pct(math.floor(doses[m] * factor * 100) / 100)}%"
                                  for m in check.contributors) + f" (IFRA 한도, {basis})"))
             score -= 0.3 * min(1.0, 0.5 + (check.level_percent - limit) / max(limit, 0.001))
-        elif check.status == "unknown":
+        elif check.status == CheckStatus.unknown:
             violations.append(Violation(
                 code=ViolationCode.ifra_unknown, severity=Severity.warning, material_id=check.contributors[0],
                 message_ko=(f"IFRA 확인 필요: {names}은(는) {standard.label}의 적용 대상이지만 카테고리 "
@@ -316,7 +317,7 @@ def _compliance(recipe: Recipe, catalog: Catalog, doses: dict[str, float], viola
                 fix_ko="공급사의 IFRA 적합성 증명서로 한도를 확인하세요."))
             score -= 0.15
     for material_id in doses:
-        if catalog.ifra_status(material_id, category) == IfraStatus.unknown and not catalog.contributions.get(material_id):
+        if catalog.ifra_unidentified(material_id):
             violations.append(Violation(
                 code=ViolationCode.ifra_unknown, severity=Severity.warning, material_id=material_id,
                 message_ko=(f"IFRA 확인 필요: {_name(catalog, material_id)}은(는) CAS 번호가 없어 IFRA 기준 적용 "
@@ -356,13 +357,13 @@ def _allergens(catalog: Catalog, doses: dict[str, float], dilution: float, viola
         if line.declare(threshold):
             names = ", ".join(_name(catalog, m) for m, _ in line.sources[:3])
             violations.append(Violation(
-                code="allergen_label", severity="info", material_id=line.sources[0][0],
+                code=ViolationCode.allergen_label, severity=Severity.info, material_id=line.sources[0][0],
                 message_ko=(f"알레르기 유발 성분 {line.allergen} 표시 대상입니다 ({names} 유래, 완제품 중 "
                             f"{pct(line.level_percent)}% > {threshold}%{'; ' + check if check else ''})."),
                 fix_ko=f"전성분 라벨에 {line.allergen}을(를) 표기하세요 (EU {kind} 기준 {threshold}%)."))
         elif check:
             violations.append(Violation(
-                code="allergen_label", severity="info", material_id=line.unquantified[0],
+                code=ViolationCode.allergen_label, severity=Severity.info, material_id=line.unquantified[0],
                 message_ko=(f"{check}합니다 — 공개 자료에 함량이 없어 EU {kind} 표시 기준 {threshold}% "
                             f"초과 여부를 알 수 없습니다."),
                 fix_ko=f"공급사 알레르겐 성적서로 {unknown}의 {line.allergen} 함량을 확인하세요."))

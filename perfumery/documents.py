@@ -23,7 +23,7 @@ from perfumery.catalog import Catalog
 from perfumery.critic import COMPLIANCE_KO, ComplianceStatus, critique, pct
 from perfumery.csv_cells import safe_cell
 from perfumery.formula import FormulaError
-from perfumery.ifra import IFRA_STATUS_KO, LIMIT_KO, PRODUCTS, IfraStatus, Product
+from perfumery.ifra import CHECK_VERDICT_KO, IFRA_STATUS_KO, LIMIT_KO, PRODUCTS, IfraStatus, Product
 from perfumery.naming import particle
 from perfumery.recipe import Recipe
 
@@ -183,12 +183,10 @@ def ifra_summary(recipe: Recipe, catalog: Catalog) -> IfraSummary:
         names = ", ".join(catalog.material(m).name_ko for m in check.contributors)
         limit = (f"한도 {pct(check.limit.percent)}%" if check.limit.percent is not None
                  else f"한도: {LIMIT_KO[check.limit.kind]}")
-        verdict = {"ok": "적합", "over": "초과", "prohibited": "금지", "unknown": "확인 필요",
-                   "specification": "규격 기준(함량 한도 아님)"}[check.status]
-        lines.append(f"{standard.label}: 완제품 중 {pct(check.level_percent)}% / {limit} → {verdict} "
+        lines.append(f"{standard.label}: 완제품 중 {pct(check.level_percent)}% / {limit} → {CHECK_VERDICT_KO[check.status]} "
                      f"({names}; 출처: {standard.source})")
     for material_id in doses:
-        if catalog.ifra_status(material_id, category) == IfraStatus.unknown and not catalog.contributions.get(material_id):
+        if catalog.ifra_unidentified(material_id):
             lines.append(f"{catalog.material(material_id).name_ko}: {IFRA_STATUS_KO[IfraStatus.unknown]} "
                          "(CAS 번호가 없어 기준 적용 여부를 확인하지 못함)")
     unknown = [i.name_ko or i.material_id for i in recipe.ingredients if i.material_id not in catalog]

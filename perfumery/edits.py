@@ -33,12 +33,13 @@ from perfumery.catalog import Catalog, UnknownMaterialError
 from perfumery.critic import pct
 from perfumery.fit import can_smell, character, dose_to_perceive, headline_sources, odor_mass
 from perfumery.ifra import PRODUCTS, Product, fragrance_load, product_label_ko
-from perfumery.models import DEFAULT_DILUTION, POSITION_KO, Concentration, Family, NotePosition
+from perfumery.models import DEFAULT_DILUTION, Concentration, Family, NotePosition
 from perfumery.naming import concept_ko, formula_name, formula_themes, particle
 from perfumery.pyramid import PyramidBands
 from perfumery.rebalance import TOTAL, Bound, Rebalancer
 from perfumery.recipe import Recipe
 from perfumery.similarity import rank_weights
+from perfumery.vocabulary import POSITION_KO
 
 _LIGHTER, _HEAVIER = "light", "heavy"
 MAX_ID = 80  # material ids are short; a bound keeps an edit request's size honest

@@ -21,33 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from perfumery.csv_cells import read_cell
 from perfumery.models import cas_is_valid
 from perfumery.recipe import Dilution, Recipe, Solvent
+from perfumery.vocabulary import Unit, unit_named, unit_pattern
 
 MAX_LINES = 200
 MAX_TEXT = 120
 
 
-class Unit(StrEnum):
-    percent = "%"
-    g = "g"
-    mg = "mg"
-    kg = "kg"
-    ml = "mL"
-    drops = "drops"
-    parts = "parts"
-
-
-GRAMS = {Unit.g: 1.0, Unit.mg: 0.001, Unit.kg: 1000.0}  # exact: no density needed
-UNIT_KO = {Unit.percent: "%", Unit.g: "g", Unit.mg: "mg", Unit.kg: "kg", Unit.ml: "mL", Unit.drops: "방울",
-           Unit.parts: "부"}
-_UNIT_WORDS = {
-    Unit.percent: ("%", "％", "퍼센트", "percent", "pct"),
-    Unit.mg: ("mg", "밀리그램"),
-    Unit.kg: ("kg", "킬로그램"),
-    Unit.g: ("g", "gr", "gram", "grams", "그램", "그람"),
-    Unit.ml: ("ml", "mℓ", "밀리리터", "미리"),
-    Unit.drops: ("drops", "drop", "gtts", "gtt", "방울"),
-    Unit.parts: ("parts", "part", "pts", "부"),
-}
 SOLVENT_WORDS: dict[Solvent, tuple[str, ...]] = {
     Solvent.dpg: ("dpg", "디프로필렌글리콜", "dipropyleneglycol", "디피지"),
     Solvent.ethanol: ("ethanol", "에탄올", "알코올", "알콜", "alcohol", "perfumersalcohol", "퍼퓨머스알코올"),
@@ -56,7 +35,7 @@ SOLVENT_WORDS: dict[Solvent, tuple[str, ...]] = {
 }
 _TOTAL_WORDS = ("합계", "총합", "총량", "total", "sum", "합")
 
-_UNIT = "|".join(sorted((re.escape(w) for ws in _UNIT_WORDS.values() for w in ws), key=len, reverse=True))
+_UNIT = unit_pattern()
 _SOLVENT = "|".join(sorted((re.escape(w) for ws in SOLVENT_WORDS.values() for w in ws), key=len, reverse=True))
 
 # Every pattern below runs in time linear in the line: a line is cut at MAX_LINE_CHARS before any of them,
@@ -152,13 +131,6 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
-def _unit(word: str | None) -> Unit | None:
-    if not word:
-        return None
-    key = word.lower()
-    return next((unit for unit, words in _UNIT_WORDS.items() if key in words), None)
-
-
 def solvent_named(text: str) -> Solvent | None:
     """The solvent a text names on its own ("DPG", "에탄올"), else None."""
     key = re.sub(r"[\W_]+", "", _fold(text[:MAX_TEXT]).lower())
@@ -241,7 +213,7 @@ def parse_line(raw: str, line_no: int) -> FormulaLine | SkippedLine:
         return SkippedLine(line_no=line_no, raw=raw, reason_ko="재료 이름이 없는 줄")
     if any(w == re.sub(r"\W+", "", name.lower()) for w in _TOTAL_WORDS):
         return SkippedLine(line_no=line_no, raw=raw, reason_ko="합계 줄")
-    value, unit = float(amount.group("number")), _unit(amount.group("unit"))
+    value, unit = float(amount.group("number")), unit_named(amount.group("unit"))
     if unit is Unit.percent and value > 100:
         return SkippedLine(line_no=line_no, raw=raw, reason_ko=f"{value:g}%는 한 재료의 비율이 될 수 없어요 (100% 이하)")
     return FormulaLine(line_no=line_no, raw=raw, text=name[:MAX_TEXT] or cas, cas=cas, amount=value, unit=unit,
@@ -338,7 +310,7 @@ def parse_csv(text: str) -> ParsedFormula:
             continue
         raw = _shown(delimiter.join(row))
         amount = _cell_number(cell["amount"])
-        unit = _unit(cell["unit"]) if cell.get("unit") else _unit(header_unit)
+        unit = unit_named(cell["unit"]) if cell.get("unit") else unit_named(header_unit)
         if isinstance(amount, str):
             skipped.append(SkippedLine(line_no=number, raw=raw, reason_ko=f"양: {amount}"))
             continue

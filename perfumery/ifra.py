@@ -260,7 +260,7 @@ class IfraStandard(BaseModel):
 
     @property
     def label(self) -> str:
-        return f"{self.name} ({self.id.replace('IFRA_STD_', 'IFRA Standard ')}, {self.amendment}차 개정)"
+        return f"{self.name} ({self.id.replace('IFRA_STD_', 'IFRA Standard ')}, {amendment_ko(self.amendment)})"
 
 
 class Contribution(BaseModel):
@@ -281,8 +281,42 @@ class IfraStatus(StrEnum):
     unknown = "unknown"  # a figure is missing or the material cannot be matched: 확인 필요
 
 
-IFRA_STATUS_KO = {IfraStatus.none: "51차 개정 IFRA 표준 대상 아님 (CAS 기준)", IfraStatus.restricted: "제한",
+IFRA_STATUS_KO = {IfraStatus.none: "IFRA 표준 대상 아님 (CAS 기준)", IfraStatus.restricted: "제한",
                   IfraStatus.prohibited: "금지", IfraStatus.unknown: "확인 필요"}
+
+
+def newest_amendment(amendments: Iterable[str]) -> str:
+    """The amendment a set of IFRA tables is: the newest any of its Standards carries (each Standard keeps the
+    amendment that last revised it, and every amendment revises or adds Standards). Empty without tables."""
+    numbers = [int(a) for a in amendments if a.strip().isdigit()]
+    return str(max(numbers)) if numbers else ""
+
+
+def amendment_ko(amendment: str) -> str:
+    """The amendment named in a Korean sentence ("51차 개정"); read from the tables, never typed."""
+    return f"{amendment}차 개정" if amendment else "개정 차수 확인 필요"
+
+
+def ifra_status_ko(status: IfraStatus, amendment: str) -> str:
+    """A material's IFRA standing in words; "not under a Standard" says which amendment's tables were searched."""
+    label = IFRA_STATUS_KO[status]
+    return f"{amendment_ko(amendment)} {label}" if status == IfraStatus.none else label
+
+
+class CheckStatus(StrEnum):
+    """The verdict of one Standard summed over a formula (``check_standards``)."""
+
+    ok = "ok"
+    over = "over"  # above the category's limit
+    prohibited = "prohibited"
+    unknown = "unknown"  # the Standard applies but a figure is missing: 확인 필요
+    specification = "specification"  # a purity specification, not a dose limit
+
+
+# The one Korean wording of a check's verdict: the chat's compliance table and the IFRA summary both read it.
+CHECK_VERDICT_KO: Mapping[CheckStatus, str] = {
+    CheckStatus.ok: "적합", CheckStatus.over: "초과", CheckStatus.prohibited: "금지",
+    CheckStatus.unknown: "확인 필요", CheckStatus.specification: "규격 기준(함량 한도 아님)"}
 
 
 class StandardCheck(BaseModel):
@@ -293,7 +327,7 @@ class StandardCheck(BaseModel):
     level_percent: float
     limit: Limit
     contributors: list[str]
-    status: str = Field(pattern=r"^(ok|over|prohibited|unknown|specification)$")
+    status: CheckStatus
 
 
 def product_level(percent_of_concentrate: float, load_percent: float, fraction: float = 1.0) -> float:
@@ -327,16 +361,16 @@ def check_standards(doses: Mapping[str, float], contributions: Mapping[str, Iter
         limit = standard.limit(category, from_natural=natural_only[key])
         level = levels[key]
         if standard.specification_only:
-            status = "specification"
+            status = CheckStatus.specification
         elif limit.kind == LimitKind.prohibited:
-            status = "prohibited"
+            status = CheckStatus.prohibited
         elif limit.kind == LimitKind.value and level > (limit.percent or 0.0) + 1e-9:
-            status = "over"
+            status = CheckStatus.over
         elif limit.kind in (LimitKind.missing, LimitKind.see_note) or (
                 key in unmeasured and limit.kind == LimitKind.value):
-            status = "unknown"
+            status = CheckStatus.unknown
         else:
-            status = "ok"
+            status = CheckStatus.ok
         checks.append(StandardCheck(standard=key, name=standard.name, level_percent=level, limit=limit,
                                     contributors=contributors[key], status=status))
     return checks

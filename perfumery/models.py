@@ -63,13 +63,6 @@ class Concentration(StrEnum):
     Extrait = "Extrait"
 
 
-POSITION_KO: dict[NotePosition, str] = {NotePosition.top: "탑", NotePosition.heart: "미들", NotePosition.base: "베이스"}
-# How people name a position in a message ("베이스를 더 스모키하게", "탑에서는 …").
-POSITION_WORDS: dict[NotePosition, tuple[str, ...]] = {
-    NotePosition.top: ("탑", "톱", "첫향", "top"),
-    NotePosition.heart: ("하트", "미들", "중간향", "heart", "middle"),
-    NotePosition.base: ("베이스", "잔향", "base"),
-}
 FAMILY_KO: dict[Family, str] = {
     Family.citrus: "시트러스", Family.aromatic: "아로마틱", Family.green: "그린", Family.floral: "플로럴",
     Family.fruity: "프루티", Family.spicy: "스파이시", Family.gourmand: "구르망", Family.woody: "우디",

@@ -16,10 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from perfumery.amounts import normalise, round_to_total
 from perfumery.catalog import Catalog
-from perfumery.formula import GRAMS, UNIT_KO, FormulaError, FormulaLine, Unit
+from perfumery.formula import FormulaError, FormulaLine
 from perfumery.ifra import Product, fragrance_load
 from perfumery.models import Concentration, NotePosition
 from perfumery.recipe import Dilution, Ingredient, Recipe, Solvent
+from perfumery.vocabulary import GRAMS, UNIT_KO, Unit
 
 UNKNOWN_NOTE = NotePosition.heart  # an unknown material's position is not known: shown as an assumption
 MAX_ID = 80

@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from perfumery.amounts import allocate, fill_to_total, floor_to_step
 from perfumery.catalog import Catalog
-from perfumery.ifra import IfraCategory
+from perfumery.ifra import CheckStatus, IfraCategory
 from perfumery.models import NotePosition
 from perfumery.similarity import Vector, cosine
 
@@ -178,7 +178,7 @@ class Rebalancer:
         held = []
         for check in self.catalog.check_ifra(doses, self.category, self.load):
             contributors = [m for m in check.contributors if m in free and m not in held]
-            if check.status != "over" or not contributors or not check.level_percent:
+            if check.status != CheckStatus.over or not contributors or not check.level_percent:
                 continue
             factor = STANDARD_MARGIN * (check.limit.percent or 0.0) / check.level_percent
             for material_id in contributors:

@@ -15,6 +15,7 @@ from perfumery.amounts import allocate, floor_to_step, normalise, round_to_total
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.fit import is_avoided
+from perfumery.ifra import CheckStatus
 from perfumery.models import NotePosition
 from perfumery.pyramid import PyramidBands, fit_into_bands
 from perfumery.rebalance import Rebalancer
@@ -123,7 +124,7 @@ def _under_standards(doses: dict[str, float], context: Rebalancer) -> dict[str, 
     """Each IFRA Standard summed over the lines stays under its limit: contributors shrink together, and are
     held there (``Rebalancer.hold``) so that neither later weight moves nor rounding lift them again."""
     result = dict(doses)
-    checks = [c for c in context.catalog.check_ifra(result, context.category, context.load) if c.status == "over"]
+    checks = [c for c in context.catalog.check_ifra(result, context.category, context.load) if c.status == CheckStatus.over]
     if not checks:
         return result
     shrunk: set[str] = set()

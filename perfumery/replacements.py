@@ -12,10 +12,11 @@ from pydantic import BaseModel
 
 from perfumery.batch import TIER_LABEL_KO
 from perfumery.catalog import Catalog
-from perfumery.critic import POSITION_KO, pct
+from perfumery.critic import pct
 from perfumery.edits import EditError, EditOp, Substitute
-from perfumery.ifra import IFRA_STATUS_KO
+from perfumery.ifra import ifra_status_ko
 from perfumery.recipe import Recipe
+from perfumery.vocabulary import POSITION_KO
 
 
 class Replacement(BaseModel):
@@ -57,7 +58,7 @@ def replacements(recipe: Recipe, material_id: str, catalog: Catalog, k: int = 5)
             f"세기: {material.impact_class.value} (원래 {original.impact_class.value}), 통상 "
             f"{pct(material.typical_dose)}% (원래 {pct(original.typical_dose)}%) → 넣을 비율 {pct(dose)}%",
             f"가격: {TIER_LABEL_KO[material.cost_tier]}" + ("" if not cost else " (더 비쌈)" if cost > 0 else " (더 저렴)"),
-            f"IFRA: {IFRA_STATUS_KO[catalog.ifra_status(candidate, category)]}",
+            f"IFRA: {ifra_status_ko(catalog.ifra_status(candidate, category), catalog.ifra_amendment)}",
         ]
         found.append(Replacement(material_id=candidate, name_ko=material.name_ko, similarity=round(score, 3),
                                  percent=dose, shared_descriptors=shared, reasons_ko=reasons))

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from perfumery import Catalog, Recipe, documents
 from perfumery.batch import BatchBasis
-from perfumery.formula import GRAMS, Unit
-from tools.fields import MAX_BATCH_QUANTITY, BatchUnit, FormulaInput
+from perfumery.vocabulary import BATCH_AMOUNT_MAX, BATCH_AMOUNT_MIN, BATCH_RANGE_KO, BatchUnit
+from tools.fields import FormulaInput
 
 
 class DocumentKind(StrEnum):
@@ -31,8 +31,8 @@ _EXTENSIONS = {DocumentKind.csv: "csv", DocumentKind.json: "json", DocumentKind.
 class ExportRequest(FormulaInput):
     kind: DocumentKind = Field(description="csv | json | batch_sheet (인쇄용 HTML 배합표) | ifra_summary | "
                                            "allergen_declaration")
-    batch: float = Field(default=100.0, gt=0, le=MAX_BATCH_QUANTITY,
-                         description="배합표의 양: 기본은 향료 농축액, basis=product 면 완제품 (batch_sheet 만)")
+    batch: float = Field(default=100.0, ge=BATCH_AMOUNT_MIN, le=BATCH_AMOUNT_MAX, description="배합표의 양: 기본은 향료 농축액, basis=product 면 완제품 "
+                                                          f"(batch_sheet 만; {BATCH_RANGE_KO})")
     unit: BatchUnit = Field(default=BatchUnit.g, description="g 또는 kg (batch_sheet 만)")
     basis: BatchBasis = Field(default=BatchBasis.concentrate,
                               description="concentrate (조향사가 만드는 향료 농축액) | product (제품 베이스까지 넣은 완제품)")
@@ -63,7 +63,3 @@ def document(recipe: Recipe, kind: DocumentKind, catalog: Catalog, grams: float 
             text = documents.allergen_declaration(recipe, catalog).model_dump_json(indent=2)
     return Document(kind=kind, media_type=MEDIA_TYPES[kind], filename=f"{recipe.id}-v{recipe.version}.{_EXTENSIONS[kind]}",
                     text=text)
-
-
-def batch_grams(batch: float, unit: BatchUnit) -> float:
-    return batch * GRAMS[Unit(unit.value)]

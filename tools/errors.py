@@ -19,7 +19,7 @@ class ToolErrorCode(StrEnum):
     not_found = "not_found"  # a stored recipe that does not exist, or is another principal's
     invalid_formula = "invalid_formula"  # a formula that cannot be read
     invalid_edit = "invalid_edit"  # an edit this formula cannot take
-    invalid_batch = "invalid_batch"  # a batch sheet this formula cannot be weighed into
+    invalid_batch = "invalid_batch"  # a batch sheet that cannot be weighed as asked: its size, or the dilutions
 
 
 class ToolError(Exception):

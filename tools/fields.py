@@ -1,4 +1,4 @@
-"""Field types every door shares (REST, MCP): record ids, versions, the product help text, batch sizes.
+"""Field types every door shares (REST, MCP): record ids, versions, the product help text.
 
 Defined once here so an id the REST API accepts is exactly an id an MCP tool accepts.
 """
@@ -6,7 +6,6 @@ Defined once here so an id the REST API accepts is exactly an id an MCP tool acc
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -25,7 +24,6 @@ MAX_ID_CHARS = 64
 # string) and as the server applies it (whole-string match: Python's "$" would also pass a final "\n").
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 _ID = re.compile(r"[A-Za-z0-9_-]+")
-MAX_BATCH_QUANTITY = 1_000_000  # in the batch's unit (g or kg)
 
 
 def _whole_id(value: str) -> str:
@@ -41,13 +39,6 @@ RecordId = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS, json_sche
 
 PRODUCT_HELP = ("제품 (IFRA 카테고리와 부향률이 따라갑니다); 없으면 메시지에서 읽거나 향수: "
                 + ", ".join(f"{p.value}={info.label_ko}" for p, info in PRODUCTS.items()))
-
-
-class BatchUnit(StrEnum):
-    """Batch sizes by weight only: a volume would need the product's density, which we do not hold."""
-
-    g = "g"
-    kg = "kg"
 
 
 class FormulaInput(BaseModel):

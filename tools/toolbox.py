@@ -18,10 +18,11 @@ from pydantic import BaseModel
 from hyanggi.settings import Settings
 from perfumery import Catalog, EditError, Recipe
 from perfumery.formula import FormulaError
+from perfumery.vocabulary import BATCH_RANGE_KO, batch_grams, batch_in_range
 from store import LOCAL, NotFoundError, Principal, Store
 from tools.check import CheckRequest, FormulaCheck, check
 from tools.design import BriefReader, Design, DesignRequest, design, read_brief
-from tools.documents import Document, ExportRequest, batch_grams, document
+from tools.documents import Document, DocumentKind, ExportRequest, document
 from tools.errors import ToolError, ToolErrorCode
 from tools.fields import FormulaInput
 from tools.search import Searcher, SearchHits, SearchRequest, search
@@ -89,12 +90,14 @@ class Toolbox:
         return await asyncio.to_thread(run)
 
     async def export(self, request: ExportRequest, principal: Principal = LOCAL) -> Document:
+        grams = batch_grams(request.batch, request.unit)
+        if request.kind == DocumentKind.batch_sheet and not batch_in_range(grams):
+            raise ToolError(ToolErrorCode.invalid_batch, BATCH_RANGE_KO)  # the chat's limit too
         recipe = await self.formula(request, principal)
 
         def run() -> Document:
             with _as_tool_errors(ToolErrorCode.invalid_batch):
-                return document(recipe, request.kind, self.catalog, batch_grams(request.batch, request.unit),
-                                request.basis)
+                return document(recipe, request.kind, self.catalog, grams, request.basis)
 
         return await asyncio.to_thread(run)
 

@@ -33,8 +33,8 @@ from chainlit.utils import utc_now
 
 from agent.reading.guard import clean
 from agent.replies.workbench import import_reply_ko
+from hyanggi.logs import configure_logging
 from hyanggi.settings import AnswerLevel, get_settings
-from ops.logs import configure_logging
 from perfumery.diff import RecipeDiff
 from perfumery.documents import batch_sheet_html
 from perfumery.formula import FormulaError, formula_file
@@ -288,7 +288,7 @@ async def run_turn(text: str) -> None:
     result = None
     progress = TurnSteps(service.deps.kb, developer=bool(prefs.get("developer")))
     shown: dict[Stage, cl.Step] = {}
-    # The chat settings are this turn's choices (agent.state.TurnConfig); one service serves them all.
+    # The chat settings are this turn's choices (agent.state.TurnContext); one service serves them all.
     async for event in service.stream(text, cl.context.session.thread_id, prefs.get("level"),
                                       None if concentration in (None, AUTO) else concentration, source="chat",
                                       product=None if product in (None, AUTO) else product,

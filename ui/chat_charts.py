@@ -14,8 +14,9 @@ import plotly.graph_objects as go
 
 from perfumery.catalog import Catalog
 from perfumery.diff import IngredientChange, RecipeDiff
-from perfumery.models import FAMILY_KO, POSITION_KO, Family, NotePosition
+from perfumery.models import FAMILY_KO, Family, NotePosition
 from perfumery.recipe import Ingredient, Recipe
+from perfumery.vocabulary import POSITION_KO
 
 PALETTES: dict[NotePosition, tuple[str, ...]] = {
     NotePosition.top: ("#f6c445", "#e0a526", "#c5d65b", "#9ccc65", "#ffd166", "#f4a259", "#d4e157", "#7fc97f"),

@@ -1,7 +1,7 @@
 """The chat server's one ChatService, loaded in the background so the server answers (health) at once.
 
 Chat settings that change how a turn is designed (generator backend, creativity) travel with each turn
-(``agent.state.TurnConfig``): one service serves every combination.
+(``agent.state.TurnContext``): one service serves every combination.
 """
 
 from __future__ import annotations

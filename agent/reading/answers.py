@@ -14,9 +14,10 @@ from agent.reading.message import Reading
 from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact
 from knowledge.search import SearchResult
-from perfumery.ifra import PRODUCTS
-from perfumery.models import DEFAULT_DILUTION, POSITION_KO, NotePosition
+from perfumery.ifra import PRODUCTS, amendment_ko
+from perfumery.models import DEFAULT_DILUTION, NotePosition
 from perfumery.pyramid import PyramidBands
+from perfumery.vocabulary import POSITION_KO
 
 UNSURE_KO = ("잘 모르겠어요. 제 지식 베이스에는 그 질문에 답할 자료가 없어요. 재료(예: 헤디온, 베티버)나 향수(예: Santal 33)에 "
              "대해 물어보시거나, 원하는 향을 말씀해 주시면 바로 설계해 드릴게요.")
@@ -51,8 +52,9 @@ def answer_ids(reading: Reading, results: Sequence[SearchResult], message: str, 
     return ids[:limit]
 
 
-def topic_reply(message: str) -> str | None:
-    """A perfumery basic stated from our own tables (pyramid bands, concentrations, IFRA categories)."""
+def topic_reply(message: str, amendment: str) -> str | None:
+    """A perfumery basic stated from our own tables (pyramid bands, concentrations, IFRA categories and the
+    amendment of the IFRA tables loaded)."""
     packed = compact(message).lower()
     if any(w in packed for w in ("탑노트", "미들노트", "하트노트", "베이스노트", "피라미드", "노트가뭐", "노트란")):
         bands = PyramidBands()
@@ -66,7 +68,8 @@ def topic_reply(message: str) -> str | None:
                 "제가 기본으로 쓰는 값은 이래요 (브랜드마다 조금씩 달라요):\n" + "\n".join(rows))
     if "ifra" in packed or "이프라" in packed:
         categories = sorted({p.category.value for p in PRODUCTS.values()})
-        return ("IFRA(국제향료협회)는 향료 원료마다 제품 종류(카테고리)별 최대 사용량을 정한 표준을 발표해요. 저는 51차 개정 표를 "
+        return ("IFRA(국제향료협회)는 향료 원료마다 제품 종류(카테고리)별 최대 사용량을 정한 표준을 발표해요. "
+                f"저는 {amendment_ko(amendment)} 표를 "
                 f"기준으로 레시피의 각 표준 해당 성분을 완제품 기준으로 합산해 확인해요 (다루는 카테고리: {', '.join(categories)}). "
                 "수치가 없는 원료는 '확인 필요'로 표시하고, 최종 판단은 공급사의 IFRA 인증서를 따라야 해요.")
     return None

@@ -41,14 +41,25 @@ from perfumery.edits import (
     SubstituteCharacter,
 )
 from perfumery.ifra import PRODUCTS, product_named
-from perfumery.models import POSITION_WORDS, NotePosition
+from perfumery.models import NotePosition
 from perfumery.recipe import Recipe
+from perfumery.vocabulary import (
+    BATCH_RANGE_KO,
+    GRAMS,
+    POSITION_WORDS,
+    BatchUnit,
+    Unit,
+    batch_in_range,
+    unit_named,
+    unit_pattern,
+)
 
 # A number starts only where its digits start (the lookbehind): a long run of digits is tried once, not
 # once per digit, so these stay linear in the message (tests/unit/test_parsing_limits.py).
 _NUMBER = r"(?<![\d.])(\d+(?:\.\d+)?)"
 _PERCENT = re.compile(_NUMBER + r"\s*(?:%|퍼센트|프로)")
-_GRAMS = re.compile(_NUMBER + r"\s*(kg|킬로|g|그램)", re.IGNORECASE)
+# Atomic: a number is never given back digit by digit to find a unit after it (linear on "1111…").
+_GRAMS = re.compile(rf"(?>{_NUMBER})\s*({unit_pattern(Unit(u.value) for u in BatchUnit)})", re.IGNORECASE)
 _REMOVE = ("빼", "제거", "없애", "삭제")
 _ADD = ("추가", "넣어", "넣고", "더해")
 _SUBSTITUTE = re.compile(r"대신|바꿔|교체|로\s*변경")
@@ -159,9 +170,9 @@ def _parse(text: str, recipe: Recipe, kb: KnowledgeBase, names: MaterialNames, m
     packed = compact(text)
     grams = _GRAMS.search(text)
     if grams and ("배합" in packed or "배치" in packed or "만들" in packed or "스케일" in packed):
-        amount = float(grams.group(1)) * (1000 if grams.group(2).lower() in ("kg", "킬로") else 1)
-        if not 1 <= amount <= 100_000:
-            return EditRequest(error_ko="배합표는 1 g에서 100 kg 사이로 요청해 주세요.")
+        amount = float(grams.group(1)) * GRAMS[unit_named(grams.group(2)) or Unit.g]
+        if not batch_in_range(amount):
+            return EditRequest(error_ko=BATCH_RANGE_KO)
         finished = bool(_FINISHED.search(text) or product_named(packed.lower()))
         return EditRequest(batch_grams=amount, batch_basis=BatchBasis.product if finished else BatchBasis.concentrate)
     if _COST.search(text) and not _PERCENT.search(text):

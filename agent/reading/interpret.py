@@ -17,6 +17,8 @@ from knowledge.lexicon import Compacted, LexiconMatch, clause_window, is_negated
 from perfumery.brief import Brief
 from perfumery.ifra import Product, product_named
 from perfumery.models import Concentration
+from perfumery.vocabulary import NAME_QUALIFIER as _QUALIFIER
+from perfumery.vocabulary import NAME_TYPE_WORD as _TYPE_WORDS
 
 _CONCENTRATION_WORDS: dict[Concentration, tuple[str, ...]] = {
     Concentration.EDC: ("edc", "오드코롱", "코롱", "eaudecologne"),
@@ -41,12 +43,6 @@ class Mention:
     include: bool
 
 
-# Product-type words people leave out: "베르가못" for 베르가못 오일, "rose" for rose absolute.
-_TYPE_WORDS = re.compile(r"\s*(오일|에센셜|앱솔루트|압솔루트|레지노이드|추출물|팅크처|콘크리트|버터|"
-                         r"essential oil|oil|absolute|resinoid|extract|tincture|concrete|butter|co2)\s*$", re.IGNORECASE)
-
-
-_QUALIFIER = re.compile(r"\s*\(.*?\)")  # "로즈 앱솔루트 (로즈 드 메)" is also written "로즈 앱솔루트"
 # Two-letter short forms that begin common longer words: "베이" (bay) in "베이스".
 _AMBIGUOUS_SHORT = frozenset({"베이", "오크", "머스", "시스"})
 

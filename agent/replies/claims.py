@@ -25,8 +25,9 @@ from knowledge.lexicon import Compacted, LexiconMatcher
 from perfumery.critic import COMPLIANCE_KO, compliance_status
 from perfumery.fit import PERCEPTIBLE, can_smell, family_mass, odor_mass
 from perfumery.ifra import IFRA_STATUS_KO
-from perfumery.models import FAMILY_KO, POSITION_WORDS, LexiconEntry, Material, NotePosition
-from perfumery.recipe import Recipe
+from perfumery.models import FAMILY_KO, LexiconEntry, Material, NotePosition
+from perfumery.recipe import Recipe, Severity
+from perfumery.vocabulary import POSITION_WORDS
 
 # Lexicon categories that describe an odour itself (moods, places and seasons are not checkable).
 _SCENT_CATEGORIES = frozenset({"texture", "material", "food", "nature"})
@@ -440,7 +441,7 @@ class _Reader:
                     claims.append(self.claim(ClaimKind.compliance, "formula", label, ok,
                                              "처방의 IFRA 판정과 같음" if ok else f"처방의 판정은 {COMPLIANCE_KO[status]}"))
         if self.recipe is not None and (count := _ALLERGEN_COUNT.search(self.text)):
-            actual = sum(v.severity == "info" for v in self.recipe.violations)
+            actual = sum(v.severity == Severity.info for v in self.recipe.violations)
             ok = int(count.group(1)) == actual
             claims.append(self.claim(ClaimKind.compliance, "formula", f"알레르기 표시 {count.group(1)}건", ok,
                                      "처방과 같음" if ok else f"처방에서는 {actual}건"))

@@ -14,15 +14,25 @@ from agent.reading.message import Chat
 from hyanggi.settings import AnswerLevel
 from knowledge.kb import KnowledgeBase
 from perfumery.batch import BatchBasis, BatchSheet, CostEstimate
-from perfumery.critic import COMPLIANCE_KO, ComplianceStatus, compliance_status
+from perfumery.critic import BREACH_CODES, COMPLIANCE_KO, UNKNOWN_CODES, ComplianceStatus, compliance_status
 from perfumery.critic import pct as written
 from perfumery.diff import RecipeDiff
 from perfumery.documents import allergen_declaration
 from perfumery.edits import EditResult
-from perfumery.ifra import IFRA_STATUS_KO, LIMIT_KO, PRODUCTS, IfraStatus, Product, product_label_ko
-from perfumery.models import POSITION_KO
+from perfumery.ifra import (
+    CHECK_VERDICT_KO,
+    LIMIT_KO,
+    PRODUCTS,
+    CheckStatus,
+    IfraStatus,
+    Product,
+    amendment_ko,
+    ifra_status_ko,
+    product_label_ko,
+)
 from perfumery.naming import particle
-from perfumery.recipe import Recipe, ViolationCode
+from perfumery.recipe import Recipe, Severity, ViolationCode
+from perfumery.vocabulary import POSITION_KO
 
 COMPONENT_KO = {
     "structure": "구조", "balance": "균형", "compliance": "IFRA", "dose_realism": "용량 현실성",
@@ -58,7 +68,7 @@ def pyramid_line(recipe: Recipe) -> str:
     return f"탑 {p['top']:.1f}% · 미들 {p['heart']:.1f}% · 베이스 {p['base']:.1f}%"
 
 
-def score_block(recipe: Recipe) -> str:
+def score_block(recipe: Recipe, amendment: str) -> str:
     """The score with its reasons; how well the formula answers the request comes first, since it gates the
     total (perfumery.critic: the total is the geometric mean of the craft and the brief fit)."""
     if recipe.score is None:
@@ -66,18 +76,18 @@ def score_block(recipe: Recipe) -> str:
     components = recipe.score.components
     fit = f"**요청 부합도 {components['brief_fit']:.2f}** · " if "brief_fit" in components else ""
     parts = ", ".join(f"{COMPONENT_KO.get(k, k)} {v:.2f}" for k, v in components.items() if k != "brief_fit")
-    return f"{fit}**품질 점수 {recipe.score.total:.2f}** ({parts})\n\n{ifra_line(recipe)}"
+    return f"{fit}**품질 점수 {recipe.score.total:.2f}** ({parts})\n\n{ifra_line(recipe, amendment)}"
 
 
-def ifra_line(recipe: Recipe) -> str:
-    """The compliance claim in one line: never "준수" while a figure is missing."""
+def ifra_line(recipe: Recipe, amendment: str) -> str:
+    """The compliance claim in one line, naming the amendment of the tables checked against
+    (``Catalog.ifra_amendment``): never "준수" while a figure is missing."""
     status = compliance_status(recipe.violations)
     product = PRODUCTS[recipe.product]
     basis = f"{product.label_ko}, 카테고리 {product.category.value}, 부향률 {recipe.dilution_percent:g}%"
     if status == ComplianceStatus.compliant:
-        return f"**IFRA: {COMPLIANCE_KO[status]}** ({basis}, 51차 개정 기준)"
-    codes = ("ifra_cap", "ifra_prohibited", "law_prohibited") if status == ComplianceStatus.non_compliant \
-        else ("ifra_unknown",)
+        return f"**IFRA: {COMPLIANCE_KO[status]}** ({basis}, {amendment_ko(amendment)} 기준)"
+    codes = BREACH_CODES if status == ComplianceStatus.non_compliant else UNKNOWN_CODES
     names = dict.fromkeys(recipe_names(recipe, [v.material_id for v in recipe.violations
                                                  if v.code in codes and v.material_id]))
     return f"**IFRA: {COMPLIANCE_KO[status]}** — {', '.join(names)} ({basis})"
@@ -89,8 +99,8 @@ MUST_SEE = frozenset({ViolationCode.dose_over_max, ViolationCode.ifra_cap, Viola
 
 
 def violations_block(recipe: Recipe, only: frozenset[str] | None = None) -> str:
-    shown = [v for v in recipe.violations if v.severity != "info" and (only is None or v.code in only)]
-    notes = [v for v in recipe.violations if v.severity == "info"]
+    shown = [v for v in recipe.violations if v.severity != Severity.info and (only is None or v.code in only)]
+    notes = [v for v in recipe.violations if v.severity == Severity.info]
     lines = [f"- ⚠️ {v.message_ko}" + (f" → {v.fix_ko}" if v.fix_ko else "") for v in shown]
     if notes and only is None:
         lines.append(f"- ℹ️ 알레르기 유발 성분 표시 대상 {len(notes)}건 (EU 기준: 리브온 0.001%, 린스오프 0.01% 초과)")
@@ -143,13 +153,13 @@ def recipe_reply(recipe: Recipe, kb: KnowledgeBase, level: AnswerLevel, intro: s
         notes, ids = material_notes(recipe, kb, limit=3)
         grounded += ids
         sections += [formula_table(recipe, with_cas=False), f"피라미드: {pyramid_line(recipe)}", notes,
-                     score_block(recipe), violations_block(recipe, only=MUST_SEE)]
+                     score_block(recipe, kb.catalog.ifra_amendment), violations_block(recipe, only=MUST_SEE)]
     else:
         notes, ids = material_notes(recipe, kb, limit=len(recipe.ingredients))
         reference, ref_ids = reference_line(recipe, kb)
         grounded += ids + ref_ids
         sections += [formula_table(recipe), f"**피라미드**: {pyramid_line(recipe)}", "**재료별 역할**", notes,
-                     score_block(recipe), violations_block(recipe), reference]
+                     score_block(recipe, kb.catalog.ifra_amendment), violations_block(recipe), reference]
     if level == AnswerLevel.premium:
         sections += [extras.get(key, "") for key in ("batch_md", "cost_md", "compliance_md", "alternatives_md")]
     return "\n\n".join(s for s in sections if s), grounded
@@ -262,7 +272,7 @@ def material_ifra_ko(kb: KnowledgeBase, material_id: str) -> str:
     catalog = kb.catalog
     status = catalog.ifra_status(material_id)
     names = ", ".join(s.name for s in catalog.standards_of(material_id))
-    label = IFRA_STATUS_KO[status]
+    label = ifra_status_ko(status, catalog.ifra_amendment)
     if status == IfraStatus.none:
         return label
     if status == IfraStatus.restricted:
@@ -270,22 +280,24 @@ def material_ifra_ko(kb: KnowledgeBase, material_id: str) -> str:
     return f"{label} ({names or 'CAS 번호 없음'})"
 
 
+# A mark before each verdict's words (``CHECK_VERDICT_KO``), so a failing row stands out in the table.
+_VERDICT_MARK = {CheckStatus.ok: "✅", CheckStatus.over: "❌", CheckStatus.prohibited: "❌", CheckStatus.unknown: "⚠️",
+                 CheckStatus.specification: "ℹ️"}
+
+
 def compliance_report(recipe: Recipe, kb: KnowledgeBase) -> str:
     """Every IFRA Standard the formula touches, summed over its lines as a certificate does, with its source."""
     catalog = kb.catalog
     doses = {i.material_id: i.percent for i in recipe.ingredients}
-    verdict = {"ok": "✅", "over": "❌ 초과", "prohibited": "❌ 금지", "unknown": "⚠️ 확인 필요",
-               "specification": "ℹ️ 규격 확인"}
     rows = []
     for check in catalog.check_ifra(doses, recipe.category, recipe.dilution_percent):
         standard = catalog.standards[check.standard]
         limit = written(check.limit.percent) + "%" if check.limit.percent is not None else LIMIT_KO[check.limit.kind]
         contributors = ", ".join(recipe_names(recipe, check.contributors))
         rows.append(f"| {standard.name} | {contributors} | {written(check.level_percent)}% | {limit} | "
-                    f"{verdict[check.status]} | {standard.id}, {standard.amendment}차 개정 |")
-    unmatched = [i.name_ko for i in recipe.ingredients if i.material_id in kb.materials
-                 and catalog.ifra_status(i.material_id, recipe.category) == IfraStatus.unknown
-                 and not catalog.contributions.get(i.material_id)]
+                    f"{_VERDICT_MARK[check.status]} {CHECK_VERDICT_KO[check.status]} | {standard.id}, {amendment_ko(standard.amendment)} |")
+    unmatched = [i.name_ko for i in recipe.ingredients
+                 if i.material_id in kb.materials and catalog.ifra_unidentified(i.material_id)]
     declaration = allergen_declaration(recipe, catalog)
     table = ("| IFRA 표준 | 해당 재료 | 완제품 중 합계 | 한도 | 판정 | 출처 |\n|---|---|---:|---:|---|---|\n"
              + "\n".join(rows)) if rows else "이 처방이 닿는 IFRA 표준이 없습니다 (CAS·부속서 기준)."
@@ -295,7 +307,7 @@ def compliance_report(recipe: Recipe, kb: KnowledgeBase) -> str:
                      if declaration.lines_ko else "")
     product = PRODUCTS[recipe.product]
     return (f"#### IFRA·알레르기 보고서 ({product.label_ko}, 카테고리 {product.category.value}, "
-            f"부향률 {recipe.dilution_percent:g}%)\n\n{ifra_line(recipe)}\n\n{table}{unmatched_line}{allergen_line}\n\n"
+            f"부향률 {recipe.dilution_percent:g}%)\n\n{ifra_line(recipe, catalog.ifra_amendment)}\n\n{table}{unmatched_line}{allergen_line}\n\n"
             "천연 원료의 성분 기여는 IFRA 부속서의 최대 함량과 공개된 공급사 성분 자료로 합산했습니다. "
             "최종 판단은 공급사의 IFRA 적합성 증명서와 성분 성적서를 따르세요.")
 

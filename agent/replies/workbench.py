@@ -7,9 +7,9 @@ from typing import Any
 from knowledge.formula_import import ImportResult
 from perfumery.catalog import Catalog
 from perfumery.critic import pct
-from perfumery.formula import UNIT_KO
 from perfumery.neat import LineKind, ResolvedLine
 from perfumery.replacements import Replacement
+from perfumery.vocabulary import UNIT_KO
 
 
 def _read_as(line: ResolvedLine, catalog: Catalog) -> str:

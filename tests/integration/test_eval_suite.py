@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from agent.service import ChatService
+from eval.contexts import document_texts
 from eval.ragas_runner import run_ragas
 from eval.replay import load_conversations, new_run_tag, replay
 from eval.report import summarise, write_run
-from eval.transcripts import document_texts, reference_index, turn_samples
+from eval.transcripts import reference_index, turn_samples
 from hyanggi.settings import get_settings
 from knowledge.embedding.embedder import Embedder
 from knowledge.kb import load_knowledge_base

@@ -1,6 +1,7 @@
 import pytest
 
-from perfumery.catalog import UnknownMaterialError
+from perfumery.catalog import Catalog, UnknownMaterialError
+from perfumery.ifra import IfraStatus
 from tests.unit.perfumery_fixtures import CATALOG
 
 
@@ -34,3 +35,16 @@ def test_partners_come_from_accords_and_perfumes():
 def test_catalog_is_immutable():
     with pytest.raises(TypeError):
         CATALOG.materials["x"] = CATALOG.materials["hedione"]  # type: ignore[index]
+
+
+def test_no_cas_and_no_standard_is_unidentified_and_needs_checking():
+    """The one "no CAS → 확인 필요" rule: a material no Standard matched is 'not under a Standard' only when its
+    CAS number (or a note on how its standing was established) says so."""
+    bare = CATALOG.materials["hedione"].model_copy(update={"id": "bare", "cas": ""})
+    noted = bare.model_copy(update={"id": "noted", "ifra_note": "IFRA Transparency List에 없음"})
+    catalog = Catalog({**CATALOG.materials, "bare": bare, "noted": noted}, CATALOG.accords, CATALOG.references,
+                      CATALOG.descriptor_families, CATALOG.standards, CATALOG.contributions)
+    assert catalog.ifra_unidentified("bare") and catalog.ifra_status("bare") == IfraStatus.unknown
+    assert not catalog.ifra_unidentified("noted") and catalog.ifra_status("noted") == IfraStatus.none
+    assert not catalog.ifra_unidentified("hedione")
+    assert not catalog.ifra_unidentified("oakmoss_absolute")  # a Standard matched it: its figures decide

@@ -1,6 +1,6 @@
 """deploy/ stays in step with the code. Prometheus scrapes every web worker of compose.yaml at the route the
 API serves its metrics on (without a key); the Grafana dashboard queries only series and labels that
-ops/metrics.py exposes, through the provisioned datasource, from the folder compose mounts; the app services'
+hyanggi/metrics.py exposes, through the provisioned datasource, from the folder compose mounts; the app services'
 settings are real ``HYANGGI_`` settings. Prometheus and Grafana cannot be installed here: their configs are
 checked, not run (tests/integration/test_compose_native.py runs the app services)."""
 
@@ -16,8 +16,8 @@ import httpx
 import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
+from hyanggi import metrics
 from hyanggi.settings import Settings
-from ops import metrics
 from ui.api import create_api
 from ui.api.app import API_PREFIX
 
@@ -40,7 +40,7 @@ def _mounts(service: dict) -> dict[str, str]:
 
 
 def _exposed() -> dict[str, tuple[str, set[str]]]:
-    """Every series name ops/metrics.py exposes → (its family, the family's label names)."""
+    """Every series name hyanggi/metrics.py exposes → (its family, the family's label names)."""
     series: dict[str, tuple[str, set[str]]] = {}
     for metric in vars(metrics).values():
         if isinstance(metric, MetricWrapperBase):

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from agent.replies.claims import ClaimChecker
-from eval.faithfulness import agreement, load_yardstick, recipe_context, recipe_key
+from eval.contexts import recipe_context, recipe_key
+from eval.faithfulness import agreement, load_yardstick
 from eval.ragas_runner import run_ragas
 from eval.transcripts import TurnSample
 from knowledge.kb import load_knowledge_base

@@ -6,9 +6,10 @@ import pytest
 
 from knowledge.formula_import import import_formula
 from perfumery.documents import export_csv, export_json
-from perfumery.formula import FormulaError, FormulaFormat, Unit, looks_like_formula, parse_line
+from perfumery.formula import FormulaError, FormulaFormat, looks_like_formula, parse_line
 from perfumery.neat import LineKind
 from perfumery.recipe import Solvent
+from perfumery.vocabulary import Unit
 from tests.unit.perfumery_fixtures import CATALOG
 
 FORMULA = """# 나의 시트러스 우디

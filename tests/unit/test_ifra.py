@@ -3,7 +3,9 @@
 import pytest
 
 from perfumery.ifra import (
+    CHECK_VERDICT_KO,
     PRODUCTS,
+    CheckStatus,
     Contribution,
     IfraCategory,
     IfraStandard,
@@ -11,9 +13,11 @@ from perfumery.ifra import (
     LimitKind,
     Product,
     StandardType,
+    amendment_ko,
     check_standards,
     fragrance_load,
     material_cap,
+    newest_amendment,
     product_label_ko,
     product_named,
 )
@@ -37,28 +41,28 @@ def test_a_standard_sums_the_substance_and_the_naturals_that_carry_it():
                      "oil": (Contribution(standard=VALUE.id, fraction=0.5, from_natural=True),)}
     # 0.4 % + 0.4 % × 0.5 of the concentrate at an 18 % load: 0.108 % of the product > 0.1 %
     [check] = check_standards({"pure": 0.4, "oil": 0.4}, contributions, STANDARDS, IfraCategory.c4, 18.0)
-    assert check.status == "over" and check.level_percent == pytest.approx(0.108)
+    assert check.status == CheckStatus.over and check.level_percent == pytest.approx(0.108)
     assert check.contributors == ["pure", "oil"]
     [alone] = check_standards({"pure": 0.4}, contributions, STANDARDS, IfraCategory.c4, 18.0)
-    assert alone.status == "ok"
+    assert alone.status == CheckStatus.ok
 
 
 def test_see_note_prohibits_the_substance_but_caps_what_naturals_bring():
     direct = {"x": (Contribution(standard=SEE_NOTE.id),)}
     natural = {"x": (Contribution(standard=SEE_NOTE.id, fraction=0.01, from_natural=True),)}
-    assert check_standards({"x": 1}, direct, STANDARDS, IfraCategory.c4, 18.0)[0].status == "prohibited"
-    assert check_standards({"x": 1}, natural, STANDARDS, IfraCategory.c4, 18.0)[0].status == "ok"  # 0.0018 %
-    assert check_standards({"x": 20}, natural, STANDARDS, IfraCategory.c4, 18.0)[0].status == "over"  # 0.036 %
+    assert check_standards({"x": 1}, direct, STANDARDS, IfraCategory.c4, 18.0)[0].status == CheckStatus.prohibited
+    assert check_standards({"x": 1}, natural, STANDARDS, IfraCategory.c4, 18.0)[0].status == CheckStatus.ok  # 0.0018 %
+    assert check_standards({"x": 20}, natural, STANDARDS, IfraCategory.c4, 18.0)[0].status == CheckStatus.over  # 0.036 %
 
 
 def test_a_missing_figure_or_amount_is_unknown_never_ok():
     missing = {"x": (Contribution(standard=MISSING.id),)}
     unmeasured = {"x": (Contribution(standard=VALUE.id, fraction=None),)}
-    assert check_standards({"x": 1}, missing, STANDARDS, IfraCategory.c4, 18.0)[0].status == "unknown"
-    assert check_standards({"x": 1}, unmeasured, STANDARDS, IfraCategory.c4, 18.0)[0].status == "unknown"
+    assert check_standards({"x": 1}, missing, STANDARDS, IfraCategory.c4, 18.0)[0].status == CheckStatus.unknown
+    assert check_standards({"x": 1}, unmeasured, STANDARDS, IfraCategory.c4, 18.0)[0].status == CheckStatus.unknown
     assert material_cap(missing["x"], STANDARDS, IfraCategory.c4, 18.0) == (100.0, True)
     spec = {"x": (Contribution(standard=SPEC.id),)}
-    assert check_standards({"x": 1}, spec, STANDARDS, IfraCategory.c4, 18.0)[0].status == "specification"
+    assert check_standards({"x": 1}, spec, STANDARDS, IfraCategory.c4, 18.0)[0].status == CheckStatus.specification
 
 
 def test_the_cap_in_the_concentrate_follows_the_load_and_the_fraction():
@@ -99,3 +103,15 @@ def test_every_product_has_a_base_a_category_source_and_says_where_its_load_come
         assert info.load_basis_ko.startswith("출처: ") == bool(info.load_source)
         assert (product == Product.fine_fragrance) == (product_label_ko(product, Concentration.EDP, 18.0) == "EDP")
     assert product_label_ko(Product.candle, Concentration.EDP, 6.0) == "캔들(향초) · 향료 6%"
+
+
+def test_every_check_status_has_its_korean_verdict() -> None:
+    """One table words every verdict: the chat's compliance table and the IFRA summary both read it."""
+    assert set(CHECK_VERDICT_KO) == set(CheckStatus)
+    assert CHECK_VERDICT_KO[CheckStatus.unknown] == "확인 필요"
+
+
+def test_tables_are_the_amendment_of_their_newest_standard():
+    assert newest_amendment(["49", "4", "51", "43"]) == "51"  # "4" (Standard 125) is a number, not a prefix
+    assert newest_amendment([]) == ""
+    assert amendment_ko("52") == "52차 개정" and amendment_ko("") == "개정 차수 확인 필요"

@@ -5,7 +5,7 @@ import csv
 import pytest
 
 from eval.recipe_metrics import load_cases
-from knowledge.ifra_tables import load_standards
+from knowledge.ifra_tables import load_standards, tables_amendment
 from knowledge.kb import DEFAULT_DATA_DIR, load_knowledge_base
 from perfumery import compose, critique
 from perfumery.ifra import PRODUCTS, IfraCategory, IfraStatus, LimitKind, Product
@@ -34,6 +34,12 @@ def test_the_tables_read_whole_and_clean():
     assert standards["IFRA_STD_087"].limits[IfraCategory.c4].percent == 0.4  # Bergamot oil expressed
     assert standards["IFRA_STD_068"].limits[IfraCategory.c4].percent == 20  # OTNE (Iso E Super)
     assert standards["IFRA_STD_142"].limit(IfraCategory.c4).kind == LimitKind.prohibited  # Fig leaf absolute
+
+
+def test_the_amendment_is_read_from_the_tables(kb):
+    """SOURCE.md: the 51st Amendment's files. Every sentence naming it reads it from here."""
+    assert tables_amendment(IFRA_DIR) == kb.catalog.ifra_amendment == "51"
+    assert all(s.source.startswith("IFRA Standards, 51st Amendment") for s in kb.standards.values())
 
 
 def test_every_material_with_a_listed_cas_meets_its_standard(kb):

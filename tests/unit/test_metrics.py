@@ -3,7 +3,7 @@
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ops import metrics
+from hyanggi import metrics
 
 
 def _samples(body: bytes) -> dict[tuple[str, tuple], float]:
@@ -52,8 +52,8 @@ async def test_logs_name_the_request_and_session(tmp_path, capsys) -> None:
 
     import httpx
 
+    from hyanggi.logs import SESSION_ID, configure_logging
     from hyanggi.settings import Settings
-    from ops.logs import SESSION_ID, configure_logging
     from ui.api import create_api
 
     root = logging.getLogger()

@@ -51,9 +51,10 @@ def test_a_question_quotes_what_it_names_and_nothing_else(kb) -> None:
     assert answer_ids(named, [], "헤디온이 뭐야?", kb) == ["hedione"]
     how_to = _read(kb, "향수 만드는 법 알려줘")
     assert answer_ids(how_to, [], "향수 만드는 법 알려줘", kb) == []
-    assert topic_reply("향수 만드는 법 알려줘") is None and "잘 모르겠어요" in UNSURE_KO
-    assert "EDP" in topic_reply("EDP랑 EDT 차이가 뭐야?")
-    assert "베이스" in topic_reply("탑노트가 뭐야?")
+    assert topic_reply("향수 만드는 법 알려줘", "51") is None and "잘 모르겠어요" in UNSURE_KO
+    assert "EDP" in topic_reply("EDP랑 EDT 차이가 뭐야?", "51")
+    assert "베이스" in topic_reply("탑노트가 뭐야?", "51")
+    assert "52차 개정 표" in topic_reply("IFRA가 뭐야?", "52")  # the amendment is the tables', never typed
 
 
 def test_ops_match_is_order_free_and_takes_globs() -> None:

@@ -68,7 +68,15 @@ def test_a_summed_standard_stays_under_its_limit_after_rounding():
     # A trace line alone at the limit (0.05 % × 22 % load = 0.011 %) plus a natural carrying a little of the
     # same substance: shrinking by 1 % is under one written step, so rounding used to lift it back over.
     from perfumery.catalog import Catalog
-    from perfumery.ifra import Contribution, IfraCategory, IfraStandard, Limit, LimitKind, StandardType
+    from perfumery.ifra import (
+        CheckStatus,
+        Contribution,
+        IfraCategory,
+        IfraStandard,
+        Limit,
+        LimitKind,
+        StandardType,
+    )
 
     standard = IfraStandard(id="IFRA_STD_900", name="Trace test", types=frozenset({StandardType.restriction}),
                             limits={c: Limit(kind=LimitKind.value, percent=0.011) for c in IfraCategory},
@@ -82,4 +90,4 @@ def test_a_summed_standard_stays_under_its_limit_after_rounding():
     repaired = repair(recipe(doses, dilution=22.0), catalog)
     [check] = [c for c in catalog.check_ifra({i.material_id: i.percent for i in repaired.ingredients},
                                              repaired.category, 22.0) if c.standard == "IFRA_STD_900"]
-    assert check.status == "ok" and critique(repaired, catalog).compliant
+    assert check.status == CheckStatus.ok and critique(repaired, catalog).compliant

@@ -16,16 +16,16 @@ from hyanggi.settings import GeneratorBackend
 from knowledge.documents import CollectionName
 from knowledge.formula_import import import_formula
 from perfumery import Recipe, RemoveMaterial, SetPercent, critique
-from perfumery.critic import ComplianceStatus
+from perfumery.critic import BREACH_CODES, UNKNOWN_CODES, ComplianceStatus
 from perfumery.ifra import Product
 from perfumery.recipe import Dilution, Severity, ViolationCode
+from perfumery.vocabulary import BatchUnit
 from store import LOCAL, Principal, Store
 from tests.unit.agent_fakes import fake_deps
 from tools import TOOLS, Toolbox, ToolError, ToolErrorCode
 from tools.check import GROUP_OF, CheckGroup, CheckRequest, FormulaCheck
 from tools.design import DesignRequest
 from tools.documents import DocumentKind, ExportRequest
-from tools.fields import BatchUnit
 from tools.search import SearchRequest
 from tools.workbench import (
     EditFormulaRequest,
@@ -106,6 +106,8 @@ async def test_design_refuses_text_the_chat_refuses_in_korean(box) -> None:
 
 def test_every_rule_of_the_critic_has_a_group() -> None:
     assert set(GROUP_OF) == set(ViolationCode)
+    # The codes that decide the IFRA verdict are the ones a check reports under IFRA.
+    assert {code for code, group in GROUP_OF.items() if group == CheckGroup.ifra} == BREACH_CODES | UNKNOWN_CODES
 
 
 async def test_check_is_the_critics_verdict_grouped(deps, box) -> None:
@@ -215,6 +217,9 @@ async def test_export_writes_every_document(deps, box) -> None:
     product = await box.export(ExportRequest(recipe=recipe, kind=DocumentKind.batch_sheet, batch=2, unit=BatchUnit.kg,
                                              basis="product"))
     assert "완제품 2,000" in product.text and "에탄올" in product.text
+    with pytest.raises(ToolError) as too_big:  # the chat's batch limit holds over REST and MCP too
+        await box.export(ExportRequest(recipe=recipe, kind=DocumentKind.batch_sheet, batch=101, unit=BatchUnit.kg))
+    assert too_big.value.code == ToolErrorCode.invalid_batch and "100 kg" in too_big.value.message_ko
     ifra = await box.export(ExportRequest(recipe=recipe, kind=DocumentKind.ifra_summary))
     assert (await box.check(CheckRequest(recipe=recipe))).ifra.model_dump_json(indent=2) == ifra.text
     heavy = recipe.model_copy(update={"dilution_percent": 30.0, "ingredients": [

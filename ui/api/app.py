@@ -17,10 +17,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp
 
+from hyanggi.logs import RequestIdMiddleware
+from hyanggi.metrics import exposition
 from hyanggi.settings import Settings
 from jobs.ledger import ledger_for
-from ops.logs import RequestIdMiddleware
-from ops.metrics import exposition
 from ui.api.admin import operations
 from ui.api.contract import contract
 from ui.api.errors import error_response, install_error_handlers

@@ -22,11 +22,11 @@ from perfumery import EditError, diff, documents
 from perfumery.batch import BatchBasis
 from perfumery.formula import MAX_FORMULA_CHARS, FormulaError, FormulaFormat, formula_file
 from perfumery.replacements import replacement_ops, replacements
+from perfumery.vocabulary import BATCH_AMOUNT_MAX, BATCH_AMOUNT_MIN, BATCH_RANGE_KO, BatchUnit
 from store import LOCAL, Principal
 from tools import Toolbox
 from tools.check import CheckRequest
 from tools.documents import DocumentKind, ExportRequest
-from tools.fields import MAX_BATCH_QUANTITY, BatchUnit
 from tools.search import SearchRequest
 from tools.workbench import ImportedFormula
 from ui.api.errors import ApiError
@@ -349,8 +349,8 @@ async def export_json(svc: Service, who: Who, recipe_id: Id, version: Version = 
 @router.get("/recipes/{recipe_id}/export/batch-sheet", tags=["workbench"], operation_id="batch_sheet",
             responses={**errors(404, 409, 422), 200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
 async def batch_sheet(tools: Tools, who: Who, recipe_id: Id, version: Version = None,
-                      batch: Annotated[float, Query(gt=0, le=MAX_BATCH_QUANTITY,
-                                                    description="배합표의 양 (basis 기준)")] = 100.0,
+                      batch: Annotated[float, Query(ge=BATCH_AMOUNT_MIN, le=BATCH_AMOUNT_MAX,
+                                                    description=f"배합표의 양 (basis 기준; {BATCH_RANGE_KO})")] = 100.0,
                       unit: Annotated[BatchUnit, Query(description="g 또는 kg")] = BatchUnit.g,
                       basis: Annotated[BatchBasis, Query(description="concentrate: 향료 농축액 (기본) | product: "
                                                                      "완제품")] = BatchBasis.concentrate) -> Response:

@@ -110,12 +110,12 @@ def eval_ragas(
 
     기본: 가장 최근 `eval replay` 실행분 (default: the latest replay run; --all, --since or --sessions otherwise).
     """
+    from eval.contexts import document_texts
     from eval.ragas_runner import run_ragas
     from eval.replay import load_conversations
     from eval.report import default_out_dir, summarise, write_run
     from eval.transcripts import (
         conversation_samples,
-        document_texts,
         latest_replay,
         multi_turn_dataset,
         reference_index,

@@ -15,9 +15,9 @@ def worker(
     concurrency: Annotated[int, typer.Option(help="동시에 실행할 작업 수 (training wants every core: 1).")] = 1,
 ) -> None:
     """작업 워커를 시작합니다 (HYANGGI_BROKER_URL 의 Celery 큐; needs the web workers' database settings)."""
+    from hyanggi.logs import configure_logging
     from hyanggi.settings import get_settings
     from jobs.celery_app import celery_app
-    from ops.logs import configure_logging
     from store import Store
 
     settings = get_settings()
