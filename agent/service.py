@@ -142,11 +142,10 @@ class ChatService:
         state = await self.graph.aget_state(config)
         if not state.values:
             return
-        current = state.values.get("recipe")
-        if current is None or current["id"] != recipe.id:
+        memory = AgentState(**state.values)
+        if memory.recipe is None or memory.recipe.id != recipe.id:
             return  # the thread has moved on to another formula: leave its memory alone
-        data = recipe.model_dump(mode="json")
-        await self.graph.aupdate_state(config, {"recipe": data, "versions": [*state.values["versions"], data]})
+        await self.graph.aupdate_state(config, {"recipe": recipe, "versions": [*memory.versions, recipe]})
 
     async def ask(self, message: str, session_id: str | None = None, level: str | None = None,
                   concentration: str | None = None, source: str = "cli", product: str | None = None,

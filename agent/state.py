@@ -129,6 +129,8 @@ class AgentState(TurnInput):
             value = getattr(self, name)
             if value is not None and not _typed(value):
                 setattr(self, name, adapter.validate_python(value))
+        if self.route is not None and not isinstance(self.route, Route):
+            self.route = Route(self.route)  # PostgreSQL's saver keeps a string-valued enum inline, as its string
 
 
 def _typed(value: Any) -> bool:

@@ -182,3 +182,20 @@ async def test_a_product_switch_carries_through_the_title_the_concept_and_the_sh
     sheet = await _turn(graph, "t12", "완제품 100g 배합표로")
     assert "로션 베이스" in sheet["reply"] and "에탄올" not in sheet["reply"]
     assert sheet["extras"]["batch"]["basis"] == "product"
+
+
+def test_a_thread_saved_as_json_or_by_postgres_is_read_back_as_typed_objects() -> None:
+    """Threads checkpointed before the state was typed hold JSON dicts, and PostgreSQL's saver keeps the route (a
+    string-valued enum) inline as a plain string: both come back as the domain's objects."""
+    from agent.reading.message import Route
+    from agent.state import AgentState
+    from perfumery import critiqued
+    from tests.unit.api_fakes import FORMULA
+    from tests.unit.perfumery_fixtures import CATALOG
+
+    recipe = critiqued(Recipe(name="t", ingredients=[CATALOG.ingredient(m, p) for m, p in FORMULA.items()]), CATALOG)
+    saved = {"message": "더 우디하게", "route": "edit", "recipe": recipe.model_dump(mode="json"),
+             "versions": [recipe.model_dump(mode="json")]}
+    state = AgentState(**saved)
+    assert state.route is Route.edit and isinstance(state.recipe, Recipe) and state.versions == [state.recipe]
+    assert AgentState(**{**saved, "route": Route.question, "recipe": recipe}).recipe is recipe  # typed stays as is
