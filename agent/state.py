@@ -13,6 +13,8 @@ are the thread's memory. Logs have reducers: a node returns only its new entries
 from __future__ import annotations
 
 import dataclasses
+import enum
+import typing
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -146,10 +148,32 @@ _ADAPTERS: dict[str, TypeAdapter[Any]] = {
 }
 _LOGS = frozenset({"retrieval_log", "generation_log", "timings_ms"})
 _MEMORY = frozenset({"brief", "recipe", "versions"})
-# Every class the checkpointer may revive from a saved thread: the state's models (their fields are stored as
-# plain data inside them) and the enums stored on their own.
-STATE_CLASSES: tuple[type, ...] = (Brief, Recipe, Reading, SearchResult, RetrievalRecord, Candidate,
-                                   GenerationRecord, Route, Restart)
+
+
+def _revivable(*roots: type) -> tuple[type, ...]:
+    """``roots`` and every model and enum inside their fields, found by walking the annotations: the serializer
+    stores a model's nested models as plain data but keeps each enum as its class, so every enum a field can hold
+    must be allowed or it is blocked (and warned about) on the way back."""
+    found: dict[type, None] = {}
+
+    def walk(annotation: Any) -> None:
+        if args := typing.get_args(annotation):
+            for arg in args:
+                walk(arg)
+        elif isinstance(annotation, type) and annotation not in found:
+            found[annotation] = None
+            if issubclass(annotation, BaseModel):
+                for info in annotation.model_fields.values():
+                    walk(info.annotation)
+
+    for root in roots:
+        walk(root)
+    return tuple(t for t in found if issubclass(t, BaseModel | enum.Enum) or dataclasses.is_dataclass(t))
+
+
+# Every class the checkpointer may revive from a saved thread (no arbitrary import from a database row).
+STATE_CLASSES: tuple[type, ...] = _revivable(Brief, Recipe, Reading, SearchResult, RetrievalRecord, Candidate,
+                                             GenerationRecord, Route, Restart)
 
 
 def fresh_turn() -> dict[str, Any]:

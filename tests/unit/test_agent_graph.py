@@ -199,3 +199,21 @@ def test_a_thread_saved_as_json_or_by_postgres_is_read_back_as_typed_objects() -
     state = AgentState(**saved)
     assert state.route is Route.edit and isinstance(state.recipe, Recipe) and state.versions == [state.recipe]
     assert AgentState(**{**saved, "route": Route.question, "recipe": recipe}).recipe is recipe  # typed stays as is
+
+
+def test_the_checkpoint_serializer_revives_every_class_in_the_state_without_blocking_any(caplog) -> None:
+    """A model's enums are stored as their classes: each one the state can hold must be on the allowlist, or the
+    saver blocks it on the way back and prints a warning to the person at the terminal."""
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    from agent.reading.message import Route
+    from agent.state import STATE_CLASSES, Restart
+    from perfumery import critiqued
+    from tests.unit.api_fakes import FORMULA
+    from tests.unit.perfumery_fixtures import CATALOG
+
+    recipe = critiqued(Recipe(name="t", ingredients=[CATALOG.ingredient(m, p) for m, p in FORMULA.items()]), CATALOG)
+    serde = JsonPlusSerializer(allowed_msgpack_modules=STATE_CLASSES)
+    for value in (recipe, Route.edit, Restart({"route": 1.0})):
+        assert serde.loads_typed(serde.dumps_typed(value)) == value
+    assert "Blocked" not in caplog.text
