@@ -126,26 +126,20 @@ class AgentState(TurnInput):
     """Milliseconds per node this turn."""
 
     def __post_init__(self) -> None:
-        # A thread checkpointed before the state was typed holds JSON dicts: read them into the same objects.
+        # A thread checkpointed before the state was typed holds JSON dicts, and PostgreSQL's saver keeps a
+        # string-valued enum (the route) inline as its string: read every such field back into its objects.
+        # Fields already typed are left alone: LangGraph builds this state for every node, so no revalidation.
         for name, adapter in _ADAPTERS.items():
             value = getattr(self, name)
-            if value is not None and not _typed(value):
+            if not _typed(value):
                 setattr(self, name, adapter.validate_python(value))
-        if self.route is not None and not isinstance(self.route, Route):
-            self.route = Route(self.route)  # PostgreSQL's saver keeps a string-valued enum inline, as its string
 
 
 def _typed(value: Any) -> bool:
     items = value if isinstance(value, list) else [value]
-    return all(isinstance(item, BaseModel | str) for item in items)
+    return all(item is None or isinstance(item, BaseModel | enum.Enum) for item in items)
 
 
-_ADAPTERS: dict[str, TypeAdapter[Any]] = {
-    "brief": TypeAdapter(Brief), "recipe": TypeAdapter(Recipe), "versions": TypeAdapter(list[Recipe]),
-    "reading": TypeAdapter(Reading), "retrieved": TypeAdapter(list[SearchResult]),
-    "retrieval_log": TypeAdapter(list[RetrievalRecord]), "candidates": TypeAdapter(list[Candidate]),
-    "generation_log": TypeAdapter(list[GenerationRecord]),
-}
 _LOGS = frozenset({"retrieval_log", "generation_log", "timings_ms"})
 _MEMORY = frozenset({"brief", "recipe", "versions"})
 
@@ -171,9 +165,12 @@ def _revivable(*roots: type) -> tuple[type, ...]:
     return tuple(t for t in found if issubclass(t, BaseModel | enum.Enum) or dataclasses.is_dataclass(t))
 
 
+_FIELD_TYPES: dict[str, Any] = typing.get_type_hints(AgentState)
+# The fields that hold domain objects (models or enums), each with the adapter that reads a saved value back.
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(hint) for name, hint in _FIELD_TYPES.items()
+                                          if _revivable(hint)}
 # Every class the checkpointer may revive from a saved thread (no arbitrary import from a database row).
-STATE_CLASSES: tuple[type, ...] = _revivable(Brief, Recipe, Reading, SearchResult, RetrievalRecord, Candidate,
-                                             GenerationRecord, Route, Restart)
+STATE_CLASSES: tuple[type, ...] = _revivable(*_FIELD_TYPES.values(), Restart)
 
 
 def fresh_turn() -> dict[str, Any]:
