@@ -71,7 +71,7 @@ bench-scale: setup servers
 	$(BIN)/hyanggi bench scale
 
 finetune: setup
-	$(BIN)/hyanggi finetune dataset
+	$(BIN)/hyanggi finetune dataset --rft-briefs 100
 	$(BIN)/hyanggi finetune vocab
 	$(BIN)/hyanggi finetune train
 	$(BIN)/hyanggi finetune export

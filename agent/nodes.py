@@ -370,7 +370,7 @@ class Nodes:
         queue: asyncio.Queue[str | None] = asyncio.Queue()
 
         def run() -> Any:
-            narration = generator.narrate(recipe, brief, context)
+            narration = generator.narrate(recipe, brief)
             for piece in narration:
                 loop.call_soon_threadsafe(queue.put_nowait, piece)
             loop.call_soon_threadsafe(queue.put_nowait, None)

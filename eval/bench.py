@@ -127,9 +127,8 @@ def token_rates(records: Sequence[GenerationRecord]) -> tuple[Spread | None, Spr
 
 
 def generation_bench(generator: Generator, briefs: Sequence[Brief], catalog: Catalog, seed: int = 0) -> GenerationBench:
-    """One proposal and one narration per brief, with the candidate pool and narration facts the model was
-    trained on (perfumery.pool.candidate_pool, perfumery.naming.narration_facts)."""
-    from perfumery.naming import narration_facts
+    """One proposal and one narration per brief, over the candidate pool the model was trained on
+    (perfumery.pool.candidate_pool)."""
     from perfumery.pool import candidate_pool
 
     records: list[GenerationRecord] = []
@@ -137,7 +136,7 @@ def generation_bench(generator: Generator, briefs: Sequence[Brief], catalog: Cat
         ids = candidate_pool(brief, catalog, random.Random(f"{seed}:{n}"))
         drafts = generator.propose(brief, [catalog.material(m) for m in ids], 1)
         records.append(drafts[0].record)
-        narration = generator.narrate(drafts[0].recipe, brief, narration_facts(drafts[0].recipe, catalog))
+        narration = generator.narrate(drafts[0].recipe, brief)
         narration.read()
         if narration.record is not None:
             records.append(narration.record)

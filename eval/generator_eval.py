@@ -33,7 +33,6 @@ from eval.odor_reference import load_judge
 from eval.recipe_metrics import BriefCase, fidelity, load_cases
 from knowledge.kb import KnowledgeBase
 from perfumery import critique
-from perfumery.naming import narration_facts
 from perfumery.pool import candidate_pool
 from prompts import MIN_ITEMS
 
@@ -104,7 +103,7 @@ def evaluate_system(generator: Generator, cases: Sequence[BriefCase], kb: Knowle
             if record.completion_tokens:
                 speeds.append(record.tokens_per_s)
             seconds.append(record.seconds)
-        narration = generator.narrate(drafts[0].recipe, brief, narration_facts(drafts[0].recipe, catalog))
+        narration = generator.narrate(drafts[0].recipe, brief)
         start = time.perf_counter()
         first: float | None = None
         for _ in narration:

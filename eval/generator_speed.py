@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field
 
 from eval.bench import timed_calls, token_rates
 from eval.latency import Spread
-from perfumery.naming import narration_facts
 from perfumery.pool import candidate_pool
 
 if TYPE_CHECKING:
@@ -117,21 +116,20 @@ def _raw(generator: Generator, prompt: str, max_tokens: int) -> tuple[Generation
 
 def generator_speed(generator: Generator, briefs: Sequence[Brief], catalog: Catalog, *, threads: int,
                     model_files: Sequence[Path], seed: int = 0) -> GeneratorSpeed:
-    """Ours and raw llama.cpp on the same proposal and narration prompts (training's pool and facts)."""
+    """Ours and raw llama.cpp on the same proposal and narration prompts (training's pool)."""
     builder = generator.builder
     ours_p, ours_n, raw_p, raw_n, engine = [], [], [], [], []
     for n, brief in enumerate(briefs):
         candidates = [catalog.material(m) for m in candidate_pool(brief, catalog, random.Random(f"{seed}:{n}"))]
         draft = generator.propose(brief, candidates, 1)[0]
         ours_p.append(draft.record)
-        facts = narration_facts(draft.recipe, catalog)
-        narration = generator.narrate(draft.recipe, brief, facts)
+        narration = generator.narrate(draft.recipe, brief)
         narration.read()
         if narration.record is not None:
             ours_n.append(narration.record)
         for records, prompt, template in (
                 (raw_p, builder.proposal(brief, candidates), builder.templates.propose),
-                (raw_n, builder.narration(brief, draft.recipe.ingredients, facts), builder.templates.narrate)):
+                (raw_n, builder.narration(generator.fallback.delivered(draft.recipe, brief)), builder.templates.narrate)):
             record, rate = _raw(generator, prompt, min(template.max_tokens, generator.max_new_tokens))
             records.append(record)
             engine.append(rate)

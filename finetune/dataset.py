@@ -15,14 +15,16 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from finetune.rft import RftStats, Sampler, preferred
 from knowledge.kb import KnowledgeBase
 from perfumery.amounts import fill_to_total, normalise, round_to_total
 from perfumery.brief import Brief
@@ -30,15 +32,14 @@ from perfumery.catalog import Catalog
 from perfumery.composer import compose
 from perfumery.critic import critique, critiqued
 from perfumery.fit import delivered
-from perfumery.models import Concentration, LexiconEntry, NotePosition, ReferencePerfume
-from perfumery.naming import instrumental, lead_ids, narration_facts, particle
+from perfumery.models import Concentration, LexiconEntry, ReferencePerfume
+from perfumery.naming import lead_sentence, particle
 from perfumery.pool import candidate_pool
 from perfumery.recipe import Ingredient, Recipe
-from perfumery.similarity import rank_weights
 from prompts import MAX_ITEMS, MIN_ITEMS, NARRATION_TARGETS, PromptBuilder, format_proposal
 
 Task = Literal["propose", "narrate"]
-Source = Literal["lexicon", "perfume", "session"]
+Source = Literal["lexicon", "perfume", "session", "rft"]
 
 CONCENTRATIONS = [Concentration.EDP] * 4 + [Concentration.EDT] * 3 + [Concentration.EDC, Concentration.Parfum]
 LEXICON_CATEGORIES_FIRST = ("mood", "texture", "nature", "food", "material", "colour", "persona", "style")
@@ -104,50 +105,50 @@ def proposal_target(recipe: Recipe, candidate_ids: Sequence[str]) -> str:
     return format_proposal((number[i.material_id], i.percent) for i in recipe.ingredients)
 
 
-def _leads(recipe: Recipe, catalog: Catalog, note: NotePosition, k: int) -> list[str]:
-    members = sorted((i for i in recipe.ingredients if i.note == note), key=lambda i: -i.percent)
-    return [catalog.material(i.material_id).name_ko for i in members[:k] if i.material_id in catalog]
+def _object(word: str) -> str:
+    return particle(word, "을", "를")
 
 
-def _lead_sentence(recipe: Recipe, catalog: Catalog, builder: PromptBuilder) -> str:
-    """One whole sentence about the leading material, in words its record supports (its position and its own
-    descriptors) — never a fragment cut out of its description."""
-    lead = next(m for m in lead_ids(recipe) if m in catalog)
-    material = catalog.material(lead)
-    smell = builder.descriptor_words(rank_weights(material.descriptors), limit=2)
-    position = builder.labels.note.get(material.note.value, material.note.value)
-    return f"{particle(material.name_ko, '은', '는')} {position}에서 {smell} 향을 더합니다."
-
-
-def narration_target(recipe: Recipe, brief: Brief, catalog: Catalog, builder: PromptBuilder,
-                     facts: Sequence[str], rng: random.Random) -> str:
-    """A 2–4 sentence Korean explanation built only from the recipe, the brief as the formula delivers it
-    (``brief`` holds only the perceptible descriptors: the model learns to claim nothing else) and the facts."""
-    # The same words the prompt's "향조" line shows: the model learns to copy the delivered brief.
+def story_sentences(brief: Brief, builder: PromptBuilder) -> tuple[list[str], list[str]]:
+    """Candidate (mood, scene) sentences of a narration target for ``brief`` — the brief as the formula
+    delivers it, so every odour word is one the formula makes perceptible. They name no material and no
+    position: the model learns to write the story only (``prompts/generator.yaml``)."""
     targets = builder.descriptor_words(brief.descriptors, limit=NARRATION_TARGETS) if brief.descriptors else ""
-    top = " · ".join(_leads(recipe, catalog, NotePosition.top, 2)) or "가벼운 탑 노트"
-    heart = " · ".join(_leads(recipe, catalog, NotePosition.heart, 2)) or "부드러운 하트 노트"
-    base = " · ".join(_leads(recipe, catalog, NotePosition.base, 2)) or "은은한 베이스"
-    conc = recipe.concentration.value
-    openings = (
-        f"{targets} 느낌을 담은 {conc} 처방입니다.",
-        f"요청하신 {targets} 분위기에 맞춰 구성했습니다.",
-        f"{particle(heart, '을', '를')} 중심으로 {targets} 인상을 살렸습니다.",
-    ) if targets else (f"{particle(heart, '을', '를')} 중심에 둔 {conc} 처방입니다.",)
-    bodies = (
-        f"{instrumental(top)} 밝게 열리고, {particle(heart, '이', '가')} 중심을 잡으며, "
-        f"{particle(base, '이', '가')} 잔향으로 오래 남습니다.",
-        f"첫인상은 {top}, 중심은 {heart}, 잔향은 {base}입니다.",
-        f"탑에서는 {particle(top, '이', '가')}, 미들에서는 {particle(heart, '이', '가')}, "
-        f"베이스에서는 {particle(base, '이', '가')} 향을 이끕니다.",
-    )
-    sentences = [rng.choice(openings), rng.choice(bodies)]
-    if facts:
-        sentences.append(_lead_sentence(recipe, catalog, builder))
-    return " ".join(sentences)
+    words = " ".join(brief.themes[:2])
+    conc = brief.concentration.value
+    moods = []
+    if targets:
+        moods += [f"요청하신 {targets} 분위기를 담았습니다.", f"{targets} 느낌이 먼저 다가오는 향입니다.",
+                  f"{targets} 인상이 차분하게 어우러지도록 구성했습니다."]
+        if words:
+            moods += [f"{_object(words)} 떠올리게 하는 {targets} 향입니다.",
+                      f"{words}의 장면을 {targets} 향으로 옮겼습니다."]
+    elif words:
+        moods += [f"{words}의 분위기를 담아 구성했습니다.", f"{_object(words)} 떠올리며 구성한 향입니다."]
+    else:
+        moods.append("요청하신 분위기에 맞춰 차분하게 구성했습니다.")
+    scenes = [f"{conc} 처방으로 하루의 장면에 어울리게 담았습니다."]
+    if brief.season:
+        season = builder.labels.season.get(brief.season.value, brief.season.value)
+        scenes += [f"{season}에 어울리도록 구성한 {conc} 처방입니다.", f"{season}의 하루와 잘 어울리는 향입니다."]
+    if words:
+        scenes.append(f"{_object(words)} 좋아하는 분께 권하고 싶은 {conc} 처방입니다.")
+    return moods, scenes
+
+
+def narration_target(brief: Brief, builder: PromptBuilder, rng: random.Random,
+                     accept: Callable[[str], bool] = lambda text: True) -> str:
+    """Two sentences of mood and scene for the story prompt, chosen at random among those ``accept`` passes
+    (the claim checker, when the caller has one); empty when none does."""
+    moods, scenes = story_sentences(brief, builder)
+    pairs = [(m, c) for m in moods for c in scenes]
+    rng.shuffle(pairs)
+    return next((f"{m} {c}" for m, c in pairs if accept(f"{m} {c}")), "")
 
 
 def _merge_lexicon(entries: Sequence[LexiconEntry], text: str, rng: random.Random) -> Brief:
+    """One brief from lexicon entries; their terms are the person's words (``Brief.themes``), as the chat's
+    reading keeps them."""
     descriptors: dict[str, float] = {}
     avoid: dict[str, float] = {}
     fields: dict[str, Any] = {}
@@ -163,7 +164,7 @@ def _merge_lexicon(entries: Sequence[LexiconEntry], text: str, rng: random.Rando
     top = dict(sorted(descriptors.items(), key=lambda kv: -kv[1])[:6])
     avoid = {d: w for d, w in avoid.items() if d not in top}
     return Brief(descriptors=top, avoid_descriptors=avoid, concentration=rng.choice(CONCENTRATIONS), text=text,
-                 **fields)
+                 themes=[e.term for e in entries], **fields)
 
 
 def lexicon_briefs(kb: KnowledgeBase, n: int, rng: random.Random) -> Iterator[Brief]:
@@ -206,9 +207,27 @@ def brief_key(brief: Brief) -> str:
     return hashlib.sha256(brief.model_dump_json().encode()).hexdigest()[:16]
 
 
+# Whether a narration may be shown for (text, recipe, brief): the claim checker, wired by the command.
+NarrationCheck = Callable[[str, Recipe, Brief], bool]
+
+
+@dataclass
+class Signals:
+    """What the build may use beyond the composer: the current model's proposals (RFT) for the first
+    ``rft_briefs`` briefs (their order is random), and the claim check narration targets must pass."""
+
+    sampler: Sampler | None = None
+    rft_briefs: int = 0
+    narration_check: NarrationCheck | None = None
+    rft: RftStats = field(default_factory=RftStats)
+
+
 def examples_for_brief(brief: Brief, source: Source, kb: KnowledgeBase, builder: PromptBuilder,
-                       rng: random.Random, threshold: float, stats: BuildStats, variants: int = 2) -> list[Example]:
-    """Proposal examples for the composer's formulas that pass the critic, and one narration example."""
+                       rng: random.Random, threshold: float, stats: BuildStats, variants: int = 2,
+                       signals: Signals | None = None) -> list[Example]:
+    """Proposal examples for the composer's formulas that pass the critic — and, while ``signals`` has RFT
+    briefs left, the model's own proposals that beat them (``finetune.rft``) — and one narration example."""
+    signals = signals or Signals()
     catalog = kb.catalog
     pool = candidate_pool(brief, catalog, rng)
     recipes = compose(brief, catalog, candidates=pool, n=variants, seed=rng.randrange(1 << 30))
@@ -218,38 +237,63 @@ def examples_for_brief(brief: Brief, source: Source, kb: KnowledgeBase, builder:
     good = [r for r in cores if r.score and r.score.total >= threshold]
     stats.below_threshold += len(recipes) - len(good)
     stats.kept += len(good)
-    if not good:
-        return []
-    key = brief_key(brief)
     # An accord the composer lays may bring components from outside the pool: show them too, so a
     # target never uses an id its prompt did not offer (the grammar would forbid it at run time).
-    extra = sorted({i.material_id for r in good for i in r.ingredients} - set(pool))
+    extra = sorted({i.material_id for r in cores for i in r.ingredients} - set(pool))
     if extra:
         pool = [*pool, *extra]
         rng.shuffle(pool)
-    candidates = builder.ordered_candidates(catalog.material(m) for m in pool)
+    candidates = [catalog.material(m) for m in pool]
+    won: list[Recipe] = []
+    if signals.sampler is not None and signals.rft.briefs < signals.rft_briefs:
+        samples = signals.sampler(brief, candidates)
+        offered = set(pool)  # a target may use only what its prompt numbers
+        won = [r for r in preferred(samples, cores, brief, catalog)
+               if {i.material_id for i in r.ingredients} <= offered]
+        signals.rft.briefs += 1
+        signals.rft.sampled += len(samples)
+        signals.rft.preferred += len(won)
+    if not good and not won:
+        return []
+    key = brief_key(brief)
     prompt = builder.proposal(brief, candidates)
-    numbering = [c.id for c in candidates]
-    examples = [Example(task="propose", source=source, brief_key=key, prompt=prompt,
-                        target=proposal_target(r, numbering)) for r in good]
-    examples.append(narration_example(good[0], brief, source, key, catalog, builder, rng))
-    return examples
+    examples = [Example(task="propose", source=source if r in good else "rft", brief_key=key, prompt=prompt,
+                        target=proposal_target(r, pool)) for r in [*won, *good]]
+    narration = narration_example(([*won, *good])[0], brief, source, key, catalog, builder, rng,
+                                  signals.narration_check)
+    return [*examples, *([narration] if narration else [])]
 
 
 def narration_example(recipe: Recipe, brief: Brief, source: Source, key: str, catalog: Catalog,
-                      builder: PromptBuilder, rng: random.Random) -> Example:
-    # One in five narrations is trained without facts, so the model does not invent them when none are given.
-    facts = narration_facts(recipe, catalog) if rng.random() >= 0.2 else []
+                      builder: PromptBuilder, rng: random.Random, check: NarrationCheck | None = None,
+                      ) -> Example | None:
+    """The story prompt for ``recipe`` and a two-sentence target that passes ``check`` with the lead sentence
+    the chat appends (``perfumery.naming.lead_sentence``); None when no candidate passes."""
     answered = delivered(brief, {i.material_id: i.percent for i in recipe.ingredients}, catalog)
-    return Example(task="narrate", source=source, brief_key=key,
-                   prompt=builder.narration(answered, recipe.ingredients, facts),
-                   target=narration_target(recipe, answered, catalog, builder, facts, rng))
+    lead = lead_sentence(recipe, catalog)
+    target = narration_target(answered, builder, rng,
+                              (lambda text: check(f"{text} {lead}", recipe, brief)) if check else lambda text: True)
+    if not target:
+        return None
+    return Example(task="narrate", source=source, brief_key=key, prompt=builder.narration(answered), target=target)
+
+
+def story_of(reply: str, recipe: Recipe) -> str:
+    """The story a liked reply told: its narration paragraph (after the title line) without the sentences
+    that name one of the formula's materials — those the chat writes from the formula itself."""
+    sections = [part.strip() for part in reply.split("\n\n") if part.strip()]
+    paragraph = next((part for part in sections if not part.startswith(("#", "|", "**"))), "")
+    names = [i.name_ko for i in recipe.ingredients if i.name_ko]
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", " ".join(paragraph.split())) if s]
+    return " ".join(s for s in sentences if s.endswith((".", "!", "?")) and not any(n in s for n in names))
 
 
 def session_examples(rows: Iterable[tuple[Brief | Mapping[str, Any], Recipe, str]], kb: KnowledgeBase,
-                     builder: PromptBuilder, rng: random.Random) -> list[Example]:
+                     builder: PromptBuilder, rng: random.Random, check: NarrationCheck | None = None,
+                     ) -> list[Example]:
     """Examples from logged (brief, recipe, reply) triples the user liked: the recipe as a proposal
-    over a pool that contains it, and the reply as the narration."""
+    over a pool that contains it, and the reply's story (``story_of``) as the narration when it passes
+    ``check``."""
     catalog = kb.catalog
     examples = []
     for raw_brief, recipe, reply in rows:
@@ -262,14 +306,14 @@ def session_examples(rows: Iterable[tuple[Brief | Mapping[str, Any], Recipe, str
         rng.shuffle(pool)
         key = brief_key(brief)
         clean = recipe.model_copy(update={"ingredients": known})
-        candidates = builder.ordered_candidates(catalog.material(m) for m in pool)
         examples.append(Example(task="propose", source="session", brief_key=key,
-                                prompt=builder.proposal(brief, candidates),
-                                target=proposal_target(clean, [c.id for c in candidates])))
-        examples.append(Example(task="narrate", source="session", brief_key=key,
-                                prompt=builder.narration(delivered(brief, {i.material_id: i.percent for i in known},
-                                                                   catalog), known, narration_facts(clean, catalog)),
-                                target=" ".join(reply.split())))
+                                prompt=builder.proposal(brief, [catalog.material(m) for m in pool]),
+                                target=proposal_target(clean, pool)))
+        story = story_of(reply, clean)
+        if story and (check is None or check(story, clean, brief)):
+            answered = delivered(brief, {i.material_id: i.percent for i in known}, catalog)
+            examples.append(Example(task="narrate", source="session", brief_key=key,
+                                    prompt=builder.narration(answered), target=story))
     return examples
 
 
@@ -326,10 +370,11 @@ class DatasetSummary(BaseModel):
 def build_dataset(kb: KnowledgeBase, out_dir: Path, *, n_lexicon: int = 600, threshold: float = 0.8,
                   dev_share: float = 0.1, seed: int = 42,
                   sessions: Iterable[tuple[Brief | Mapping[str, Any], Recipe, str]] = (),
-                  progress: bool = True) -> DatasetSummary:
+                  signals: Signals | None = None, progress: bool = True) -> DatasetSummary:
     """Build, deduplicate, split and write ``train.jsonl``, ``dev.jsonl`` and ``DATA_CARD.md``."""
     from tqdm import tqdm
 
+    signals = signals or Signals()
     rng = random.Random(seed)
     builder = PromptBuilder({key: d.ko[0] for key, d in kb.descriptors.items()})
     stats = BuildStats()
@@ -337,8 +382,8 @@ def build_dataset(kb: KnowledgeBase, out_dir: Path, *, n_lexicon: int = 600, thr
     sources += [("perfume", b) for b in perfume_briefs(kb, rng)]
     examples: list[Example] = []
     for source, brief in tqdm(sources, desc="briefs", disable=not progress):
-        examples.extend(examples_for_brief(brief, source, kb, builder, rng, threshold, stats))
-    examples.extend(session_examples(sessions, kb, builder, rng))
+        examples.extend(examples_for_brief(brief, source, kb, builder, rng, threshold, stats, signals=signals))
+    examples.extend(session_examples(sessions, kb, builder, rng, signals.narration_check))
     examples = deduplicate(examples)
     train, dev = split(examples, dev_share, rng)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -350,7 +395,7 @@ def build_dataset(kb: KnowledgeBase, out_dir: Path, *, n_lexicon: int = 600, thr
     counts = Counter(f"{split_name}/{e.task}/{e.source}" for split_name, rows in (("train", train), ("dev", dev))
                      for e in rows)
     summary = DatasetSummary(out_dir=str(out_dir), train=len(train), dev=len(dev), sha256=digest.hexdigest(),
-                             counts=dict(sorted(counts.items())), stats=vars(stats))
+                             counts=dict(sorted(counts.items())), stats={**vars(stats), **signals.rft.as_dict()})
     (out_dir / "DATA_CARD.md").write_text(data_card(summary, kb, threshold, seed), encoding="utf-8")
     return summary
 
@@ -378,11 +423,18 @@ def data_card(summary: DatasetSummary, kb: KnowledgeBase, threshold: float, seed
 - **perfume**: one request per reference perfume ({len(kb.perfumes)} perfumes), its published descriptors as target.
 - **session**: liked turns from the store (brief, recipe, reply), when a database exists.
 
+- **rft**: the current model's own proposals that beat the composer's best core for the same brief on the
+  reward of `finetune/rft.py` (critic total − 0.1 per imperceptible headline − 0.1 per avoided odour present,
+  never below the composer on compliance or dose realism): {s['rft_preferred']} preferred of {s['rft_sampled']}
+  sampled for {s['rft_briefs']} briefs.
+
 Proposal targets are the deterministic composer's formulas over the numbered candidate pool shown in the
-prompt, written as the grammar's `number:percent` line (whole percent, tenths below 1), cut to their {MAX_ITEMS}-line core (the lines whose removal the critic minds most), kept when the core's
-critic total score ≥ {threshold} ({s['kept']} of {s['composed']} composed for {s['briefs']} briefs;
-{s['below_threshold']} below threshold). Narration targets are assembled from the recipe, the brief and the
-knowledge-base material descriptions shown in the prompt (one in five without facts).
+prompt (numbered in shuffled order, so a number says nothing of position), written as the grammar's
+`number:percent` line (whole percent, tenths below 1), cut to their {MAX_ITEMS}-line core (the lines whose
+removal the critic minds most), kept when the core's critic total score ≥ {threshold} ({s['kept']} of
+{s['composed']} composed for {s['briefs']} briefs; {s['below_threshold']} below threshold). Narration targets
+are the story only — two sentences of mood and scene from the brief as the formula delivers it, no material
+named — each kept only when, with the lead-material sentence the chat appends, it passes the claim checker.
 
 ## Counts (split/task/source)
 | bucket | examples |

@@ -62,6 +62,8 @@ class DatasetParams(_Params):
     dev_share: float = Field(default=0.1, gt=0, lt=1)
     seed: int = Field(default=42, ge=0, le=2**31 - 1)
     sessions: bool = Field(default=True, description="좋아요 받은 대화 기록도 사용")
+    rft_briefs: int = Field(default=0, ge=0, le=5_000, description="모델 자신의 더 나은 제안을 찾을 요청 수 (RFT)")
+    rft_samples: int = Field(default=4, ge=1, le=16, description="요청마다 모델이 낼 제안 수 (RFT)")
 
 
 class TrainParams(_Params):

@@ -37,14 +37,18 @@ def reindex(params: ReindexParams, settings: Settings, progress: Progress) -> di
 
 
 def dataset(params: DatasetParams, settings: Settings, progress: Progress) -> dict[str, Any]:
+    from agent.training import dataset_signals
     from finetune.dataset import build_dataset, liked_sessions
     from knowledge.kb import load_knowledge_base
 
     out = settings.data_dir / "finetune" / "datasets" / progress.job_id
     rows = liked_sessions(settings.db_url) if params.sessions else []
     progress(0.05, f"좋아요 받은 대화 {len(rows)}개")
-    summary = build_dataset(load_knowledge_base(), out, n_lexicon=params.briefs, threshold=params.threshold,
-                            dev_share=params.dev_share, seed=params.seed, sessions=rows, progress=False)
+    kb = load_knowledge_base()
+    signals = dataset_signals(settings, kb, rft_briefs=params.rft_briefs, samples=params.rft_samples)
+    summary = build_dataset(kb, out, n_lexicon=params.briefs, threshold=params.threshold,
+                            dev_share=params.dev_share, seed=params.seed, sessions=rows, signals=signals,
+                            progress=False)
     dataset_id = progress.ledger.add_dataset(f"dataset-{progress.job_id[:8]}", str(out), summary.sha256,
                                              summary.train, summary.dev, summary.counts)
     progress(1.0, f"{summary.train} train / {summary.dev} dev", train=summary.train, dev=summary.dev)

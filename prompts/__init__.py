@@ -9,7 +9,6 @@ from prompts.grammar import (
     MAX_PERCENT,
     MIN_ITEMS,
     MIN_PERCENT,
-    format_percent,
     format_proposal,
     proposal_gbnf,
 )
@@ -23,7 +22,6 @@ __all__ = [
     "NARRATION_TARGETS",
     "PromptBuilder",
     "PromptTemplate",
-    "format_percent",
     "format_proposal",
     "load_templates",
     "proposal_gbnf",

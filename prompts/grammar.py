@@ -22,12 +22,6 @@ MAX_PERCENT = 40.0
 _PERCENT_RULE = 'pct ::= "0." [1-9] | [1-9] | [1-3] [0-9] | "40"'
 
 
-def format_percent(value: float) -> str:
-    """A percentage with at most one decimal, as prompts show recipe lines."""
-    clipped = min(MAX_PERCENT, max(MIN_PERCENT, value))
-    return f"{clipped:.1f}".rstrip("0").rstrip(".")
-
-
 def proposal_percent(value: float) -> str:
     """A percentage as a proposal writes it: what training targets contain and the grammar admits."""
     clipped = min(MAX_PERCENT, max(MIN_PERCENT, value))

@@ -9,18 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from prompts.grammar import format_percent
-
 TEMPLATES_FILE = Path(__file__).with_name("generator.yaml")
 # Longest request text and fact block kept in a prompt: prompt time is the first-token latency.
 MAX_REQUEST_CHARS = 160
-MAX_FACTS_CHARS = 140
-MAX_RECIPE_LINES = 8
+# The person's own scene and mood words a story prompt shows.
+MAX_THEMES = 3
 # Descriptor words shown after each candidate: the 270M model cannot know what every material smells
 # of, but it can match these words against the brief's "향조" line.
 CANDIDATE_TAGS = 2
@@ -89,6 +87,7 @@ class BriefLike(Protocol):
     style: str
     intensity: float
     concentration: Any
+    themes: list[str]
 
 
 class CandidateLike(Protocol):
@@ -98,14 +97,6 @@ class CandidateLike(Protocol):
     descriptors: Sequence[str]
 
 
-C = TypeVar("C", bound=CandidateLike)
-
-
-class IngredientLike(Protocol):
-    name_ko: str
-    material_id: str
-    percent: float
-    note: Any
 
 
 def _value(enum_or_str: Any) -> str:
@@ -144,25 +135,22 @@ class PromptBuilder:
     def request_text(self, brief: BriefLike) -> str:
         return _clip(brief.text, MAX_REQUEST_CHARS) or self.descriptor_words(brief.descriptors)
 
-    def ordered_candidates(self, candidates: Iterable[C]) -> list[C]:
-        """Candidates in the order the prompt numbers them (by note position, then as given):
-        a proposal's numbers index this list."""
-        rank = {note: k for k, note in enumerate(self.labels.note)}
-        return sorted(candidates, key=lambda c: rank.get(_value(c.note), len(rank)))  # stable: ties keep their order
-
     def candidate_lines(self, candidates: Iterable[CandidateLike]) -> str:
-        """One line per note position (``탑: 1 베르가못(향·향), 2 …``): the position costs one label, not one
-        per material; the number is what a proposal writes; the strongest descriptors in the brief's own
-        words let the model match them."""
-        lines: dict[str, list[str]] = {}
-        for number, c in enumerate(self.ordered_candidates(candidates), start=1):
+        """One line per note position (``탑: 7 베르가못(향·향), 2 …``): the position costs one label, not one
+        per material. Candidates are numbered in the order given — the pool is shuffled, so a number says
+        nothing about position and a proposal must read the names (numbered by position, the model learned
+        that the last numbers are the base); the strongest descriptors in the brief's own words let the model
+        match them."""
+        lines: dict[str, list[str]] = {note: [] for note in self.labels.note}
+        for number, c in enumerate(candidates, start=1):
             tags = "·".join(self.descriptor_ko.get(d, d) for d in c.descriptors[:CANDIDATE_TAGS])
             name = c.name_ko or c.id
             lines.setdefault(_value(c.note), []).append(f"{number} {name}({tags})" if tags else f"{number} {name}")
-        return "\n".join(f"{self.labels.note.get(note, note)}: {', '.join(items)}" for note, items in lines.items())
+        return "\n".join(f"{self.labels.note.get(note, note)}: {', '.join(items)}"
+                         for note, items in lines.items() if items)
 
     def proposal(self, brief: BriefLike, candidates: Sequence[CandidateLike]) -> str:
-        """The proposal prompt; its candidate numbers follow ``ordered_candidates(candidates)``."""
+        """The proposal prompt; candidate ``k`` (from 1) is ``candidates[k - 1]``."""
         return self.templates.propose.render(
             request=self.request_text(brief),
             targets=self.descriptor_words(brief.descriptors),
@@ -171,17 +159,6 @@ class PromptBuilder:
             candidates=self.candidate_lines(candidates),
         )
 
-    def recipe_line(self, ingredients: Iterable[IngredientLike]) -> str:
-        """The leading ingredients by dose, grouped under their note position (``탑 A 12%, B 3% / 미들 …``): the
-        narration's plan, so a sentence about the top names only top materials — a 270M model placed notes
-        wrongly when it had to know them. The tail of a long formula adds prompt time, not meaning."""
-        ranked = sorted(ingredients, key=lambda i: -i.percent)[:MAX_RECIPE_LINES]
-        groups: dict[str, list[str]] = {}
-        for note in self.labels.note:  # top, heart, base in order, whatever order the doses give
-            groups[note] = [f"{i.name_ko or i.material_id} {format_percent(i.percent)}%" for i in ranked
-                            if _value(i.note) == note]
-        return " / ".join(f"{self.labels.note[note]} {', '.join(items)}" for note, items in groups.items() if items)
-
     def fallback_narration(self, brief: BriefLike, concept: str) -> str:
         """The template narration; it names only the descriptors in ``brief`` (the caller passes the delivered
         ones), and none at all when there are none."""
@@ -189,10 +166,19 @@ class PromptBuilder:
         template = self.templates.fallback_narration if targets else self.templates.fallback_narration_plain
         return template.format(targets=targets, concept=concept)
 
-    def narration(self, brief: BriefLike, ingredients: Iterable[IngredientLike], facts: Sequence[str]) -> str:
+    def scene(self, brief: BriefLike) -> str:
+        """What the story may draw on besides the odour: the person's own words for the scene and mood
+        ("포근한, 카페"), the season and the concentration."""
+        parts = [*brief.themes[:MAX_THEMES]]
+        if brief.season:
+            parts.append(self.labels.season.get(brief.season, brief.season))
+        parts.append(_value(brief.concentration))
+        return ", ".join(parts)
+
+    def narration(self, brief: BriefLike) -> str:
+        """The story prompt for a formula; ``brief`` holds only what the formula delivers (perfumery.fit)."""
         return self.templates.narrate.render(
             request=self.request_text(brief),
             targets=self.descriptor_words(brief.descriptors, limit=NARRATION_TARGETS),
-            recipe=self.recipe_line(ingredients),
-            facts=_clip(" ".join(facts), MAX_FACTS_CHARS) or self.labels.none,
+            scene=self.scene(brief),
         )

@@ -161,7 +161,6 @@ class Generator(ABC):
         if not candidates:
             return [self._fallback_draft(brief, [], ["후보 재료가 없습니다"], i) for i in range(n)]
         template = self.builder.templates.propose
-        candidates = self.builder.ordered_candidates(candidates)
         prompt = self.builder.proposal(brief, candidates)
         grammar = proposal_gbnf(len(candidates))
         drafts = []
@@ -207,10 +206,12 @@ class Generator(ABC):
         return RecipeDraft(recipe=final, proposed=proposed, record=self._record("propose", outcome, completion, problems))
 
     # --- narration -------------------------------------------------------------------------
-    def narrate(self, recipe: Recipe, brief: Brief, context: Sequence[str] = ()) -> Narration:
+    def narrate(self, recipe: Recipe, brief: Brief) -> Narration:
         """Stream a short Korean explanation of ``recipe``; a template answers if the model cannot.
 
-        The first few characters are held back until they show Korean, so a model that starts
+        The model writes the mood and the scene (``prompts/generator.yaml``: it is shown no material); the
+        sentence about the lead material follows it, written from the formula (``perfumery.naming``), so
+        every position the narration states is the formula's. The first few characters are held back until they show Korean, so a model that starts
         in the wrong language is replaced by the template before the user sees any of it. Only whole
         sentences are streamed: a narration stopped by the token limit loses its unfinished last sentence
         (a problem is recorded), never shows half of it.
@@ -219,7 +220,7 @@ class Generator(ABC):
 
         def pieces() -> Iterator[str]:
             template = self.builder.templates.narrate
-            prompt = self.builder.narration(self.fallback.delivered(recipe, brief), recipe.ingredients, context)
+            prompt = self.builder.narration(self.fallback.delivered(recipe, brief))
             guard = RepetitionGuard()
             sentences = SentenceCounter(template.max_sentences)
             start = time.perf_counter()
@@ -274,6 +275,8 @@ class Generator(ABC):
                                     first_token_s=first, error=error)
             if shown:
                 outcome = Outcome.repaired if (guard.tripped or error or cut) else Outcome.ok
+                if lead := self.fallback.lead_sentence(recipe):
+                    yield " " + lead
             else:
                 problems.append("한국어 설명이 나오지 않아 템플릿 설명으로 대체")
                 yield self.fallback.narration(recipe, brief)

@@ -15,7 +15,7 @@ from perfumery.catalog import Catalog
 from perfumery.composer import compose
 from perfumery.critic import critique, critiqued
 from perfumery.fit import delivered
-from perfumery.naming import brief_themes, concept_ko, formula_name
+from perfumery.naming import brief_themes, concept_ko, formula_name, lead_sentence
 from perfumery.recipe import Recipe
 from perfumery.repair import repair
 from prompts import PromptBuilder
@@ -61,3 +61,7 @@ class FallbackComposer:
         concept = recipe.concept_ko or (concept_ko(doses, self.catalog, recipe.concentration, recipe.product,
                                                    recipe.dilution_percent) if doses else "")
         return self.builder.fallback_narration(self.delivered(recipe, brief), concept)
+
+    def lead_sentence(self, recipe: Recipe) -> str:
+        """The narration's sentence about the lead material and its position, from the formula itself."""
+        return lead_sentence(recipe, self.catalog)

@@ -16,6 +16,7 @@ from finetune.dataset import (
     deduplicate,
     lexicon_briefs,
     liked_sessions,
+    narration_target,
     proposal_target,
     session_examples,
     split,
@@ -23,6 +24,8 @@ from finetune.dataset import (
 from knowledge.kb import load_knowledge_base
 from perfumery import compose, critique
 from perfumery.brief import Brief
+from perfumery.fit import delivered
+from perfumery.naming import lead_sentence
 from perfumery.pool import candidate_pool
 from prompts import PromptBuilder
 
@@ -67,9 +70,9 @@ def test_core_formula_is_short_sums_to_100_and_keeps_what_the_critic_values(kb):
 
 def prompt_names(prompt: str) -> list[str]:
     """The candidates' names in the order the proposal prompt numbers them (the numbers checked)."""
-    entries = [token.split(" ", 1) for line in prompt.split("후보:\n")[1].split("\n")[:-1]
-               for token in line.split(": ", 1)[1].split(", ")]
-    assert [int(number) for number, _ in entries] == list(range(1, len(entries) + 1))
+    entries = sorted((int(number), name) for line in prompt.split("후보:\n")[1].split("\n")[:-1]
+                     for number, name in (token.split(" ", 1) for token in line.split(": ", 1)[1].split(", ")))
+    assert [number for number, _ in entries] == list(range(1, len(entries) + 1))
     return [re.sub(r"(?<! )\([^()]*\)$", "", name) for _, name in entries]  # "(tags)" sit right after the name
 
 
@@ -86,19 +89,33 @@ def test_every_proposal_target_parses_cleanly_over_its_pool(built, kb):
         assert parsed.clean, row["target"]
 
 
-def test_narration_targets_speak_of_the_facts_in_whole_sentences_never_copied_fragments(built):
+def test_story_targets_name_no_material_and_are_two_whole_sentences(built, kb):
     _, _, rows = built
     narrations = [r for r in rows if r["task"] == "narrate"]
     assert narrations
-    with_facts = [r for r in narrations if "참고: 없음" not in r["prompt"]]
-    assert with_facts
-    for row in with_facts:
-        facts = row["prompt"].split("참고: ", 1)[1].split("\n", 1)[0]
-        last = row["target"].rsplit(". ", 1)[-1]
-        # The lead material of the facts, in a sentence of our own that ends as a sentence does.
-        assert last.endswith("향을 더합니다.") and last.split("은 ")[0].split("는 ")[0] in row["prompt"]
-        for sentence in row["target"].split(". "):
-            assert sentence.rstrip(".") not in facts, sentence
+    names = [m.name_ko for m in kb.catalog.materials.values() if m.name_ko]
+    for row in narrations:
+        target = row["target"]
+        assert target.endswith(".") and len(re.findall(r"[.!?](?:\s|$)", target)) == 2, target
+        assert not any(name in target for name in names), target
+        assert "이야기:" in row["prompt"] and "처방:" not in row["prompt"]
+
+
+def test_a_story_that_praises_an_undelivered_odour_is_never_a_target(kb):
+    """The claim check is what makes a target true: it refuses an odour the formula does not deliver."""
+    from agent.training import narration_check
+
+    brief = Brief(descriptors={"citrus": 1.0}, text="상큼한 향", themes=["상큼한"])
+    recipe = core_formula(compose(brief, kb.catalog, n=1, seed=2)[0], brief, kb.catalog)
+    check = narration_check(kb)
+    lead = lead_sentence(recipe, kb.catalog)
+    assert lead and check(lead, recipe, brief)
+    assert not check(f"요청하신 바닐라 분위기를 담았습니다. {lead}", recipe, brief)
+    target = narration_target(delivered(brief, {i.material_id: i.percent for i in recipe.ingredients}, kb.catalog),
+                              PromptBuilder({}), random.Random(0),
+                              lambda text: check(f"{text} {lead}", recipe, brief))
+    assert target and check(f"{target} {lead}", recipe, brief)
+    assert narration_target(brief, PromptBuilder({}), random.Random(0), lambda text: False) == ""
 
 
 def test_split_keeps_briefs_apart_and_the_card_states_the_hash(built):

@@ -7,6 +7,7 @@ import pytest
 from agent.generators.base import Generator, Outcome, proposal_recipe
 from agent.generators.fallback import FallbackComposer
 from perfumery.brief import Brief
+from perfumery.naming import lead_sentence
 from prompts import PromptBuilder
 from tests.unit.perfumery_fixtures import make_catalog
 
@@ -54,7 +55,7 @@ def candidates(catalog):
 
 def proposal(pool, **doses: float) -> str:
     """The grammar's line naming ``doses`` by the numbers the prompt gives ``pool``."""
-    numbers = {c.id: k for k, c in enumerate(PromptBuilder({}).ordered_candidates(pool), start=1)}
+    numbers = {c.id: k for k, c in enumerate(pool, start=1)}
     return ",".join(f"{numbers[m]}:{v:g}" for m, v in doses.items()) + "\n"
 
 
@@ -122,13 +123,19 @@ def _recipe(catalog, brief):
                            {m.id: m for m in candidates(catalog)}, brief)
 
 
-def test_korean_narration_streams_whole_sentences_and_is_ok(catalog, brief):
-    said = "베르가못이 밝게 열리고 헤디온이 중심을 잡습니다. 이소 이 슈퍼가 오래 남습니다."
+def lead(catalog, brief) -> str:
+    """The sentence the generator appends about the lead material, written from the formula."""
+    return " " + lead_sentence(_recipe(catalog, brief), catalog)
+
+
+def test_korean_narration_streams_whole_sentences_then_the_formulas_own_lead_sentence(catalog, brief):
+    said = "상큼한 봄날 아침 같은 향입니다. 가볍게 뿌리기 좋은 EDP 처방입니다."
     gen = ScriptedGenerator([said])
-    narration = gen.narrate(_recipe(catalog, brief), brief, ["사실"])
+    narration = gen.narrate(_recipe(catalog, brief), brief)
     pieces = list(narration)
-    assert pieces == ["베르가못이 밝게 열리고 헤디온이 중심을 잡습니다.", " 이소 이 슈퍼가 오래 남습니다."]
-    assert narration.text == said
+    assert pieces == ["상큼한 봄날 아침 같은 향입니다.", " 가볍게 뿌리기 좋은 EDP 처방입니다.", lead(catalog, brief)]
+    assert pieces[-1] == " 헤디온은 미들에서 " + pieces[-1].split("미들에서 ", 1)[1]  # the heart lead, in the heart
+    assert narration.text == said + lead(catalog, brief)
     assert narration.record.outcome is Outcome.ok
     assert gen.grammars == [None]
 
@@ -147,14 +154,14 @@ def test_looping_narration_is_cut_and_marked_repaired(catalog, brief):
     gen = ScriptedGenerator(["잎의 향기가 매력적입니다. " + "꽃잎의 향기가 매력적인 " * 10])
     narration = gen.narrate(_recipe(catalog, brief), brief)
     text = narration.read()
-    assert text == "잎의 향기가 매력적입니다."  # the loop never finished a sentence: none of it is shown
+    assert text == "잎의 향기가 매력적입니다." + lead(catalog, brief)  # the loop never finished a sentence
     assert narration.record.outcome is Outcome.repaired
 
 
 def test_a_sentence_cut_by_the_token_limit_is_not_shown(catalog, brief):
     gen = ScriptedGenerator(["베르가못이 밝게 열립니다. 헤디온이 중심을"])
     narration = gen.narrate(_recipe(catalog, brief), brief)
-    assert narration.read() == "베르가못이 밝게 열립니다."
+    assert narration.read() == "베르가못이 밝게 열립니다." + lead(catalog, brief)
     assert narration.record.outcome is Outcome.repaired and "끝나지 않은 문장" in narration.record.problems[-1]
 
 
@@ -176,5 +183,5 @@ def test_narration_stops_after_the_template_sentence_limit(catalog, brief):
     gen = ScriptedGenerator(["첫 문장입니다. 둘째 문장입니다. 셋째 문장입니다. 넷째 문장입니다."])
     narration = gen.narrate(_recipe(catalog, brief), brief)
     text = narration.read()
-    assert "셋째 문장입니다." in text and "넷째" not in text
+    assert text == "첫 문장입니다. 둘째 문장입니다." + lead(catalog, brief)
     assert narration.record.outcome is Outcome.ok

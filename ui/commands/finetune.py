@@ -31,8 +31,12 @@ def dataset(
     dev_share: Annotated[float, typer.Option(help="dev 비율 (brief 단위).")] = 0.1,
     seed: Annotated[int, typer.Option()] = 42,
     sessions: Annotated[bool, typer.Option(help="좋아요 받은 대화 기록도 사용 (if a database exists).")] = True,
+    rft_briefs: Annotated[int, typer.Option(
+        help="현재 모델이 직접 제안해 조합기보다 나은 처방을 타깃으로 쓸 요청 수 (rejection sampling; 0 = 끔).")] = 0,
+    rft_samples: Annotated[int, typer.Option(help="요청마다 모델이 낼 제안 수 (RFT).")] = 4,
 ) -> None:
-    """SFT 데이터셋 생성: 합성 요청 + 좋아요 받은 대화 → train/dev JSONL + 데이터 카드."""
+    """SFT 데이터셋 생성: 합성 요청 + 좋아요 받은 대화 (+ 모델 자신의 더 나은 제안) → train/dev JSONL + 데이터 카드."""
+    from agent.training import dataset_signals
     from finetune.dataset import build_dataset, liked_sessions
     from hyanggi.settings import get_settings
     from knowledge.kb import load_knowledge_base
@@ -41,8 +45,13 @@ def dataset(
     out = out or _dataset_dir()
     rows = liked_sessions(settings.db_url) if sessions else []
     console.print(f"기록된 대화 (liked sessions): {len(rows)}")
-    summary = build_dataset(load_knowledge_base(), out, n_lexicon=briefs, threshold=threshold,
-                            dev_share=dev_share, seed=seed, sessions=rows)
+    kb = load_knowledge_base()
+    signals = dataset_signals(settings, kb, rft_briefs=rft_briefs, samples=rft_samples)
+    summary = build_dataset(kb, out, n_lexicon=briefs, threshold=threshold,
+                            dev_share=dev_share, seed=seed, sessions=rows, signals=signals)
+    if rft_briefs:
+        rft = signals.rft
+        console.print(f"RFT: {rft.preferred} preferred of {rft.sampled} proposals for {rft.briefs} briefs")
     console.print(counts_table(f"✓ {summary.train} train / {summary.dev} dev → {out}  sha256 {summary.sha256[:12]}",
                                summary.counts, "split/task/source", "examples"))
 

@@ -1,0 +1,47 @@
+"""What the training-data build takes from the running system: the claim check every narration target must
+pass, and the current model as the sampler of rejection-sampling fine-tuning (``finetune.rft``).
+
+``finetune/`` sits below ``agent/`` in the layers, so the CLI and the job worker build these here and pass
+them in (``finetune.dataset.Signals``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from agent.generators import make_generator
+from agent.replies.claims import ClaimChecker, Grounds
+from agent.replies.narration_check import supported_narration
+from finetune.dataset import NarrationCheck, Signals
+from hyanggi.settings import Settings
+from knowledge.kb import KnowledgeBase
+from perfumery.brief import Brief
+from perfumery.models import Material
+from perfumery.naming import lead_ids, narration_facts
+from perfumery.recipe import Recipe
+
+
+def narration_check(kb: KnowledgeBase) -> NarrationCheck:
+    """(text, recipe, brief) → whether the chat's narration filter would show every sentence of ``text``,
+    with the grounds the chat gives it (the lead materials' records)."""
+    checker = ClaimChecker(kb)
+
+    def check(text: str, recipe: Recipe, brief: Brief) -> bool:
+        records = Grounds(record_ids=lead_ids(recipe), record_texts=narration_facts(recipe, kb.catalog))
+        _, problems = supported_narration(text, recipe, brief, checker, records, template=lambda: "")
+        return not problems
+
+    return check
+
+
+def dataset_signals(settings: Settings, kb: KnowledgeBase, *, rft_briefs: int = 0, samples: int = 4) -> Signals:
+    """The claim check, and — for ``rft_briefs`` > 0 — the configured generator proposing ``samples`` formulas
+    per brief (its adapter as shipped: the model learns from its own wins)."""
+    if rft_briefs <= 0:
+        return Signals(narration_check=narration_check(kb))
+    generator = make_generator(settings, kb)
+
+    def sample(brief: Brief, candidates: Sequence[Material]) -> list[Recipe]:
+        return [d.proposed for d in generator.propose(brief, candidates, samples) if d.proposed is not None]
+
+    return Signals(sampler=sample, rft_briefs=rft_briefs, narration_check=narration_check(kb))
