@@ -359,8 +359,8 @@ class Nodes:
         writer({"token": render.title_line(recipe) + "\n\n"})
         if generator is None:
             return "", []
-        # The facts the model was trained to narrate from (perfumery.naming.narration_facts), and the
-        # records the claim check accepts: those facts' materials plus what this turn retrieved.
+        # The records the claim check accepts: the lead materials' descriptions (the narration's last sentence
+        # is about the lead, perfumery.naming.lead_sentence) plus what this turn retrieved.
         context = narration_facts(recipe, self.deps.kb.catalog)
         records = Grounds(record_ids=[*lead_ids(recipe), *(r.id for r in state.retrieved[:4])],
                           record_texts=[*context, *(r.text for r in state.retrieved[:4])])

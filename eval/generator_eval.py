@@ -12,6 +12,9 @@ one recipe. Per system:
 - tokens_per_s, proposal_s — decoding speed and wall time of a proposal
 - narration_p50_s, first_token_p50_s — streamed narration latency; hangul_share, repetition_rate
   — the Korean fluency proxy; outcomes — ok / repaired / fallback counts over all calls
+- delivered           — per brief, the formula the chat would get from this system (after repair), as the
+                        critic scores it; ``versus`` compares two systems on these (``beats`` the composer on
+                        score in what share of briefs, and in how many it is below on IFRA or dose realism)
 """
 
 from __future__ import annotations
@@ -36,6 +39,31 @@ from perfumery import critique
 from perfumery.pool import candidate_pool
 from prompts import MIN_ITEMS
 
+GUARDED = ("compliance", "dose_realism")  # a proposal may never lose to the composer on these
+
+
+class Delivered(BaseModel):
+    """The best formula a system delivered for one brief, after repair: what the critic node compares."""
+
+    score: float
+    compliance: float
+    dose_realism: float
+
+
+class Versus(BaseModel):
+    briefs: int
+    beats: float = Field(description="share of briefs where the system's score is above the other's")
+    below_guarded: int = Field(description="briefs where it is below the other on compliance or dose realism")
+
+
+def versus(system: SystemReport, other: SystemReport) -> Versus:
+    """``system`` against ``other`` brief by brief, on the formulas each delivered."""
+    shared = sorted(set(system.delivered) & set(other.delivered))
+    beats = sum(system.delivered[b].score > other.delivered[b].score for b in shared)
+    below = sum(any(getattr(system.delivered[b], c) < getattr(other.delivered[b], c) for c in GUARDED)
+                for b in shared)
+    return Versus(briefs=len(shared), beats=round(beats / len(shared), 4) if shared else 0.0, below_guarded=below)
+
 
 class SystemReport(BaseModel):
     n_briefs: int
@@ -52,6 +80,7 @@ class SystemReport(BaseModel):
     hangul_share: float
     repetition_rate: float
     outcomes: dict[str, int] = Field(default_factory=dict)
+    delivered: dict[str, Delivered] = Field(default_factory=dict, description="per brief id")
     samples: list[dict] = Field(default_factory=list, description="a few raw outputs, for reading.")
 
 
@@ -77,11 +106,15 @@ def evaluate_system(generator: Generator, cases: Sequence[BriefCase], kb: Knowle
     repetition: list[float] = []
     outcomes: Counter[str] = Counter()
     samples: list[dict] = []
+    delivered: dict[str, Delivered] = {}
     for case in cases:
         brief = case.to_brief()
         pool = candidate_pool(brief, catalog, random.Random(f"{seed}:{case.id}"))
         candidates = [catalog.material(m) for m in pool]
         drafts = generator.propose(brief, candidates, n)
+        best = max((d.recipe.score for d in drafts if d.recipe.score), key=lambda card: card.total, default=None)
+        if best is not None:
+            delivered[case.id] = Delivered(score=best.total, **{c: best.components.get(c, 0.0) for c in GUARDED})
         for draft in drafts:
             record = draft.record
             outcomes[f"propose_{record.outcome.value}"] += 1
@@ -132,7 +165,7 @@ def evaluate_system(generator: Generator, cases: Sequence[BriefCase], kb: Knowle
         first_token_p50_s=round(median(first_token), 3) if first_token else 0.0,
         hangul_share=round(mean(hangul), 4) if hangul else 0.0,
         repetition_rate=round(mean(repetition), 4) if repetition else 0.0,
-        outcomes=dict(sorted(outcomes.items())), samples=samples,
+        outcomes=dict(sorted(outcomes.items())), delivered=delivered, samples=samples,
     )
 
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from eval.narration_metrics import NarrationTally
+
 if TYPE_CHECKING:
     from agent.service import TurnResult
     from knowledge.kb import KnowledgeBase
@@ -97,6 +99,7 @@ class ReplayReport(BaseModel):
     conversations: int
     turns: list[ReplayedTurn]
     seconds: float
+    narration: NarrationTally | None = Field(default=None, description="the model's narrations in this run")
 
     @property
     def errors(self) -> list[ReplayedTurn]:

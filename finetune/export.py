@@ -193,7 +193,8 @@ def model_card(entry: ModelCheckpoint, config: dict, run_dir: Path, dataset_dir:
             kept = "\n" + section
     return f"""# hyanggi-lora — LoRA adapter for Gemma 3 270M (base)
 
-Produced by this repository's pipeline: `make finetune` (= `hyanggi finetune dataset`, `train`, `export`).
+Produced by this repository's pipeline: `make finetune` (= `hyanggi finetune dataset --rft-briefs 100`, `vocab`, `train`,
+`export`).
 
 | | |
 |---|---|
@@ -206,7 +207,9 @@ Produced by this repository's pipeline: `make finetune` (= `hyanggi finetune dat
 | time | {entry.metrics.get('train_seconds', 0):.0f} s |
 
 Loss is computed on target tokens only. Tasks: formula proposal (`number:percent` pairs over the numbered candidates, decoded
-under a GBNF grammar at run time) and a short Korean narration of a recipe.
+under a GBNF grammar at run time; candidates numbered in shuffled order) and the story of a narration — two Korean
+sentences of mood and scene from a prompt that shows no material (the sentence about the lead material is written
+from the formula by code).
 
 ## Data
 {data_summary}

@@ -34,9 +34,9 @@ class TrainConfig:
     # 600 steps × batch 2 ≈ one pass over the ~1,070 training examples; the dev loss still falls at the end.
     steps: int = 600
     batch_size: int = 2  # on a shared 2-core CPU, more small updates beat fewer big ones
-    # Examples longer than this are dropped, never cut (a cut target teaches nothing); proposal prompts
-    # with descriptor-tagged candidates run to ~480 tokens.
-    max_len: int = 512
+    # Examples longer than this are dropped, never cut (a cut target teaches nothing); a proposal prompt over
+    # a pool that holds the brief's character carriers (issue 31) runs past 512 tokens.
+    max_len: int = 640
     lr: float = 3e-4
     warmup_steps: int = 10
     weight_decay: float = 0.0
@@ -64,7 +64,7 @@ class TrainConfig:
     def for_device(cls, device: str, **overrides: Any) -> TrainConfig:
         """CPU: a few hundred small steps. CUDA: QLoRA, bigger batches, longer run."""
         if device.startswith("cuda"):
-            base = cls(steps=2000, batch_size=16, max_len=512, lr=2e-4, rank=16, alpha=32.0, first_layer=0,
+            base = cls(steps=2000, batch_size=16, max_len=640, lr=2e-4, rank=16, alpha=32.0, first_layer=0,
                        eval_every=100, dev_batches=20, patience=5, device=device, qlora=True)
         else:
             base = cls(device=device)

@@ -96,9 +96,8 @@ def lead_ids(recipe: Recipe, k: int = 2) -> list[str]:
 
 
 def narration_facts(recipe: Recipe, catalog: Catalog) -> list[str]:
-    """Knowledge-base facts a narration may use — descriptions of the lead materials. The chat, the
-    training data, the generator evaluation and the bench all narrate from these, so the model is served
-    the context it was trained on."""
+    """The records a narration rests on — descriptions of the lead materials, whose sentence it ends with
+    (``lead_sentence``). The chat's claim check and the training data's both ground a narration on these."""
     return [catalog.material(m).description_ko for m in lead_ids(recipe) if m in catalog]
 
 

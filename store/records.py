@@ -25,6 +25,16 @@ class Outcome(StrEnum):
     fallback = "fallback"  # unusable: the composer or a template narration replaced it
 
 
+class Withheld(StrEnum):
+    """Why a narration sentence was not shown: each problem a record keeps about one begins with this, so the
+    replay can count them (``eval.narration_metrics``)."""
+
+    unsupported = "근거 없는 문장 제외"
+    praises_avoided = "피하려는 향을 내세운 문장 제외"
+    pasted = "자료 문장을 그대로 옮긴 문장 제외"
+    cut = "끝나지 않은 문장 제외"
+
+
 class GenerationRecord(BaseModel):
     """One model call: what the generator reports and the store keeps (one type for both)."""
 

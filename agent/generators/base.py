@@ -24,13 +24,13 @@ from perfumery.brief import Brief
 from perfumery.models import Material
 from perfumery.recipe import Ingredient, Recipe
 from prompts import MIN_ITEMS, PromptBuilder, proposal_gbnf
-from store.records import GenerationRecord, Outcome
+from store.records import GenerationRecord, Outcome, Withheld
 
 logger = logging.getLogger(__name__)
 
 # Narration is held back until this many non-space characters show it is Korean.
 _OPENING_CHARS = 6
-_MIN_HANGUL = 0.3
+MIN_HANGUL = 0.3
 
 
 class RecipeDraft(BaseModel):
@@ -249,7 +249,7 @@ class Generator(ABC):
                     held.append(piece)
                     opening = "".join(held)
                     if len("".join(opening.split())) >= _OPENING_CHARS:
-                        if hangul_share(opening) < _MIN_HANGUL:
+                        if hangul_share(opening) < MIN_HANGUL:
                             break
                         released = True
                         done, pending = whole_sentences(opening.lstrip())
@@ -260,14 +260,14 @@ class Generator(ABC):
                 logger.exception("narration failed")
                 error = f"{type(exc).__name__}: {exc}"
             text = "".join(parts)
-            if not released and text.strip() and hangul_share(text) >= _MIN_HANGUL:
+            if not released and text.strip() and hangul_share(text) >= MIN_HANGUL:
                 done, pending = whole_sentences(text.lstrip())  # a short but Korean answer: what was held
                 if done:
                     shown = True
                     yield done
-            cut = bool(pending.strip()) and not sentences.full and hangul_share(text) >= _MIN_HANGUL
+            cut = bool(pending.strip()) and not sentences.full and hangul_share(text) >= MIN_HANGUL
             if cut:
-                problems.append(f"끝나지 않은 문장 제외: {pending.strip()}")
+                problems.append(f"{Withheld.cut}: {pending.strip()}")
             if guard.tripped:
                 problems.append("반복이 감지되어 설명을 중단했습니다")
             completion = Completion(text=text, prompt_tokens=self._safe_count(prompt),

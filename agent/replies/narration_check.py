@@ -14,6 +14,7 @@ from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact
 from perfumery.brief import Brief
 from perfumery.recipe import Recipe
+from store.records import Withheld
 
 AVOIDED_WEIGHT = 0.5  # a brief's avoided descriptor this firm may not be praised
 MIN_PASTED_CHARS = 8  # shorter overlaps ("장미 향이") are words, not a pasted sentence
@@ -60,7 +61,7 @@ class NarrationFilter:
         if tail.endswith((".", "!", "?")):
             self._accept(tail)
         elif tail:  # a narration cut off mid-sentence states half a claim
-            self.problems.append(f"끝나지 않은 문장 제외: {tail}")
+            self.problems.append(f"{Withheld.cut}: {tail}")
         if not self.kept:
             if not self.problems:
                 self.problems.append("설명이 비어 템플릿 설명으로 대체")
@@ -73,11 +74,11 @@ class NarrationFilter:
         key = compact(sentence)
         pasted = len(key) >= MIN_PASTED_CHARS and any(key in text for text in self._records)
         if pasted:
-            self.problems.append(f"자료 문장을 그대로 옮긴 문장 제외: {sentence}")
+            self.problems.append(f"{Withheld.pasted}: {sentence}")
         elif praised:
-            self.problems.append(f"피하려는 향({', '.join(praised)})을 내세운 문장 제외: {sentence}")
+            self.problems.append(f"{Withheld.praises_avoided} ({', '.join(praised)}): {sentence}")
         elif wrong:
-            self.problems.append(f"근거 없는 문장 제외 ({'; '.join(c.reason for c in wrong)}): {sentence}")
+            self.problems.append(f"{Withheld.unsupported} ({'; '.join(c.reason for c in wrong)}): {sentence}")
         else:
             self.kept.append(sentence)
         return not (pasted or praised or wrong)

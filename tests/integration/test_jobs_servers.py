@@ -27,8 +27,8 @@ pytestmark = pytest.mark.integration
 JOB_TIMEOUT_S = 600.0
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = {"task": "narrate", "source": "lexicon", "brief_key": "k",
-           "prompt": "[향수 설명]\n요청: 상큼한 시트러스\n향조: 시트러스\n처방: 베르가못 40%, 헤디온 60%\n참고: 없음\n설명:",
-           "target": "요청하신 상큼한 시트러스 분위기에 맞춰 베르가못으로 시작해 헤디온으로 이어지게 구성했습니다."}
+           "prompt": "[향수 이야기]\n요청: 상큼한 시트러스\n향조: 시트러스\n장면: 상큼한, EDP\n이야기:",
+           "target": "요청하신 시트러스 분위기를 담았습니다. EDP 처방으로 하루의 장면에 어울리게 담았습니다."}
 
 
 @pytest.fixture(scope="module")

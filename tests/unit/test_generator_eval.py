@@ -8,7 +8,16 @@ from agent.generators import generator_parts
 from agent.generators.base import Generator
 from agent.generators.fallback import FallbackComposer
 from eval.composer_reference import ComposerReference
-from eval.generator_eval import EVAL_MARKER, card_section, evaluate_system, load_dev_cases, write_card_section
+from eval.generator_eval import (
+    EVAL_MARKER,
+    Delivered,
+    Versus,
+    card_section,
+    evaluate_system,
+    load_dev_cases,
+    versus,
+    write_card_section,
+)
 from hyanggi.settings import Settings
 from knowledge.kb import load_knowledge_base
 from prompts import PromptBuilder
@@ -80,3 +89,18 @@ def test_card_section_replaces_the_old_one(kb, cases, tmp_path):
     text = card.read_text()
     assert text.count(EVAL_MARKER) == 1 and "old" not in text and "abababab" in text and "training" in text
     assert "on 1 of this repository's dev" in text  # the sample size travels with the figures
+
+
+def test_versus_compares_the_delivered_formulas_brief_by_brief(kb, cases):
+    report = evaluate_system(Echo(kb), cases, kb)
+    assert set(report.delivered) == {c.id for c in cases}
+    ids = sorted(report.delivered)
+
+    def with_scores(*rows):
+        return report.model_copy(update={"delivered": {b: Delivered(score=s, compliance=c, dose_realism=d)
+                                                       for b, (s, c, d) in zip(ids, rows, strict=True)}})
+
+    model = with_scores((0.9, 1.0, 1.0), (0.5, 1.0, 1.0), (0.8, 0.5, 1.0))
+    composer = with_scores((0.8, 1.0, 1.0), (0.7, 1.0, 0.9), (0.8, 1.0, 1.0))
+    assert versus(model, composer) == Versus(briefs=3, beats=0.3333, below_guarded=1)
+    assert versus(composer, composer) == Versus(briefs=3, beats=0.0, below_guarded=0)

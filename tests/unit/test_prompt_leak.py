@@ -35,7 +35,7 @@ def attempts() -> list[str]:
 
 def test_fragments_are_distinctive() -> None:
     fragments = prompt_fragments()
-    assert "[향수 처방]" in fragments and "[향수 설명]" in fragments and len(fragments) >= 4
+    assert "[향수 처방]" in fragments and "[향수 이야기]" in fragments and len(fragments) >= 4
 
 
 @pytest.mark.slow

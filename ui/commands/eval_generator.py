@@ -30,7 +30,7 @@ def eval_generator(
     """생성기 평가: 형식 유효율 (번호:비율 한 줄), 후보 준수율, 브리프 적합도, 점수, 한국어 지표, 지연 시간."""
     from agent.generators import generator_parts, make_generator
     from eval.composer_reference import ComposerReference
-    from eval.generator_eval import card_section, evaluate_system, load_dev_cases, write_card_section
+    from eval.generator_eval import card_section, evaluate_system, load_dev_cases, versus, write_card_section
     from finetune.registry import sha256_file
     from hyanggi.settings import GeneratorBackend, get_settings
     from knowledge.kb import load_knowledge_base
@@ -64,8 +64,12 @@ def eval_generator(
         card_path = settings.adapter_gguf_path.parent / "MODEL_CARD.md"
         write_card_section(card_path, card_section(reports, sha256_file(settings.adapter_gguf_path), command, settings.n_threads))
         console.print(f"✓ {card_path}")
+    rivals = {name: versus(r, reports["composer"]) for name, r in reports.items()
+              if name != "composer" and "composer" in reports}
     if as_json:
-        typer.echo(json.dumps({k: r.model_dump() for k, r in reports.items()}, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({**{k: r.model_dump() for k, r in reports.items()},
+                               "versus_composer": {k: v.model_dump() for k, v in rivals.items()}},
+                              ensure_ascii=False, indent=2))
         return
     table = Table(title="generator eval")
     table.add_column("metric")
@@ -73,4 +77,8 @@ def eval_generator(
         table.add_column(name, justify="right")
     for key in TABLE_KEYS:
         table.add_row(key, *(str(getattr(r, key)) for r in reports.values()))
+    if rivals:
+        table.add_row("beats composer (share of briefs)", *(str(rivals[k].beats) if k in rivals else "–" for k in reports))
+        table.add_row("below composer on IFRA/dose (briefs)",
+                      *(str(rivals[k].below_guarded) if k in rivals else "–" for k in reports))
     Console().print(table)

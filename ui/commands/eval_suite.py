@@ -43,6 +43,9 @@ def eval_replay(
         return
     console.print(f"replay {report.run_tag}: {report.conversations} conversations, {len(report.turns)} turns, "
                   f"{len(report.errors)} errors, {report.seconds:.0f} s")
+    if (told := report.narration) is not None and told.narrations:
+        console.print(f"model narrations {told.narrations}: {told.passed} of {told.sentences} sentences pass the "
+                      f"claim check ({told.passed_share}), {told.cut} cut, {told.templated} replaced by the template")
     for turn in report.errors:
         console.print(f"  [yellow]{turn.conversation}#{turn.index}: {turn.error}[/]")
     console.print("다음: `hyanggi eval ragas` (evaluates this run)")
@@ -66,7 +69,35 @@ async def _replay(conversations: list[Any]) -> Any:
 
     async with chat_service() as service:
         with progress("대화 재생 (replay)", sum(len(c.turns) for c in conversations)) as advance:
-            return await replay(_CountedAsker(service, advance), conversations)
+            report = await replay(_CountedAsker(service, advance), conversations)
+        report.narration = await _narration_tally(service, sorted({t.session for t in report.turns}))
+    return report
+
+
+async def _narration_tally(service: Any, sessions: list[str]) -> Any:
+    """The run's model narrations re-checked sentence by sentence (``eval.narration_metrics``), each against its
+    turn's recipe, brief, lead-material records and everything the turn retrieved."""
+    from agent.replies.claims import Grounds
+    from eval.narration_metrics import LoggedNarration, tally
+    from perfumery.brief import Brief
+    from perfumery.naming import lead_ids, narration_facts
+    from prompts import load_templates
+    from store import SYSTEM
+
+    catalog = service.deps.kb.catalog
+    logged = []
+    for transcript in await service.store.transcripts(SYSTEM, session_ids=sessions, limit=len(sessions) + 1):
+        for turn in transcript.turns:
+            narrations = [g for g in turn.generations if g.task == "narrate"]
+            if not narrations or not turn.recipe_id or turn.brief is None:
+                continue
+            recipe = await service.store.get_recipe(SYSTEM, turn.recipe_id, turn.recipe_version)
+            grounds = Grounds(record_ids=[*lead_ids(recipe), *(i for r in turn.retrievals for i in r.ids)],
+                              record_texts=[*narration_facts(recipe, catalog), *(t for r in turn.retrievals
+                                                                                for t in r.texts)])
+            logged += [LoggedNarration(record=g, recipe=recipe, brief=Brief.model_validate(turn.brief),
+                                       grounds=grounds) for g in narrations]
+    return tally(logged, service.deps.claims, load_templates().narrate.max_sentences)
 
 
 # --- eval ragas ----------------------------------------------------------------------------------
