@@ -10,6 +10,7 @@ from hyanggi.settings import GeneratorBackend, get_settings
 from knowledge.kb import load_knowledge_base
 from perfumery import compose
 from perfumery.brief import Brief
+from perfumery.naming import lead_sentence
 from perfumery.pool import candidate_pool
 from tests.integration.proposals import assert_bounded_proposal
 
@@ -60,12 +61,14 @@ def test_proposal_is_the_grammars_line_over_the_candidates(generator, kb):
 def test_narration_streams_korean(generator, kb):
     brief = Brief(descriptors={"rose": 1.0, "musky": 0.5}, text="은은한 장미와 머스크")
     recipe = compose(brief, kb.catalog, n=1, seed=1)[0]
-    narration = generator.narrate(recipe, brief, [kb.catalog.material(recipe.ingredients[0].material_id).description_ko])
+    narration = generator.narrate(recipe, brief)
     pieces = list(narration)
     assert pieces and narration.text.strip()
     assert narration.record is not None and narration.record.backend == "llama_cpp"
     assert narration.record.outcome in (Outcome.ok, Outcome.repaired, Outcome.fallback)
     assert any("가" <= c <= "힣" for c in narration.text)
+    if narration.record.outcome is not Outcome.fallback:  # the model's story, then the formula's own sentence
+        assert narration.text.endswith(lead_sentence(recipe, kb.catalog))
 
 
 def test_loading_the_model_and_adapter_prints_nothing(kb, capfd):

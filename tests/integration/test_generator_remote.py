@@ -56,7 +56,7 @@ def test_proposal_over_the_server_is_the_grammars_line(generator, kb):
 def test_narration_streams_korean_from_the_server(generator, kb):
     brief = Brief(descriptors={"rose": 1.0, "musky": 0.5}, text="은은한 장미와 머스크")
     recipe = compose(brief, kb.catalog, n=1, seed=1)[0]
-    narration = generator.narrate(recipe, brief, [kb.catalog.material(recipe.ingredients[0].material_id).description_ko])
+    narration = generator.narrate(recipe, brief)
     pieces = list(narration)
     assert len(pieces) > 1 and hangul_share(narration.text) > 0.5
     assert narration.record.outcome in (Outcome.ok, Outcome.repaired)

@@ -67,8 +67,8 @@ def eval_generator(
     rivals = {name: versus(r, reports["composer"]) for name, r in reports.items()
               if name != "composer" and "composer" in reports}
     if as_json:
-        typer.echo(json.dumps({**{k: r.model_dump() for k, r in reports.items()},
-                               "versus_composer": {k: v.model_dump() for k, v in rivals.items()}},
+        versus_composer = {"versus_composer": {k: v.model_dump() for k, v in rivals.items()}} if rivals else {}
+        typer.echo(json.dumps({**{k: r.model_dump() for k, r in reports.items()}, **versus_composer},
                               ensure_ascii=False, indent=2))
         return
     table = Table(title="generator eval")
