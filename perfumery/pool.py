@@ -30,11 +30,12 @@ def candidate_pool(brief: Brief, catalog: Catalog, rng: random.Random) -> list[s
 
     target = brief.descriptors or {"fresh": 1.0}
     pool: list[str] = [m for m in brief.must_include if m in catalog]
+    required = len(pool)
     for descriptor in headlines(brief):
         carriers = [m for m in headline_sources(catalog, descriptor)
                     if character(catalog, m, descriptor) and m not in pool and usable(m)]
         pool.extend(carriers[:CHARACTERS_PER_HEADLINE])
-    pool = pool[:len(brief.must_include) + MAX_CHARACTERS]
+    pool = pool[:required + MAX_CHARACTERS]
     for note, k in POOL_PER_NOTE.items():
         # Half of each position's candidates can carry weight, so the composer's targets stay in the pool.
         carriers = catalog.nearest_materials(target, k=k // 2, exclude=pool, allowed=lambda m, n=note: (

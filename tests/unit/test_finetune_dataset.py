@@ -24,9 +24,9 @@ from finetune.dataset import (
 from knowledge.kb import load_knowledge_base
 from perfumery import compose, critique
 from perfumery.brief import Brief
-from perfumery.fit import delivered
+from perfumery.fit import character, delivered
 from perfumery.naming import lead_sentence
-from perfumery.pool import candidate_pool
+from perfumery.pool import MAX_CHARACTERS, POOL_DISTRACTORS, POOL_PER_NOTE, candidate_pool
 from prompts import PromptBuilder
 
 
@@ -50,6 +50,18 @@ def test_pool_covers_every_note_and_excludes_what_the_brief_avoids(kb):
     assert notes == {"top", "heart", "base"}
     assert len(set(pool)) == len(pool)
     assert not any(kb.catalog.is_prohibited(m) for m in pool)
+
+
+def test_pool_holds_the_materials_that_carry_the_briefs_character(kb):
+    """The composer builds a skin scent on the material whose main character is skin: the model must be offered it
+    too (the nearest materials by the whole brief left it out of every pool before)."""
+    brief = Brief(descriptors={"skin": 1.0, "warm": 0.8}, text="살결 같은 따뜻한 향")
+    skin = {m for m in kb.catalog.materials if character(kb.catalog, m, "skin")}
+    assert skin
+    for seed in range(3):
+        pool = candidate_pool(brief, kb.catalog, random.Random(seed))
+        assert skin & set(pool)
+        assert len(pool) <= 1 + MAX_CHARACTERS + sum(POOL_PER_NOTE.values()) + POOL_DISTRACTORS
 
 
 def test_core_formula_is_short_sums_to_100_and_keeps_what_the_critic_values(kb):
