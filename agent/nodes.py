@@ -28,8 +28,7 @@ from agent.reading.edit_parser import EditRequest
 from agent.reading.interpret import build_brief
 from agent.reading.message import Route, read
 from agent.replies import render
-from agent.replies.claims import Grounds
-from agent.replies.narration_check import NarrationFilter
+from agent.replies.narration_check import NarrationFilter, narration_grounds
 from agent.replies.workbench import import_reply_ko, replacements_ko, where_used_ko
 from agent.state import AgentState, Candidate, Restart, TurnContext, fresh_turn
 from hyanggi import metrics
@@ -42,7 +41,6 @@ from perfumery.brief import Brief
 from perfumery.edits import ChangeProduct
 from perfumery.formula import FormulaError
 from perfumery.ifra import Product
-from perfumery.naming import lead_ids, narration_facts
 from perfumery.pool import candidate_pool
 from perfumery.recipe import Recipe
 from perfumery.replacements import replacements
@@ -359,11 +357,8 @@ class Nodes:
         writer({"token": render.title_line(recipe) + "\n\n"})
         if generator is None:
             return "", []
-        # The records the claim check accepts: the lead materials' descriptions (the narration's last sentence
-        # is about the lead, perfumery.naming.lead_sentence) plus what this turn retrieved.
-        context = narration_facts(recipe, self.deps.kb.catalog)
-        records = Grounds(record_ids=[*lead_ids(recipe), *(r.id for r in state.retrieved[:4])],
-                          record_texts=[*context, *(r.text for r in state.retrieved[:4])])
+        records = narration_grounds(recipe, self.deps.kb.catalog, [r.id for r in state.retrieved[:4]],
+                                    [r.text for r in state.retrieved[:4]])
         check = NarrationFilter(recipe, brief, self.deps.claims, records,
                                 lambda: generator.fallback.narration(recipe, brief))
         loop = asyncio.get_running_loop()

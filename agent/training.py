@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agent.generators import make_generator
-from agent.replies.claims import ClaimChecker, Grounds
-from agent.replies.narration_check import supported_narration
+from agent.replies.claims import ClaimChecker
+from agent.replies.narration_check import narration_grounds, supported_narration
 from finetune.dataset import NarrationCheck, Signals
 from hyanggi.settings import Settings
 from knowledge.kb import KnowledgeBase
 from perfumery.brief import Brief
 from perfumery.models import Material
-from perfumery.naming import lead_ids, narration_facts
 from perfumery.recipe import Recipe
 
 
@@ -27,7 +26,7 @@ def narration_check(kb: KnowledgeBase) -> NarrationCheck:
     checker = ClaimChecker(kb)
 
     def check(text: str, recipe: Recipe, brief: Brief) -> bool:
-        records = Grounds(record_ids=lead_ids(recipe), record_texts=narration_facts(recipe, kb.catalog))
+        records = narration_grounds(recipe, kb.catalog)
         _, problems = supported_narration(text, recipe, brief, checker, records, template=lambda: "")
         return not problems
 

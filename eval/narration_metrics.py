@@ -10,21 +10,18 @@ no per-sentence verdicts, so this is a measurement, not a read-back of the chat'
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pydantic import BaseModel, computed_field
 
 from agent.generators.base import MIN_HANGUL
-from agent.generators.text_quality import hangul_share, whole_sentences
+from agent.generators.text_quality import hangul_share, sentences, whole_sentences
 from agent.replies.claims import ClaimChecker, Grounds
 from agent.replies.narration_check import NarrationFilter
 from perfumery.brief import Brief
 from perfumery.recipe import Recipe
 from store.records import GenerationRecord, Outcome
-
-_ENDS = re.compile(r"(?<=[.!?])(?=\s|$)")
 
 
 class NarrationTally(BaseModel):
@@ -52,7 +49,7 @@ class LoggedNarration:
 def sentences_of(raw: str, max_sentences: int | None) -> tuple[list[str], bool]:
     """The model's whole sentences as the chat shows them, and whether it stopped mid-sentence before the limit."""
     done, rest = whole_sentences(raw)
-    found = [s.strip() for s in _ENDS.split(done) if s.strip()]
+    found = sentences(done)
     shown = found if max_sentences is None else found[:max_sentences]
     return shown, bool(rest.strip()) and (max_sentences is None or len(found) < max_sentences)
 

@@ -97,8 +97,6 @@ class CandidateLike(Protocol):
     descriptors: Sequence[str]
 
 
-
-
 def _value(enum_or_str: Any) -> str:
     return str(getattr(enum_or_str, "value", enum_or_str))
 

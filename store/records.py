@@ -26,8 +26,8 @@ class Outcome(StrEnum):
 
 
 class Withheld(StrEnum):
-    """Why a narration sentence was not shown: each problem a record keeps about one begins with this, so the
-    replay can count them (``eval.narration_metrics``)."""
+    """Why a narration sentence was not shown: each problem a record keeps about one begins with this (the
+    generator and the chat's narration filter both write them)."""
 
     unsupported = "근거 없는 문장 제외"
     praises_avoided = "피하려는 향을 내세운 문장 제외"

@@ -19,6 +19,15 @@ def whole_sentences(text: str) -> tuple[str, str]:
     return text[:cut], text[cut:]
 
 
+def sentences(text: str) -> list[str]:
+    """The complete sentences of ``text`` in order, each stripped; the unfinished rest is left out."""
+    found, start = [], 0
+    for end in SENTENCE_END.finditer(text):
+        found.append(text[start:end.end()].strip())
+        start = end.end()
+    return [s for s in found if s]
+
+
 def _is_hangul(char: str) -> bool:
     return "\uac00" <= char <= "\ud7a3" or "\u3131" <= char <= "\u318e"
 

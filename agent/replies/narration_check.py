@@ -7,12 +7,14 @@ not paste) is withheld; a narration that loses everything becomes the template's
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from agent.replies.claims import ClaimChecker, Grounds
 from knowledge.kb import KnowledgeBase
 from knowledge.korean import compact
 from perfumery.brief import Brief
+from perfumery.catalog import Catalog
+from perfumery.naming import lead_ids, narration_facts
 from perfumery.recipe import Recipe
 from store.records import Withheld
 
@@ -24,6 +26,13 @@ def avoided_words(brief: Brief, text: str, kb: KnowledgeBase) -> list[str]:
     """Korean words of the brief's firmly avoided descriptors that ``text`` uses."""
     firm = [d for d, weight in brief.avoid_descriptors.items() if weight >= AVOIDED_WEIGHT]
     return [w for w in kb.descriptor_words_ko(firm) if w in text]
+
+
+def narration_grounds(recipe: Recipe, catalog: Catalog, ids: Iterable[str] = (), texts: Iterable[str] = ()) -> Grounds:
+    """What a narration may rest on: the lead materials' records (its last sentence is about the lead,
+    ``perfumery.naming.lead_sentence``) and the records ``ids``/``texts`` the turn retrieved. The chat, the
+    training targets and the replay's re-check all ground a narration here."""
+    return Grounds(record_ids=[*lead_ids(recipe), *ids], record_texts=[*narration_facts(recipe, catalog), *texts])
 
 
 # A sentence ends at . ! ? after a word (not "3.5") followed by a space; the stream's last piece is

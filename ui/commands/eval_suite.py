@@ -77,10 +77,9 @@ async def _replay(conversations: list[Any]) -> Any:
 async def _narration_tally(service: Any, sessions: list[str]) -> Any:
     """The run's model narrations re-checked sentence by sentence (``eval.narration_metrics``), each against its
     turn's recipe, brief, lead-material records and everything the turn retrieved."""
-    from agent.replies.claims import Grounds
+    from agent.replies.narration_check import narration_grounds
     from eval.narration_metrics import LoggedNarration, tally
     from perfumery.brief import Brief
-    from perfumery.naming import lead_ids, narration_facts
     from prompts import load_templates
     from store import SYSTEM
 
@@ -92,9 +91,8 @@ async def _narration_tally(service: Any, sessions: list[str]) -> Any:
             if not narrations or not turn.recipe_id or turn.brief is None:
                 continue
             recipe = await service.store.get_recipe(SYSTEM, turn.recipe_id, turn.recipe_version)
-            grounds = Grounds(record_ids=[*lead_ids(recipe), *(i for r in turn.retrievals for i in r.ids)],
-                              record_texts=[*narration_facts(recipe, catalog), *(t for r in turn.retrievals
-                                                                                for t in r.texts)])
+            grounds = narration_grounds(recipe, catalog, [i for r in turn.retrievals for i in r.ids],
+                                        [t for r in turn.retrievals for t in r.texts])
             logged += [LoggedNarration(record=g, recipe=recipe, brief=Brief.model_validate(turn.brief),
                                        grounds=grounds) for g in narrations]
     return tally(logged, service.deps.claims, load_templates().narrate.max_sentences)
