@@ -291,24 +291,26 @@ def story_of(reply: str, recipe: Recipe) -> str:
 def session_examples(rows: Iterable[tuple[Brief | Mapping[str, Any], Recipe, str]], kb: KnowledgeBase,
                      builder: PromptBuilder, rng: random.Random, check: NarrationCheck | None = None,
                      ) -> list[Example]:
-    """Examples from logged (brief, recipe, reply) triples the user liked: the recipe as a proposal
-    over a pool that contains it, and the reply's story (``story_of``) as the narration when it passes
-    ``check``."""
+    """Examples from logged (brief, recipe, reply) triples the user liked: the recipe as a proposal over a
+    pool that contains it — cut to its core (``core_formula``) as the composer's are, since a chat formula
+    runs to 15–25 lines and a proposal holds ``MAX_ITEMS`` — and the reply's story (``story_of``) as the
+    narration when it passes ``check`` on the whole formula the reply told."""
     catalog = kb.catalog
     examples = []
     for raw_brief, recipe, reply in rows:
         brief = raw_brief if isinstance(raw_brief, Brief) else Brief.model_validate(raw_brief)
         known = [i for i in recipe.ingredients if i.material_id in catalog]
-        if not MIN_ITEMS <= len(known) <= MAX_ITEMS or not reply.strip():
+        if len(known) < MIN_ITEMS or not reply.strip():
             continue
-        pool = candidate_pool(brief, catalog, rng)
-        pool = [*{i.material_id: None for i in known}, *(m for m in pool if m not in {i.material_id for i in known})]
+        clean = recipe.model_copy(update={"ingredients": known})
+        core = core_formula(clean, brief, catalog) if len(known) > MAX_ITEMS else clean
+        chosen = {i.material_id: None for i in core.ingredients}
+        pool = [*chosen, *(m for m in candidate_pool(brief, catalog, rng) if m not in chosen)]
         rng.shuffle(pool)
         key = brief_key(brief)
-        clean = recipe.model_copy(update={"ingredients": known})
         examples.append(Example(task="propose", source="session", brief_key=key,
                                 prompt=builder.proposal(brief, [catalog.material(m) for m in pool]),
-                                target=proposal_target(clean, pool)))
+                                target=proposal_target(core, pool)))
         story = story_of(reply, clean)
         if story and (check is None or check(story, clean, brief)):
             answered = delivered(brief, {i.material_id: i.percent for i in known}, catalog)

@@ -59,6 +59,9 @@ class TrainConfig:
     threads: int = 2
     device: str = "cpu"
     qlora: bool = False
+    # Retraining starts from the serving adapter's PEFT copy (``jobs.records.TrainStart``); its own LoRA shape
+    # (rank, alpha, modules, layers) then replaces the one above, so the run records what it trained.
+    init_adapter: Path | None = None
 
     @classmethod
     def for_device(cls, device: str, **overrides: Any) -> TrainConfig:
@@ -287,17 +290,27 @@ def train(dataset_dir: Path, base_gguf: Path, run_dir: Path, config: TrainConfig
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
 
     model, tokenizer = load_base(base_gguf, config.device, config.qlora)
     if config.qlora:
         from peft import prepare_model_for_kbit_training
 
         model = prepare_model_for_kbit_training(model)
-    layers = list(range(config.first_layer, model.config.num_hidden_layers)) if config.first_layer else None
-    lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
-                      target_modules=config.target_modules, layers_to_transform=layers, task_type="CAUSAL_LM")
-    model = get_peft_model(model, lora)
+    if config.init_adapter is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(config.init_adapter), is_trainable=True)
+        loaded = model.peft_config["default"]
+        layers = loaded.layers_to_transform
+        config = replace(config, rank=loaded.r, alpha=float(loaded.lora_alpha), dropout=loaded.lora_dropout,
+                         target_modules=sorted(loaded.target_modules),
+                         first_layer=min(layers) if isinstance(layers, list) and layers else 0)
+    else:
+        layers = list(range(config.first_layer, model.config.num_hidden_layers)) if config.first_layer else None
+        lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
+                          target_modules=config.target_modules, layers_to_transform=layers, task_type="CAUSAL_LM")
+        model = get_peft_model(model, lora)
+    (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2, default=str), encoding="utf-8")
 
     def load(split: str) -> tuple[list[Encoded], int]:
         rows = read_jsonl(dataset_dir / f"{split}.jsonl")

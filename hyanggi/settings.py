@@ -122,8 +122,12 @@ class Settings(BaseSettings):
                                                     "empty = jobs run in a background thread of the web process.")
     admin_key: str = Field(default="", description="sha256 hex digest of the key the /api/v1/admin and "
                                                    "/api/v1/training routes ask for; empty = those routes are off.")
-    activation_min_score: float = Field(default=0.8, ge=0, le=1,
-                                        description="Evaluation score an adapter needs before it may serve.")
+    # A floor under the relative gate (an adapter may not score below the one serving when it was evaluated,
+    # on the same briefs: jobs.ledger.Ledger.activate). At 0.8 no adapter ever trained here could serve: the
+    # critic scores the model's own formula before repair, 0.58 for the shipped one (`hyanggi eval generator`).
+    activation_min_score: float = Field(default=0.5, ge=0, le=1,
+                                        description="Lowest evaluation score an adapter may serve with; it must "
+                                                    "also not score below the adapter serving when evaluated.")
 
     # --- chat / API ----------------------------------------------------------------------
     host: str = "127.0.0.1"

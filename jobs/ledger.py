@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -31,7 +32,8 @@ LOST_KO = "작업을 실행하던 워커가 응답하지 않아요 (worker lost)
 
 
 class GateError(ValueError):
-    """An adapter may not serve: no evaluation yet, or a score below the gate (message in Korean)."""
+    """An adapter may not serve: no evaluation yet, a score below the floor, or below the adapter that served
+    when it was evaluated (message in Korean)."""
 
 
 class Ledger:
@@ -178,7 +180,11 @@ class Ledger:
             self._model(db, model_id).evaluation = evaluation
 
     def activate(self, model_id: int, min_score: float) -> ModelView:
-        """Make the adapter the serving one if its evaluation passes the gate (``GateError`` otherwise)."""
+        """Make the adapter the serving one if its evaluation passes the gate (``GateError`` otherwise).
+
+        The gate is relative first: the evaluate job scored the adapter that served then (``baseline``) on the
+        same briefs in the same run, and a retrained adapter may not serve when it scores below it. The
+        absolute ``min_score`` is a floor under that, for an evaluation without a baseline."""
         with self._sessions.begin() as db:
             model = self._model(db, model_id)
             score = model.evaluation.get("score")
@@ -186,6 +192,10 @@ class Ledger:
                 raise GateError(f"어댑터 {model_id}는 아직 평가되지 않았어요. 먼저 evaluate 작업을 실행하세요.")
             if score < min_score:
                 raise GateError(f"어댑터 {model_id}의 평가 점수 {score:.2f}가 기준 {min_score:.2f}보다 낮아요.")
+            baseline = model.evaluation.get("baseline") or {}
+            if baseline.get("score") is not None and score < baseline["score"]:
+                raise GateError(f"어댑터 {model_id}의 평가 점수 {score:.3f}가 같은 요청 {model.evaluation.get('n_briefs')}"
+                                f"개로 잰 제공 중이던 어댑터의 {baseline['score']:.3f}보다 낮아요 ({baseline['adapter']}).")
             db.execute(update(m.ModelCheckpoint).values(active=False))
             model.active = True
             return _model_view(model)
@@ -194,6 +204,11 @@ class Ledger:
         with self._sessions() as db:
             found = db.scalar(select(m.ModelCheckpoint).where(m.ModelCheckpoint.active))
             return _model_view(found) if found else None
+
+    def serving_adapter(self, shipped: Path) -> Path:
+        """The GGUF adapter that serves: the active one, else ``shipped`` (``settings.adapter_gguf_path``)."""
+        active = self.active_model()
+        return Path(active.adapter_path) if active else shipped
 
     @staticmethod
     def _model(db: Session, model_id: int) -> m.ModelCheckpoint:

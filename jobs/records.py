@@ -28,6 +28,14 @@ class JobState(StrEnum):
 FINISHED = frozenset({JobState.succeeded, JobState.failed, JobState.cancelled})
 
 
+class TrainStart(StrEnum):
+    """Where a fine-tune starts: from the adapter serving now (retraining: the weights users liked go on
+    learning) or from the bare base model (a new adapter, as `make finetune` trains the shipped one)."""
+
+    serving = "serving"
+    base = "base"
+
+
 def exact_booleans(model: type[BaseModel], data: Any) -> Any:
     """JSON's ``true``/``false`` only where a model wants a boolean, and only there: JSON Schema calls the rest
     invalid, while pydantic would read ``true`` as 1 and ``0`` as false. For a ``model_validator(mode="before")``
@@ -79,10 +87,13 @@ class TrainParams(_Params):
     eval_every: int | None = Field(default=None, ge=1, le=100_000)
     dev_batches: int | None = Field(default=None, ge=1, le=1000)
     seed: int = Field(default=42, ge=0, le=2**31 - 1)
+    start: TrainStart = Field(default=TrainStart.serving,
+                              description="serving: 제공 중인 어댑터에서 이어 학습 / base: 기반 모델에서 새로")
 
 
 class EvaluateParams(_Params):
-    """The generator evaluation (`hyanggi eval generator`) of one registered adapter: its gate figure."""
+    """The generator evaluation (`hyanggi eval generator`) of one registered adapter and, on the same briefs in
+    the same run, of the adapter serving now: the gate compares the two (``Ledger.activate``)."""
 
     kind: Literal[JobKind.evaluate] = JobKind.evaluate
     model_id: int = Field(ge=1, le=2**53 - 1)

@@ -10,7 +10,7 @@ from typing import Any
 
 from hyanggi.settings import GeneratorBackend, Settings
 from jobs.ledger import Ledger
-from jobs.records import DatasetParams, EvaluateParams, JobKind, ReindexParams, TrainParams
+from jobs.records import DatasetParams, EvaluateParams, JobKind, ReindexParams, TrainParams, TrainStart
 
 
 class JobCancelled(Exception):  # noqa: N818 - a request, not an error
@@ -58,16 +58,22 @@ def dataset(params: DatasetParams, settings: Settings, progress: Progress) -> di
 def train(params: TrainParams, settings: Settings, progress: Progress) -> dict[str, Any]:
     """Train, export to GGUF and register the adapter (`hyanggi finetune train` + `export`)."""
     from agent.generators import ensure_base_gguf
-    from finetune.export import publish
+    from finetune.export import peft_copy_dir, publish
     from finetune.train import TrainConfig, pick_device
     from finetune.train import train as run_training
 
     dataset_id, dataset_dir = progress.ledger.dataset_path(params.dataset_id)
     device = pick_device()
-    config = TrainConfig.for_device(device, **params.model_dump(exclude={"kind", "dataset_id"}),
-                                    threads=settings.n_threads)
+    start = None
+    if params.start == TrainStart.serving:
+        start = peft_copy_dir(progress.ledger.serving_adapter(settings.adapter_gguf_path))
+        if not start.is_dir():
+            raise FileNotFoundError(f"제공 중인 어댑터의 PEFT 사본이 없어요: {start} (start=base 로 새로 학습하세요)")
+    config = TrainConfig.for_device(device, **params.model_dump(exclude={"kind", "dataset_id", "start"}),
+                                    threads=settings.n_threads, init_adapter=start)
     run_dir = settings.data_dir / "finetune" / "runs" / progress.job_id
-    progress(0.0, f"device {device}, {config.steps} steps × batch {config.batch_size}, dataset {dataset_id}")
+    progress(0.0, f"device {device}, {config.steps} steps × batch {config.batch_size}, dataset {dataset_id}, "
+                  f"from {start or 'the base model'}")
 
     def on_log(row: dict[str, Any]) -> None:
         figures = {k: v for k, v in row.items() if v != ""}
@@ -86,6 +92,8 @@ def train(params: TrainParams, settings: Settings, progress: Progress) -> dict[s
 
 
 def evaluate(params: EvaluateParams, settings: Settings, progress: Progress) -> dict[str, Any]:
+    """Score the adapter and, on the same briefs with the same seed, the adapter serving now (unless it is
+    the same file): the gate's baseline. Two models are loaded one after the other, never side by side."""
     from agent.generators import make_generator
     from eval.generator_eval import evaluate_system, load_dev_cases
     from knowledge.kb import load_knowledge_base
@@ -93,19 +101,28 @@ def evaluate(params: EvaluateParams, settings: Settings, progress: Progress) -> 
     model = progress.ledger.model(params.model_id)
     kb = load_knowledge_base()
     cases = load_dev_cases(params.limit)
-    with_adapter = settings.model_copy(update={"generator_backend": GeneratorBackend.llama_cpp,
-                                               "lora_path": Path(model.adapter_path)})
+    candidate = Path(model.adapter_path)
+    serving = progress.ledger.serving_adapter(settings.adapter_gguf_path)
+    adapters = [candidate] + ([serving] if serving != candidate and serving.is_file() else [])
     done = 0
 
     def on_case(case_id: str) -> None:
         nonlocal done
         done += 1
-        progress(done / len(cases), f"{done}/{len(cases)} {case_id}")
+        progress(done / (len(cases) * len(adapters)), f"{done}/{len(cases) * len(adapters)} {case_id}")
 
-    report = evaluate_system(make_generator(with_adapter, kb), cases, kb, n=params.n, seed=settings.seed,
-                             on_case=on_case)
+    def score(adapter: Path) -> Any:
+        with_adapter = settings.model_copy(update={"generator_backend": GeneratorBackend.llama_cpp,
+                                                   "lora_path": adapter})
+        return evaluate_system(make_generator(with_adapter, kb), cases, kb, n=params.n, seed=settings.seed,
+                               on_case=on_case)
+
+    report, *others = [score(adapter) for adapter in adapters]
     evaluation = {"score": report.score, "valid_rate": report.valid_rate, "n_briefs": report.n_briefs,
                   "report": report.model_dump()}
+    if others:
+        evaluation["baseline"] = {"adapter": str(serving), "score": others[0].score,
+                                  "valid_rate": others[0].valid_rate}
     progress.ledger.set_evaluation(params.model_id, evaluation)
     return evaluation
 

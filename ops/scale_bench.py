@@ -14,22 +14,18 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from statistics import quantiles
 
 import httpx
 from pydantic import BaseModel, Field
 
-from hyanggi.settings import PACKAGE_ROOT, Settings
-from ops.servers import chroma_server, free_port, postgres_server, redis_server, stop
+from hyanggi.settings import Settings
+from ops.servers import chroma_server, free_port, hyanggi_process, postgres_server, redis_server, wait_healthy
 
 FOLLOW_UPS = ["더 우디하게 해 줘", "헤디온은 어떤 향이야?", "좀 더 가볍고 상큼하게", "잔향을 조금 더 길게 해 줘"]
-READY_TIMEOUT_S = 600.0
+INDEX_TIMEOUT_S = 600.0
 REQUEST_TIMEOUT_S = 180.0
 GREEDY_INTERVAL_S = 0.2
 
@@ -86,34 +82,6 @@ class ScaleReport(BaseModel):
 
 def _keys(n: int) -> list[str]:
     return [f"scale-bench-{i}" for i in range(n)]
-
-
-@contextlib.contextmanager
-def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    with log.open("wb") as out:
-        process = subprocess.Popen(args, cwd=PACKAGE_ROOT, env={**os.environ, **env}, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        stop(process)
-
-
-def _hyanggi() -> str:
-    return str(Path(sys.executable).with_name("hyanggi"))
-
-
-async def _wait_ready(urls: list[str]) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    async with httpx.AsyncClient(timeout=5) as client:
-        for url in urls:
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"{url}/api/v1/health")).json().get("status") == "ok":
-                        break
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{url} not ready in {READY_TIMEOUT_S:.0f} s")
-                await asyncio.sleep(1)
 
 
 async def _session(n: int, urls: list[str], key: str, until: float, samples: list[Sample]) -> None:
@@ -221,12 +189,12 @@ def run_scale_bench(settings: Settings, config: ScaleConfig, work: Path) -> Scal
         stack = settings.model_copy(update={"database_url": database, "broker_url": redis_url,
                                             "chroma_url": chroma_url, "redis_url": redis_url})
         asyncio.run(_migrate(Store, database))
-        with _process([_hyanggi(), "worker"], env, work / "worker.log"):
+        with hyanggi_process(["worker"], env, work / "worker.log"):
             started = time.monotonic()
             job = submit(stack, ReindexParams(force=True))
             ledger = Ledger(database)
             while (state := ledger.get(job.id).state) in (JobState.queued, JobState.running):
-                if time.monotonic() - started > READY_TIMEOUT_S:
+                if time.monotonic() - started > INDEX_TIMEOUT_S:
                     raise TimeoutError("the index job did not finish")
                 time.sleep(1)
             if state != JobState.succeeded:
@@ -236,10 +204,9 @@ def run_scale_bench(settings: Settings, config: ScaleConfig, work: Path) -> Scal
             urls = [f"http://127.0.0.1:{port}" for port in ports]
             with contextlib.ExitStack() as workers:
                 for i, port in enumerate(ports):
-                    workers.enter_context(_process([_hyanggi(), "chat", "--port", str(port)], env,
-                                                   work / f"web{i}.log"))
+                    workers.enter_context(hyanggi_process(["chat", "--port", str(port)], env, work / f"web{i}.log"))
                 started = time.monotonic()
-                asyncio.run(_wait_ready(urls))
+                asyncio.run(wait_healthy(urls))
                 ready_s = time.monotonic() - started
                 samples = asyncio.run(_drive(urls, config))
         acknowledged = [s.turn_id for s in samples if s.status == 200 and s.turn_id is not None]

@@ -24,6 +24,7 @@ from pathlib import Path
 
 UNPRIVILEGED = "nobody"
 START_TIMEOUT_S = 60.0
+READY_TIMEOUT_S = 600.0  # a web worker loads the model and opens the index first
 
 
 class ServerMissingError(RuntimeError):
@@ -46,6 +47,44 @@ def wait_for_port(port: int, process: subprocess.Popen, what: str, log: Path,
             return
         time.sleep(0.2)
     raise RuntimeError(f"{what} did not listen on {port} within {timeout_s:.0f} s")
+
+
+def hyanggi_command() -> str:
+    """This environment's `hyanggi` entry point (beside the running interpreter)."""
+    return str(Path(sys.executable).with_name("hyanggi"))
+
+
+@contextlib.contextmanager
+def hyanggi_process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """A `hyanggi …` process (``args`` after the command) in the repository, ``env`` over this one's, output to
+    ``log``; stopped on leaving."""
+    from hyanggi.settings import PACKAGE_ROOT
+
+    with log.open("wb") as out:
+        process = subprocess.Popen([hyanggi_command(), *args], cwd=PACKAGE_ROOT, env={**os.environ, **env},
+                                   stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        stop(process)
+
+
+async def wait_healthy(urls: list[str], timeout_s: float = READY_TIMEOUT_S) -> None:
+    """Until every web worker's `/api/v1/health` says ok (its model and index loaded)."""
+    import asyncio
+
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    async with httpx.AsyncClient(timeout=5) as client:
+        for url in urls:
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{url}/api/v1/health")).json().get("status") == "ok":
+                        break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{url} not ready in {timeout_s:.0f} s")
+                await asyncio.sleep(1)
 
 
 def stop(process: subprocess.Popen, sig: signal.Signals = signal.SIGTERM, timeout_s: float = 20.0) -> None:

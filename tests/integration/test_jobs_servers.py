@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hyanggi.settings import Settings, get_settings
-from jobs.ledger import Ledger
+from jobs.ledger import GateError, Ledger
 from jobs.records import EvaluateParams, JobState, JobView, TrainParams
 from jobs.runner import submit
 from ops.servers import Postgres, stop
@@ -77,6 +77,7 @@ def tiny_dataset(settings: Settings, ledger: Ledger) -> int:
 
 
 def test_a_fine_tune_is_trained_registered_evaluated_and_activated(stack: Settings) -> None:
+    """Retraining: two steps on from the serving (shipped) adapter, then the gate against that adapter."""
     ledger = Ledger(stack.db_url)
     dataset_id = tiny_dataset(stack, ledger)
     job = submit(stack, TrainParams(dataset_id=dataset_id, steps=2, eval_every=1, batch_size=1, dev_batches=1))
@@ -86,13 +87,21 @@ def test_a_fine_tune_is_trained_registered_evaluated_and_activated(stack: Settin
     model = ledger.model(done.result["model_id"])
     assert Path(model.adapter_path).is_file() and model.dataset_id == dataset_id and model.job_id == job.id
     assert model.steps == 2 and "dev_loss_best" in model.metrics
+    run = json.loads((stack.data_dir / "finetune" / "runs" / job.id / "config.json").read_text(encoding="utf-8"))
+    assert run["init_adapter"] == str(REPO / "finetune" / "adapters" / "hyanggi-lora-peft")
+    assert (run["rank"], run["first_layer"]) == (8, 9)  # the shipped adapter's shape, not the defaults'
 
     evaluation = submit(stack, EvaluateParams(model_id=model.id, limit=1))
     evaluated = wait(ledger, evaluation.id, {JobState.succeeded, JobState.failed, JobState.cancelled})
     assert evaluated.state == JobState.succeeded, evaluated
-    score = ledger.model(model.id).evaluation["score"]
-    assert 0.0 <= score <= 1.0 and evaluated.result["n_briefs"] == 1
-    assert ledger.activate(model.id, stack.activation_min_score).active
+    figures = ledger.model(model.id).evaluation
+    assert 0.0 <= figures["score"] <= 1.0 and evaluated.result["n_briefs"] == 1
+    assert figures["baseline"]["adapter"] == str(stack.adapter_gguf_path)  # scored in the same job
+    if figures["score"] >= figures["baseline"]["score"]:
+        assert ledger.activate(model.id, stack.activation_min_score).active
+    else:
+        with pytest.raises(GateError):
+            ledger.activate(model.id, stack.activation_min_score)
 
 
 def test_a_running_fine_tune_is_cancelled(stack: Settings) -> None:

@@ -165,5 +165,19 @@ def test_logged_sessions_become_examples(kb):
     assert examples[1].target == "상큼하게 열리는 향입니다."
 
 
+def test_a_liked_chat_formula_is_cut_to_its_core_not_dropped(kb):
+    """A chat formula runs to 15-25 lines; the proposal target is its core, as for the composer's formulas."""
+    brief = Brief(descriptors={"woody": 1.0, "warm": 0.6})
+    recipe = compose(brief, kb.catalog, n=1, seed=3)[0]
+    assert len(recipe.ingredients) > MAX_ITEMS
+    examples = session_examples([(brief, recipe, "따뜻한 나무 향이 오래 남는 향입니다.")], kb, PromptBuilder({}),
+                                random.Random(0))
+    assert [e.task for e in examples] == ["propose", "narrate"]
+    core = core_formula(recipe, brief, kb.catalog)
+    names = prompt_names(examples[0].prompt)
+    assert set(parse_proposal(examples[0].target, names).doses) == {i.name_ko for i in core.ingredients}
+    assert examples[0].target == proposal_target(core, [catalog_id_by_name(kb, n) for n in names])
+
+
 def test_no_database_means_no_sessions(tmp_path):
     assert liked_sessions(f"sqlite+aiosqlite:///{tmp_path / 'missing.db'}") == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -126,6 +127,23 @@ def test_registry_dedupes_datasets_and_gates_activation(settings: Settings) -> N
     assert [m.active for m in ledger.models()] == [True, False]  # one serving adapter at a time
 
 
+def test_the_gate_compares_with_the_adapter_that_served_on_the_same_briefs(settings: Settings) -> None:
+    ledger = Ledger(settings.db_url)
+    shipped = Path("/repo/finetune/adapters/hyanggi-lora.gguf")
+    assert ledger.serving_adapter(shipped) == shipped  # nothing activated yet: the shipped adapter serves
+    common = dict(base="gemma.gguf", data_sha256="cd" * 32, steps=2, metrics={}, dataset_id=None, job_id=None)
+    worse = ledger.add_model(name="worse", adapter_path="/a/worse.gguf", **common)
+    better = ledger.add_model(name="better", adapter_path="/a/better.gguf", **common)
+    baseline = {"adapter": str(shipped), "score": 0.62, "valid_rate": 1.0}
+    ledger.set_evaluation(worse, {"score": 0.6, "n_briefs": 10, "baseline": baseline})
+    with pytest.raises(GateError, match="제공 중이던 어댑터의 0.620"):
+        ledger.activate(worse, 0.5)  # above the floor, below what served
+    assert ledger.active_model() is None
+    ledger.set_evaluation(better, {"score": 0.62, "n_briefs": 10, "baseline": baseline})
+    assert ledger.activate(better, 0.5).active  # a tie is not worse
+    assert ledger.serving_adapter(shipped) == Path("/a/better.gguf")
+
+
 def _age_heartbeat(url: str, job_id: str, seconds: float) -> None:
     engine = make_sync_engine(url)
     with engine.begin() as db:
@@ -178,3 +196,51 @@ def test_a_job_is_its_starters_and_every_admin_principals(settings: Settings) ->
     assert ledger.get(job.id, theirs.model_copy(update={"admin": True})).state == JobState.queued
     assert ledger.get(job.id).owner == "key:studio-a"  # workers read as the system
     assert ledger.create(JobKind.reindex, {"kind": "reindex", "force": True}).owner == "system"
+
+
+def test_the_evaluate_job_scores_the_serving_adapter_on_the_same_briefs(
+        settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Candidate and baseline go through the same briefs, one model after the other; the candidate alone when
+    it is the adapter that serves."""
+    import agent.generators
+    import eval.generator_eval
+    from jobs.records import EvaluateParams
+    from jobs.tasks import evaluate
+
+    shipped, candidate = tmp_path / "shipped.gguf", tmp_path / "candidate.gguf"
+    shipped.write_bytes(b"gguf")
+    candidate.write_bytes(b"gguf")
+    seen: list[tuple[Path, list[str]]] = []
+
+    class Report:
+        def __init__(self, score: float) -> None:
+            self.score, self.valid_rate, self.n_briefs = score, 1.0, 2
+
+        def model_dump(self) -> dict:
+            return {"score": self.score}
+
+    def fake_evaluate(generator: Path, cases: list[str], *_: object, on_case: Callable[[str], None],
+                      **__: object) -> Report:
+        seen.append((generator, cases))
+        for case in cases:
+            on_case(case)
+        return Report(0.7 if generator == candidate else 0.6)
+
+    monkeypatch.setattr(agent.generators, "make_generator", lambda s, kb: s.lora_path)
+    monkeypatch.setattr(eval.generator_eval, "evaluate_system", fake_evaluate)
+    monkeypatch.setattr(eval.generator_eval, "load_dev_cases", lambda limit: ["a", "b"][:limit])
+    ledger = Ledger(settings.db_url)
+    model_id = ledger.add_model(name="c", adapter_path=str(candidate), base="gemma.gguf", data_sha256="ef" * 32,
+                                steps=2, metrics={}, dataset_id=None, job_id=None)
+    job = ledger.create(JobKind.evaluate, {})
+    assert ledger.start(job.id)
+    serving = settings.model_copy(update={"lora_path": shipped})
+    result = evaluate(EvaluateParams(model_id=model_id, limit=2), serving, Progress(job.id, ledger))
+    assert seen == [(candidate, ["a", "b"]), (shipped, ["a", "b"])]
+    assert ledger.get(job.id).log_tail[-1] == "4/4 b"  # progress counts both adapters' briefs
+    assert result["baseline"] == {"adapter": str(shipped), "score": 0.6, "valid_rate": 1.0}
+    assert ledger.activate(model_id, 0.5).active
+
+    seen.clear()  # now the candidate serves: nothing to compare it with but the floor
+    assert "baseline" not in evaluate(EvaluateParams(model_id=model_id, limit=2), serving, Progress(job.id, ledger))
+    assert seen == [(candidate, ["a", "b"])]

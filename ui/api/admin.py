@@ -95,7 +95,8 @@ async def list_models(jobs: Jobs) -> list[ModelView]:
 @operations.post("/admin/models/{model_id}/activate", response_model=ModelView, tags=["admin"],
                  operation_id="activate_model", responses=errors(403, 404, 409, 422))
 async def activate_model(request: Request, jobs: Jobs, model_id: ModelId) -> ModelView:
-    """평가 점수가 기준(HYANGGI_ACTIVATION_MIN_SCORE)을 넘은 어댑터를 제공 중인 어댑터로 바꿉니다.
+    """평가 점수가 하한(HYANGGI_ACTIVATION_MIN_SCORE) 이상이고, 같은 평가에서 잰 제공 중이던 어댑터보다
+    낮지 않은 어댑터를 제공 중인 어댑터로 바꿉니다.
 
     이 워커는 바로, 다른 워커는 다음 확인 때 (jobs.adapters.ADAPTER_CHECK_S) 바꿉니다."""
     settings = request.app.state.settings

@@ -1,4 +1,5 @@
-"""`hyanggi finetune dataset|train|export`: the pipeline that produces the shipped LoRA adapter."""
+"""`hyanggi finetune dataset|train|export|loop`: the pipeline that produces the shipped LoRA adapter, and the
+retraining loop shown end to end."""
 
 from __future__ import annotations
 
@@ -104,6 +105,8 @@ def train_command(
     lr: Annotated[float | None, typer.Option()] = None,
     rank: Annotated[int | None, typer.Option()] = None,
     eval_every: Annotated[int | None, typer.Option()] = None,
+    init_adapter: Annotated[Path | None, typer.Option(
+        help="이 PEFT 어댑터에서 이어 학습 (예: finetune/adapters/hyanggi-lora-peft); 없으면 기반 모델에서 새로.")] = None,
     seed: Annotated[int, typer.Option()] = 42,
 ) -> None:
     """LoRA 학습 (CPU: 소규모 fp32, CUDA: QLoRA 4-bit). 지표는 metrics.csv 에 기록."""
@@ -118,9 +121,13 @@ def train_command(
     if not all((dataset_dir / f"{split}.jsonl").is_file() for split in ("train", "dev")):
         console.print(f"[red]데이터셋이 없습니다: {dataset_dir}. 먼저 `hyanggi finetune dataset`을 실행하세요.[/]")
         raise typer.Exit(1)
+    if init_adapter is not None and not (init_adapter / "adapter_config.json").is_file():
+        console.print(f"[red]PEFT 어댑터가 아닙니다 (adapter_config.json 없음): {init_adapter}[/]")
+        raise typer.Exit(1)
     device = pick_device()
     config = TrainConfig.for_device(device, steps=steps, batch_size=batch_size, max_len=max_len, lr=lr, rank=rank,
-                                    eval_every=eval_every, seed=seed, threads=settings.n_threads)
+                                    eval_every=eval_every, seed=seed, threads=settings.n_threads,
+                                    init_adapter=init_adapter)
     if config.qlora:
         console.print("CUDA GPU: QLoRA (bitsandbytes 4-bit) — bitsandbytes must be installed on this machine.")
     run_dir = RUNS_DIR / (run or time.strftime("%Y%m%d-%H%M%S"))
@@ -156,3 +163,26 @@ def export_command(
                     merge_dir=merge)
     console.print(f"✓ {entry.adapter_file} ({entry.steps} steps, best {entry.best_step}), "
                   f"dev loss {entry.metrics.get('dev_loss_best')}")
+
+
+@finetune_app.command("loop")
+def loop_command(
+    likes: Annotated[int, typer.Option(min=1, max=12, help="보내고 좋아요를 누를 고객 요청 수.")] = 12,
+    briefs: Annotated[int, typer.Option(min=1, help="데이터셋에 더할 어휘집 합성 요청 수.")] = 150,
+    steps: Annotated[int, typer.Option(min=1, help="제공 중인 어댑터에서 이어 학습할 스텝 수.")] = 120,
+    limit: Annotated[int, typer.Option(min=1, help="두 어댑터를 함께 잴 dev 요청 수.")] = 20,
+    out: Annotated[Path | None, typer.Option(help="결과 폴더 (loop.json, loop.md, 저장소, 서버 로그).")] = None,
+) -> None:
+    """재학습 루프를 한 번 끝까지: 좋아요 받은 대화 → 데이터셋 → 학습 → 평가 기준 → 적용 (웹 워커의 REST API로)."""
+    import time
+
+    from hyanggi.settings import get_settings
+    from ops.retrain_loop import LoopConfig, run_retrain_loop
+
+    settings = get_settings()
+    folder = out or settings.data_dir / "finetune" / f"loop-{time.strftime('%Y%m%d-%H%M%S')}"
+    report = run_retrain_loop(settings, LoopConfig(likes=likes, briefs=briefs, steps=steps, limit=limit), folder)
+    (folder / "loop.json").write_text(report.model_dump_json(indent=1), encoding="utf-8")
+    (folder / "loop.md").write_text(report.markdown() + "\n", encoding="utf-8")
+    typer.echo(report.markdown())
+    typer.echo(f"→ {folder}")
