@@ -75,7 +75,8 @@ class LoopReport(BaseModel):
         for stage in self.stages:
             lines.append(f"- {stage.name}: {stage.state} in {stage.seconds:.0f} s"
                          + (f" — {stage.error}" if stage.error else ""))
-        lines += [f"- activate: HTTP {self.activation['status']}",
+        status = self.activation["status"]
+        lines += [f"- activate: HTTP {status}" if status is not None else "- activate: not reached (a job failed)",
                   f"- serving before: {self.serving_before}", f"- serving after: {self.serving_after}"]
         return "\n".join(lines)
 

@@ -83,4 +83,4 @@ async def test_a_refused_gate_leaves_the_serving_adapter_and_a_failed_job_ends_t
     failed = await run(FakeApi(failing="train"))
     assert [(s.name, s.state) for s in failed.stages] == [("dataset", "succeeded"), ("train", "failed")]
     assert failed.stages[-1].error == "학습 실패" and failed.activation["status"] is None
-    assert "train: failed" in failed.markdown()
+    assert "train: failed" in failed.markdown() and "activate: not reached" in failed.markdown()
