@@ -24,6 +24,7 @@ import httpx
 from pydantic import BaseModel, Field
 
 from hyanggi.settings import Settings
+from jobs.records import FINISHED, JobState
 from ops.servers import free_port, hyanggi_process, wait_healthy
 
 CUSTOMER_BRIEFS = [
@@ -43,7 +44,6 @@ CUSTOMER_BRIEFS = [
 JOB_TIMEOUT_S = 3 * 3600.0
 POLL_S = 2.0
 REQUEST_TIMEOUT_S = 300.0
-FINISHED = ("succeeded", "failed", "cancelled")
 
 
 class LoopConfig(BaseModel):
@@ -129,14 +129,14 @@ async def drive(url: str, customer: dict[str, str], admin: dict[str, str], confi
         before = await serving_adapter(client, url)
         stages = [await run_job(client, url, "dataset", {"kind": "dataset", "briefs": config.briefs})]
         activation: dict[str, Any] = {"status": None, "body": "not reached"}
-        if stages[-1].state == "succeeded":
+        if stages[-1].state == JobState.succeeded:
             stages.append(await run_job(client, url, "train", {
                 "kind": "train", "dataset_id": stages[-1].result["dataset_id"], "steps": config.steps}))
-        if stages[-1].name == "train" and stages[-1].state == "succeeded":
+        if stages[-1].name == "train" and stages[-1].state == JobState.succeeded:
             model_id = stages[-1].result["model_id"]
             stages.append(await run_job(client, url, "evaluate",
                                         {"kind": "evaluate", "model_id": model_id, "limit": config.limit}))
-            if stages[-1].state == "succeeded":
+            if stages[-1].state == JobState.succeeded:
                 response = await client.post(f"{url}/api/v1/admin/models/{model_id}/activate")
                 activation = {"status": response.status_code, "body": response.json()}
         after = await serving_adapter(client, url)

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +16,7 @@ from hyanggi.settings import Settings, get_settings
 from jobs.ledger import GateError, Ledger
 from jobs.records import EvaluateParams, JobState, JobView, TrainParams
 from jobs.runner import submit
-from ops.servers import Postgres, stop
+from ops.servers import Postgres, hyanggi_process
 from store import Store
 
 pytestmark = pytest.mark.integration
@@ -40,15 +37,8 @@ def stack(postgres: Postgres, redis_url: str, tmp_path_factory: pytest.TempPathF
     env = {"HYANGGI_DATA_DIR": str(data), "HYANGGI_DATABASE_URL": database,
            "HYANGGI_BROKER_URL": redis_url, "HYANGGI_GGUF_PATH": str(get_settings().base_gguf_path),
            "HYANGGI_EMBEDDER_MODEL": get_settings().embedder_name_or_path, "HYANGGI_ACTIVATION_MIN_SCORE": "0"}
-    log = (data / "worker.log").open("wb")
-    worker = subprocess.Popen([Path(sys.executable).with_name("hyanggi"), "worker"], cwd=REPO, stdout=log,
-                              stderr=subprocess.STDOUT, env={**os.environ, **env})
-    settings = Settings(**{key.removeprefix("HYANGGI_").lower(): value for key, value in env.items()})
-    try:
-        yield settings
-    finally:
-        stop(worker)
-        log.close()
+    with hyanggi_process(["worker"], env, data / "worker.log"):
+        yield Settings(**{key.removeprefix("HYANGGI_").lower(): value for key, value in env.items()})
 
 
 async def migrated(url: str) -> None:
