@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ JUDGE_TIMEOUT_S = 600  # per metric call; a server judge writing verdicts for a 
 JUDGE_MAX_TOKENS = 256  # a server judge's answer; ragas' verdict JSON for a reply's statements fits
 JUDGE_CONFIG = "judge.json"
 SPECIAL_TOKENS = 4  # <s> statement </s></s> evidence </s>
+DEFAULT_THRESHOLD = 0.5
 
 
 class JudgeNotReadyError(RuntimeError):
@@ -44,6 +45,23 @@ class Verdict(BaseModel):
     supported: bool
     probability: float = Field(description="the judge's probability that the evidence supports the statement")
     evidence: str
+
+
+def token_counter(tokenizer: Any) -> Callable[[list[str]], list[int]]:
+    """Texts → their lengths in ``tokenizer``'s tokens (no special tokens): the evidence budget is exact."""
+    return lambda texts: [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+
+def base_tokenizer(base_dir: Path) -> Any:
+    """The e5 folder's tokenizer, which the judge's cross-encoder also uses: pairs are cut by it."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(base_dir), local_files_only=True)
+
+
+def evidence_budget(statement: str, count_tokens: Callable[[list[str]], list[int]], max_length: int) -> int:
+    """Evidence tokens left beside ``statement`` (which may take at most half the input) and the special tokens."""
+    return max_length - min(count_tokens([statement])[0], max_length // 2) - SPECIAL_TOKENS
 
 
 class CrossEncoderJudge:
@@ -60,25 +78,28 @@ class CrossEncoderJudge:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, base_dir: Path, adapter_dir: Path, threads: int = 2) -> CrossEncoderJudge:
+    def load(cls, base_dir: Path, adapter_dir: Path, threads: int = 2,
+             threshold: float | None = None) -> CrossEncoderJudge:
+        """The trained judge; ``threshold`` overrides the one in ``judge.json`` (a fresh adapter has none yet:
+        ``hyanggi finetune judge`` chooses it on the yardstick's dev split right after training)."""
         import torch
 
         from finetune.judge_train import load_judge
 
         torch.set_num_threads(threads)
         config = json.loads((adapter_dir / JUDGE_CONFIG).read_text(encoding="utf-8"))
-        return cls(load_judge(base_dir, adapter_dir), threshold=config["threshold"], max_length=config["max_length"])
+        chosen = threshold if threshold is not None else config.get("threshold", DEFAULT_THRESHOLD)
+        return cls(load_judge(base_dir, adapter_dir), threshold=chosen, max_length=config["max_length"])
 
     @property
     def name(self) -> str:
         return "hyanggi-judge (e5-small cross-encoder + LoRA)"
 
     def count_tokens(self, texts: list[str]) -> list[int]:
-        return [len(ids) for ids in self.model.tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        return token_counter(self.model.tokenizer)(texts)
 
     def budget(self, statement: str) -> int:
-        """Evidence tokens left beside ``statement`` (which may take at most half the input)."""
-        return self.max_length - min(self.count_tokens([statement])[0], self.max_length // 2) - SPECIAL_TOKENS
+        return evidence_budget(statement, self.count_tokens, self.max_length)
 
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         import torch

@@ -25,10 +25,13 @@ time. Nothing here calls the claim checker's verdicts: labels come from how each
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
@@ -37,7 +40,8 @@ from agent.replies.claims import ClaimChecker
 from agent.replies.render import change_block, document_answer, recipe_reply
 from eval.contexts import document_texts, recipe_context
 from eval.evidence import Evidence
-from eval.faithfulness import Statement
+from eval.faithfulness import Agreement, Statement, agreement_of
+from eval.judge import CrossEncoderJudge, Verdict, evidence_budget
 from finetune.dataset import lexicon_briefs, narration_target, perfume_briefs
 from hyanggi.settings import AnswerLevel
 from knowledge.kb import KnowledgeBase
@@ -339,17 +343,16 @@ class TurnMaker:
                 if key not in carried and d.family.value not in carried]
 
 
-def synthetic_turns(kb: KnowledgeBase, checker: ClaimChecker, n_briefs: int, n_questions: int,
-                    rng: random.Random) -> Iterator[Turn]:
+def synthetic_turns(maker: TurnMaker, n_briefs: int, n_questions: int) -> Iterator[Turn]:
     """``n_briefs`` designed turns (lexicon and reference-perfume briefs mixed) and ``n_questions`` record
     questions (one to two records each)."""
-    maker = TurnMaker(kb, checker, rng)
-    briefs = list(lexicon_briefs(kb, n_briefs, rng)) + list(perfume_briefs(kb, rng))
+    rng = maker.rng
+    briefs = list(lexicon_briefs(maker.kb, n_briefs, rng)) + list(perfume_briefs(maker.kb, rng))
     rng.shuffle(briefs)
     for brief in briefs[:n_briefs]:
         if (turn := maker.brief_turn(brief)) is not None:
             yield turn
-    records = sorted([*kb.materials, *kb.perfumes, *kb.accords])
+    records = sorted([*maker.kb.materials, *maker.kb.perfumes, *maker.kb.accords])
     for k in range(n_questions):
         yield maker.question_turn(rng.sample(records, rng.choice([1, 1, 2])), key=f"question-{k}")
 
@@ -363,9 +366,41 @@ def turn_pairs(turn: Turn, maker: TurnMaker, count_tokens: Callable[[list[str]],
             for s, label, kind in turn.statements]
 
 
-def evidence_budget(statement: str, count_tokens: Callable[[list[str]], list[int]], max_length: int) -> int:
-    """Tokens left for evidence: the pair's length less the statement (at most half of it) and 4 special tokens."""
-    return max_length - min(count_tokens([statement])[0], max_length // 2) - 4
+def is_dev(group: str, dev_share: float) -> bool:
+    """A turn's side of the split, fixed by its key: every pair of one turn lands on the same side."""
+    return int(hashlib.sha256(group.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < dev_share
+
+
+class PairSummary(BaseModel):
+    train: int
+    dev: int
+    kinds: dict[str, int]
+    sha256: str
+
+
+def build_pairs(kb: KnowledgeBase, checker: ClaimChecker, count_tokens: Callable[[list[str]], list[int]],
+                max_length: int, out_dir: Path, n_briefs: int, n_questions: int, dev_share: float,
+                seed: int) -> PairSummary:
+    """Write ``train.jsonl`` and ``dev.jsonl`` (synthetic pairs only, split by turn) in ``out_dir``.
+
+    The hand-checked yardstick is not written here: its dev split chooses the threshold and its test split
+    is only ever measured (``hyanggi eval judge``)."""
+    maker = TurnMaker(kb, checker, random.Random(seed))
+    sides: dict[str, list[str]] = {"train": [], "dev": []}
+    kinds: Counter[str] = Counter()
+    for turn in synthetic_turns(maker, n_briefs, n_questions):
+        side = "dev" if is_dev(turn.key, dev_share) else "train"
+        for pair in turn_pairs(turn, maker, count_tokens, max_length):
+            sides[side].append(pair.model_dump_json())
+            kinds[f"{side}/{pair.label}/{pair.kind}"] += 1
+    out_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    for side, lines in sides.items():
+        text = "".join(f"{line}\n" for line in lines)
+        digest.update(text.encode())
+        (out_dir / f"{side}.jsonl").write_text(text, encoding="utf-8")
+    return PairSummary(train=len(sides["train"]), dev=len(sides["dev"]), kinds=dict(sorted(kinds.items())),
+                       sha256=digest.hexdigest())
 
 
 def yardstick_contexts(row: Statement, documents: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -390,3 +425,33 @@ def yardstick_pairs(rows: Sequence[Statement], documents: dict[str, str],
                                                                evidence_budget(row.statement, count_tokens, max_length)),
                                kind=row.route, source="yardstick", group=row.conversation))
     return pairs
+
+
+def yardstick_verdicts(judge: CrossEncoderJudge, rows: Sequence[Statement],
+                       documents: dict[str, str]) -> list[Verdict]:
+    """The judge's verdict on each yardstick statement, on the evidence its turn's contexts give."""
+    verdicts = []
+    for row in rows:
+        primary, other = yardstick_contexts(row, documents)
+        verdicts += judge.judge([row.statement], other, primary)
+    return verdicts
+
+
+def judge_agreement(rows: Sequence[Statement], verdicts: Sequence[Verdict], split: str) -> Agreement:
+    said = [("supported" if v.supported else "unsupported", f"p(supported)={v.probability:.3f}; evidence: {v.evidence}")
+            for v in verdicts]
+    return agreement_of(list(rows), said, split)
+
+
+def choose_threshold(probabilities: Sequence[float], labels: Sequence[bool]) -> float:
+    """The cut on p(supported) that agrees most often with ``labels`` (True = supported); among equally good
+    cuts (midpoints between observed probabilities) the middle one, away from both ends of the tie."""
+    values = sorted(set(probabilities))
+    cuts = [0.0, *((a + b) / 2 for a, b in itertools.pairwise(values)), 1.0]
+
+    def hits(cut: float) -> int:
+        return sum((p >= cut) == label for p, label in zip(probabilities, labels, strict=True))
+
+    best = max(hits(c) for c in cuts)
+    chosen = [c for c in cuts if hits(c) == best]
+    return round(chosen[len(chosen) // 2], 4)

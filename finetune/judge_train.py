@@ -10,6 +10,8 @@ base every install already has. Every knob is a field of ``JudgeTrainConfig`` wi
 from __future__ import annotations
 
 import json
+import random
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,13 +33,14 @@ class JudgeTrainConfig:
     epochs: float = 1.0
     batch_size: int = 16
     lr: float = 5e-4
-    warmup_ratio: float = 0.06
+    warmup_ratio: float = 0.06  # passed as a fractional warmup_steps (Transformers v5)
     rank: int = 8
     alpha: float = 16.0
     dropout: float = 0.05
     target_modules: list[str] = field(default_factory=lambda: list(TARGET_MODULES))
     seed: int = 42
     threads: int = 2
+    max_pairs: int = 0  # 0 = every pair; else a seeded sample of this many (a CPU time budget)
 
 
 def load_pairs(path: Path) -> list[dict[str, Any]]:
@@ -83,9 +86,12 @@ def train_judge(train_path: Path, base_dir: Path, out_dir: Path, config: JudgeTr
     from sentence_transformers.cross_encoder import CrossEncoderTrainer, CrossEncoderTrainingArguments
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
+    scratch = Path(tempfile.mkdtemp(prefix="hyanggi-judge-"))  # the trainer's output_dir: nothing is kept there
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     rows = load_pairs(train_path)
+    if config.max_pairs and len(rows) > config.max_pairs:
+        rows = random.Random(config.seed).sample(rows, config.max_pairs)
     dataset = Dataset.from_dict({"statement": [r["statement"] for r in rows],
                                  "evidence": [r["evidence"] for r in rows],
                                  "label": [float(r["label"]) for r in rows]})
@@ -94,8 +100,8 @@ def train_judge(train_path: Path, base_dir: Path, out_dir: Path, config: JudgeTr
                                  target_modules=config.target_modules, modules_to_save=HEAD_MODULES,
                                  task_type="SEQ_CLS"))
     args = CrossEncoderTrainingArguments(
-        output_dir=str(out_dir / "checkpoints"), num_train_epochs=config.epochs,
-        per_device_train_batch_size=config.batch_size, learning_rate=config.lr, warmup_ratio=config.warmup_ratio,
+        output_dir=str(scratch), num_train_epochs=config.epochs,
+        per_device_train_batch_size=config.batch_size, learning_rate=config.lr, warmup_steps=config.warmup_ratio,
         seed=config.seed, logging_steps=10, save_strategy="no", report_to="none", use_cpu=True,
         disable_tqdm=not progress, dataloader_num_workers=0)
     trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=dataset,
@@ -104,7 +110,9 @@ def train_judge(train_path: Path, base_dir: Path, out_dir: Path, config: JudgeTr
     trainer.train()
     seconds = time.perf_counter() - started
     out_dir.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(str(out_dir))
+    # the adapter and the head only (adapter_config.json, adapter_model.safetensors): the base's config and
+    # tokenizer are the e5 folder's, read from there at load time
+    model.transformers_model.save_pretrained(str(out_dir))
     log = [{k: float(v) for k, v in entry.items() if isinstance(v, int | float)} for entry in trainer.state.log_history]
     (out_dir / CONFIG_FILE).write_text(json.dumps({**asdict(config), "train_pairs": len(rows),
                                                    "steps": trainer.state.global_step,
