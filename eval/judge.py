@@ -5,7 +5,7 @@ encoder every install already has (``hyanggi setup``), cut to 6 layers, with the
 in ``finetune/adapters/hyanggi-judge``. It reads one statement and the evidence picked for it from the turn's
 contexts (``eval.evidence``) and gives the probability that the evidence supports it; the adapter's
 ``judge.json`` holds the threshold chosen on the yardstick's dev split. It writes no text, so it cannot write
-unparsable JSON, and a judged turn (both metrics) took 2.3 s on two shared cores.
+unparsable JSON, and a judged turn (both metrics) took 1.3–2.3 s on two shared cores.
 
 It replaced the Gemma 3 270M base GGUF, which timed out or wrote unparsable verdicts on every call (100 % NaN).
 ``HYANGGI_JUDGE_URL`` still puts any OpenAI-compatible chat model in its place (ragas' own prompts then).
