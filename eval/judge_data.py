@@ -2,10 +2,12 @@
 
 A pair is true when the statement was written from the turn's own recipe and records, and false when one
 checkable fact in it was changed so that the recipe and records no longer say it. The true statements are
-the chat's own: a composed, critiqued formula (``perfumery.compose``) rendered by ``agent.render`` exactly as
-a reply, with the narration templates the generator is trained on (``finetune.dataset.narration_target``),
-an edit turn's change line, and a question turn's record answer; ``ClaimChecker.sentences`` cuts them as the
-judge will. Each false statement names what was changed (``kind``):
+the chat's own: a composed, critiqued formula (``perfumery.compose``) rendered by ``agent.replies.render``
+exactly as a reply (its concept line places the lead materials: "A로 열고 B가 중심을 잡으며 C가 오래 남는"),
+an edit turn's change line, a question turn's record answer, and "요청하신 X 분위기" sentences;
+``ClaimChecker.sentences`` cuts them as the judge will. The generator's narration is left out: its wording
+belongs to the generator's training data and changes with it, and the concept line and the per-material
+notes already state every position a narration may. Each false statement names what was changed (``kind``):
 
 - ``tier_swap`` / ``tier_intruder``: a material put in another note position (two names swapped, or one
   replaced by a line of another position) — the mistake the 270M narration makes;
@@ -42,27 +44,24 @@ from eval.contexts import document_texts, recipe_context
 from eval.evidence import Evidence
 from eval.faithfulness import Agreement, Statement, agreement_of
 from eval.judge import CrossEncoderJudge, Verdict, evidence_budget
-from finetune.dataset import lexicon_briefs, narration_target, perfume_briefs
+from finetune.dataset import lexicon_briefs, perfume_briefs
 from hyanggi.settings import AnswerLevel
 from knowledge.kb import KnowledgeBase
 from perfumery.brief import Brief
 from perfumery.composer import compose
 from perfumery.critic import COMPLIANCE_KO, critiqued
 from perfumery.edits import AddMaterial, EditError, EditOp, EditResult, RemoveMaterial, SetPercent, Shift
-from perfumery.fit import can_smell, delivered, odor_mass
+from perfumery.fit import can_smell, odor_mass
 from perfumery.models import Concentration
-from perfumery.naming import narration_facts
 from perfumery.pool import candidate_pool
 from perfumery.recipe import Recipe
 from perfumery.vocabulary import POSITION_KO
-from prompts import PromptBuilder
 from tools.workbench import apply_edit
 
 Label = Literal[0, 1]
 SUPPORTED: Label = 1
 UNSUPPORTED: Label = 0
 SEARCH_RESULTS = 8  # records a turn's search returns (settings.retrieval_k)
-NARRATIONS = 3  # template narrations written per designed turn
 EDIT_SHARE = 1 / 3  # designed turns shown as an edit of their formula instead
 NOTE_SENTENCES = 6  # per-material note sentences kept per turn
 NOTES_HEADING = "재료별 역할"
@@ -223,7 +222,6 @@ class TurnMaker:
     def __init__(self, kb: KnowledgeBase, checker: ClaimChecker, rng: random.Random) -> None:
         self.kb, self.checker, self.rng = kb, checker, rng
         self.catalog = kb.catalog
-        self.builder = PromptBuilder({key: d.ko[0] for key, d in kb.descriptors.items()})
         self.documents = document_texts(kb)
 
     def contexts(self, turn: Turn) -> tuple[list[str], list[str]]:
@@ -250,13 +248,7 @@ class TurnMaker:
         if recipe is None:
             return None
         key = hashlib.sha256(brief.model_dump_json().encode()).hexdigest()[:16]
-        doses = {i.material_id: i.percent for i in recipe.ingredients}
-        answered = delivered(brief, doses, self.catalog)
-        facts = narration_facts(recipe, self.catalog)
-        # three narrations: the templates vary the opening and the body that places each lead material
-        intro = " ".join(narration_target(recipe, answered, self.catalog, self.builder, facts, self.rng)
-                         for _ in range(NARRATIONS))
-        shown = recipe
+        intro, shown = "", recipe  # a designed turn's reply opens with its concept line
         if self.rng.random() < EDIT_SHARE and (edited := self.edit(recipe, brief)) is not None:
             intro, shown = change_block(edited), edited.recipe
         reply, grounded = recipe_reply(shown, self.kb, AnswerLevel.detailed, intro)
