@@ -309,6 +309,13 @@ class TurnMaker:
                 if (changed := method(sentence)) is not None and changed != sentence:
                     turn.statements.append((changed, UNSUPPORTED, method.__name__))
                     break
+            # the yardstick's unsupported statements are mostly a material in the wrong position, the
+            # narration's own mistake: a sentence that places materials gets one of each kind of that error
+            for method in (perturber.tier_swap, perturber.tier_intruder):
+                changed = method(sentence)
+                if changed is not None and changed != sentence and (changed, UNSUPPORTED, method.__name__) \
+                        not in turn.statements:
+                    turn.statements.append((changed, UNSUPPORTED, method.__name__))
             absent = self.absent_words(turn.recipe) if turn.recipe is not None else []
             if (changed := perturber.descriptor(sentence, absent)) is not None and changed != sentence:
                 turn.statements.append((changed, UNSUPPORTED, "descriptor"))
