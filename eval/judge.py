@@ -1,11 +1,11 @@
 """The judge for ragas' Faithfulness and ResponseRelevancy: a local verdict model, or a server the evaluator names.
 
 By default the judge is the **cross-encoder** this project fine-tunes (``hyanggi finetune judge``): the e5-small
-encoder every install already has (``hyanggi setup``), cut to 6 layers, with the LoRA adapter and head shipped
-in ``finetune/adapters/hyanggi-judge``. It reads one statement and the evidence picked for it from the turn's
-contexts (``eval.evidence``) and gives the probability that the evidence supports it; the adapter's
-``judge.json`` holds the threshold chosen on the yardstick's dev split. It writes no text, so it cannot write
-unparsable JSON, and a judged turn (both metrics) took 1.3–2.3 s on two shared cores.
+encoder every install already has (``hyanggi setup``), cut to 4 layers, with those layers and a new head trained
+and shipped in ``finetune/adapters/hyanggi-judge`` (``judge.safetensors``; the frozen embedding table is the
+base's). It reads one statement and the evidence picked for it from the turn's contexts (``eval.evidence``) and
+gives the probability that the evidence supports it; ``judge.json`` holds the threshold chosen on the
+yardstick's dev split. It writes no text, so it cannot write unparsable JSON.
 
 It replaced the Gemma 3 270M base GGUF, which timed out or wrote unparsable verdicts on every call (100 % NaN).
 ``HYANGGI_JUDGE_URL`` still puts any OpenAI-compatible chat model in its place (ragas' own prompts then).
@@ -37,7 +37,7 @@ DEFAULT_THRESHOLD = 0.5
 
 
 class JudgeNotReadyError(RuntimeError):
-    """The judge's base model or adapter is missing; the message says what to run."""
+    """The judge's base model or its trained weights are missing; the message says what to run."""
 
 
 class Verdict(BaseModel):
@@ -78,22 +78,22 @@ class CrossEncoderJudge:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, base_dir: Path, adapter_dir: Path, threads: int = 2,
+    def load(cls, base_dir: Path, model_dir: Path, threads: int = 2,
              threshold: float | None = None) -> CrossEncoderJudge:
-        """The trained judge; ``threshold`` overrides the one in ``judge.json`` (a fresh adapter has none yet:
+        """The trained judge; ``threshold`` overrides the one in ``judge.json`` (a freshly trained judge has none yet:
         ``hyanggi finetune judge`` chooses it on the yardstick's dev split right after training)."""
         import torch
 
         from finetune.judge_train import load_judge
 
         torch.set_num_threads(threads)
-        config = json.loads((adapter_dir / JUDGE_CONFIG).read_text(encoding="utf-8"))
+        config = json.loads((model_dir / JUDGE_CONFIG).read_text(encoding="utf-8"))
         chosen = threshold if threshold is not None else config.get("threshold", DEFAULT_THRESHOLD)
-        return cls(load_judge(base_dir, adapter_dir), threshold=chosen, max_length=config["max_length"])
+        return cls(load_judge(base_dir, model_dir), threshold=chosen, max_length=config["max_length"])
 
     @property
     def name(self) -> str:
-        return "hyanggi-judge (e5-small cross-encoder + LoRA)"
+        return "hyanggi-judge (e5-small cross-encoder, 4 layers)"
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return token_counter(self.model.tokenizer)(texts)
@@ -124,16 +124,16 @@ def make_judge(settings: Settings, max_tokens: int = JUDGE_MAX_TOKENS) -> BaseLa
     """The server at ``HYANGGI_JUDGE_URL`` when set, else the local cross-encoder judge."""
     if settings.judge_url:
         return url_judge(settings, max_tokens)
-    base, adapter = settings.embedder_dir, settings.judge_adapter_dir
+    base, folder = settings.embedder_dir, settings.judge_model_dir
     if not base.is_dir():
         raise JudgeNotReadyError(
             f"심사 모델의 기반 모델이 없습니다: {base}\n먼저 `hyanggi setup` 을 실행하거나 `--no-judge` 로 건너뛰세요.\n"
             f"(The judge's base model is missing at {base}; run `hyanggi setup` or pass --no-judge.)")
-    if not (adapter / JUDGE_CONFIG).is_file():
+    if not (folder / JUDGE_CONFIG).is_file():
         raise JudgeNotReadyError(
-            f"심사 모델 어댑터가 없습니다: {adapter}\n`hyanggi finetune judge` 로 만들거나 `--no-judge` 로 건너뛰세요.\n"
-            f"(No judge adapter at {adapter}; build it with `hyanggi finetune judge` or pass --no-judge.)")
-    return CrossEncoderJudge.load(base, adapter, settings.n_threads)
+            f"심사 모델이 없습니다: {folder}\n`hyanggi finetune judge` 로 만들거나 `--no-judge` 로 건너뛰세요.\n"
+            f"(No judge model at {folder}; build it with `hyanggi finetune judge` or pass --no-judge.)")
+    return CrossEncoderJudge.load(base, folder, settings.n_threads)
 
 
 def url_judge(settings: Settings, max_tokens: int = JUDGE_MAX_TOKENS) -> BaseLanguageModel:

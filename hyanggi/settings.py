@@ -106,9 +106,10 @@ class Settings(BaseSettings):
                                                    "empty = the local cross-encoder judge. Never defaulted to a remote host.")
     judge_model: str = Field(default="", description="Model name the judge server serves.")
     judge_api_key: str = Field(default="", description="Key for the judge server, if it asks for one.")
-    judge_adapter: Path | None = Field(
-        default=None, description="The cross-encoder judge's adapter folder (eval/judge.py); default the shipped "
-                                  "finetune/adapters/hyanggi-judge. `hyanggi finetune judge` writes <data_dir>/judge/model.")
+    judge_path: Path | None = Field(
+        default=None, description="The cross-encoder judge's folder (judge.json + judge.safetensors, eval/judge.py); "
+                                  "default the shipped finetune/adapters/hyanggi-judge. `hyanggi finetune judge` "
+                                  "writes <data_dir>/judge/model.")
 
     # --- storage -------------------------------------------------------------------------
     database_url: str = Field(default="", description="SQLAlchemy async URL; default sqlite in data_dir.")
@@ -183,12 +184,12 @@ class Settings(BaseSettings):
         return self.lora_path or PACKAGE_ROOT / "finetune" / "adapters" / "hyanggi-lora.gguf"
 
     @property
-    def judge_adapter_dir(self) -> Path:
-        return self.judge_adapter or PACKAGE_ROOT / "finetune" / "adapters" / "hyanggi-judge"
+    def judge_model_dir(self) -> Path:
+        return self.judge_path or PACKAGE_ROOT / "finetune" / "adapters" / "hyanggi-judge"
 
     @property
     def judge_dir(self) -> Path:
-        """What `hyanggi finetune judge` produces: its pairs, its training run and the trained adapter."""
+        """What `hyanggi finetune judge` produces: its pairs, its training run and the trained judge."""
         return self.data_dir / "judge"
 
     @property

@@ -3,6 +3,9 @@ one the recipe supports, and the same statement with two materials put in each o
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from eval.judge import CrossEncoderJudge
@@ -20,7 +23,7 @@ def judge() -> CrossEncoderJudge:
     settings: Settings = get_settings()
     if not (settings.embedder_dir / "config.json").is_file():
         pytest.skip("e5 base missing: run `hyanggi setup`")
-    return CrossEncoderJudge.load(settings.embedder_dir, settings.judge_adapter_dir, settings.n_threads)
+    return CrossEncoderJudge.load(settings.embedder_dir, settings.judge_model_dir, settings.n_threads)
 
 
 # The adapter shipped today is under-trained (150 CPU steps, loss 0.69 → 0.66: it learned the label prior only,
@@ -33,3 +36,39 @@ def test_the_shipped_judge_tells_a_true_placement_from_a_swapped_one(judge: Cros
     assert supported.supported, supported
     assert not unsupported.supported, unsupported
     assert supported.probability > unsupported.probability
+
+
+def test_a_trained_judge_ships_only_what_training_changed_and_loads_back(tmp_path: Path) -> None:
+    """Two steps on eight pairs: the saved file holds the kept layers and the head (no embedding table), and
+    the judge loaded from it predicts what the trained network predicted."""
+    import torch
+    from safetensors.torch import load_file
+
+    from finetune.judge_train import WEIGHTS_FILE, JudgeTrainConfig, base_model, load_judge, train_judge
+
+    settings = get_settings()
+    if not (settings.embedder_dir / "config.json").is_file():
+        pytest.skip("e5 base missing: run `hyanggi setup`")
+    statements = [("베르가못 오일은 탑 노트입니다.", "베르가못 오일 (탑, 12%)", 1),
+                  ("베르가못 오일은 베이스 노트입니다.", "베르가못 오일 (탑, 12%)", 0),
+                  ("바닐린은 베이스 노트입니다.", "바닐린 (베이스, 4%)", 1),
+                  ("바닐린은 탑 노트입니다.", "바닐린 (베이스, 4%)", 0)] * 2
+    pairs = tmp_path / "train.jsonl"
+    pairs.write_text("".join(json.dumps({"statement": s, "evidence": e, "label": y}, ensure_ascii=False) + "\n"
+                             for s, e, y in statements), encoding="utf-8")
+    config = JudgeTrainConfig(layers=2, epochs=1.0, batch_size=4, max_length=64)
+    result = train_judge(pairs, settings.embedder_dir, tmp_path / "judge", config, progress=False)
+    assert result.steps == 2
+    saved = load_file(str(tmp_path / "judge" / WEIGHTS_FILE))
+    assert not any("embeddings" in name for name in saved)
+    assert any(name.startswith("classifier") for name in saved)
+    assert {name.split(".")[3] for name in saved if ".encoder.layer." in name} == {"0", "1"}
+    assert all(tensor.dtype == torch.float16 for tensor in saved.values())
+
+    loaded = load_judge(settings.embedder_dir, tmp_path / "judge").transformers_model.state_dict()
+    base = base_model(settings.embedder_dir, 64, 2).transformers_model.state_dict()
+    for name in ("classifier.weight", "bert.encoder.layer.1.output.dense.weight"):
+        assert torch.equal(loaded[name], saved[name].float())  # the trained tensors, not the base's or a new head
+    assert not torch.equal(loaded["bert.encoder.layer.1.output.dense.weight"],
+                           base["bert.encoder.layer.1.output.dense.weight"])
+    assert torch.equal(loaded["bert.embeddings.word_embeddings.weight"], base["bert.embeddings.word_embeddings.weight"])

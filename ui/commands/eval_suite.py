@@ -213,12 +213,12 @@ def eval_ragas(
 
 
 def _judge_name(settings: Any, judge: Any) -> str:
-    """What judged: the server's model, or the local cross-encoder (its adapter folder)."""
+    """What judged: the server's model, or the local cross-encoder (its model folder)."""
     if judge is None:
         return "none"
     if settings.judge_url:
         return settings.judge_model or settings.judge_url
-    return f"{judge.name} @ {settings.judge_adapter_dir.name}"
+    return f"{judge.name} @ {settings.judge_model_dir.name}"
 
 
 def _print_claims(tally: Any, shown: int = 10) -> None:

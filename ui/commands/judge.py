@@ -1,6 +1,6 @@
 """`hyanggi finetune judge-data|judge` and `hyanggi eval judge`: the cross-encoder that judges ragas' metrics.
 
-Pairs by construction → a LoRA adapter on the e5 encoder → its threshold chosen on the yardstick's dev split →
+Pairs by construction → the e5 encoder's first layers trained as a cross-encoder → its threshold chosen on the yardstick's dev split →
 its agreement with the hand-checked yardstick (dev and test). The test split is only ever measured.
 """
 
@@ -65,17 +65,17 @@ def judge_data_command(
 @finetune_app.command("judge")
 def judge_train_command(
     data: Annotated[Path | None, typer.Option(help="학습 쌍 폴더 (default <data_dir>/judge/pairs).")] = None,
-    out: Annotated[Path | None, typer.Option(help="어댑터 폴더 (default <data_dir>/judge/model); "
+    out: Annotated[Path | None, typer.Option(help="심사 모델 폴더 (default <data_dir>/judge/model); "
                                                   "finetune/adapters/hyanggi-judge 로 배포.")] = None,
-    epochs: Annotated[float, typer.Option()] = 1.0,
-    layers: Annotated[int, typer.Option(help="e5 의 앞쪽 층 수 (encoder layers kept).")] = 6,
+    epochs: Annotated[float, typer.Option()] = 3.0,
+    layers: Annotated[int, typer.Option(help="e5 의 앞쪽 층 수 (encoder layers kept).")] = 4,
     batch_size: Annotated[int, typer.Option()] = 16,
-    lr: Annotated[float, typer.Option()] = 5e-4,
-    rank: Annotated[int, typer.Option()] = 8,
+    lr: Annotated[float, typer.Option(help="인코더 층 학습률.")] = 1e-4,
+    head_lr: Annotated[float, typer.Option(help="새 분류 머리 학습률.")] = 1e-3,
     max_pairs: Annotated[int, typer.Option(help="학습 쌍 상한 (0 = 전부; cap for a CPU budget).")] = 0,
     seed: Annotated[int, typer.Option()] = 42,
 ) -> None:
-    """심사 모델 학습 (e5 교차 인코더 + LoRA) 후 yardstick dev 로 임계값을 정합니다 (test 는 쓰지 않음)."""
+    """심사 모델 학습 (e5 앞쪽 층 + 분류 머리, 교차 인코더) 후 yardstick dev 로 임계값을 정합니다 (test 는 쓰지 않음)."""
     from eval.contexts import document_texts
     from eval.faithfulness import load_yardstick, split_rows
     from eval.judge import JUDGE_CONFIG, CrossEncoderJudge
@@ -92,7 +92,7 @@ def judge_train_command(
         raise typer.Exit(1)
     base = _base_dir()
     out = out or settings.judge_dir / "model"
-    config = JudgeTrainConfig(epochs=epochs, layers=layers, batch_size=batch_size, lr=lr, rank=rank, seed=seed,
+    config = JudgeTrainConfig(epochs=epochs, layers=layers, batch_size=batch_size, lr=lr, head_lr=head_lr, seed=seed,
                               threads=settings.n_threads, max_pairs=max_pairs)
     result = train_judge(train_path, base, out, config)
     console.print(f"✓ {result.steps} steps on {result.train_pairs} pairs ({result.seconds:.0f} s) → {out}")
@@ -112,7 +112,7 @@ def judge_train_command(
 
 @eval_app.command("judge")
 def eval_judge(
-    adapter: Annotated[Path | None, typer.Option(help="어댑터 폴더 (default settings.judge_adapter_dir).")] = None,
+    model: Annotated[Path | None, typer.Option(help="심사 모델 폴더 (default settings.judge_model_dir).")] = None,
     out: Annotated[Path | None, typer.Option(help="보고서 JSON 경로.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -127,11 +127,11 @@ def eval_judge(
     from knowledge.kb import load_knowledge_base
 
     settings = get_settings()
-    folder = adapter or settings.judge_adapter_dir
+    folder = model or settings.judge_model_dir
     judge = CrossEncoderJudge.load(_base_dir(), folder, settings.n_threads)
     documents = document_texts(load_knowledge_base())
     statements = load_yardstick()
-    report = {"adapter": str(folder), "threshold": judge.threshold, "splits": {}}
+    report = {"model": str(folder), "threshold": judge.threshold, "splits": {}}
     for split in ("dev", "test"):
         rows = split_rows(statements, split)
         started = time.perf_counter()
