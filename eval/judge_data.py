@@ -52,7 +52,8 @@ from perfumery.composer import compose
 from perfumery.critic import COMPLIANCE_KO, critiqued
 from perfumery.edits import AddMaterial, EditError, EditOp, EditResult, RemoveMaterial, SetPercent, Shift
 from perfumery.fit import can_smell, odor_mass
-from perfumery.models import Concentration
+from perfumery.models import Concentration, NotePosition
+from perfumery.naming import particle
 from perfumery.pool import candidate_pool
 from perfumery.recipe import Recipe
 from perfumery.vocabulary import POSITION_KO
@@ -70,6 +71,28 @@ _POSITION_CUES = ("탑", "미들", "하트", "베이스", "잔향", "열고", "�
 _NUMBER = re.compile(r"(?<![\w.\-])(\d+(?:\.\d+)?)(?![\w.\-]*\d)")
 _CONCENTRATIONS = [c.value for c in Concentration]
 _REQUEST_TEMPLATES = ("요청하신 {w} 분위기에 맞춰 구성했습니다.", "요청하신 {w} 느낌을 살린 처방입니다.")
+
+
+def placement_sentences(recipe: Recipe, rng: random.Random) -> list[str]:
+    """The formula's placement said the ways narrations say it, true to the recipe: per position one or two of
+    its four largest lines. The reply's own concept line says it one way ("A로 열리고 B가 중심을 잡으며 …");
+    narrations written before issue 31 said "탑에서는 A · B가, 미들에서는 …가 향을 이끕니다" and "첫인상은 …" —
+    most of the yardstick's unsupported statements are in that shape, so the judge must read it too."""
+    leads: dict[NotePosition, list[str]] = {}
+    for position in NotePosition:
+        lines = sorted((i for i in recipe.ingredients if i.note == position and i.name_ko), key=lambda i: -i.percent)
+        if lines:
+            chosen = rng.sample(lines[:4], min(len(lines[:4]), rng.choice([1, 2])))
+            leads[position] = [i.name_ko for i in chosen]
+    if len(leads) < 2:
+        return []
+    joined = {position: " · ".join(names) for position, names in leads.items()}
+    by_position = ", ".join(f"{POSITION_KO[p]}에서는 {particle(names, '이', '가')}" for p, names in joined.items())
+    first = {NotePosition.top: "첫인상은", NotePosition.heart: "중심은", NotePosition.base: "잔향은"}
+    return [f"{by_position} 향을 이끕니다.",
+            ", ".join(f"{first[p]} {names}" for p, names in joined.items()) + "입니다.",
+            *(f"{POSITION_KO[p]}에서는 {particle(names, '이', '가')} 향을 이끕니다." for p, names in joined.items()
+              if rng.random() < 0.5)]
 
 
 class JudgePair(BaseModel):
@@ -253,7 +276,8 @@ class TurnMaker:
             intro, shown = change_block(edited), edited.recipe
         reply, grounded = recipe_reply(shown, self.kb, AnswerLevel.detailed, intro)
         turn = Turn(key=key, recipe=shown, records=[*self.search(list(brief.descriptors)), *grounded])
-        self.add_statements(turn, self.fewer_notes(self.checker.sentences(reply)))
+        self.add_statements(turn, [*self.fewer_notes(self.checker.sentences(reply)),
+                                   *placement_sentences(shown, self.rng)])
         self.add_requests(turn)
         return turn
 

@@ -34,7 +34,7 @@ class JudgeTrainConfig:
     # The lower third of e5's 12 layers: a 4-layer cross-encoder, fast enough to judge a turn in about a second
     # and to train a few thousand steps on 2 cores in under an hour.
     layers: int = 4
-    epochs: float = 3.0
+    epochs: float = 2.0
     batch_size: int = 16
     lr: float = 1e-4  # the encoder layers
     head_lr: float = 1e-3  # the new pooler and classifier start from random weights

@@ -23,12 +23,14 @@ def judge() -> CrossEncoderJudge:
     settings: Settings = get_settings()
     if not (settings.embedder_dir / "config.json").is_file():
         pytest.skip("e5 base missing: run `hyanggi setup`")
+    if not (settings.judge_model_dir / "judge.json").is_file():
+        pytest.skip(f"no trained judge in {settings.judge_model_dir}: run `make judge`")
     return CrossEncoderJudge.load(settings.embedder_dir, settings.judge_model_dir, settings.n_threads)
 
 
-# The adapter shipped today is under-trained (150 CPU steps, loss 0.69 → 0.66: it learned the label prior only,
-# threshold 0.0; model card). strict: the day a retrained adapter passes, this marker must go.
-@pytest.mark.xfail(strict=True, reason="shipped judge adapter under-trained: judges every statement supported")
+# The judge `make judge` trains today gives both sentences p ≈ 0.30 (model card: unsure on placement sentences).
+# strict: the day a retrained judge passes, this marker must go.
+@pytest.mark.xfail(strict=True, reason="the judge cannot yet tell a swapped placement (model card)")
 def test_the_shipped_judge_tells_a_true_placement_from_a_swapped_one(judge: CrossEncoderJudge) -> None:
     true = "탑에서는 베르가못 오일이, 미들에서는 헤디온이, 베이스에서는 바닐린이 향을 이끕니다."
     swapped = "탑에서는 바닐린이, 미들에서는 헤디온이, 베이스에서는 베르가못 오일이 향을 이끕니다."
