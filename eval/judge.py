@@ -3,9 +3,10 @@
 By default the judge is the **cross-encoder** this project fine-tunes (``hyanggi finetune judge``): the e5-small
 encoder every install already has (``hyanggi setup``), cut to 4 layers, with those layers and a new head trained
 and shipped in ``finetune/adapters/hyanggi-judge`` (``judge.safetensors``; the frozen embedding table is the
-base's). It reads one statement and the evidence picked for it from the turn's contexts (``eval.evidence``) and
-gives the probability that the evidence supports it; ``judge.json`` holds the threshold chosen on the
-yardstick's dev split. It writes no text, so it cannot write unparsable JSON.
+base's). A sentence that lists materials is first cut into its atomic statements (``eval.statements``: the
+step ragas gives an LLM); each is read with the evidence picked for it from the turn's contexts
+(``eval.evidence``), and the sentence holds when its weakest statement does. ``judge.json`` holds the threshold
+chosen on the yardstick's dev split. It writes no text, so it cannot write unparsable JSON.
 
 It replaced the Gemma 3 270M base GGUF, which timed out or wrote unparsable verdicts on every call (100 % NaN).
 ``HYANGGI_JUDGE_URL`` still puts any OpenAI-compatible chat model in its place (ragas' own prompts then).
@@ -14,19 +15,23 @@ Nothing here can reach the network.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from eval.evidence import Evidence
+from eval.statements import atomic_statements
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseLanguageModel
 
+    from agent.reading.interpret import MaterialNames
     from hyanggi.settings import Settings
 
 JUDGE_TIMEOUT_S = 600  # per metric call; a server judge writing verdicts for a long reply can take minutes
@@ -43,8 +48,11 @@ class JudgeNotReadyError(RuntimeError):
 class Verdict(BaseModel):
     statement: str
     supported: bool
-    probability: float = Field(description="the judge's probability that the evidence supports the statement")
+    probability: float = Field(description="the judge's probability that the evidence supports the statement "
+                                           "(its weakest atomic statement's)")
     evidence: str
+    weakest: str = Field(description="the atomic statement that probability belongs to (the statement itself "
+                                     "when it is not cut)")
 
 
 def token_counter(tokenizer: Any) -> Callable[[list[str]], list[int]]:
@@ -65,23 +73,26 @@ def evidence_budget(statement: str, count_tokens: Callable[[list[str]], list[int
 
 
 class CrossEncoderJudge:
-    """The fine-tuned e5 cross-encoder: per statement, p(supported | statement, its evidence).
+    """The fine-tuned e5 cross-encoder: per statement, p(supported | statement, its evidence), the statement
+    cut by ``atoms`` into what it says one thing at a time.
 
     One prediction at a time (a lock): ragas may give up on a call at its timeout while the thread still
     runs, and torch's intra-op threads are sized for one.
     """
 
-    def __init__(self, model: Any, threshold: float, max_length: int) -> None:
+    def __init__(self, model: Any, threshold: float, max_length: int, atoms: Callable[[str], list[str]]) -> None:
         self.model = model
         self.threshold = threshold
         self.max_length = max_length
+        self.atoms = atoms
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, base_dir: Path, model_dir: Path, threads: int = 2,
+    def load(cls, base_dir: Path, model_dir: Path, names: MaterialNames, threads: int = 2,
              threshold: float | None = None) -> CrossEncoderJudge:
         """The trained judge; ``threshold`` overrides the one in ``judge.json`` (a freshly trained judge has none yet:
-        ``hyanggi finetune judge`` chooses it on the yardstick's dev split right after training)."""
+        ``hyanggi finetune judge`` chooses it on the yardstick's dev split right after training). ``names`` finds
+        the material lists a sentence is cut at."""
         import torch
 
         from finetune.judge_train import load_judge
@@ -89,7 +100,8 @@ class CrossEncoderJudge:
         torch.set_num_threads(threads)
         config = json.loads((model_dir / JUDGE_CONFIG).read_text(encoding="utf-8"))
         chosen = threshold if threshold is not None else config.get("threshold", DEFAULT_THRESHOLD)
-        return cls(load_judge(base_dir, model_dir), threshold=chosen, max_length=config["max_length"])
+        return cls(load_judge(base_dir, model_dir), threshold=chosen, max_length=config["max_length"],
+                   atoms=partial(atomic_statements, names=names))
 
     @property
     def name(self) -> str:
@@ -112,12 +124,19 @@ class CrossEncoderJudge:
         return [float(s) for s in scores]
 
     def judge(self, statements: Sequence[str], contexts: Sequence[str], primary: Sequence[str] = ()) -> list[Verdict]:
-        """A verdict per statement, each on the passages of ``contexts`` (``primary`` read first) that bear on it."""
+        """A verdict per statement: each of its atomic statements on the passages of ``contexts`` (``primary``
+        read first) that bear on it, and the statement as supported as its weakest one."""
         evidence = Evidence(contexts, self.count_tokens, primary=primary)
-        chosen = [evidence.for_statement(s, self.budget(s)) for s in statements]
-        scores = self.probabilities(list(zip(statements, chosen, strict=True)))
-        return [Verdict(statement=s, supported=p >= self.threshold, probability=round(p, 4), evidence=e)
-                for s, e, p in zip(statements, chosen, scores, strict=True)]
+        cuts = [self.atoms(s) or [s] for s in statements]
+        atoms = [a for cut in cuts for a in cut]
+        chosen = [evidence.for_statement(a, self.budget(a)) for a in atoms]
+        scores = iter(zip(atoms, chosen, self.probabilities(list(zip(atoms, chosen, strict=True))), strict=True))
+        verdicts = []
+        for statement, cut in zip(statements, cuts, strict=True):
+            atom, said, p = min(itertools.islice(scores, len(cut)), key=lambda judged: judged[2])
+            verdicts.append(Verdict(statement=statement, supported=p >= self.threshold, probability=round(p, 4),
+                                    evidence=said, weakest=atom))
+        return verdicts
 
 
 def make_judge(settings: Settings, max_tokens: int = JUDGE_MAX_TOKENS) -> BaseLanguageModel | CrossEncoderJudge:
@@ -133,7 +152,10 @@ def make_judge(settings: Settings, max_tokens: int = JUDGE_MAX_TOKENS) -> BaseLa
         raise JudgeNotReadyError(
             f"심사 모델이 없습니다: {folder}\n`hyanggi finetune judge` 로 만들거나 `--no-judge` 로 건너뛰세요.\n"
             f"(No judge model at {folder}; build it with `hyanggi finetune judge` or pass --no-judge.)")
-    return CrossEncoderJudge.load(base, folder, settings.n_threads)
+    from agent.reading.interpret import MaterialNames
+    from knowledge.kb import load_knowledge_base
+
+    return CrossEncoderJudge.load(base, folder, MaterialNames(load_knowledge_base()), settings.n_threads)
 
 
 def url_judge(settings: Settings, max_tokens: int = JUDGE_MAX_TOKENS) -> BaseLanguageModel:

@@ -38,12 +38,14 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from agent.reading.interpret import MaterialNames
 from agent.replies.claims import ClaimChecker
 from agent.replies.render import change_block, document_answer, recipe_reply
 from eval.contexts import document_texts, recipe_context
 from eval.evidence import Evidence
 from eval.faithfulness import Agreement, Statement, agreement_of
 from eval.judge import CrossEncoderJudge, Verdict, evidence_budget
+from eval.statements import POSITION_CUES, atomic_statements
 from finetune.dataset import lexicon_briefs, perfume_briefs
 from hyanggi.settings import AnswerLevel
 from knowledge.kb import KnowledgeBase
@@ -67,7 +69,6 @@ EDIT_SHARE = 1 / 3  # designed turns shown as an edit of their formula instead
 NOTE_SENTENCES = 6  # per-material note sentences kept per turn
 NOTES_HEADING = "재료별 역할"
 SCORE_HEADS = ("요청 부합도", "품질 점수")
-_POSITION_CUES = ("탑", "미들", "하트", "베이스", "잔향", "열고", "열리", "중심", "오래 남", "첫인상")
 _NUMBER = re.compile(r"(?<![\w.\-])(\d+(?:\.\d+)?)(?![\w.\-]*\d)")
 _CONCENTRATIONS = [c.value for c in Concentration]
 _REQUEST_TEMPLATES = ("요청하신 {w} 분위기에 맞춰 구성했습니다.", "요청하신 {w} 느낌을 살린 처방입니다.")
@@ -140,14 +141,14 @@ class Perturber:
     def tier_swap(self, text: str) -> str | None:
         names = self.names_in(text)
         pairs = [(a, b) for a in names for b in names if self.lines[a].note != self.lines[b].note]
-        if not pairs or not any(cue in text for cue in _POSITION_CUES):
+        if not pairs or not any(cue in text for cue in POSITION_CUES):
             return None
         a, b = self.rng.choice(pairs)
         return text.replace(a, "\0").replace(b, a).replace("\0", b)
 
     def tier_intruder(self, text: str) -> str | None:
         names = self.names_in(text)
-        if not names or not any(cue in text for cue in _POSITION_CUES):
+        if not names or not any(cue in text for cue in POSITION_CUES):
             return None
         name = self.rng.choice(names)
         others = [n for n, i in self.lines.items() if i.note != self.lines[name].note and n not in names]
@@ -246,6 +247,7 @@ class TurnMaker:
         self.kb, self.checker, self.rng = kb, checker, rng
         self.catalog = kb.catalog
         self.documents = document_texts(kb)
+        self.names = MaterialNames(kb)
 
     def contexts(self, turn: Turn) -> tuple[list[str], list[str]]:
         """(primary, other) contexts: the recipe, then every record the turn searched or quoted."""
@@ -319,11 +321,14 @@ class TurnMaker:
         return list(record.descriptors) if record else []
 
     def add_statements(self, turn: Turn, sentences: list[str], false_per_true: float = 0.8) -> None:
-        """Every true sentence once; for a share of them, one false version (a method picked at random
-        among those that apply)."""
+        """Every true statement once; for a share of them, one false version (a method picked at random
+        among those that apply). A sentence that lists materials is cut into its atomic statements first
+        (``eval.statements``), as the judge cuts it at run time: an atom of a true sentence is true, and its
+        false versions are made from the atom itself, so every label still comes from how it was made."""
         primary, other = self.contexts(turn)
         perturber = Perturber(self.kb, turn.recipe, turn.records, "\n".join([*primary, *other]), self.rng)
-        for sentence in dict.fromkeys(sentences):
+        atoms = [atom for sentence in sentences for atom in atomic_statements(sentence, self.names)]
+        for sentence in dict.fromkeys(atoms):
             turn.statements.append((sentence, SUPPORTED, "true"))
             if self.rng.random() >= false_per_true:
                 continue

@@ -69,7 +69,7 @@ def _metric_classes() -> tuple[type, type]:
             verdicts = await asyncio.to_thread(judge.judge, statements, others, primary)
             self.seconds.append(time.perf_counter() - started)
             self.unsupported += [{"turn": row.get("user_input", ""), "statement": v.statement,
-                               "probability": v.probability, "evidence": v.evidence}
+                               "probability": v.probability, "weakest": v.weakest, "evidence": v.evidence}
                               for v in verdicts if not v.supported]
             return NLIStatementOutput(statements=[
                 StatementFaithfulnessAnswer(statement=v.statement, verdict=int(v.supported),

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from agent.reading.interpret import MaterialNames
 from eval.judge import CrossEncoderJudge
 from hyanggi.settings import Settings, get_settings
+from knowledge.kb import load_knowledge_base
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +27,8 @@ def judge() -> CrossEncoderJudge:
         pytest.skip("e5 base missing: run `hyanggi setup`")
     if not (settings.judge_model_dir / "judge.json").is_file():
         pytest.skip(f"no trained judge in {settings.judge_model_dir}: run `make judge`")
-    return CrossEncoderJudge.load(settings.embedder_dir, settings.judge_model_dir, settings.n_threads)
+    return CrossEncoderJudge.load(settings.embedder_dir, settings.judge_model_dir,
+                                  MaterialNames(load_knowledge_base()), settings.n_threads)
 
 
 # The judge `make judge` trains today gives both sentences p ≈ 0.30 (model card: unsure on placement sentences).

@@ -48,7 +48,7 @@ def checker(tmp_path_factory: pytest.TempPathFactory) -> ClaimChecker:
 
 @pytest.fixture
 def judge() -> CrossEncoderJudge:
-    return CrossEncoderJudge(FakeCrossEncoder(), threshold=0.5, max_length=192)
+    return CrossEncoderJudge(FakeCrossEncoder(), threshold=0.5, max_length=192, atoms=lambda s: [s])
 
 
 def test_faithfulness_is_the_share_of_statements_the_judge_supports(judge: CrossEncoderJudge, checker: ClaimChecker) -> None:

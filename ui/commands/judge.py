@@ -76,6 +76,7 @@ def judge_train_command(
     seed: Annotated[int, typer.Option()] = 42,
 ) -> None:
     """심사 모델 학습 (e5 앞쪽 층 + 분류 머리, 교차 인코더) 후 yardstick dev 로 임계값을 정합니다 (test 는 쓰지 않음)."""
+    from agent.reading.interpret import MaterialNames
     from eval.contexts import document_texts
     from eval.faithfulness import load_yardstick, split_rows
     from eval.judge import JUDGE_CONFIG, CrossEncoderJudge
@@ -96,9 +97,10 @@ def judge_train_command(
                               threads=settings.n_threads, max_pairs=max_pairs)
     result = train_judge(train_path, base, out, config)
     console.print(f"✓ {result.steps} steps on {result.train_pairs} pairs ({result.seconds:.0f} s) → {out}")
-    judge = CrossEncoderJudge.load(base, out, settings.n_threads, threshold=0.0)
+    kb = load_knowledge_base()
+    judge = CrossEncoderJudge.load(base, out, MaterialNames(kb), settings.n_threads, threshold=0.0)
     rows = split_rows(load_yardstick(), "dev")
-    verdicts = yardstick_verdicts(judge, rows, document_texts(load_knowledge_base()))
+    verdicts = yardstick_verdicts(judge, rows, document_texts(kb))
     threshold = choose_threshold([v.probability for v in verdicts], [r.label == "supported" for r in rows])
     config_path = out / JUDGE_CONFIG
     written = json.loads(config_path.read_text(encoding="utf-8"))
@@ -119,6 +121,7 @@ def eval_judge(
     """심사 모델과 손으로 확인한 yardstick 의 일치도 (dev, test; agreement with eval/data/faithfulness.jsonl)."""
     import time
 
+    from agent.reading.interpret import MaterialNames
     from eval.contexts import document_texts
     from eval.faithfulness import load_yardstick, split_rows
     from eval.judge import CrossEncoderJudge
@@ -128,8 +131,9 @@ def eval_judge(
 
     settings = get_settings()
     folder = model or settings.judge_model_dir
-    judge = CrossEncoderJudge.load(_base_dir(), folder, settings.n_threads)
-    documents = document_texts(load_knowledge_base())
+    kb = load_knowledge_base()
+    judge = CrossEncoderJudge.load(_base_dir(), folder, MaterialNames(kb), settings.n_threads)
+    documents = document_texts(kb)
     statements = load_yardstick()
     report = {"model": str(folder), "threshold": judge.threshold, "splits": {}}
     for split in ("dev", "test"):
