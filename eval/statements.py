@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from agent.reading.interpret import MaterialNames
 from perfumery.naming import instrumental, particle
+from perfumery.vocabulary import NAME_TYPE_WORD_AFTER
 
 # words that place a material in the pyramid ("탑에서는", "잔향은", "…로 열고", "중심을 잡으며", "오래 남는")
 POSITION_CUES = ("탑", "미들", "하트", "베이스", "잔향", "열고", "열리", "중심", "오래 남", "첫인상")
@@ -48,6 +49,8 @@ def _lists(sentence: str, names: MaterialNames) -> list[list[_Span]]:
         end = mention.end
         if sentence[mention.start:end].count("(") > sentence[mention.start:end].count(")"):
             end = sentence.find(")", end) + 1 or end  # "라임 오일 (증류" is matched without its ")"
+        if typed := NAME_TYPE_WORD_AFTER.match(sentence[end:]):
+            end += typed.end()  # "샌달우드" matched without its " 오일"
         span = _Span(mention.start, end)
         if runs and LIST_JOINT.match(sentence[runs[-1][-1].end:span.start]):
             runs[-1].append(span)

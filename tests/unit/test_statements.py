@@ -30,6 +30,13 @@ def test_clauses_that_each_place_one_name_are_cut_too(names: MaterialNames) -> N
         "탑에서는 베르가못 오일이 향을 이끕니다.", "미들에서는 헤디온이 향을 이끕니다.", "베이스에서는 바닐린이 향을 이끕니다."]
 
 
+def test_a_name_found_without_its_type_word_keeps_it(names: MaterialNames) -> None:
+    # the finder knows "라벤더" (라벤더 오일 less its type word), not "라벤더 에센셜 오일"
+    sentence = "탑에서는 베르가못 오일 · 라벤더 에센셜 오일이, 베이스에서는 바닐린이 향을 이끕니다."
+    assert atomic_statements(sentence, names) == [
+        "탑에서는 베르가못 오일이 향을 이끕니다.", "탑에서는 라벤더 에센셜 오일이 향을 이끕니다.", "베이스에서는 바닐린이 향을 이끕니다."]
+
+
 def test_a_copula_closing_replaces_the_particle(names: MaterialNames) -> None:
     sentence = "첫인상은 베르가못 오일 · 레몬 오일, 중심은 헤디온, 잔향은 바닐린 · 샌달우드 오일입니다."
     assert atomic_statements(sentence, names) == [
