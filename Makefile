@@ -76,8 +76,8 @@ finetune: setup
 	$(BIN)/hyanggi finetune train
 	$(BIN)/hyanggi finetune export
 
-# The verdict model behind ragas' Faithfulness (finetune/adapters/hyanggi-judge): pairs by construction, two
-# epochs on a 4-layer e5 cross-encoder (~35 min on 2 quiet cores), then its agreement with the yardstick.
+# The verdict model behind ragas' Faithfulness (finetune/adapters/hyanggi-judge): pairs by construction, one
+# epoch on a 4-layer e5 cross-encoder (~28 min on 2 quiet cores), then its agreement with the yardstick.
 judge: setup
 	$(BIN)/hyanggi finetune judge-data --briefs 500 --questions 120
 	$(BIN)/hyanggi finetune judge --out finetune/adapters/hyanggi-judge

@@ -5,7 +5,8 @@ Both are ragas' own metric classes with only the LLM steps replaced, so the scor
 - **faithfulness** = supported statements ÷ statements (``Faithfulness._compute_score``). The statements are
   the reply's prose sentences as the claim checker cuts them (``ClaimChecker.sentences``: tables, headings
   and score lines carry no prose claim) instead of an LLM's rewrite, and each verdict is the cross-encoder's
-  on the evidence chosen for that statement from the turn's contexts (the recipe first). A reply with no
+  on the evidence chosen from the turn's contexts (the recipe first) — per atomic statement where a sentence
+  lists or places several materials (``eval.statements``), the sentence holding when all of them do. A reply with no
   sentence is NaN, as in ragas.
 - **answer_relevancy** = mean cosine (our e5 embeddings) of the user's message and the "questions the reply
   answers" × (not noncommittal) (``ResponseRelevancy._calculate_score``). No model writes those questions

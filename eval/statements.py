@@ -95,11 +95,14 @@ def _predicate(sentence: str, clause: tuple[int, int], runs: list[list[_Span]]) 
     return found.group(1) if found else rest
 
 
-def atomic_statements(sentence: str, names: MaterialNames) -> list[str]:
-    """``sentence`` as the statements it makes, one material name each where it lists several (see module)."""
+def atomic_statements(sentence: str, names: MaterialNames, lists_only: bool = False) -> list[str]:
+    """``sentence`` as the statements it makes, one material name each where it lists several (see module).
+    ``lists_only`` leaves whole a sentence that places one name per clause (the judge's training pairs, where
+    such a sentence also gets a tier-swap twin: ``eval.judge_data``)."""
     runs = _lists(sentence, names)
     listing = any(len(run) > 1 for run in runs)
-    if sum(len(run) for run in runs) < 2 or not (listing or any(cue in sentence for cue in POSITION_CUES)):
+    places = not lists_only and any(cue in sentence for cue in POSITION_CUES)
+    if sum(len(run) for run in runs) < 2 or not (listing or places):
         return [sentence]
     clauses = _clauses(sentence, runs)
     closing = _predicate(sentence, clauses[-1], runs)

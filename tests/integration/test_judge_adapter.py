@@ -31,9 +31,6 @@ def judge() -> CrossEncoderJudge:
                                   MaterialNames(load_knowledge_base()), settings.n_threads)
 
 
-# The judge `make judge` trains today gives both sentences p ≈ 0.30 (model card: unsure on placement sentences).
-# strict: the day a retrained judge passes, this marker must go.
-@pytest.mark.xfail(strict=True, reason="the judge cannot yet tell a swapped placement (model card)")
 def test_the_shipped_judge_tells_a_true_placement_from_a_swapped_one(judge: CrossEncoderJudge) -> None:
     true = "탑에서는 베르가못 오일이, 미들에서는 헤디온이, 베이스에서는 바닐린이 향을 이끕니다."
     swapped = "탑에서는 바닐린이, 미들에서는 헤디온이, 베이스에서는 베르가못 오일이 향을 이끕니다."
@@ -41,6 +38,7 @@ def test_the_shipped_judge_tells_a_true_placement_from_a_swapped_one(judge: Cros
     assert supported.supported, supported
     assert not unsupported.supported, unsupported
     assert supported.probability > unsupported.probability
+    assert unsupported.weakest in ("탑에서는 바닐린이 향을 이끕니다.", "베이스에서는 베르가못 오일이 향을 이끕니다.")
 
 
 def test_a_trained_judge_ships_only_what_training_changed_and_loads_back(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ def test_clauses_that_each_place_one_name_are_cut_too(names: MaterialNames) -> N
     sentence = "탑에서는 베르가못 오일이, 미들에서는 헤디온이, 베이스에서는 바닐린이 향을 이끕니다."
     assert atomic_statements(sentence, names) == [
         "탑에서는 베르가못 오일이 향을 이끕니다.", "미들에서는 헤디온이 향을 이끕니다.", "베이스에서는 바닐린이 향을 이끕니다."]
+    assert atomic_statements(sentence, names, lists_only=True) == [sentence]  # as the training pairs keep it
 
 
 def test_a_name_found_without_its_type_word_keeps_it(names: MaterialNames) -> None:

@@ -67,7 +67,7 @@ def judge_train_command(
     data: Annotated[Path | None, typer.Option(help="학습 쌍 폴더 (default <data_dir>/judge/pairs).")] = None,
     out: Annotated[Path | None, typer.Option(help="심사 모델 폴더 (default <data_dir>/judge/model); "
                                                   "finetune/adapters/hyanggi-judge 로 배포.")] = None,
-    epochs: Annotated[float, typer.Option()] = 2.0,
+    epochs: Annotated[float, typer.Option()] = 1.0,
     layers: Annotated[int, typer.Option(help="e5 의 앞쪽 층 수 (encoder layers kept).")] = 4,
     batch_size: Annotated[int, typer.Option()] = 16,
     lr: Annotated[float, typer.Option(help="인코더 층 학습률.")] = 1e-4,
