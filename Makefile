@@ -16,7 +16,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 # servers and models share the machine's cores anyway.
 UNIT_WORKERS ?= auto
 
-.PHONY: install setup run test test-unit test-integration servers bench bench-scale finetune e2e lint clean
+.PHONY: install setup run test test-unit test-integration servers bench bench-scale finetune judge e2e lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -75,6 +75,13 @@ finetune: setup
 	$(BIN)/hyanggi finetune vocab
 	$(BIN)/hyanggi finetune train
 	$(BIN)/hyanggi finetune export
+
+# The verdict model behind ragas' Faithfulness (finetune/adapters/hyanggi-judge): pairs by construction, one
+# epoch on a 4-layer e5 cross-encoder (~28 min on 2 quiet cores), then its agreement with the yardstick.
+judge: setup
+	$(BIN)/hyanggi finetune judge-data --briefs 500 --questions 120
+	$(BIN)/hyanggi finetune judge --out finetune/adapters/hyanggi-judge
+	$(BIN)/hyanggi eval judge
 
 # Schemathesis at length: 1,000 examples per operation and phase (`make test` runs 40), same seed and checks,
 # an API key and the admin key configured; prints the number of requests sent (-rP).

@@ -131,26 +131,40 @@ class Agreement(BaseModel):
     misses: list[dict[str, str]] = Field(default_factory=list)
 
 
+Said = tuple[str, str]  # (verdict "supported" | "unsupported", why — shown for a miss)
+
+
 def agreement(statements: list[Statement], checker: ClaimChecker, split: str = "test") -> Agreement:
     """How often the checker's verdict (any unsupported claim → unsupported) matches the label."""
-    rows = [s for s in statements if split == "all" or s.split == split]
-    hits: Counter[str] = Counter()
-    totals: Counter[str] = Counter()
-    flagged_right = flagged = actual = 0
-    misses = []
+    rows = split_rows(statements, split)
+    said = []
     for row in rows:
         grounds = Grounds(recipe=row.recipe, record_ids=row.record_ids,
                           record_texts=record_texts(checker.kb, row.record_ids))
         claims = checker.check_sentence(row.statement, grounds)
-        said = "unsupported" if any(not c.supported for c in claims) else "supported"
+        said.append(("unsupported" if any(not c.supported for c in claims) else "supported",
+                     "; ".join(f"{c.kind.value}:{c.value}:{c.reason}" for c in claims)))
+    return agreement_of(rows, said, split)
+
+
+def split_rows(statements: list[Statement], split: str) -> list[Statement]:
+    return [s for s in statements if split == "all" or s.split == split]
+
+
+def agreement_of(rows: list[Statement], said: list[Said], split: str) -> Agreement:
+    """Any metric's verdicts on ``rows`` (one per row, in order) against the labels."""
+    hits: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    flagged_right = flagged = actual = 0
+    misses = []
+    for row, (verdict, why) in zip(rows, said, strict=True):
         totals[row.route] += 1
-        hits[row.route] += said == row.label
+        hits[row.route] += verdict == row.label
         actual += row.label == "unsupported"
-        flagged += said == "unsupported"
-        flagged_right += said == row.label == "unsupported"
-        if said != row.label:
-            misses.append({"id": row.id, "statement": row.statement, "label": row.label,
-                           "metric": "; ".join(f"{c.kind.value}:{c.value}:{c.reason}" for c in claims)})
+        flagged += verdict == "unsupported"
+        flagged_right += verdict == row.label == "unsupported"
+        if verdict != row.label:
+            misses.append({"id": row.id, "statement": row.statement, "label": row.label, "metric": why})
     n = len(rows)
     return Agreement(split=split, n=n, unsupported=actual, accuracy=round(sum(hits.values()) / n, 4) if n else 0.0,
                      unsupported_recall=round(flagged_right / actual, 4) if actual else None,

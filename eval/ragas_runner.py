@@ -1,11 +1,13 @@
-"""ragas over our samples, with our embedder and (optionally) the local judge — never a remote model.
+"""ragas over our samples, with our embedder and (optionally) a judge — never a remote model unless named.
 
 ragas builds an OpenAI client for any metric left without an LLM or embeddings, so both are passed
 explicitly to every ``evaluate`` call and set on every metric; a metric that needs neither gets neither.
 Two runs share the samples:
 - reference-based, no LLM: id precision/recall, string-overlap context precision, chrF (sacrebleu,
   character n-grams — ROUGE drops Hangul), semantic similarity with our e5 embedder;
-- judged (a small, configurable subset): faithfulness and response relevancy by the local model.
+- judged (a configurable subset): faithfulness and response relevancy — by the local cross-encoder judge
+  (``eval.judge_metrics``: ragas' metrics with deterministic statements and its verdicts), or, when
+  ``HYANGGI_JUDGE_URL`` names a server, by ragas' own prompts to that chat model.
 A score ragas could not compute (a judge that wrote no parsable JSON, a turn without retrieval) is NaN;
 NaNs are counted per metric and reported, never averaged in or dropped silently.
 
@@ -20,15 +22,17 @@ import asyncio
 import logging
 import math
 import os
+import time
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from eval.faithfulness import ClaimTally
+from eval.judge import JUDGE_TIMEOUT_S, CrossEncoderJudge
 from eval.transcripts import TurnSample
 
 if TYPE_CHECKING:
@@ -36,9 +40,6 @@ if TYPE_CHECKING:
     from ragas.embeddings.base import BaseRagasEmbeddings
 
     from agent.replies.claims import ClaimChecker
-
-JUDGE_TIMEOUT_S = 600  # per metric call; a long reply through the 270M judge on two cores takes minutes
-
 
 class TextEmbedder(Protocol):
     def embed_queries(self, texts: list[str]) -> np.ndarray: ...
@@ -87,6 +88,11 @@ class RagasRun(BaseModel):
     judged: int
     failures: dict[str, int] = Field(default_factory=dict, description="metric calls that raised, by exception type")
     claims: ClaimTally | None = Field(default=None, description="domain faithfulness: claims by kind, unsupported ones")
+    judge_wall_s: float = Field(default=0.0, description="wall time of the judged metrics over all judged turns")
+    judge_seconds: list[float] = Field(default_factory=list,
+                                       description="cross-encoder judge: seconds of verdicts per judged turn")
+    judge_unsupported: list[dict[str, Any]] = Field(default_factory=list,
+                                                    description="cross-encoder judge: statements judged unsupported")
 
 
 def _reference_metrics() -> list[Any]:
@@ -102,7 +108,14 @@ def _reference_metrics() -> list[Any]:
             SemanticSimilarity()]
 
 
-def _judge_metrics(strictness: int) -> list[Any]:
+def _judge_metrics(judge: Any, strictness: int, sentences: Callable[[str], list[str]] | None) -> list[Any]:
+    """The cross-encoder's metrics (``eval.judge_metrics``), or ragas' own for a chat model judge."""
+    if isinstance(judge, CrossEncoderJudge):
+        from eval.judge_metrics import judged_metrics
+
+        if sentences is None:
+            raise ValueError("the cross-encoder judge needs a sentence splitter (the claim checker's)")
+        return judged_metrics(judge, sentences, strictness)
     from ragas.metrics import Faithfulness, ResponseRelevancy
 
     return [Faithfulness(), ResponseRelevancy(strictness=strictness)]
@@ -161,14 +174,15 @@ class _Failures(logging.Handler):
             self.counts[str(record.args[1])] += 1
 
 
-def run_ragas(samples: list[TurnSample], embedder: TextEmbedder, judge: BaseLanguageModel | None = None,
+def run_ragas(samples: list[TurnSample], embedder: TextEmbedder, judge: BaseLanguageModel | CrossEncoderJudge | None = None,
               judge_limit: int = 3, strictness: int = 1, timeout_s: int = JUDGE_TIMEOUT_S,
               checker: ClaimChecker | None = None) -> RagasRun:
     """Score ``samples`` in place (``sample.scores``) and summarise per metric and per route.
 
     Reference metrics run on every sample with a curated reference; domain faithfulness (no LLM, when a
     ``checker`` is given) on every sample with a reply; the judge, when given, on the first ``judge_limit``
-    samples that have a reply and something retrieved or quoted.
+    samples that have a reply and something retrieved or quoted. The cross-encoder judge cuts replies into
+    statements with the checker's sentence splitter.
     """
     domain = None
     os.environ["RAGAS_DO_NOT_TRACK"] = "true"  # forced, not defaulted: nothing leaves the machine
@@ -177,13 +191,15 @@ def run_ragas(samples: list[TurnSample], embedder: TextEmbedder, judge: BaseLang
     executor_log.addHandler(failures)
     names: list[str] = []
     judged: list[TurnSample] = []
+    judge_metrics: list[Any] = []
+    judge_wall = 0.0
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # see the module docstring
             from ragas.llms import LangchainLLMWrapper
 
             embeddings = ragas_embeddings(embedder)
-            llm = LangchainLLMWrapper(judge) if judge is not None else None
+            llm = judge if isinstance(judge, CrossEncoderJudge) or judge is None else LangchainLLMWrapper(judge)
             referenced = [s for s in samples if s.has_reference]
             if referenced:
                 names += _score(referenced, _reference_metrics(), False, llm, embeddings, timeout_s)
@@ -197,12 +213,18 @@ def run_ragas(samples: list[TurnSample], embedder: TextEmbedder, judge: BaseLang
             if llm is not None and judge_limit > 0:
                 judged = judge_subset(samples, judge_limit)
                 if judged:
-                    names += _score(judged, _judge_metrics(strictness), True, llm, embeddings, timeout_s)
+                    judge_metrics = _judge_metrics(judge, strictness, checker.sentences if checker else None)
+                    started = time.perf_counter()
+                    names += _score(judged, judge_metrics, True, llm, embeddings, timeout_s)
+                    judge_wall = time.perf_counter() - started
     finally:
         executor_log.removeHandler(failures)
     metrics_summary = {name: _summary([s.scores[name] for s in samples if name in s.scores]) for name in names}
+    timed = next((m for m in judge_metrics if hasattr(m, "seconds")), None)
     return RagasRun(samples=samples, metrics=metrics_summary, by_route=by_route(samples, names), judged=len(judged),
-                    failures=dict(failures.counts), claims=domain.tally if domain is not None else None)
+                    failures=dict(failures.counts), claims=domain.tally if domain is not None else None,
+                    judge_wall_s=round(judge_wall, 2), judge_seconds=[round(t, 3) for t in timed.seconds] if timed else [],
+                    judge_unsupported=timed.unsupported if timed else [])
 
 
 def judge_subset(samples: Sequence[TurnSample], limit: int) -> list[TurnSample]:

@@ -103,9 +103,13 @@ class Settings(BaseSettings):
 
     # --- evaluation judge ------------------------------------------------------------------
     judge_url: str = Field(default="", description="OpenAI-compatible server (…/v1) judging ragas' LLM metrics; "
-                                                   "empty = the local base GGUF. Never defaulted to a remote host.")
+                                                   "empty = the local cross-encoder judge. Never defaulted to a remote host.")
     judge_model: str = Field(default="", description="Model name the judge server serves.")
     judge_api_key: str = Field(default="", description="Key for the judge server, if it asks for one.")
+    judge_path: Path | None = Field(
+        default=None, description="The cross-encoder judge's folder (judge.json + judge.safetensors, eval/judge.py); "
+                                  "default the shipped finetune/adapters/hyanggi-judge. `hyanggi finetune judge` "
+                                  "writes <data_dir>/judge/model.")
 
     # --- storage -------------------------------------------------------------------------
     database_url: str = Field(default="", description="SQLAlchemy async URL; default sqlite in data_dir.")
@@ -178,6 +182,15 @@ class Settings(BaseSettings):
     @property
     def adapter_gguf_path(self) -> Path:
         return self.lora_path or PACKAGE_ROOT / "finetune" / "adapters" / "hyanggi-lora.gguf"
+
+    @property
+    def judge_model_dir(self) -> Path:
+        return self.judge_path or PACKAGE_ROOT / "finetune" / "adapters" / "hyanggi-judge"
+
+    @property
+    def judge_dir(self) -> Path:
+        """What `hyanggi finetune judge` produces: its pairs, its training run and the trained judge."""
+        return self.data_dir / "judge"
 
     @property
     def vocab_plan_path(self) -> Path:

@@ -103,7 +103,16 @@ NAME_TYPE_WORDS: tuple[str, ...] = (
     "에센셜 오일", "에센셜", "오일", "앱솔루트", "압솔루트", "레지노이드", "추출물", "팅크처", "콘크리트", "버터",
     "어코드", "베이스", "essential oil", "oil", "absolute", "resinoid", "extract", "tincture", "concrete",
     "butter", "co2", "accord", "base")
-NAME_TYPE_WORD = re.compile(r"\s*(?:" + "|".join(sorted((re.escape(w).replace(r"\ ", r"\s*") for w in NAME_TYPE_WORDS),
-                                                        key=len, reverse=True)) + r")\s*$", re.IGNORECASE)
+
+
+def _type_words(words: tuple[str, ...]) -> str:
+    return "|".join(sorted((re.escape(w).replace(r"\ ", r"\s*") for w in words), key=len, reverse=True))
+
+
+NAME_TYPE_WORD = re.compile(r"\s*(?:" + _type_words(NAME_TYPE_WORDS) + r")\s*$", re.IGNORECASE)
+# The same words right after a name a finder matched without them ("호주 샌달우드" + " 오일이"); "베이스" and
+# "base" are left out: after a name they are a pyramid position more often than part of it.
+NAME_TYPE_WORD_AFTER = re.compile(
+    r"^\s*(?:" + _type_words(tuple(w for w in NAME_TYPE_WORDS if w not in ("베이스", "base"))) + r")", re.IGNORECASE)
 # A bracketed grade or origin: "Lemon oil (cold-pressed)", "로즈 앱솔루트 (로즈 드 메)".
 NAME_QUALIFIER = re.compile(r"\s*\([^)]*\)")

@@ -17,6 +17,7 @@ from ui.commands import (  # noqa: F401
     eval_routing,
     eval_suite,
     finetune,
+    judge,
     knowledge,
     mcp,
     setup,

@@ -131,8 +131,9 @@ def eval_ragas(
     sessions: Annotated[str | None, typer.Option("--sessions", help="쉼표로 구분한 세션 ID (comma-separated ids).")] = None,
     everything: Annotated[bool, typer.Option("--all", help="모든 기록 (all transcripts, not only the latest replay).")] = False,
     out: OutOption = None,
-    judge: Annotated[bool, typer.Option("--judge/--no-judge", help="로컬 모델 심사 (faithfulness, relevancy).")] = True,
-    judge_limit: Annotated[int, typer.Option("--judge-limit", min=0, help="심사할 턴 수 (turns judged; slow on CPU).")] = 1,
+    judge: Annotated[bool, typer.Option("--judge/--no-judge", help="심사 모델로 faithfulness, relevancy 채점.")] = True,
+    judge_limit: Annotated[int | None, typer.Option(
+        "--judge-limit", min=0, help="심사할 턴 수 (default: every judgeable turn; lower it for a slow server judge).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """대화 기록을 ragas 로 평가하고 보고서를 씁니다 (transcripts → ragas → report).
@@ -173,18 +174,21 @@ def eval_ragas(
     conversations = conversation_samples(transcripts, references)
     embedder = Embedder.from_settings(settings)
     judge_llm = None
-    if judge and judge_limit:
+    limit = len(samples) if judge_limit is None else judge_limit
+    if judge and limit:
         from eval.judge import make_judge
 
         judge_llm = make_judge(settings)
     console.print(f"ragas: {len(samples)} turns from {len(transcripts)} sessions"
-                  f"{f', judging {judge_limit}' if judge_llm else ''} …", highlight=False)
+                  f"{f', judging up to {limit}' if judge_llm else ''} …", highlight=False)
     from agent.replies.claims import ClaimChecker
 
-    run = run_ragas(samples, embedder, judge_llm, judge_limit=judge_limit, checker=ClaimChecker(kb))
+    run = run_ragas(samples, embedder, judge_llm, judge_limit=limit, checker=ClaimChecker(kb))
     folder = out or default_out_dir()
-    judge_model = (settings.judge_model or settings.judge_url) if settings.judge_url else settings.base_gguf_path.name
-    judge_info = {"model": judge_model if judge_llm else "none", "limit": judge_limit if judge_llm else 0}
+    judge_info = {"model": _judge_name(settings, judge_llm), "limit": limit if judge_llm else 0,
+                  "wall_s": run.judge_wall_s,
+                  "seconds_per_turn": round(run.judge_wall_s / run.judged, 3) if run.judged else None,
+                  "verdict_seconds_max": max(run.judge_seconds, default=None)}
     summary = summarise(run, selection, len(conversations), judge_info)
     path = write_run(folder, summary, run.samples)
     single_turn_dataset(run.samples).to_jsonl(folder / "ragas_single_turn.jsonl")
@@ -202,7 +206,19 @@ def eval_ragas(
     console.print(table)
     if run.claims is not None:
         _print_claims(run.claims)
+    if run.judged:
+        console.print(f"심사 (judge): {judge_info['model']}, {run.judged} turns, {judge_info['seconds_per_turn']} s "
+                      f"per judged turn (both metrics)", highlight=False)
     console.print(f"보고서 (report): {path}")
+
+
+def _judge_name(settings: Any, judge: Any) -> str:
+    """What judged: the server's model, or the local cross-encoder (its model folder)."""
+    if judge is None:
+        return "none"
+    if settings.judge_url:
+        return settings.judge_model or settings.judge_url
+    return f"{judge.name} @ {settings.judge_model_dir.name}"
 
 
 def _print_claims(tally: Any, shown: int = 10) -> None:
