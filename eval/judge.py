@@ -3,7 +3,7 @@
 By default the judge is the **cross-encoder** this project fine-tunes (``hyanggi finetune judge``): the e5-small
 encoder every install already has (``hyanggi setup``), cut to 4 layers, with those layers and a new head trained
 and shipped in ``finetune/adapters/hyanggi-judge`` (``judge.safetensors``; the frozen embedding table is the
-base's). A sentence that lists materials is first cut into its atomic statements (``eval.statements``: the
+base's). A sentence that lists or places materials is first cut into its atomic statements (``eval.statements``: the
 step ragas gives an LLM); each is read with the evidence picked for it from the turn's contexts
 (``eval.evidence``), and the sentence holds when its weakest statement does. ``judge.json`` holds the threshold
 chosen on the yardstick's dev split. It writes no text, so it cannot write unparsable JSON.
