@@ -36,6 +36,9 @@ _STRONG = 0.5  # a lexicon word claims the descriptors it maps to with at least 
 _CONCEPT_CUES: dict[NotePosition, tuple[str, ...]] = {  # also the model's "…로 밝게 열리고"
     NotePosition.top: ("로 열", "으로 열", "밝게 열"), NotePosition.heart: ("중심을 잡",), NotePosition.base: ("오래 남",),
 }
+_CONCEPT_VERBS = frozenset(_CONCEPT_CUES[NotePosition.top] + _CONCEPT_CUES[NotePosition.heart])
+_CONNECTIVES = ("고", "며")
+_WORD_GAP = re.compile(r"[\s,]")
 _PERCENT = re.compile(r"(?<![\d.–~-])(\d+(?:\.\d+)?)\s*%(\s*→)?")  # not the end of a range "25–45%"
 _DILUTION_WORDS = ("부향률", "향료", "농도", "희석")
 _REMOVED_HEAD = re.compile(r"^\s*제거\s*:")
@@ -188,7 +191,10 @@ class _Reader:
         self.sentence = sentence
         self.recipe = grounds.recipe
         self.allowed = checker.allowed_materials(grounds)
-        self.clauses = _clauses(text, self._position_spans())
+        self.names = self._material_spans()
+        # a clause never starts inside a name: Kiwi reads "신나" of "신나밀 알코올" as a verb with its ending
+        self.clauses = [start for start in _clauses(text, self._position_spans())
+                        if not any(m.start < start < m.end for m in self.names)]
 
     def claim(self, kind: ClaimKind, subject: str, value: str, supported: bool, reason: str) -> Claim:
         return Claim(kind=kind, sentence=self.sentence, subject=subject, value=value, supported=supported,
@@ -196,7 +202,7 @@ class _Reader:
 
     def claims(self) -> list[Claim]:
         self.requested = bool(_REQUESTED.search(self.text)) and self.recipe is not None
-        materials, descriptors = self._split_names(self._material_spans())
+        materials, descriptors = self._split_names(self.names)
         positions = self._position_spans(materials)
         claims: list[Claim] = []
         for span in materials:
@@ -479,6 +485,9 @@ def _clauses(text: str, positions: list[_Span]) -> list[int]:
     A clause ends after a verb's connective ending ("열고", "잡으며"; not "받쳐 주" or the adjective "밝고"),
     and at a comma when the part before it named a note position ("탑에서는 A가, 미들에서는 B가") — a comma
     in a plain list ("A, B, C가 탑을 이룬다") or inside parentheses ("(탑, 20.0%)") keeps one clause.
+    A concept-line verb ending in a connective ("…로 열고", "…가 중심을 잡으며") ends its clause whatever Kiwi
+    tags it: after a name glued to its particle ("시스-3-헥세닐 아세테이트로 열고") Kiwi reads "열고" as a proper
+    noun, and the next clause's first name was bound to "열고".
     """
     starts = [0]
     tokens = get_kiwi().tokenize(text)
@@ -487,6 +496,11 @@ def _clauses(text: str, positions: list[_Span]) -> list[int]:
         following = tokens[i + 1].tag if i + 1 < len(tokens) else ""
         if token.tag == "EC" and previous.split("-")[0] in ("VV", "VX", "XSV") and not following.startswith("VX"):
             starts.append(token.start + token.len)
+    for p in positions:
+        gap = _WORD_GAP.search(text, p.end)
+        word_end = gap.start() if gap else len(text)
+        if text[p.start:p.end] in _CONCEPT_VERBS and text[:word_end].endswith(_CONNECTIVES):
+            starts.append(word_end)
     for comma in (m.start() for m in re.finditer(r"[,;]", text)):
         if text.rfind("(", 0, comma) > text.rfind(")", 0, comma):  # "(탑, 20.0%)" is one aside
             continue

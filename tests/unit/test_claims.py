@@ -121,3 +121,31 @@ def test_a_sentence_pasted_from_a_record_is_not_narration(checker: ClaimChecker,
     kept, problems = supported_narration("베르가못 오일이 밝게 열립니다. 헬리오트로프 꽃을 떠올리게 하는 알데하이드.",
                                          recipe, Brief(), checker, Grounds(record_texts=facts), lambda: "템플릿")
     assert kept == "베르가못 오일이 밝게 열립니다." and "그대로 옮긴" in problems[0]
+
+
+def test_a_concept_verb_ends_its_clause_even_when_kiwi_reads_it_as_a_noun() -> None:
+    """After "아세테이트로" Kiwi tags "열고" a proper noun; the heart line after it was bound to "열고" (top)."""
+    kb = load_knowledge_base()
+    places = {"petitgrain_bigarade_oil": "top", "cis_3_hexenyl_acetate": "top", "hexyl_cinnamal": "heart",
+              "cyclamen_aldehyde": "heart", "galaxolide": "base"}
+    recipe = Recipe(ingredients=[Ingredient(material_id=m, name_ko=kb.materials[m].name_ko, note=note, percent=10.0)
+                                 for m, note in places.items()])
+    names = {m: kb.materials[m].name_ko for m in places}
+    line = (f"{names['petitgrain_bigarade_oil']} · {names['cis_3_hexenyl_acetate']}로 열고 "
+            f"{names['hexyl_cinnamal']} · {names['cyclamen_aldehyde']}가 중심을 잡으며 "
+            f"{names['galaxolide']}가 오래 남는 EDP 포뮬러.")
+    positions = verdicts(ClaimChecker(kb), line, recipe, ClaimKind.position)
+    assert sorted(positions) == sorted((m, note, True) for m, note in places.items())
+
+
+def test_a_name_kiwi_reads_as_a_verb_keeps_its_note_and_dose() -> None:
+    """"신나밀 알코올": Kiwi cuts a clause inside the name, and "(미들, 6.7%)" was read as the heart's total."""
+    kb = load_knowledge_base()
+    recipe = Recipe(ingredients=[Ingredient(material_id="cinnamyl_alcohol", name_ko="신나밀 알코올", note="heart",
+                                            percent=6.66),
+                                 Ingredient(material_id="rosewood_oil", name_ko="로즈우드 오일", note="heart",
+                                            percent=24.47)])
+    text = "신나밀 알코올 (미들, 6.7%): 계피와 히아신스 사이의 부드러운 발삼 향 알코올."
+    claims = ClaimChecker(kb).check(text, Grounds(recipe=recipe))
+    assert all(c.supported for c in claims), [c for c in claims if not c.supported]
+    assert ("cinnamyl_alcohol", "heart") in {(c.subject, c.value) for c in claims if c.kind == ClaimKind.position}
