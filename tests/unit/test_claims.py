@@ -11,6 +11,7 @@ from perfumery.brief import Brief
 from perfumery.critic import compliance_status
 from perfumery.naming import concept_ko
 from perfumery.recipe import Ingredient, NearestReference, Recipe
+from perfumery.vocabulary import POSITION_KO
 from tests.unit.kb_fixtures import write_kb
 
 
@@ -149,3 +150,23 @@ def test_a_name_kiwi_reads_as_a_verb_keeps_its_note_and_dose() -> None:
     claims = ClaimChecker(kb).check(text, Grounds(recipe=recipe))
     assert all(c.supported for c in claims), [c for c in claims if not c.supported]
     assert ("cinnamyl_alcohol", "heart") in {(c.subject, c.value) for c in claims if c.kind == ClaimKind.position}
+
+
+def test_every_materials_note_line_reads_as_its_own_position_and_dose() -> None:
+    """The reply's per-material line for each of the knowledge base's materials — "이름 (미들, 5.0%): 설명." —
+    is read as that material's position and dose, and nothing in it is flagged (Kiwi misreads names)."""
+    kb = load_knowledge_base()
+    checker = ClaimChecker(kb)
+    misread = []
+    for material in kb.materials.values():
+        recipe = Recipe(ingredients=[Ingredient(material_id=material.id, name_ko=material.name_ko, note=material.note,
+                                                percent=5.0)])
+        line = f"{material.name_ko} ({POSITION_KO[material.note]}, 5.0%): {material.description_ko.split('.')[0]}."
+        claims = checker.check(line, Grounds(recipe=recipe, record_ids=[material.id],
+                                             record_texts=[material.description_ko]))
+        placed = (material.id, material.note.value) in {(c.subject, c.value) for c in claims
+                                                        if c.kind == ClaimKind.position}
+        flagged = [c.reason for c in claims if not c.supported and c.kind in (ClaimKind.position, ClaimKind.percent)]
+        if flagged or not placed:
+            misread.append((material.id, flagged))
+    assert not misread
