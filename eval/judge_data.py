@@ -38,7 +38,6 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from agent.reading.interpret import MaterialNames
 from agent.replies.claims import ClaimChecker
 from agent.replies.render import change_block, document_answer, recipe_reply
 from eval.contexts import document_texts, recipe_context
@@ -247,7 +246,6 @@ class TurnMaker:
         self.kb, self.checker, self.rng = kb, checker, rng
         self.catalog = kb.catalog
         self.documents = document_texts(kb)
-        self.names = MaterialNames(kb)
 
     def contexts(self, turn: Turn) -> tuple[list[str], list[str]]:
         """(primary, other) contexts: the recipe, then every record the turn searched or quoted."""
@@ -331,7 +329,7 @@ class TurnMaker:
         here too measured no better (model card: dev 0.878 against 0.900)."""
         primary, other = self.contexts(turn)
         perturber = Perturber(self.kb, turn.recipe, turn.records, "\n".join([*primary, *other]), self.rng)
-        atoms = [atom for sentence in sentences for atom in atomic_statements(sentence, self.names, lists_only=True)]
+        atoms = [atom for sentence in sentences for atom in atomic_statements(sentence, self.checker.names, lists_only=True)]
         for sentence in dict.fromkeys(atoms):
             turn.statements.append((sentence, SUPPORTED, "true"))
             if self.rng.random() >= false_per_true:

@@ -192,9 +192,7 @@ class _Reader:
         self.recipe = grounds.recipe
         self.allowed = checker.allowed_materials(grounds)
         self.names = self._material_spans()
-        # a clause never starts inside a name: Kiwi reads "신나" of "신나밀 알코올" as a verb with its ending
-        self.clauses = [start for start in _clauses(text, self._position_spans())
-                        if not any(m.start < start < m.end for m in self.names)]
+        self.clauses = _clauses(text, self._position_spans(), self.names)
 
     def claim(self, kind: ClaimKind, subject: str, value: str, supported: bool, reason: str) -> Claim:
         return Claim(kind=kind, sentence=self.sentence, subject=subject, value=value, supported=supported,
@@ -479,7 +477,7 @@ class _Reader:
         return claims
 
 
-def _clauses(text: str, positions: list[_Span]) -> list[int]:
+def _clauses(text: str, positions: list[_Span], names: list[_Span]) -> list[int]:
     """Start offsets of the clauses of ``text``.
 
     A clause ends after a verb's connective ending ("열고", "잡으며"; not "받쳐 주" or the adjective "밝고"),
@@ -487,7 +485,8 @@ def _clauses(text: str, positions: list[_Span]) -> list[int]:
     in a plain list ("A, B, C가 탑을 이룬다") or inside parentheses ("(탑, 20.0%)") keeps one clause.
     A concept-line verb ending in a connective ("…로 열고", "…가 중심을 잡으며") ends its clause whatever Kiwi
     tags it: after a name glued to its particle ("시스-3-헥세닐 아세테이트로 열고") Kiwi reads "열고" as a proper
-    noun, and the next clause's first name was bound to "열고".
+    noun, and the next clause's first name was bound to "열고". No clause starts inside one of ``names``: Kiwi
+    reads "신나" of "신나밀 알코올" as a verb with its ending.
     """
     starts = [0]
     tokens = get_kiwi().tokenize(text)
@@ -507,7 +506,7 @@ def _clauses(text: str, positions: list[_Span]) -> list[int]:
         begin = max(s for s in starts if s <= comma)
         if any(begin <= p.start < comma for p in positions):
             starts.append(comma + 1)
-    return sorted(set(starts))
+    return sorted({start for start in starts if not any(m.start < start < m.end for m in names)})
 
 
 def _ascii_glued(text: str, start: int, end: int) -> bool:

@@ -81,7 +81,7 @@ def test_designed_turns_pair_true_statements_with_one_changed_fact(kb: Knowledge
                                               "position_word", "concentration", "ifra_status", "description",
                                               "perfume", "removed_present", "descriptor", "request"}
         # the judge reads a listing sentence one name at a time, so the pairs are those atoms, not the sentence
-        assert all(atomic_statements(s, maker.names, lists_only=True) == [s] for s, _, _ in turn.statements)
+        assert all(atomic_statements(s, maker.checker.names, lists_only=True) == [s] for s, _, _ in turn.statements)
     placed = [s for turn in turns for s, label, _ in turn.statements if label == SUPPORTED and "에서는" in s]
     assert placed and all(s.endswith("향을 이끕니다.") for s in placed)
 
