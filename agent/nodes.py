@@ -30,7 +30,7 @@ from agent.reading.message import Route, read
 from agent.replies import render
 from agent.replies.narration_check import NarrationFilter, narration_grounds
 from agent.replies.workbench import import_reply_ko, replacements_ko, where_used_ko
-from agent.state import AgentState, Candidate, Restart, TurnContext, fresh_turn
+from agent.state import AgentState, Candidate, Restart, TurnContext, fresh_turn, ranked
 from hyanggi import metrics
 from hyanggi.settings import AnswerLevel, GeneratorBackend
 from knowledge.documents import CollectionName
@@ -226,7 +226,7 @@ class Nodes:
         deps, brief = self.deps, state.brief
         scored = [c.model_copy(update={"recipe": await asyncio.to_thread(critiqued, c.recipe, deps.kb.catalog, brief)})
                   for c in state.candidates]
-        scored.sort(key=lambda c: -c.score)
+        scored = ranked(scored)
         best = scored[0].score if scored else 0.0
         again = best < deps.settings.score_threshold and state.revisions < deps.settings.max_revisions
         return Command(goto=(self.revise if again else self.respond).__name__, update={"candidates": scored})

@@ -24,6 +24,7 @@ from agent.reading.message import Reading, Route
 from hyanggi.settings import AnswerLevel, GeneratorBackend
 from knowledge.search import SearchResult
 from perfumery.brief import Brief
+from perfumery.critic import holds_ground
 from perfumery.ifra import Product
 from perfumery.models import Concentration
 from perfumery.recipe import Recipe
@@ -75,6 +76,26 @@ class Candidate(BaseModel):
     @property
     def score(self) -> float:
         return self.recipe.score.total if self.recipe.score else 0.0
+
+    @property
+    def proposed_by_model(self) -> bool:
+        return self.origin.startswith("llm:")
+
+
+def ranked(candidates: list[Candidate]) -> list[Candidate]:
+    """Scored candidates, best first by the critic's total — except that a model proposal below the best composer
+    formula on IFRA compliance or dose realism (``perfumery.critic.GUARDED``) ranks just after that formula: a
+    higher total must not buy a less legal or less realistic formula (issue 31)."""
+    composed = [c.recipe.score for c in candidates if c.origin == "composer" and c.recipe.score]
+    reference = max(composed, key=lambda card: card.total, default=None)
+
+    def rank(c: Candidate) -> tuple[float, bool]:
+        if reference is not None and c.proposed_by_model and c.recipe.score is not None \
+                and not holds_ground(c.recipe.score, reference):
+            return (-min(c.score, reference.total), True)
+        return (-c.score, False)
+
+    return sorted(candidates, key=rank)
 
 
 @dataclass(kw_only=True)

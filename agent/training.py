@@ -13,6 +13,7 @@ from agent.generators import make_generator
 from agent.replies.claims import ClaimChecker
 from agent.replies.narration_check import narration_grounds, supported_narration
 from finetune.dataset import NarrationCheck, Signals
+from finetune.rft import Sample
 from hyanggi.settings import Settings
 from knowledge.kb import KnowledgeBase
 from perfumery.brief import Brief
@@ -38,9 +39,12 @@ def dataset_signals(settings: Settings, kb: KnowledgeBase, *, rft_briefs: int = 
     per brief (its adapter as shipped: the model learns from its own wins)."""
     if rft_briefs <= 0:
         return Signals(narration_check=narration_check(kb))
-    generator = make_generator(settings, kb)
+    # Samples are drawn one at a time: one context with every thread (the chat's pool splits the threads between
+    # its contexts, which left one of two cores idle while 160 briefs were sampled).
+    generator = make_generator(settings.model_copy(update={"generator_contexts": 1}), kb)
 
-    def sample(brief: Brief, candidates: Sequence[Material]) -> list[Recipe]:
-        return [d.proposed for d in generator.propose(brief, candidates, samples) if d.proposed is not None]
+    def sample(brief: Brief, candidates: Sequence[Material]) -> list[Sample]:
+        return [Sample(proposal=d.proposed, delivered=d.recipe)
+                for d in generator.propose(brief, candidates, samples) if d.proposed is not None]
 
     return Signals(sampler=sample, rft_briefs=rft_briefs, narration_check=narration_check(kb))

@@ -13,8 +13,10 @@ one recipe. Per system:
 - narration_p50_s, first_token_p50_s — streamed narration latency; hangul_share, repetition_rate
   — the Korean fluency proxy; outcomes — ok / repaired / fallback counts over all calls
 - delivered           — per brief, the formula the chat would get from this system (after repair), as the
-                        critic scores it; ``versus`` compares two systems on these (``beats`` the composer on
-                        score in what share of briefs, and in how many it is below on IFRA or dose realism)
+                        critic scores it; ``versus`` compares two systems on these: in what share of briefs it
+                        ``beats`` the composer — a higher total without falling below it on IFRA compliance or dose
+                        realism (``perfumery.critic.GUARDED``), the rule by which the chat's critic node picks — and
+                        in how many briefs it is below on those at all
 """
 
 from __future__ import annotations
@@ -36,33 +38,29 @@ from eval.odor_reference import load_judge
 from eval.recipe_metrics import BriefCase, fidelity, load_cases
 from knowledge.kb import KnowledgeBase
 from perfumery import critique
+from perfumery.critic import holds_ground
 from perfumery.pool import candidate_pool
+from perfumery.recipe import ScoreCard
 from prompts import MIN_ITEMS
-
-GUARDED = ("compliance", "dose_realism")  # a proposal may never lose to the composer on these
-
-
-class Delivered(BaseModel):
-    """The best formula a system delivered for one brief, after repair: what the critic node compares."""
-
-    score: float
-    compliance: float
-    dose_realism: float
 
 
 class Versus(BaseModel):
     briefs: int
-    beats: float = Field(description="share of briefs where the system's score is above the other's")
+    beats: float = Field(description="share of briefs where the system's total is above the other's and it holds its "
+                                     "ground on compliance and dose realism: where the critic node would pick it")
+    higher_total: float = Field(description="share of briefs where its total is above the other's, guard aside")
     below_guarded: int = Field(description="briefs where it is below the other on compliance or dose realism")
 
 
 def versus(system: SystemReport, other: SystemReport) -> Versus:
     """``system`` against ``other`` brief by brief, on the formulas each delivered."""
     shared = sorted(set(system.delivered) & set(other.delivered))
-    beats = sum(system.delivered[b].score > other.delivered[b].score for b in shared)
-    below = sum(any(getattr(system.delivered[b], c) < getattr(other.delivered[b], c) for c in GUARDED)
-                for b in shared)
-    return Versus(briefs=len(shared), beats=round(beats / len(shared), 4) if shared else 0.0, below_guarded=below)
+    pairs = [(system.delivered[b], other.delivered[b]) for b in shared]
+    higher = sum(mine.total > theirs.total for mine, theirs in pairs)
+    beats = sum(mine.total > theirs.total and holds_ground(mine, theirs) for mine, theirs in pairs)
+    below = sum(not holds_ground(mine, theirs) for mine, theirs in pairs)
+    share = (lambda k: round(k / len(shared), 4)) if shared else (lambda k: 0.0)
+    return Versus(briefs=len(shared), beats=share(beats), higher_total=share(higher), below_guarded=below)
 
 
 class SystemReport(BaseModel):
@@ -80,7 +78,8 @@ class SystemReport(BaseModel):
     hangul_share: float
     repetition_rate: float
     outcomes: dict[str, int] = Field(default_factory=dict)
-    delivered: dict[str, Delivered] = Field(default_factory=dict, description="per brief id")
+    delivered: dict[str, ScoreCard] = Field(default_factory=dict, description="per brief id: the best formula "
+                                            "delivered after repair, as the critic scored it")
     samples: list[dict] = Field(default_factory=list, description="a few raw outputs, for reading.")
 
 
@@ -106,7 +105,7 @@ def evaluate_system(generator: Generator, cases: Sequence[BriefCase], kb: Knowle
     repetition: list[float] = []
     outcomes: Counter[str] = Counter()
     samples: list[dict] = []
-    delivered: dict[str, Delivered] = {}
+    delivered: dict[str, ScoreCard] = {}
     for case in cases:
         brief = case.to_brief()
         pool = candidate_pool(brief, catalog, random.Random(f"{seed}:{case.id}"))
@@ -114,7 +113,7 @@ def evaluate_system(generator: Generator, cases: Sequence[BriefCase], kb: Knowle
         drafts = generator.propose(brief, candidates, n)
         best = max((d.recipe.score for d in drafts if d.recipe.score), key=lambda card: card.total, default=None)
         if best is not None:
-            delivered[case.id] = Delivered(score=best.total, **{c: best.components.get(c, 0.0) for c in GUARDED})
+            delivered[case.id] = best
         for draft in drafts:
             record = draft.record
             outcomes[f"propose_{record.outcome.value}"] += 1

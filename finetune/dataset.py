@@ -226,7 +226,8 @@ def examples_for_brief(brief: Brief, source: Source, kb: KnowledgeBase, builder:
                        rng: random.Random, threshold: float, stats: BuildStats, variants: int = 2,
                        signals: Signals | None = None) -> list[Example]:
     """Proposal examples for the composer's formulas that pass the critic — and, while ``signals`` has RFT
-    briefs left, the model's own proposals that beat them (``finetune.rft``) — and one narration example."""
+    briefs left, the model's own proposals whose delivered formulas beat the composer's (``finetune.rft``) —
+    and one narration example."""
     signals = signals or Signals()
     catalog = kb.catalog
     pool = candidate_pool(brief, catalog, rng)
@@ -248,7 +249,7 @@ def examples_for_brief(brief: Brief, source: Source, kb: KnowledgeBase, builder:
     if signals.sampler is not None and signals.rft.briefs < signals.rft_briefs:
         samples = signals.sampler(brief, candidates)
         offered = set(pool)  # a target may use only what its prompt numbers
-        won = [r for r in preferred(samples, cores, brief, catalog)
+        won = [r for r in preferred(samples, recipes, brief, catalog)
                if {i.material_id for i in r.ingredients} <= offered]
         signals.rft.briefs += 1
         signals.rft.sampled += len(samples)
@@ -425,10 +426,11 @@ def data_card(summary: DatasetSummary, kb: KnowledgeBase, threshold: float, seed
 - **perfume**: one request per reference perfume ({len(kb.perfumes)} perfumes), its published descriptors as target.
 - **session**: liked turns from the store (brief, recipe, reply), when a database exists.
 
-- **rft**: the current model's own proposals that beat the composer's best core for the same brief on the
-  reward of `finetune/rft.py` (critic total − 0.1 per imperceptible headline − 0.1 per avoided odour present,
-  never below the composer on compliance or dose realism): {s['rft_preferred']} preferred of {s['rft_sampled']}
-  sampled for {s['rft_briefs']} briefs.
+- **rft**: the current model's own proposals, written as it wrote them, whose delivered formula (after repair)
+  beats the composer's formulas for the same brief and candidates on the reward of `finetune/rft.py` (critic
+  total − 0.1 per imperceptible headline − 0.1 per avoided odour present), never below the best of them on
+  compliance or dose realism: {s['rft_preferred']} preferred of {s['rft_sampled']} sampled for {s['rft_briefs']}
+  briefs.
 
 Proposal targets are the deterministic composer's formulas over the numbered candidate pool shown in the
 prompt (numbered in shuffled order, so a number says nothing of position), written as the grammar's

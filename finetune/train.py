@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from transformers import EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 
@@ -62,6 +62,9 @@ class TrainConfig:
     # Retraining starts from the serving adapter's PEFT copy (``jobs.records.TrainStart``); its own LoRA shape
     # (rank, alpha, modules, layers) then replaces the one above, so the run records what it trained.
     init_adapter: Path | None = None
+    # Training examples of a source seen this many times per pass (``--repeat rft=4``): a round of rejection
+    # sampling yields a few dozen of the model's own wins beside ~1,200 composer targets, too few to move it.
+    repeat: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def for_device(cls, device: str, **overrides: Any) -> TrainConfig:
@@ -72,6 +75,19 @@ class TrainConfig:
         else:
             base = cls(device=device)
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def source_repeats(items: Sequence[str]) -> dict[str, int] | None:
+    """``["rft=4"]`` → ``{"rft": 4}``; None when an item is not ``source=count`` with a known source and count ≥ 1."""
+    from finetune.dataset import Source
+
+    repeats: dict[str, int] = {}
+    for item in items:
+        source, _, count = item.partition("=")
+        if source.strip() not in get_args(Source) or not count.strip().isdigit() or int(count) < 1:
+            return None
+        repeats[source.strip()] = int(count)
+    return repeats
 
 
 def pick_device() -> str:
@@ -314,6 +330,8 @@ def train(dataset_dir: Path, base_gguf: Path, run_dir: Path, config: TrainConfig
 
     def load(split: str) -> tuple[list[Encoded], int]:
         rows = read_jsonl(dataset_dir / f"{split}.jsonl")
+        if split == "train":
+            rows = [r for r in rows for _ in range(max(1, config.repeat.get(r.get("source", ""), 1)))]
         encoded = [encode(tokenizer, r["prompt"], r["target"]) for r in rows]
         kept = fitting(rows, encoded, config.max_len)
         return kept, len(encoded) - len(kept)

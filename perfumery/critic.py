@@ -61,6 +61,17 @@ BREACH_CODES = frozenset({ViolationCode.ifra_cap, ViolationCode.ifra_prohibited,
 UNKNOWN_CODES = frozenset({ViolationCode.ifra_unknown})
 
 
+# The components on which a model's proposal may never lose to the composer's formula it competes with: the law
+# and the physics of a formula, which a higher total must not buy (issue 31). The critic node, the RFT reward and
+# ``hyanggi eval generator`` read this one tuple.
+GUARDED = ("compliance", "dose_realism")
+
+
+def holds_ground(card: ScoreCard, reference: ScoreCard) -> bool:
+    """Whether ``card`` is at least ``reference`` on every ``GUARDED`` component (a missing one counts 0)."""
+    return all(card.components.get(c, 0.0) >= reference.components.get(c, 0.0) for c in GUARDED)
+
+
 def compliance_status(violations: list[Violation]) -> ComplianceStatus:
     """A breach outranks a missing figure; a missing figure is never reported as compliant."""
     codes = {v.code for v in violations}

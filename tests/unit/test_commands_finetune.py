@@ -63,6 +63,16 @@ def test_train_refusing_overlong_examples_is_a_korean_error_not_a_traceback(tmp_
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
+def test_train_with_a_malformed_repeat_is_a_korean_error(tmp_path):
+    data = tmp_path / "ds"
+    data.mkdir()
+    for split in ("train", "dev"):
+        (data / f"{split}.jsonl").write_text("{}\n", encoding="utf-8")
+    result = runner.invoke(app, ["finetune", "train", "--data", str(data), "--repeat", "rft=0"])
+    assert result.exit_code == 2
+    assert "--repeat 는 출처=횟수 형식입니다" in result.output
+
+
 def test_eval_generator_composer_json():
     result = runner.invoke(app, ["eval", "generator", "--systems", "composer", "--limit", "2", "--json"])
     assert result.exit_code == 0, result.output

@@ -6,11 +6,12 @@ import random
 import pytest
 
 from finetune.dataset import BuildStats, Signals, core_formula, examples_for_brief
-from finetune.rft import MISSED_HEADLINE, preferred, reward
+from finetune.rft import MISSED_HEADLINE, Sample, preferred, reward
 from knowledge.kb import load_knowledge_base
 from perfumery import compose
 from perfumery.brief import Brief
-from perfumery.critic import critiqued
+from perfumery.critic import critiqued, holds_ground
+from perfumery.recipe import ScoreCard
 from prompts import PromptBuilder
 
 
@@ -41,18 +42,30 @@ def test_reward_takes_a_share_for_each_headline_that_cannot_be_smelled(kb, brief
     assert reward(recipe, brief, kb.catalog) == pytest.approx(recipe.score.total)
 
 
+def as_written(recipe):
+    return Sample(proposal=recipe, delivered=recipe)
+
+
 def test_only_samples_that_beat_the_composer_without_losing_compliance_are_preferred(kb, brief):
     weak, strong = compose(brief, kb.catalog, n=2, seed=4)
     weak, strong = sorted([weak, strong], key=lambda r: reward(r, brief, kb.catalog))
     assert reward(weak, brief, kb.catalog) < reward(strong, brief, kb.catalog)
     # Against the weaker formula the stronger one wins; against itself nothing does (it must beat, not tie).
-    assert [r.score.total for r in preferred([strong], [weak], brief, kb.catalog)] == [strong.score.total]
-    assert preferred([strong, weak], [strong], brief, kb.catalog) == []
-    # A sample that would win on score but drops compliance is refused.
+    assert [r.score.total for r in preferred([as_written(strong)], [weak], brief, kb.catalog)] == [strong.score.total]
+    assert preferred([as_written(strong), as_written(weak)], [strong], brief, kb.catalog) == []
+    # A sample that would win on score but drops compliance or dose realism is refused.
     lead = max(strong.ingredients, key=lambda i: i.percent).material_id
     over = critiqued(scaled(strong, lead, 40.0), kb.catalog, brief)
-    if over.score.components["compliance"] < strong.score.components["compliance"]:
-        assert preferred([over], [weak], brief, kb.catalog) == []
+    assert not holds_ground(over.score, weak.score)
+    assert preferred([Sample(proposal=over, delivered=over.model_copy(update={"score": ScoreCard(
+        total=1.0, components=over.score.components)}))], [weak], brief, kb.catalog) == []
+
+
+def test_the_delivered_formula_is_judged_and_the_proposal_as_written_is_the_target(kb, brief):
+    weak, strong = sorted(compose(brief, kb.catalog, n=2, seed=4), key=lambda r: reward(r, brief, kb.catalog))
+    written = core_formula(weak, brief, kb.catalog)
+    assert preferred([Sample(proposal=written, delivered=strong)], [weak], brief, kb.catalog) == [written]
+    assert preferred([Sample(proposal=strong, delivered=weak)], [weak], brief, kb.catalog) == []
 
 
 def test_a_brief_with_a_winning_sample_gets_an_rft_target_beside_the_composers(kb, brief):
@@ -60,12 +73,12 @@ def test_a_brief_with_a_winning_sample_gets_an_rft_target_beside_the_composers(k
     seen = []
 
     def sampler(b, candidates):
-        """Stands in for the model: more composer variants over the offered candidates, cut to their core."""
+        """Stands in for the model: more composer variants over the offered candidates, written as their core."""
         ids = {c.id for c in candidates}
         seen.append(ids)
-        drafts = [r.model_copy(update={"ingredients": [i for i in r.ingredients if i.material_id in ids]})
-                  for r in compose(b, kb.catalog, candidates=sorted(ids), n=8, seed=99)]
-        return [core_formula(r, b, kb.catalog) for r in drafts]
+        variants = compose(b, kb.catalog, candidates=sorted(ids), n=8, seed=99)
+        return [Sample(proposal=core_formula(r.model_copy(update={"ingredients": [
+            i for i in r.ingredients if i.material_id in ids]}), b, kb.catalog), delivered=r) for r in variants]
 
     signals = Signals(sampler=sampler, rft_briefs=1)
     first = examples_for_brief(brief, "lexicon", kb, builder, random.Random(0), 0.0, BuildStats(), signals=signals)

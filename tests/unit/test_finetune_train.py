@@ -9,7 +9,16 @@ import torch
 from safetensors.torch import load_file
 
 from finetune import train as train_module
-from finetune.train import Encoded, TrainConfig, collate, encode, fitting, lr_schedule, target_loss
+from finetune.train import (
+    Encoded,
+    TrainConfig,
+    collate,
+    encode,
+    fitting,
+    lr_schedule,
+    source_repeats,
+    target_loss,
+)
 
 
 class CharTokenizer:
@@ -130,3 +139,21 @@ def test_a_run_that_stops_improving_stops_early_with_the_best_adapter_kept_and_p
     kept = load_file(tmp_path / "run" / f"checkpoint-{result.best_step}" / "adapter_model.safetensors")
     assert best.keys() == kept.keys() and all(torch.equal(best[k], kept[k]) for k in best)
     assert capsys.readouterr().out == ""
+
+
+def test_repeat_reads_source_counts_and_refuses_anything_else():
+    assert source_repeats(["rft=4", "session=2"]) == {"rft": 4, "session": 2}
+    assert source_repeats([]) == {}
+    for bad in (["rft"], ["rft=0"], ["rft=two"], ["judge=2"]):
+        assert source_repeats(bad) is None
+
+
+def test_repeated_sources_are_seen_that_many_times_per_pass_in_training_only(tmp_path, monkeypatch):
+    data = _dataset(tmp_path, monkeypatch)
+    rows = [{"task": "propose", "source": "rft" if i < 4 else "lexicon", "prompt": f"요청 {i}", "target": "{\"a\":8}"}
+            for i in range(12)]
+    (data / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    config = TrainConfig(steps=1, batch_size=4, max_len=64, warmup_steps=0, eval_every=1, dev_batches=1,
+                         first_layer=0, rank=4, alpha=8.0, threads=1, repeat={"rft": 3})
+    result = train_module.train(data, tmp_path / "base.gguf", tmp_path / "run", config, progress=False)
+    assert (result.train_examples, result.dev_examples) == (8 + 4 * 3, 12)

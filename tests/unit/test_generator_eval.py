@@ -10,7 +10,6 @@ from agent.generators.fallback import FallbackComposer
 from eval.composer_reference import ComposerReference
 from eval.generator_eval import (
     EVAL_MARKER,
-    Delivered,
     Versus,
     card_section,
     evaluate_system,
@@ -20,6 +19,7 @@ from eval.generator_eval import (
 )
 from hyanggi.settings import Settings
 from knowledge.kb import load_knowledge_base
+from perfumery.recipe import ScoreCard
 from prompts import PromptBuilder
 
 
@@ -97,10 +97,12 @@ def test_versus_compares_the_delivered_formulas_brief_by_brief(kb, cases):
     ids = sorted(report.delivered)
 
     def with_scores(*rows):
-        return report.model_copy(update={"delivered": {b: Delivered(score=s, compliance=c, dose_realism=d)
-                                                       for b, (s, c, d) in zip(ids, rows, strict=True)}})
+        return report.model_copy(update={"delivered": {
+            b: ScoreCard(total=s, components={"compliance": c, "dose_realism": d})
+            for b, (s, c, d) in zip(ids, rows, strict=True)}})
 
-    model = with_scores((0.9, 1.0, 1.0), (0.5, 1.0, 1.0), (0.8, 0.5, 1.0))
+    # Brief 1 won outright; brief 3 has the higher total but is less compliant: not a win, as in the critic node.
+    model = with_scores((0.9, 1.0, 1.0), (0.5, 1.0, 1.0), (0.85, 0.5, 1.0))
     composer = with_scores((0.8, 1.0, 1.0), (0.7, 1.0, 0.9), (0.8, 1.0, 1.0))
-    assert versus(model, composer) == Versus(briefs=3, beats=0.3333, below_guarded=1)
-    assert versus(composer, composer) == Versus(briefs=3, beats=0.0, below_guarded=0)
+    assert versus(model, composer) == Versus(briefs=3, beats=0.3333, higher_total=0.6667, below_guarded=1)
+    assert versus(composer, composer) == Versus(briefs=3, beats=0.0, higher_total=0.0, below_guarded=0)

@@ -107,13 +107,15 @@ def train_command(
     eval_every: Annotated[int | None, typer.Option()] = None,
     init_adapter: Annotated[Path | None, typer.Option(
         help="이 PEFT 어댑터에서 이어 학습 (예: finetune/adapters/hyanggi-lora-peft); 없으면 기반 모델에서 새로.")] = None,
+    repeat: Annotated[list[str] | None, typer.Option(
+        help="이 출처의 학습 예시를 한 패스에 N번 (예: --repeat rft=4; 출처: lexicon, perfume, session, rft).")] = None,
     seed: Annotated[int, typer.Option()] = 42,
 ) -> None:
     """LoRA 학습 (CPU: 소규모 fp32, CUDA: QLoRA 4-bit). 지표는 metrics.csv 에 기록."""
     import time
 
     from agent.generators import ensure_base_gguf
-    from finetune.train import TrainConfig, pick_device, train
+    from finetune.train import TrainConfig, pick_device, source_repeats, train
     from hyanggi.settings import get_settings
 
     settings = get_settings()
@@ -124,10 +126,15 @@ def train_command(
     if init_adapter is not None and not (init_adapter / "adapter_config.json").is_file():
         console.print(f"[red]PEFT 어댑터가 아닙니다 (adapter_config.json 없음): {init_adapter}[/]")
         raise typer.Exit(1)
+    repeats = source_repeats(repeat or [])
+    if repeats is None:
+        console.print("[red]--repeat 는 출처=횟수 형식입니다 (출처: lexicon, perfume, session, rft; 횟수 1 이상), "
+                      "예: --repeat rft=4[/]")
+        raise typer.Exit(2)
     device = pick_device()
     config = TrainConfig.for_device(device, steps=steps, batch_size=batch_size, max_len=max_len, lr=lr, rank=rank,
                                     eval_every=eval_every, seed=seed, threads=settings.n_threads,
-                                    init_adapter=init_adapter)
+                                    init_adapter=init_adapter, repeat=repeats or None)
     if config.qlora:
         console.print("CUDA GPU: QLoRA (bitsandbytes 4-bit) — bitsandbytes must be installed on this machine.")
     run_dir = RUNS_DIR / (run or time.strftime("%Y%m%d-%H%M%S"))
