@@ -30,7 +30,7 @@ from agent.reading.message import Route, read
 from agent.replies import render
 from agent.replies.narration_check import NarrationFilter, narration_grounds
 from agent.replies.workbench import import_reply_ko, replacements_ko, where_used_ko
-from agent.state import AgentState, Candidate, Restart, TurnContext, fresh_turn, ranked
+from agent.state import REPAIRED, AgentState, Candidate, Restart, TurnContext, fresh_turn, ranked
 from hyanggi import metrics
 from hyanggi.settings import AnswerLevel, GeneratorBackend
 from knowledge.documents import CollectionName
@@ -237,7 +237,8 @@ class Nodes:
         composer variants with new seeds; the critique node scores them all again."""
         deps, brief = self.deps, state.brief
         catalog, settings = deps.kb.catalog, deps.settings
-        repaired = [Candidate(origin="repair", recipe=await asyncio.to_thread(revised, c.recipe, catalog, brief))
+        repaired = [Candidate(origin=f"{REPAIRED}:{c.origin}" if c.proposed_by_model else REPAIRED,
+                              recipe=await asyncio.to_thread(revised, c.recipe, catalog, brief))
                     for c in state.candidates[:2]]
         fresh = await asyncio.to_thread(compose, brief, catalog, state.candidate_ids, n=settings.n_candidates,
                                         seed=revision_seed(settings.seed, state.revisions))

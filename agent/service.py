@@ -66,7 +66,8 @@ class TurnResult(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     error: str | None = None
     chosen: str | None = Field(default=None, description="where the formula the critic chose this turn came from: "
-                                                          "composer | llm:<outcome> | repair; None without a design")
+                                                          "composer | llm:<outcome> | repair | repair:llm:<outcome>; None "
+                                                          "without a design")
 
     def contract(self) -> dict[str, Any]:
         """The `hyanggi ask --json` shape of docs/ARCHITECTURE.md §4."""

@@ -67,10 +67,14 @@ class TurnContext(BaseModel):
     principal: Principal = Field(default=LOCAL, description="whom the turn is for: what the store shows it")
 
 
+REPAIRED = "repair"  # origin of a candidate the revise node repaired; a model proposal's keeps its own after it
+
+
 class Candidate(BaseModel):
     """A formula the design loop considers this turn, and where it came from."""
 
-    origin: str = Field(description="composer | llm:<outcome> | repair")
+    origin: str = Field(description="composer | llm:<outcome> | repair | repair:llm:<outcome> (a model proposal "
+                                    "repaired by the revise node, still the model's)")
     recipe: Recipe
 
     @property
@@ -79,7 +83,8 @@ class Candidate(BaseModel):
 
     @property
     def proposed_by_model(self) -> bool:
-        return self.origin.startswith("llm:")
+        """The model's proposal, as proposed or as the revise node repaired it: guarded alike."""
+        return self.origin.removeprefix(f"{REPAIRED}:").startswith("llm:")
 
 
 def ranked(candidates: list[Candidate]) -> list[Candidate]:

@@ -10,7 +10,8 @@ descriptors without repeating each other. Doses work the way a
 perfumer weighs: what a material can carry is physics, so its typical maximum (and IFRA cap) is a hard
 ceiling. Potent materials (traces, accents) sit near their usual dose; carriers (modifiers, workhorses)
 take the rest of each position's weight. When a position cannot reach its share without overdosing,
-the pyramid gives way, never the ceiling. A seed makes it reproducible; variants of one call also avoid
+the pyramid gives way, never the ceiling. Last, traces of the organ's potent materials nearest the brief finish
+the formula where the critic scores them higher (``perfumery.finish``). A seed makes it reproducible; variants of one call also avoid
 the materials earlier variants leaned on, so they differ in substance and not just in noise.
 """
 
@@ -26,6 +27,7 @@ from perfumery.amounts import allocate, fill_to_total, round_to_total
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.critic import critiqued
+from perfumery.finish import finished
 from perfumery.fit import (
     PERCEPTIBLE,
     avoid_strength,
@@ -91,8 +93,8 @@ def compose(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None = N
             product=brief.product,
             ingredients=[catalog.ingredient(m, p) for m, p in sorted(doses.items(), key=_pyramid_order(catalog))],
         )
-        recipes.append(_with_fixes(critiqued(repair(recipe, catalog, brief, bands), catalog, brief), catalog, brief,
-                                   bands))
+        fixed = _with_fixes(critiqued(repair(recipe, catalog, brief, bands), catalog, brief), catalog, brief, bands)
+        recipes.append(finished(fixed, catalog, brief, pool, bands))
     return recipes
 
 

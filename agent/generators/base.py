@@ -36,7 +36,8 @@ MIN_HANGUL = 0.3
 class RecipeDraft(BaseModel):
     """A candidate formula for the design loop, with the model's own proposal kept for evaluation."""
 
-    recipe: Recipe = Field(description="what the design loop should use (repaired or composed when needed).")
+    recipe: Recipe = Field(description="what the design loop should use: repaired and finished "
+                                       "(``perfumery.finish``), or composed when the proposal is unusable.")
     proposed: Recipe | None = Field(
         default=None, description="the model's formula, amounts normalised, before any repair; None if unusable."
     )
@@ -201,6 +202,7 @@ class Generator(ABC):
             return self._fallback_draft(brief, list(by_id), problems, variant, completion)
         proposed = proposal_recipe(parsed.doses, by_id, brief)
         final, fixes = self.fallback.check_and_repair(proposed, brief)
+        final = self.fallback.finish(final, brief, list(by_id))
         problems.extend(fixes)
         outcome = Outcome.ok if parsed.clean and not fixes and not completion.error else Outcome.repaired
         return RecipeDraft(recipe=final, proposed=proposed, record=self._record("propose", outcome, completion, problems))

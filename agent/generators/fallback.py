@@ -1,7 +1,7 @@
 """What the generator leans on when the model's output cannot be used as it is: the perfumery core.
 
 The composer replaces an unusable proposal, the critic and ``repair`` fix a usable one that breaks a
-rule (IFRA, pyramid, avoided materials), and a template narration replaces Korean the model failed
+rule (IFRA, pyramid, avoided materials), ``finish`` adds the traces a core lacks, and a template narration replaces Korean the model failed
 to write. Keeping this in one object lets every backend share it and tests swap the catalog.
 """
 
@@ -14,6 +14,7 @@ from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.composer import compose
 from perfumery.critic import critique, critiqued
+from perfumery.finish import finished
 from perfumery.fit import delivered
 from perfumery.naming import brief_themes, concept_ko, formula_name, lead_sentence
 from perfumery.recipe import Recipe
@@ -41,6 +42,11 @@ class FallbackComposer:
             return critiqued(named, self.catalog, brief), []
         fixes = [f"수정: {v.message_ko}" for v in verdict.errors]
         return critiqued(repair(named, self.catalog, brief), self.catalog, brief), fixes
+
+    def finish(self, recipe: Recipe, brief: Brief, candidates: Sequence[str]) -> Recipe:
+        """Traces of the candidates nearest the brief, where the critic scores them higher: the composer finishes
+        its own formulas so, and a proposal is an 8-line core (``perfumery.finish``)."""
+        return finished(recipe, self.catalog, brief, candidates)
 
     def _named(self, recipe: Recipe, brief: Brief) -> Recipe:
         doses = {i.material_id: i.percent for i in recipe.ingredients if i.material_id in self.catalog}

@@ -28,3 +28,9 @@ def test_a_model_proposal_below_the_composer_on_dose_realism_or_ifra_ranks_after
 
 def test_without_a_composer_formula_the_totals_decide():
     assert order([candidate("llm:ok", 0.7, dose_realism=0.1), candidate("repair", 0.8)]) == [("repair", 0.8), ("llm:ok", 0.7)]
+
+
+def test_a_model_proposal_the_revise_node_repaired_is_still_guarded():
+    composer, repaired = candidate("composer", 0.8), candidate("repair:llm:repaired", 0.9, dose_realism=0.7)
+    assert repaired.proposed_by_model and not candidate("repair", 0.9).proposed_by_model
+    assert order([repaired, composer])[0] == ("composer", 0.8)
