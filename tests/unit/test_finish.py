@@ -21,7 +21,8 @@ def kb():
 
 @pytest.fixture(scope="module")
 def brief():
-    return Brief(descriptors={"citrus": 1.0, "woody": 0.6}, avoid_descriptors={"sweet": 1.0}, text="상큼한 나무 향")
+    """A rose with musk that must not be smoky: the traces must aim at the rose and keep smoke out."""
+    return Brief(descriptors={"rose": 1.0, "musky": 0.5}, avoid_descriptors={"smoky": 1.0}, text="스모키하지 않은 장미 머스크")
 
 
 def core(kb, brief, pool):
