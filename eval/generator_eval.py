@@ -59,8 +59,9 @@ def versus(system: SystemReport, other: SystemReport) -> Versus:
     higher = sum(mine.total > theirs.total for mine, theirs in pairs)
     beats = sum(mine.total > theirs.total and holds_ground(mine, theirs) for mine, theirs in pairs)
     below = sum(not holds_ground(mine, theirs) for mine, theirs in pairs)
-    share = (lambda k: round(k / len(shared), 4)) if shared else (lambda k: 0.0)
-    return Versus(briefs=len(shared), beats=share(beats), higher_total=share(higher), below_guarded=below)
+    n = len(shared) or 1  # no shared brief: every count is 0
+    return Versus(briefs=len(shared), beats=round(beats / n, 4), higher_total=round(higher / n, 4),
+                  below_guarded=below)
 
 
 class SystemReport(BaseModel):

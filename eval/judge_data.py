@@ -329,7 +329,8 @@ class TurnMaker:
         here too measured no better (model card: dev 0.878 against 0.900)."""
         primary, other = self.contexts(turn)
         perturber = Perturber(self.kb, turn.recipe, turn.records, "\n".join([*primary, *other]), self.rng)
-        atoms = [atom for sentence in sentences for atom in atomic_statements(sentence, self.checker.names, lists_only=True)]
+        atoms = [atom for sentence in sentences
+                 for atom in atomic_statements(sentence, self.checker.names, lists_only=True)]
         for sentence in dict.fromkeys(atoms):
             turn.statements.append((sentence, SUPPORTED, "true"))
             if self.rng.random() >= false_per_true:

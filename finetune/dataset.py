@@ -426,7 +426,7 @@ def data_card(summary: DatasetSummary, kb: KnowledgeBase, threshold: float, seed
 - **perfume**: one request per reference perfume ({len(kb.perfumes)} perfumes), its published descriptors as target.
 - **session**: liked turns from the store (brief, recipe, reply), when a database exists.
 
-- **rft**: the current model's own proposals, written as it wrote them, whose delivered formula (after repair)
+- **rft**: the current model's own proposals, written as it wrote them, whose delivered formula (repaired, finished)
   beats the composer's formulas for the same brief and candidates on the reward of `finetune/rft.py` (critic
   total − 0.1 per imperceptible headline − 0.1 per avoided odour present), never below the best of them on
   compliance or dose realism: {s['rft_preferred']} preferred of {s['rft_sampled']} sampled for {s['rft_briefs']}

@@ -2,7 +2,7 @@
 
 Imitating the composer teaches the model at best to tie with it. Here the current model proposes several
 formulas for a brief; each is judged as the user would receive it — the formula the chat delivers from it
-(after repair), scored by the critic's total less a share for every headline that cannot be smelled and every
+(after repair and finishing), scored by the critic's total less a share for every headline that cannot be smelled and every
 firmly avoided odour a line carries — against the composer's formulas for the same brief and candidates,
 delivered the same way. A proposal whose delivered formula scores above the best of them and is no worse on
 IFRA compliance or dose realism (``perfumery.critic.holds_ground``, the critic node's own rule) becomes a
@@ -31,7 +31,7 @@ from perfumery.recipe import Recipe
 @dataclass(frozen=True)
 class Sample:
     """One proposal of the model: its formula as written (amounts normalised; the training target) and the
-    formula the chat delivers from it (repaired and critiqued; what is judged)."""
+    formula the chat delivers from it (repaired, finished and critiqued; what is judged)."""
 
     proposal: Recipe
     delivered: Recipe
@@ -68,15 +68,15 @@ def preferred(samples: Sequence[Sample], composed: Sequence[Recipe], brief: Brie
     """The proposals whose delivered formula beats every composed formula (critiqued) on ``reward`` and holds its
     ground against the best of them on IFRA compliance and dose realism; best first, one per distinct set of
     materials."""
-    if not composed:
+    best = max(composed, key=lambda r: reward(r, brief, catalog), default=None)
+    if best is None or best.score is None:
         return []
-    best = max(composed, key=lambda r: reward(r, brief, catalog))
     bar = reward(best, brief, catalog)
     winners: dict[frozenset[str], tuple[float, Recipe]] = {}
     for sample in samples:
         judged = sample.delivered
         value = reward(judged, brief, catalog)
-        if value <= bar or judged.score is None or best.score is None or not holds_ground(judged.score, best.score):
+        if value <= bar or judged.score is None or not holds_ground(judged.score, best.score):
             continue
         key = frozenset(i.material_id for i in sample.proposal.ingredients)
         if key not in winners or value > winners[key][0]:

@@ -10,9 +10,10 @@ descriptors without repeating each other. Doses work the way a
 perfumer weighs: what a material can carry is physics, so its typical maximum (and IFRA cap) is a hard
 ceiling. Potent materials (traces, accents) sit near their usual dose; carriers (modifiers, workhorses)
 take the rest of each position's weight. When a position cannot reach its share without overdosing,
-the pyramid gives way, never the ceiling. Last, traces of the organ's potent materials nearest the brief finish
-the formula where the critic scores them higher (``perfumery.finish``). A seed makes it reproducible; variants of one call also avoid
-the materials earlier variants leaned on, so they differ in substance and not just in noise.
+the pyramid gives way, never the ceiling. Last, traces of the organ's potent materials nearest the brief
+finish the formula where the critic scores them higher (``perfumery.finish``). A seed makes it reproducible;
+variants of one call also avoid the materials earlier variants leaned on, so they differ in substance and not
+just in noise.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from itertools import zip_longest
 from perfumery.amounts import allocate, fill_to_total, round_to_total
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
-from perfumery.critic import critiqued
+from perfumery.critic import better_of, critiqued
 from perfumery.finish import finished
 from perfumery.fit import (
     PERCEPTIBLE,
@@ -103,8 +104,7 @@ def _with_fixes(recipe: Recipe, catalog: Catalog, brief: Brief, bands: PyramidBa
     fixes = [fix for violation in recipe.violations for fix in violation.fixes]
     if not fixes:
         return recipe
-    fixed = critiqued(apply_fixes(recipe, fixes, catalog, brief, bands), catalog, brief)
-    return fixed if fixed.score and recipe.score and fixed.score.total > recipe.score.total else recipe
+    return better_of(recipe, critiqued(apply_fixes(recipe, fixes, catalog, brief, bands), catalog, brief))
 
 
 def _pyramid_order(catalog: Catalog):

@@ -190,6 +190,12 @@ def critiqued(recipe: Recipe, catalog: Catalog, brief: Brief | None = None,
                                      "nearest_reference": result.nearest_reference})
 
 
+def better_of(current: Recipe, candidate: Recipe) -> Recipe:
+    """``candidate`` where the critic scored it above ``current`` (both critiqued), else ``current``: a step the
+    critic does not reward is not kept (the composer's use of the critic's fixes, finishing with traces)."""
+    return candidate if candidate.score and current.score and candidate.score.total > current.score.total else current
+
+
 def _name(catalog: Catalog, material_id: str) -> str:
     return catalog.material(material_id).name_ko if material_id in catalog else material_id
 

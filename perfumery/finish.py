@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
-from perfumery.critic import MAX_MATERIALS, critiqued
+from perfumery.critic import MAX_MATERIALS, better_of, critiqued
 from perfumery.fit import is_avoided
 from perfumery.pyramid import PyramidBands
 from perfumery.recipe import Recipe
@@ -64,5 +64,4 @@ def finished(recipe: Recipe, catalog: Catalog, brief: Brief, candidates: Sequenc
     result = finish(scored, catalog, brief, candidates, bands)
     if result is scored:
         return scored
-    result = critiqued(result, catalog, brief, bands=bands)
-    return result if result.score and scored.score and result.score.total > scored.score.total else scored
+    return better_of(scored, critiqued(result, catalog, brief, bands=bands))

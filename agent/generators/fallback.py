@@ -1,8 +1,8 @@
 """What the generator leans on when the model's output cannot be used as it is: the perfumery core.
 
 The composer replaces an unusable proposal, the critic and ``repair`` fix a usable one that breaks a
-rule (IFRA, pyramid, avoided materials), ``finish`` adds the traces a core lacks, and a template narration replaces Korean the model failed
-to write. Keeping this in one object lets every backend share it and tests swap the catalog.
+rule (IFRA, pyramid, avoided materials), ``finish`` adds the traces a core lacks, and a template narration
+replaces Korean the model failed to write. Keeping this in one object lets every backend share it and tests swap the catalog.
 """
 
 from __future__ import annotations
