@@ -10,8 +10,9 @@ descriptors without repeating each other. Doses work the way a
 perfumer weighs: what a material can carry is physics, so its typical maximum (and IFRA cap) is a hard
 ceiling. Potent materials (traces, accents) sit near their usual dose; carriers (modifiers, workhorses)
 take the rest of each position's weight. When a position cannot reach its share without overdosing,
-the pyramid gives way, never the ceiling. Last, traces of the organ's potent materials nearest the brief
-finish the formula where the critic scores them higher (``perfumery.finish``). A seed makes it reproducible;
+the pyramid gives way, never the ceiling. Last, the formula is finished where the critic scores it higher
+(``perfumery.finish``): the critic's own fixes, the weight on a few carriers, potent lines at their usual
+doses, traces of potent materials nearest the brief. A seed makes it reproducible;
 variants of one call also avoid the materials earlier variants leaned on, so they differ in substance and not
 just in noise.
 """
@@ -27,7 +28,7 @@ from itertools import zip_longest
 from perfumery.amounts import allocate, fill_to_total, round_to_total
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
-from perfumery.critic import better_of, critiqued
+from perfumery.critic import critiqued
 from perfumery.finish import finished
 from perfumery.fit import (
     PERCEPTIBLE,
@@ -45,7 +46,7 @@ from perfumery.models import Concentration, NotePosition
 from perfumery.naming import brief_themes, concept_ko, formula_name
 from perfumery.pyramid import PyramidBands
 from perfumery.recipe import Recipe
-from perfumery.repair import apply_fixes, repair
+from perfumery.repair import repair
 from perfumery.similarity import Vector, cosine
 
 NOISE = 0.12  # Gumbel temperature of each greedy pick
@@ -94,17 +95,9 @@ def compose(brief: Brief, catalog: Catalog, candidates: Sequence[str] | None = N
             product=brief.product,
             ingredients=[catalog.ingredient(m, p) for m, p in sorted(doses.items(), key=_pyramid_order(catalog))],
         )
-        fixed = _with_fixes(critiqued(repair(recipe, catalog, brief, bands), catalog, brief), catalog, brief, bands)
-        recipes.append(finished(fixed, catalog, brief, pool, bands))
+        recipes.append(finished(critiqued(repair(recipe, catalog, brief, bands), catalog, brief), catalog, brief, pool,
+                                bands))
     return recipes
-
-
-def _with_fixes(recipe: Recipe, catalog: Catalog, brief: Brief, bands: PyramidBands) -> Recipe:
-    """The critic's own fixes applied once, kept when they score better: its advice is not left unheeded."""
-    fixes = [fix for violation in recipe.violations for fix in violation.fixes]
-    if not fixes:
-        return recipe
-    return better_of(recipe, critiqued(apply_fixes(recipe, fixes, catalog, brief, bands), catalog, brief))
 
 
 def _pyramid_order(catalog: Catalog):

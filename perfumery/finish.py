@@ -1,17 +1,29 @@
-"""Finishing: the traces a perfumer adds once a formula's structure stands.
+"""Finishing: what a perfumer checks once a formula's structure stands — the weight and the traces.
 
 A formula built from its carriers and its character — the composer's, or a model's 8-line core after repair —
-can have few lines under 1 %, where a perfumer's formula keeps a quarter or more of them: potent materials at
-trace doses that round the accord. The critic's dose realism asks for that shape, and the model's delivered
-formulas lost to the composer's mostly there (README, *Issue 31 item 1*). ``finish`` adds the candidates'
-potent materials nearest the brief, each at its usual dose (never above its ceiling or ``TRACE_MAX``), until
-``TRACE_SHARE`` of the lines are traces, then repairs. ``finished`` keeps the result only where the critic
-scores it higher, so finishing never makes a formula worse by the critic's own measure.
+can spread its weight thin over many mid lines, or have few lines under 1 %. A perfumer's formula has a few
+carriers holding at least half of it and a quarter or more of its lines at trace doses: potent materials that
+round the accord. The critic's dose realism asks for that shape, and the model's delivered formulas lost to
+the composer's mostly there (README, *Issue 31 item 1*).
+
+``finished`` takes four steps, each kept only where the critic scores the formula higher, so finishing never
+makes a formula worse by the critic's own measure:
+
+1. **The critic's advice.** Its own fixes (a headline made perceptible, an avoided odor halved, a
+   must-include added) carried out.
+2. **Weight.** Where the ``TOP_LINES`` largest lines hold under ``TOP_SHARE`` of the formula, weight moves
+   to them from the mid lines (1 % and over), within each top line's ceiling.
+3. **Potent lines at their usual dose.** A potent material held at 1 % or more whose usual dose is a trace
+   goes back to that dose; the carriers take the weight.
+4. **Traces.** The candidates' potent materials nearest the brief are tried one at a time, each at its usual
+   dose (never above its ceiling or ``TRACE_MAX``), until ``TRACE_SHARE`` of the lines are traces or the
+   critic has refused ``MAX_REFUSED`` in a row.
+
+Every trial is repaired (``perfumery.repair``) before the critic sees it.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from perfumery.brief import Brief
@@ -20,48 +32,97 @@ from perfumery.critic import MAX_MATERIALS, better_of, critiqued
 from perfumery.fit import is_avoided
 from perfumery.pyramid import PyramidBands
 from perfumery.recipe import Recipe
-from perfumery.repair import repair
+from perfumery.repair import apply_fixes, repair
 from perfumery.similarity import cosine
 
 TRACE_SHARE = 0.3  # aim a little above the critic's quarter, so repair's rounding cannot drop below it
 TRACE_MAX = 0.8  # percent of the concentrate: a trace, under the critic's 1 % line
-
-
-def finish(recipe: Recipe, catalog: Catalog, brief: Brief, candidates: Sequence[str],
-           bands: PyramidBands | None = None) -> Recipe:
-    """``recipe`` with traces of the candidates' potent materials nearest the brief, repaired (not scored).
-
-    Only materials that may be composed in the product's category, have a ceiling above zero and are not ruled
-    out by the brief are added; the lines already there keep their materials. A brief without descriptors gives
-    the traces nothing to aim at, so its formula is left as it is."""
-    doses = {i.material_id: i.percent for i in recipe.ingredients if i.material_id in catalog}
-    load, category = recipe.dilution_percent, recipe.category
-    traces = sum(p < 1.0 for p in doses.values())
-    # t traces of n + a lines once a are added: a = (share·n − t) / (1 − share)
-    wanted = math.ceil((TRACE_SHARE * len(doses) - traces) / (1.0 - TRACE_SHARE))
-    room = min(wanted, MAX_MATERIALS - len(doses))
-    if room <= 0 or not brief.descriptors:
-        return recipe
-    target = catalog.profile(brief.descriptors)
-    options = [m for m in dict.fromkeys(candidates) if m in catalog and m not in doses
-               and not catalog.material(m).carrier and catalog.composable(m, category)
-               and catalog.ceiling(m, load, category) > 0 and not is_avoided(brief, m, catalog)]
-    options.sort(key=lambda m: (-cosine(target, catalog.material_profile(m)), m))
-    if not options:
-        return recipe
-    lines = list(recipe.ingredients)
-    for m in options[:room]:
-        dose = min(catalog.material(m).typical_dose, catalog.ceiling(m, load, category), TRACE_MAX)
-        lines.append(catalog.ingredient(m, dose))
-    return repair(recipe.model_copy(update={"ingredients": lines, "score": None, "violations": [],
-                                            "nearest_reference": None}), catalog, brief, bands)
+TOP_LINES = 5  # the critic's "few lines that carry the weight"
+TOP_SHARE = 0.55  # aim a little above the critic's half, for the same reason as TRACE_SHARE
+MID_LINE = 1.0  # percent: lines from here up give weight; traces keep theirs
+MAX_REFUSED = 3  # traces the critic refused in a row: the formula has what it can take
 
 
 def finished(recipe: Recipe, catalog: Catalog, brief: Brief, candidates: Sequence[str],
              bands: PyramidBands | None = None) -> Recipe:
-    """The finished formula, critiqued, where the critic scores it above ``recipe`` (critiqued); else ``recipe``."""
-    scored = recipe if recipe.score else critiqued(recipe, catalog, brief, bands=bands)
-    result = finish(scored, catalog, brief, candidates, bands)
-    if result is scored:
-        return scored
-    return better_of(scored, critiqued(result, catalog, brief, bands=bands))
+    """``recipe`` finished (the module's four steps), critiqued; each step kept only where the critic scores it
+    higher, so ``recipe`` itself (critiqued) where none helps.
+
+    Traces are only materials that may be composed in the product's category, have a ceiling above zero and
+    are not ruled out by the brief; no step removes a material but the critic's advice. A brief without
+    descriptors gives the traces nothing to aim at, so none is added."""
+    best = recipe if recipe.score else critiqued(recipe, catalog, brief, bands=bands)
+    if advice := [fix for violation in best.violations for fix in violation.fixes]:
+        best = better_of(best, _trial(apply_fixes(best, advice, catalog, brief, bands), catalog, brief, bands))
+    for step in (_weighted, _demoted):
+        if (changed := step(best, catalog)) is not None:
+            best = better_of(best, _trial(changed, catalog, brief, bands))
+    refused = 0
+    for material_id in _trace_options(best, catalog, brief, candidates):
+        if not _wants_trace(best) or refused == MAX_REFUSED:
+            break
+        dose = min(catalog.material(material_id).typical_dose,
+                   catalog.ceiling(material_id, best.dilution_percent, best.category), TRACE_MAX)
+        lines = [*best.ingredients, catalog.ingredient(material_id, dose)]
+        kept = better_of(best, _trial(best.model_copy(update={"ingredients": lines}), catalog, brief, bands))
+        refused = 0 if kept is not best else refused + 1
+        best = kept
+    return best
+
+
+def _trial(recipe: Recipe, catalog: Catalog, brief: Brief, bands: PyramidBands | None) -> Recipe:
+    unscored = recipe.model_copy(update={"score": None, "violations": [], "nearest_reference": None})
+    return critiqued(repair(unscored, catalog, brief, bands), catalog, brief, bands=bands)
+
+
+def _weighted(recipe: Recipe, catalog: Catalog) -> Recipe | None:
+    """Weight moved from the mid lines to the ``TOP_LINES`` largest until they hold ``TOP_SHARE``, each top
+    line given in proportion to its room under its ceiling and each mid line giving in proportion to its dose
+    above ``MID_LINE``; None where the top lines already hold enough or have no room."""
+    doses = {i.material_id: i.percent for i in recipe.ingredients if i.material_id in catalog}
+    total = sum(doses.values())
+    ranked = sorted(doses, key=lambda m: (-doses[m], m))
+    top, mid = ranked[:TOP_LINES], [m for m in ranked[TOP_LINES:] if doses[m] > MID_LINE]
+    short = TOP_SHARE * total - sum(doses[m] for m in top)
+    room = {m: max(0.0, catalog.ceiling(m, recipe.dilution_percent, recipe.category) - doses[m]) for m in top}
+    spare = {m: doses[m] - MID_LINE for m in mid}
+    moved = min(short, sum(room.values()), sum(spare.values()))
+    if moved <= 0:
+        return None
+    for m in top:
+        doses[m] += moved * room[m] / sum(room.values())
+    for m in mid:
+        doses[m] -= moved * spare[m] / sum(spare.values())
+    return recipe.model_copy(update={"ingredients": [catalog.ingredient(m, p) for m, p in doses.items()]})
+
+
+def _demoted(recipe: Recipe, catalog: Catalog) -> Recipe | None:
+    """Potent lines (not carriers) at ``MID_LINE`` or more whose usual dose is a trace, set to that dose: a
+    repaired core keeps a potent material where the model put it, where a perfumer uses it in tenths of a
+    percent. None where there is no such line. Repair gives the weight back to the carriers."""
+    lines = []
+    for line in recipe.ingredients:
+        material = catalog.material(line.material_id) if line.material_id in catalog else None
+        if material and not material.carrier and line.percent >= MID_LINE and material.typical_dose < MID_LINE:
+            line = catalog.ingredient(line.material_id, material.typical_dose)
+        lines.append(line)
+    return recipe.model_copy(update={"ingredients": lines}) if lines != recipe.ingredients else None
+
+
+def _wants_trace(recipe: Recipe) -> bool:
+    lines = len(recipe.ingredients)
+    return lines < MAX_MATERIALS and sum(i.percent < 1.0 for i in recipe.ingredients) < TRACE_SHARE * lines
+
+
+def _trace_options(recipe: Recipe, catalog: Catalog, brief: Brief, candidates: Sequence[str]) -> list[str]:
+    """The candidates' potent materials that may be added as traces, nearest the brief first. Only candidates:
+    a formula composed over retrieved materials stays within them (carriers aside, ``perfumery.composer``)."""
+    if not brief.descriptors:
+        return []
+    present = {i.material_id for i in recipe.ingredients}
+    load, category = recipe.dilution_percent, recipe.category
+    target = catalog.profile(brief.descriptors)
+    options = [m for m in dict.fromkeys(candidates) if m in catalog and m not in present
+               and not catalog.material(m).carrier and catalog.composable(m, category)
+               and catalog.ceiling(m, load, category) > 0 and not is_avoided(brief, m, catalog)]
+    return sorted(options, key=lambda m: (-cosine(target, catalog.material_profile(m)), m))

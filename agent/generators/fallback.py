@@ -1,7 +1,7 @@
 """What the generator leans on when the model's output cannot be used as it is: the perfumery core.
 
 The composer replaces an unusable proposal, the critic and ``repair`` fix a usable one that breaks a
-rule (IFRA, pyramid, avoided materials), ``finish`` adds the traces a core lacks, and a template narration
+rule (IFRA, pyramid, avoided materials), ``finish`` gives a core the shape and traces it lacks, and a template narration
 replaces Korean the model failed to write. Keeping this in one object lets every backend share it and tests swap the catalog.
 """
 
@@ -44,8 +44,8 @@ class FallbackComposer:
         return critiqued(repair(named, self.catalog, brief), self.catalog, brief), fixes
 
     def finish(self, recipe: Recipe, brief: Brief, candidates: Sequence[str]) -> Recipe:
-        """Traces of the candidates nearest the brief, where the critic scores them higher: the composer finishes
-        its own formulas so, and a proposal is an 8-line core (``perfumery.finish``)."""
+        """The formula finished where the critic scores it higher (``perfumery.finish``): the composer finishes
+        its own formulas so, and a repaired proposal needs it more (an 8-line core, spread thin by repair)."""
         return finished(recipe, self.catalog, brief, candidates)
 
     def _named(self, recipe: Recipe, brief: Brief) -> Recipe:
