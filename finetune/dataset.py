@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from finetune.rft import RftStats, Sampler, preferred
 from knowledge.kb import KnowledgeBase
+from knowledge.korean import modifiers_as_nouns
 from perfumery.amounts import fill_to_total, normalise, round_to_total
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
@@ -133,7 +134,8 @@ def story_sentences(brief: Brief, builder: PromptBuilder) -> tuple[list[str], li
         scenes += [f"{season}에 어울리도록 구성한 {conc} 처방입니다.", f"{season}의 하루와 잘 어울리는 향입니다."]
     if words:
         scenes.append(f"{_object(words)} 좋아하는 분께 권하고 싶은 {conc} 처방입니다.")
-    return moods, scenes
+    # The person's words go where a noun goes; a mood word alone there ("따뜻한을") is not Korean.
+    return [m for m in moods if not modifiers_as_nouns(m)], [c for c in scenes if not modifiers_as_nouns(c)]
 
 
 def narration_target(brief: Brief, builder: PromptBuilder, rng: random.Random,

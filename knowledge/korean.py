@@ -9,6 +9,7 @@ Three views of the same text, because each catches what the others miss:
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from functools import lru_cache
@@ -24,6 +25,7 @@ CONTENT_TAGS = frozenset({"NNG", "NNP", "NR", "VV", "VA", "XR", "MAG", "SL", "SN
 _ENGLISH_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_NOUN_MODIFIER_ENDINGS = frozenset({"ᆫ", "은", "는", "던"})
 
 
 def is_content(tag: str) -> bool:
@@ -52,6 +54,23 @@ def compact(text: str) -> str:
 def morphemes(text: str) -> list[Token]:
     """Kiwi tokens of ``text`` (all tags), on the normalized text."""
     return list(get_kiwi().tokenize(normalize(text)))
+
+
+def modifiers_as_nouns(text: str) -> list[str]:
+    """The words of ``text`` where a modifier is used as a noun ("따뜻한을", "설레는을", "가벼운의"): an
+    adnominal ending (kiwi's ETM) followed at once by a particle (J…). Never Korean, and the slip a small model
+    makes when it puts the person's mood word where its story templates put a noun ("{포근한 카페}를
+    떠올리게"). Only the ㄴ endings count: kiwi reads a noun ending in ㄹ ("시트랄을") as a stem + ᆯ."""
+    norm = normalize(text)
+    tokens = morphemes(norm)
+    slips = []
+    for before, after in itertools.pairwise(tokens):
+        if before.tag == "ETM" and before.form in _NOUN_MODIFIER_ENDINGS and after.tag.startswith("J") \
+                and after.start <= before.end:
+            start = norm.rfind(" ", 0, after.start) + 1
+            end = norm.find(" ", after.end)
+            slips.append(norm[start:end if end >= 0 else len(norm)].strip(",.!?"))
+    return slips
 
 
 def word_tokens(text: str) -> list[str]:

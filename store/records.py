@@ -33,6 +33,7 @@ class Withheld(StrEnum):
     praises_avoided = "피하려는 향을 내세운 문장 제외"
     pasted = "자료 문장을 그대로 옮긴 문장 제외"
     cut = "끝나지 않은 문장 제외"
+    misworded = "어법에 맞지 않는 문장 제외"  # a modifier used as a noun ("따뜻한을"): knowledge.korean
 
 
 class GenerationRecord(BaseModel):

@@ -1,7 +1,8 @@
 """A narration the customer may read: every sentence whose claims the formula or its records do not support,
 that praises what the person ruled out, or that is pasted word for word from a record (a description's
 "헬리오트로프 꽃을 떠올리게 하는 알데하이드." is a fragment out of its context: the narration explains, it does
-not paste) is withheld; a narration that loses everything becomes the template's, built from the formula.
+not paste), or that is not Korean (a mood word used as a noun: "따뜻한을 좋아하는 분께") is withheld; a narration
+that loses everything becomes the template's, built from the formula.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 from agent.replies.claims import ClaimChecker, Grounds
 from knowledge.kb import KnowledgeBase
-from knowledge.korean import compact
+from knowledge.korean import compact, modifiers_as_nouns
 from perfumery.brief import Brief
 from perfumery.catalog import Catalog
 from perfumery.naming import lead_ids, narration_facts
@@ -82,15 +83,18 @@ class NarrationFilter:
         wrong = [c for c in self._checker.check_sentence(sentence, self._grounds) if not c.supported]
         key = compact(sentence)
         pasted = len(key) >= MIN_PASTED_CHARS and any(key in text for text in self._records)
+        slips = modifiers_as_nouns(sentence)
         if pasted:
             self.problems.append(f"{Withheld.pasted}: {sentence}")
         elif praised:
             self.problems.append(f"{Withheld.praises_avoided} ({', '.join(praised)}): {sentence}")
         elif wrong:
             self.problems.append(f"{Withheld.unsupported} ({'; '.join(c.reason for c in wrong)}): {sentence}")
+        elif slips:
+            self.problems.append(f"{Withheld.misworded} ({', '.join(slips)}): {sentence}")
         else:
             self.kept.append(sentence)
-        return not (pasted or praised or wrong)
+        return not (pasted or praised or wrong or slips)
 
 
 def supported_narration(text: str, recipe: Recipe, brief: Brief, checker: ClaimChecker, records: Grounds,

@@ -12,6 +12,7 @@ from perfumery.critic import compliance_status
 from perfumery.naming import concept_ko
 from perfumery.recipe import Ingredient, NearestReference, Recipe
 from perfumery.vocabulary import POSITION_KO
+from store.records import Withheld
 from tests.unit.kb_fixtures import write_kb
 
 
@@ -122,6 +123,15 @@ def test_a_sentence_pasted_from_a_record_is_not_narration(checker: ClaimChecker,
     kept, problems = supported_narration("베르가못 오일이 밝게 열립니다. 헬리오트로프 꽃을 떠올리게 하는 알데하이드.",
                                          recipe, Brief(), checker, Grounds(record_texts=facts), lambda: "템플릿")
     assert kept == "베르가못 오일이 밝게 열립니다." and "그대로 옮긴" in problems[0]
+
+
+def test_a_mood_word_used_as_a_noun_is_not_shown(checker: ClaimChecker, recipe: Recipe) -> None:
+    """"상큼한을 좋아하는 분께" (the recipe is citrus, so no claim is wrong): the model put the person's mood word
+    where its templates put a noun."""
+    kept, problems = supported_narration("상큼한을 좋아하는 분께 권하고 싶은 EDP 처방입니다. 베르가못 오일이 밝게 열립니다.",
+                                         recipe, Brief(), checker, Grounds(), lambda: "템플릿")
+    assert kept == "베르가못 오일이 밝게 열립니다." and problems == [
+        f"{Withheld.misworded} (상큼한을): 상큼한을 좋아하는 분께 권하고 싶은 EDP 처방입니다."]
 
 
 def test_a_concept_verb_ends_its_clause_even_when_kiwi_reads_it_as_a_noun() -> None:

@@ -20,8 +20,10 @@ from finetune.dataset import (
     proposal_target,
     session_examples,
     split,
+    story_sentences,
 )
 from knowledge.kb import load_knowledge_base
+from knowledge.korean import modifiers_as_nouns
 from perfumery import compose, critique
 from perfumery.brief import Brief
 from perfumery.fit import character, delivered
@@ -128,6 +130,16 @@ def test_a_story_that_praises_an_undelivered_odour_is_never_a_target(kb):
                               lambda text: check(f"{text} {lead}", recipe, brief))
     assert target and check(f"{target} {lead}", recipe, brief)
     assert narration_target(brief, PromptBuilder({}), random.Random(0), lambda text: False) == ""
+
+
+def test_a_mood_word_alone_never_takes_a_nouns_place_in_a_story(kb):
+    """Themes of one mood word: "따뜻한을 좋아하는 분께" taught the model to write it in the chat."""
+    brief = Brief(descriptors={"warm": 1.0}, text="따뜻한 향", themes=["따뜻한"])
+    moods, scenes = story_sentences(brief, PromptBuilder({"warm": "따뜻한"}))
+    assert moods and scenes
+    assert not any(modifiers_as_nouns(s) for s in [*moods, *scenes])
+    noun = story_sentences(brief.model_copy(update={"themes": ["포근한", "카페"]}), PromptBuilder({}))
+    assert any("포근한 카페를" in s for s in [*noun[0], *noun[1]])  # a noun phrase keeps its templates
 
 
 def test_split_keeps_briefs_apart_and_the_card_states_the_hash(built):

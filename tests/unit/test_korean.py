@@ -1,6 +1,6 @@
 """Tokens for BM25 and the typo/spacing-tolerant views of text."""
 
-from knowledge.korean import char_ngrams, compact, normalize, word_tokens
+from knowledge.korean import char_ngrams, compact, modifiers_as_nouns, normalize, word_tokens
 
 
 def test_normalize_folds_width_case_and_spaces() -> None:
@@ -30,3 +30,14 @@ def test_one_letter_typo_keeps_most_jamo_trigrams() -> None:
 def test_short_text_is_its_own_ngram() -> None:
     assert char_ngrams("ab") == ["ab"]
     assert char_ngrams(" ") == []
+
+
+def test_a_mood_word_used_as_a_noun_is_found_and_nouns_are_not() -> None:
+    """The slips the model made in the chat's stored replies ("따뜻한을", "가벼운의"); a noun before a particle,
+    a modifier before a noun, and a noun kiwi reads as a stem + ᆯ ("시트랄을") are Korean."""
+    assert modifiers_as_nouns("따뜻한을 좋아하는 분께 권하고 싶은 EDP 처방입니다.") == ["따뜻한을"]
+    assert modifiers_as_nouns("상큼하고 시원한을 떠올리게 하는 향. 가벼운의 장면을 옮겼습니다.") == ["시원한을", "가벼운의"]
+    assert modifiers_as_nouns("설레는을 담았다") == ["설레는을"]
+    for korean in ("봄 기운을 담은 향입니다.", "따뜻한 카페를 떠올리게 하는 향입니다.", "한을 품은 향",
+                   "시트랄을 쓰기 어려운 처방에서 레몬 인상을 준다.", "가을의 하루와 잘 어울리는 향입니다."):
+        assert modifiers_as_nouns(korean) == []
