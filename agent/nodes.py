@@ -30,7 +30,7 @@ from agent.reading.message import Route, read
 from agent.replies import render
 from agent.replies.narration_check import NarrationFilter, narration_grounds
 from agent.replies.workbench import import_reply_ko, replacements_ko, where_used_ko
-from agent.state import REPAIRED, AgentState, Candidate, Restart, TurnContext, fresh_turn, ranked
+from agent.state import AgentState, Candidate, Restart, Source, TurnContext, fresh_turn, ranked
 from hyanggi import metrics
 from hyanggi.settings import AnswerLevel, GeneratorBackend
 from knowledge.documents import CollectionName
@@ -204,7 +204,7 @@ class Nodes:
         catalog, settings = deps.kb.catalog, deps.settings
         composed = await asyncio.to_thread(compose, brief, catalog, state.candidate_ids, n=settings.n_candidates,
                                            seed=settings.seed)
-        candidates = [Candidate(origin="composer", recipe=r) for r in composed]
+        candidates = [Candidate(origin=Source.composer, recipe=r) for r in composed]
         log = []
         generator = self._generator(turn)
         proposals = settings.llm_proposals if turn.proposals is None else turn.proposals
@@ -216,7 +216,7 @@ class Nodes:
             async with deps.model_lock:
                 drafts = await asyncio.to_thread(generator.propose, brief, materials, proposals)
             for draft in drafts:
-                candidates.append(Candidate(origin=f"llm:{draft.record.outcome.value}", recipe=draft.recipe))
+                candidates.append(Candidate(origin=f"{Source.llm}:{draft.record.outcome.value}", recipe=draft.recipe))
                 log.append(draft.record)
         return {"candidates": candidates, "generation_log": log}
 
@@ -237,12 +237,12 @@ class Nodes:
         composer variants with new seeds; the critique node scores them all again."""
         deps, brief = self.deps, state.brief
         catalog, settings = deps.kb.catalog, deps.settings
-        repaired = [Candidate(origin=f"{REPAIRED}:{c.origin}" if c.proposed_by_model else REPAIRED,
+        repaired = [Candidate(origin=f"{Source.repair}:{c.origin}" if c.proposed_by_model else Source.repair,
                               recipe=await asyncio.to_thread(revised, c.recipe, catalog, brief))
                     for c in state.candidates[:2]]
         fresh = await asyncio.to_thread(compose, brief, catalog, state.candidate_ids, n=settings.n_candidates,
                                         seed=revision_seed(settings.seed, state.revisions))
-        return {"candidates": [*state.candidates, *repaired, *(Candidate(origin="composer", recipe=r) for r in fresh)],
+        return {"candidates": [*state.candidates, *repaired, *(Candidate(origin=Source.composer, recipe=r) for r in fresh)],
                 "revisions": state.revisions + 1}
 
     @timed

@@ -67,14 +67,31 @@ class TurnContext(BaseModel):
     principal: Principal = Field(default=LOCAL, description="whom the turn is for: what the store shows it")
 
 
-REPAIRED = "repair"  # origin of a candidate the revise node repaired; a model proposal's keeps its own after it
+class Source(enum.StrEnum):
+    """Who made a candidate formula: the parts of its ``origin`` — ``composer``, ``llm:<outcome>``, ``repair`` (a
+    composer formula the revise node repaired) or ``repair:llm:<outcome>`` (a model proposal it repaired, still
+    the model's). The origin stays one string, as the checkpoints, the store and the turn results keep it; it is
+    built and read only here and in ``agent.nodes``."""
+
+    composer = "composer"
+    llm = "llm"
+    repair = "repair"
+
+
+def model_origin(origin: str) -> bool:
+    """The model's proposal, as proposed or as the revise node repaired it: guarded alike, counted alike."""
+    return origin.removeprefix(f"{Source.repair}:").split(":", 1)[0] == Source.llm
+
+
+def repaired_origin(origin: str) -> bool:
+    """A formula the revise node repaired, whoever proposed it."""
+    return origin.split(":", 1)[0] == Source.repair
 
 
 class Candidate(BaseModel):
     """A formula the design loop considers this turn, and where it came from."""
 
-    origin: str = Field(description="composer | llm:<outcome> | repair | repair:llm:<outcome> (a model proposal "
-                                    "repaired by the revise node, still the model's)")
+    origin: str = Field(description="composer | llm:<outcome> | repair | repair:llm:<outcome> (``Source``)")
     recipe: Recipe
 
     @property
@@ -83,15 +100,14 @@ class Candidate(BaseModel):
 
     @property
     def proposed_by_model(self) -> bool:
-        """The model's proposal, as proposed or as the revise node repaired it: guarded alike."""
-        return self.origin.removeprefix(f"{REPAIRED}:").startswith("llm:")
+        return model_origin(self.origin)
 
 
 def ranked(candidates: list[Candidate]) -> list[Candidate]:
     """Scored candidates, best first by the critic's total — except that a model proposal below the best composer
     formula on IFRA compliance or dose realism (``perfumery.critic.GUARDED``) ranks just after that formula: a
     higher total must not buy a less legal or less realistic formula (issue 31)."""
-    composed = [c.recipe.score for c in candidates if c.origin == "composer" and c.recipe.score]
+    composed = [c.recipe.score for c in candidates if c.origin == Source.composer and c.recipe.score]
     reference = max(composed, key=lambda card: card.total, default=None)
 
     def rank(c: Candidate) -> tuple[float, bool]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from agent.state import model_origin
 from eval.latency import Spread
 
 if TYPE_CHECKING:
@@ -70,7 +71,8 @@ class ChatBench(BaseModel):
     busy: int = Field(default=0, description="'잠시 후 다시' refusals (queue full), each resent after a pause")
     wall_s: float | None = Field(default=None, description="from the first send to the last reply")
     turns_per_minute: float | None = Field(default=None, description="turns answered without error per minute")
-    model_chosen: int = Field(default=0, description="turns whose chosen formula is the model's proposal (llm:…)")
+    model_chosen: int = Field(default=0, description="turns whose chosen formula is the model's proposal (llm:…, "
+                                                        "or repair:llm:… once the revise node repaired it)")
 
 
 class BenchReport(BaseModel):
@@ -212,5 +214,5 @@ async def chat_bench(service: Streamer, messages: Sequence[str], session_prefix:
         without_stream=sum(t.first_token_s is None for t in turns), errors=len(turns) - len(answered),
         busy=sum(t.busy for t in turns), wall_s=round(wall_s, 2),
         turns_per_minute=round(len(answered) * 60 / wall_s, 2) if wall_s > 0 else None,
-        model_chosen=sum((t.chosen or "").startswith("llm:") for t in turns),
+        model_chosen=sum(model_origin(t.chosen or "") for t in turns),
     )

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from agent.reading.message import ROUTE_KO, Reading, Route
+from agent.state import Source, repaired_origin
 from knowledge.documents import CollectionName
 from knowledge.kb import KnowledgeBase
 from knowledge.search import SearchResult
@@ -45,7 +46,7 @@ class Stage(StrEnum):
 STEP_TYPE: dict[Stage, str] = {Stage.interpret: "tool", Stage.retrieve: "retrieval", Stage.design: "tool",
                                Stage.review: "tool", Stage.explain: "llm"}
 COLLECTION_KO = {CollectionName.materials: "재료", CollectionName.accords: "어코드", CollectionName.perfumes: "향수"}
-ORIGIN_KO = {"composer": "조합기", "llm": "언어 모델", "repair": "보정"}
+ORIGIN_KO = {Source.composer: "조합기", Source.llm: "언어 모델", Source.repair: "보정"}
 # Routes without a line of their own: a new brief is told by 요청 해석 itself; small talk needs no progress.
 _NO_ROUTE_LINE = frozenset({Route.new_brief, Route.smalltalk, Route.off_topic, Route.injection})
 MAX_SUMMARY = 70  # characters of a step's title line before a shorter wording is used
@@ -166,8 +167,8 @@ class TurnSteps:
         candidates = update.get("candidates") or []
         origins = Counter(_origin(c["origin"]) for c in candidates)
         summary = f"후보 배합 {len(candidates)}개"
-        if origins["llm"]:
-            summary += f" (언어 모델 제안 {origins['llm']}개 포함)"
+        if origins[Source.llm]:
+            summary += f" (언어 모델 제안 {origins[Source.llm]}개 포함)"
         detail = ", ".join(f"{ORIGIN_KO.get(origin, origin)} {n}개" for origin, n in origins.items())
         dev = [f"`{c['origin']}` `{c['recipe']['id']}` {c['recipe'].get('name', '')}" for c in candidates]
         return StepLine(stage=Stage.design, summary=summary, detail=detail + self._developer(dev))
@@ -176,7 +177,7 @@ class TurnSteps:
         """``revise`` repairs the best candidates in rank order and appends them after the ranked ones."""
         self.rounds = update.get("revisions") or self.rounds + 1
         added = (update.get("candidates") or [])[len(self.ranked):]
-        repaired = [c for c in added if c["origin"] == "repair"]
+        repaired = [c for c in added if repaired_origin(c["origin"])]
         fixes: list[str] = []
         for parent in self.ranked[:len(repaired)]:
             recipe = Recipe.model_validate(parent["recipe"])
@@ -194,14 +195,14 @@ class TurnSteps:
         chosen = Recipe.model_validate(best["recipe"])
         total = chosen.score.total if chosen.score else 0.0
         summary = f"‘{chosen.name or '새 배합'}’ 선택 · 점수 {total:.2f}"
-        fixed = list(dict.fromkeys(self.fixed.get(chosen.id, []))) if best["origin"] == "repair" else []
+        fixed = list(dict.fromkeys(self.fixed.get(chosen.id, []))) if repaired_origin(best["origin"]) else []
         if fixed:
             summary += f" · 보정 {len(fixed)}곳"
         missed = [v for v in chosen.violations if v.code == ViolationCode.headline_missing]
         if missed:
             summary += f" · 살리지 못한 향 {len(missed)}개"
         rows = [f"{'✓ ' if i == 0 else ''}{Recipe.model_validate(c['recipe']).name or '배합'}"
-                f"{' (보정)' if c['origin'] == 'repair' else ''} — {c['recipe']['score']['total']:.2f}"
+                f"{' (보정)' if repaired_origin(c['origin']) else ''} — {c['recipe']['score']['total']:.2f}"
                 for i, c in enumerate(self.ranked[:SHOWN_CANDIDATES])]
         parts = [f"후보 {len(self.ranked)}개를 점수로 견줘 가장 나은 배합을 골랐어요"
                  + (f" (보정 {self.rounds}회)." if self.rounds else "."), _bullets(rows)]

@@ -28,18 +28,18 @@ class _Streams:
             yield {"type": "token", "text": "가"}
             yield {"type": "token", "text": "나"}
         error = "failure" if "오류" in message else None
-        chosen = "llm:ok" if "모델" in message else "composer"
+        chosen = ("repair:llm:ok" if "보정" in message else "llm:ok") if "모델" in message else "composer"
         yield {"type": "result", "result": TurnResult(session=session_id or "", reply="r", intent="new_brief",
                                                       error=error, chosen=chosen)}
 
 
 async def test_chat_bench_counts_first_tokens_streamless_turns_and_errors() -> None:
     service = _Streams()
-    report = await chat_bench(service, ["토큰 하나", "템플릿 모델", "토큰 오류"], session_prefix="b")
-    assert service.sessions == ["b-0", "b-1", "b-2"]
-    assert report.model_chosen == 1
-    assert report.turns == 3 and report.total_s.n == 3
-    assert report.first_token_s.n == 2 and report.without_stream == 1 and report.errors == 1
+    report = await chat_bench(service, ["토큰 하나", "템플릿 모델", "토큰 오류", "보정된 모델"], session_prefix="b")
+    assert service.sessions == ["b-0", "b-1", "b-2", "b-3"]
+    assert report.model_chosen == 2  # a model proposal the revise node repaired is still the model's
+    assert report.turns == 4 and report.total_s.n == 4
+    assert report.first_token_s.n == 2 and report.without_stream == 2 and report.errors == 1
     assert report.first_token_s.p50 <= report.total_s.p95
 
 

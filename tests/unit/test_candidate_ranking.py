@@ -1,7 +1,7 @@
 """The critic node's pick: best total first, but a model proposal may not win by being less legal or less
 realistic than the composer's best formula (issue 31)."""
 
-from agent.state import Candidate, ranked
+from agent.state import Candidate, model_origin, ranked, repaired_origin
 from perfumery.recipe import Recipe, ScoreCard
 
 
@@ -34,3 +34,10 @@ def test_a_model_proposal_the_revise_node_repaired_is_still_guarded():
     composer, repaired = candidate("composer", 0.8), candidate("repair:llm:repaired", 0.9, dose_realism=0.7)
     assert repaired.proposed_by_model and not candidate("repair", 0.9).proposed_by_model
     assert order([repaired, composer])[0] == ("composer", 0.8)
+
+
+def test_an_origin_says_who_proposed_it_and_whether_the_revise_node_repaired_it() -> None:
+    assert model_origin("llm:ok") and model_origin("repair:llm:repaired")
+    assert not model_origin("composer") and not model_origin("repair")
+    assert repaired_origin("repair") and repaired_origin("repair:llm:ok")
+    assert not repaired_origin("llm:repaired")  # the generator's own repair is an outcome, not the revise node's

@@ -67,6 +67,9 @@ def design_turn(kb: KnowledgeBase, developer: bool = False) -> list:
     ranked = [{"origin": origin, "recipe": r.model_dump(mode="json")} for origin, r in
               sorted([("composer", first), ("llm:ok", second)], key=lambda pair: -pair[1].score.total)]
     best = Recipe.model_validate(ranked[0]["recipe"])  # revise applies the critic's own fixes to it
+    # The best is the model's proposal: repaired, it keeps its origin after the prefix (agent.nodes.revise).
+    assert ranked[0]["origin"] == "llm:ok"
+    fixed = {"origin": "repair:llm:ok"}
     repaired = critiqued(apply_fixes(best, [f for v in best.violations for f in v.fixes], kb.catalog, CAFE),
                          kb.catalog, CAFE)
     retrieved = [hit(kb, "ysl_black_opium", CollectionName.perfumes), hit(kb, "petrichor", CollectionName.accords),
@@ -79,9 +82,8 @@ def design_turn(kb: KnowledgeBase, developer: bool = False) -> list:
         ("retrieve", {"retrieved": retrieved, "candidate_ids": ["hedione", "iso_e_super", "coffee_co2"]}),
         ("generate", {"candidates": ranked}),
         ("critique", {"candidates": ranked}),
-        ("revise", {"candidates": [*ranked, {"origin": "repair", "recipe": repaired.model_dump(mode="json")}],
-                    "revisions": 1}),
-        ("critique", {"candidates": [{"origin": "repair", "recipe": repaired.model_dump(mode="json")}, *ranked]}),
+        ("revise", {"candidates": [*ranked, {**fixed, "recipe": repaired.model_dump(mode="json")}], "revisions": 1}),
+        ("critique", {"candidates": [{**fixed, "recipe": repaired.model_dump(mode="json")}, *ranked]}),
         ("respond", {"recipe": repaired.model_dump(mode="json"), "generation_log": [narration]}),
     ]
     return [steps.add(node, update) for node, update in events]
@@ -126,7 +128,7 @@ def test_the_developer_view_adds_ids_tags_and_timings(kb: KnowledgeBase) -> None
     interpret, retrieve, review, explain = lines[0], lines[1], lines[-2], lines[-1]
     assert "`coffee` 1.00" in interpret.detail and "`sweet` 1.00" in interpret.detail
     assert "`ysl_black_opium` perfumes 0.60 — 제외" in retrieve.detail and "`coffee_co2`" in retrieve.detail
-    assert "`repair` `r" in review.detail and "components:" in review.detail
+    assert "`repair:llm:ok` `r" in review.detail and "components:" in review.detail
     assert "처방에서 heart" in explain.detail
     assert lines[0].title == design_turn(kb)[1].title  # the titles are the same in both views
 
