@@ -5,7 +5,8 @@ template's ``max_sentences``, as the chat shows — and each is put through the 
 (``agent.replies.narration_check``) against the turn's recipe, brief and records. The lead-material sentence
 and the concept line are written from the formula and are not counted: they would flatter the figure. A
 sentence the token limit cut is counted apart, as is a narration the template replaced whole. The store keeps
-no per-sentence verdicts, so this is a measurement, not a read-back of the chat's log.
+the chat's own verdicts too (``GenerationRecord.problems``, migration 0005), but this re-checks with today's
+filter, so a change to the filter is measured on old logs as well.
 """
 
 from __future__ import annotations

@@ -139,6 +139,8 @@ class GenerationLog(Base):
     tokens: Mapped[int] = mapped_column(Integer, default=0)
     tokens_per_s: Mapped[float] = mapped_column(Float, default=0.0)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list, doc="what was fixed, or why a sentence or the "
+                                                                       "whole output was not used (Withheld)")
 
     turn: Mapped[Turn] = relationship(back_populates="generations")
 

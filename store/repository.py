@@ -71,7 +71,8 @@ class Store:
                 retrievals=[m.Retrieval(**r.model_dump()) for r in record.retrievals],
                 generations=[m.GenerationLog(backend=g.backend, purpose=g.task, prompt="", raw_output=g.raw_output,
                                              outcome=g.outcome.value, tokens=g.completion_tokens,
-                                             tokens_per_s=g.tokens_per_s, latency_ms=round(g.seconds * 1000, 1))
+                                             tokens_per_s=g.tokens_per_s, latency_ms=round(g.seconds * 1000, 1),
+                                             problems=g.problems)
                              for g in record.generations],
             )
             db.add(turn)
@@ -321,7 +322,8 @@ def _transcript(session: m.ChatSession) -> SessionTranscript:
                                             texts=r.texts) for r in t.retrievals],
                 generations=[GenerationRecord(backend=g.backend, task=g.purpose, outcome=g.outcome,
                                               raw_output=g.raw_output, completion_tokens=g.tokens,
-                                              tokens_per_s=g.tokens_per_s, seconds=g.latency_ms / 1000)
+                                              tokens_per_s=g.tokens_per_s, seconds=g.latency_ms / 1000,
+                                              problems=g.problems)
                              for g in t.generations],
                 timings_ms=t.timings_ms, feedback=[f.rating for f in t.feedback], created_at=t.created_at,
             )

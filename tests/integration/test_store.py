@@ -43,12 +43,13 @@ async def test_turn_round_trip_keeps_everything(store: Store) -> None:
         retrievals=[RetrievalRecord(query="포근한", collection="materials", ids=["a", "b"], scores=[0.9, 0.8],
                                     texts=["A", "B"])],
         generations=[GenerationRecord(backend="llama_cpp", task="propose", raw_output="o", outcome="repaired",
-                                      completion_tokens=10)],
+                                      completion_tokens=10, problems=["수정: 베르가못 30% → 25%"])],
     ))
     transcript = await store.transcript(LOCAL, "s1")
     turn = transcript.turns[0]
     assert turn.id == turn_id and turn.index == 0 and turn.route == "new_brief"
     assert turn.retrievals[0].ids == ["a", "b"] and turn.generations[0].outcome == "repaired"
+    assert turn.generations[0].problems == ["수정: 베르가못 30% → 25%"]  # the chat's own verdicts are kept
     assert (turn.recipe_id, turn.recipe_version) == ("r1", 1)
     assert (await store.get_recipe(LOCAL, "r1")).ingredients[1].material_id == "iso_e_super"
 
