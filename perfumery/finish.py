@@ -78,11 +78,14 @@ def _trial(recipe: Recipe, catalog: Catalog, brief: Brief, bands: PyramidBands |
 def _weighted(recipe: Recipe, catalog: Catalog) -> Recipe | None:
     """Weight moved from the mid lines to the ``TOP_LINES`` largest until they hold ``TOP_SHARE``, each top
     line given in proportion to its room under its ceiling and each mid line giving in proportion to its dose
-    above ``MID_LINE``; None where the top lines already hold enough or have no room."""
+    above ``MID_LINE``; None where the top lines already hold enough or have no room. A dose the person set
+    (pinned) neither gives nor takes."""
     doses = {i.material_id: i.percent for i in recipe.ingredients if i.material_id in catalog}
     total = sum(doses.values())
     ranked = sorted(doses, key=lambda m: (-doses[m], m))
-    top, mid = ranked[:TOP_LINES], [m for m in ranked[TOP_LINES:] if doses[m] > MID_LINE]
+    pinned = recipe.pinned
+    top = [m for m in ranked[:TOP_LINES] if m not in pinned]
+    mid = [m for m in ranked[TOP_LINES:] if doses[m] > MID_LINE and m not in pinned]
     short = TOP_SHARE * total - sum(doses[m] for m in top)
     room = {m: max(0.0, catalog.ceiling(m, recipe.dilution_percent, recipe.category) - doses[m]) for m in top}
     spare = {m: doses[m] - MID_LINE for m in mid}
@@ -93,18 +96,22 @@ def _weighted(recipe: Recipe, catalog: Catalog) -> Recipe | None:
         doses[m] += moved * room[m] / sum(room.values())
     for m in mid:
         doses[m] -= moved * spare[m] / sum(spare.values())
-    return recipe.model_copy(update={"ingredients": [catalog.ingredient(m, p) for m, p in doses.items()]})
+    lines = [i.model_copy(update={"percent": doses[i.material_id]}) if i.material_id in doses else i
+             for i in recipe.ingredients]
+    return recipe.model_copy(update={"ingredients": lines})
 
 
 def _demoted(recipe: Recipe, catalog: Catalog) -> Recipe | None:
     """Potent lines (not carriers) at ``MID_LINE`` or more whose usual dose is a trace, set to that dose: a
     repaired core keeps a potent material where the model put it, where a perfumer uses it in tenths of a
-    percent. None where there is no such line. Repair gives the weight back to the carriers."""
+    percent. None where there is no such line. Repair gives the weight back to the carriers. A dose the
+    person set (pinned) stays."""
     lines = []
     for line in recipe.ingredients:
         material = catalog.material(line.material_id) if line.material_id in catalog else None
-        if material and not material.carrier and line.percent >= MID_LINE and material.typical_dose < MID_LINE:
-            line = catalog.ingredient(line.material_id, material.typical_dose)
+        if material and not material.carrier and not line.pinned and line.percent >= MID_LINE \
+                and material.typical_dose < MID_LINE:
+            line = line.model_copy(update={"percent": material.typical_dose})
         lines.append(line)
     return recipe.model_copy(update={"ingredients": lines}) if lines != recipe.ingredients else None
 

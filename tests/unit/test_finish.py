@@ -9,7 +9,7 @@ import pytest
 from knowledge.kb import load_knowledge_base
 from perfumery.brief import Brief
 from perfumery.critic import critiqued
-from perfumery.finish import TRACE_MAX, _demoted, finished
+from perfumery.finish import TRACE_MAX, _demoted, _weighted, finished
 from perfumery.fit import is_avoided
 from perfumery.models import NotePosition
 from perfumery.pool import candidate_pool
@@ -74,6 +74,10 @@ def test_weight_spread_thin_moves_to_a_few_carriers(kb, brief):
     assert top_share(after) >= 0.5 and after.score.total > before.score.total
     for line in after.ingredients:
         assert line.percent <= catalog.ceiling(line.material_id, after.dilution_percent) + 0.01
+    # A dose the person set neither gives nor takes weight.
+    held = before.ingredients[0].model_copy(update={"pinned": True})
+    weighted = _weighted(before.model_copy(update={"ingredients": [held, *before.ingredients[1:]]}), catalog)
+    assert weighted is not None and weighted.ingredients[0] == held
 
 
 def test_a_potent_line_goes_back_to_its_usual_dose(kb, brief):
@@ -89,6 +93,8 @@ def test_a_potent_line_goes_back_to_its_usual_dose(kb, brief):
     assert doses["pink_pepper_oil"] == pytest.approx(potent.typical_dose)
     assert all(doses[i.material_id] == i.percent for i in recipe.ingredients)  # carriers wait for repair
     assert _demoted(recipe, catalog) is None  # nothing potent above its usual dose: nothing to do
+    asked = lines[0].model_copy(update={"pinned": True})  # "핑크 페퍼 3%로": the person's dose stays
+    assert _demoted(recipe.model_copy(update={"ingredients": [asked, *recipe.ingredients]}), catalog) is None
 
 
 def test_the_critics_advice_is_carried_out(kb, brief):
