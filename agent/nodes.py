@@ -361,7 +361,8 @@ class Nodes:
         records = narration_grounds(recipe, self.deps.kb.catalog, [r.id for r in state.retrieved[:4]],
                                     [r.text for r in state.retrieved[:4]])
         check = NarrationFilter(recipe, brief, self.deps.claims, records,
-                                lambda: generator.fallback.narration(recipe, brief))
+                                lambda: generator.fallback.narration(recipe, brief),
+                                lambda: generator.fallback.mood_sentence(recipe, brief))
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[str | None] = asyncio.Queue()
 

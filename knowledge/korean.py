@@ -26,6 +26,8 @@ _ENGLISH_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _NOUN_MODIFIER_ENDINGS = frozenset({"ᆫ", "은", "는", "던"})
+_ADJECTIVE_TAGS = frozenset({"VA", "XSA"})  # 따뜻하(VA), 상큼 + 하(XSA); irregular stems carry a suffix (VA-I)
+_EDGES = ",.!?\"'()"
 
 
 def is_content(tag: str) -> bool:
@@ -57,20 +59,41 @@ def morphemes(text: str) -> list[Token]:
 
 
 def modifiers_as_nouns(text: str) -> list[str]:
-    """The words of ``text`` where a modifier is used as a noun ("따뜻한을", "설레는을", "가벼운의"): an
-    adnominal ending (kiwi's ETM) followed at once by a particle (J…). Never Korean, and the slip a small model
-    makes when it puts the person's mood word where its story templates put a noun ("{포근한 카페}를
-    떠올리게"). Only the ㄴ endings count: kiwi reads a noun ending in ㄹ ("시트랄을") as a stem + ᆯ."""
+    """The words of ``text`` where a modifier is used as a noun ("따뜻한을", "설레는을", "가벼운의"): never Korean,
+    and the slip a small model makes when it puts the person's mood word where its story templates put a noun
+    ("{포근한 카페}를 떠올리게").
+
+    Two readings, because each misses what the other sees: in the sentence, an adnominal ㄴ ending (kiwi's ETM)
+    followed at once by a particle; and the word's stem read alone, an adjective with that ending — in a
+    sentence kiwi may make a noun of it ("상큼 한(恨)을", "시 원한을"). Alone, only stems of two syllables or more
+    closing in ㄴ are read, and only an adjective counts: kiwi reads "벤조인" as a copula (이 + ㄴ) and "상한"
+    as a verb. The ᆯ ending is left out everywhere: kiwi reads "시트랄을" as a stem + ᆯ."""
     norm = normalize(text)
-    tokens = morphemes(norm)
     slips = []
-    for before, after in itertools.pairwise(tokens):
+    for before, after in itertools.pairwise(morphemes(norm)):
         if before.tag == "ETM" and before.form in _NOUN_MODIFIER_ENDINGS and after.tag.startswith("J") \
                 and after.start <= before.end:
             start = norm.rfind(" ", 0, after.start) + 1
             end = norm.find(" ", after.end)
-            slips.append(norm[start:end if end >= 0 else len(norm)].strip(",.!?"))
+            slips.append(norm[start:end if end >= 0 else len(norm)].strip(_EDGES))
+    for word in (w.strip(_EDGES) for w in norm.split()):
+        tokens = morphemes(word)
+        if word in slips or len(tokens) < 2 or not tokens[-1].tag.startswith("J"):
+            continue
+        stem = word[: tokens[-1].start]
+        if len(stem) < 2 or not _closes_in_n(stem[-1]):
+            continue
+        alone = morphemes(stem)
+        if len(alone) >= 2 and alone[-1].tag == "ETM" and alone[-1].form in _NOUN_MODIFIER_ENDINGS \
+                and alone[-2].tag.split("-")[0] in _ADJECTIVE_TAGS:
+            slips.append(word)
     return slips
+
+
+def _closes_in_n(syllable: str) -> bool:
+    """A Hangul syllable whose final consonant is ㄴ (index 4 of the 28 finals)."""
+    code = ord(syllable) - 0xAC00
+    return 0 <= code < 11172 and code % 28 == 4
 
 
 def word_tokens(text: str) -> list[str]:

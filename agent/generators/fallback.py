@@ -68,6 +68,11 @@ class FallbackComposer:
                                                    recipe.dilution_percent) if doses else "")
         return self.builder.fallback_narration(self.delivered(recipe, brief), concept)
 
+    def mood_sentence(self, recipe: Recipe, brief: Brief) -> str:
+        """The template's opening ("요청하신 커피, 따뜻한 느낌에 맞춘 처방입니다."), naming only what the formula
+        delivers; empty when it delivers none of the brief's descriptors."""
+        return self.builder.fallback_narration(self.delivered(recipe, brief), "").strip()
+
     def lead_sentence(self, recipe: Recipe) -> str:
         """The narration's sentence about the lead material and its position, from the formula itself."""
         return lead_sentence(recipe, self.catalog)

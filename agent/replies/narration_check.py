@@ -43,14 +43,18 @@ _END = re.compile(r"(?<=[^\d\s])[.!?](?=\s)")
 
 class NarrationFilter:
     """Sentences of a streamed narration, each let through only once its claims are checked, so the customer
-    never sees a claim the final reply withdraws. ``template`` makes the fallback narration."""
+    never sees a claim the final reply withdraws. ``template`` makes the fallback narration. ``stand_in``
+    gives the sentence shown where the first one (the story's mood) is withheld — the template's mood
+    sentence, true by construction — so a story that loses its opening still says what it is about; it is
+    checked like any other, and the problems still name what was withheld."""
 
     def __init__(self, recipe: Recipe, brief: Brief, checker: ClaimChecker, records: Grounds,
-                 template: Callable[[], str]) -> None:
-        self._brief, self._checker, self._template = brief, checker, template
+                 template: Callable[[], str], stand_in: Callable[[], str] = lambda: "") -> None:
+        self._brief, self._checker, self._template, self._stand_in = brief, checker, template, stand_in
         self._grounds = records.model_copy(update={"recipe": recipe})
         self._records = [compact(t) for t in records.record_texts if t]
         self._buffer = ""
+        self._opening = True
         self.kept: list[str] = []
         self.problems: list[str] = []
 
@@ -60,8 +64,11 @@ class NarrationFilter:
         shown = []
         while (end := _END.search(self._buffer)) is not None:
             sentence, self._buffer = self._buffer[: end.end()].strip(), self._buffer[end.end():]
+            opening, self._opening = self._opening, False
             if self._accept(sentence):
                 shown.append(sentence)
+            elif opening and (stand_in := self._stand_in().strip()) and self._accept(stand_in):
+                shown.append(stand_in)
         return shown
 
     def finish(self) -> tuple[str, list[str], bool]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.replies.claims import ClaimChecker, ClaimKind, Grounds
-from agent.replies.narration_check import supported_narration
+from agent.replies.narration_check import NarrationFilter, supported_narration
 from knowledge.kb import load_knowledge_base
 from perfumery.brief import Brief
 from perfumery.critic import compliance_status
@@ -132,6 +132,19 @@ def test_a_mood_word_used_as_a_noun_is_not_shown(checker: ClaimChecker, recipe: 
                                          recipe, Brief(), checker, Grounds(), lambda: "템플릿")
     assert kept == "베르가못 오일이 밝게 열립니다." and problems == [
         f"{Withheld.misworded} (상큼한을): 상큼한을 좋아하는 분께 권하고 싶은 EDP 처방입니다."]
+
+
+def test_a_withheld_opening_gives_way_to_the_templates_and_only_the_opening(checker: ClaimChecker,
+                                                                          recipe: Recipe) -> None:
+    """The story's mood sentence withheld: the template's stands in, so the narration still says what the
+    formula is; a later withheld sentence is only dropped."""
+    stand_in = "요청하신 시트러스 느낌에 맞춘 처방입니다."
+    check = NarrationFilter(recipe, Brief(), checker, Grounds(), lambda: "템플릿", lambda: stand_in)
+    shown = check.feed("상큼한을 좋아하는 분께 권하고 싶은 EDP 처방입니다. 베르가못 오일이 밝게 열립니다. ")
+    shown += check.feed("상큼한을 떠올리게 하는 향입니다. ")
+    text, problems, templated = check.finish()
+    assert shown == [stand_in, "베르가못 오일이 밝게 열립니다."] and text == " ".join(shown) and not templated
+    assert [p.split(" (")[0] for p in problems] == [Withheld.misworded, Withheld.misworded]
 
 
 def test_a_concept_verb_ends_its_clause_even_when_kiwi_reads_it_as_a_noun() -> None:

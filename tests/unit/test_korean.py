@@ -38,6 +38,9 @@ def test_a_mood_word_used_as_a_noun_is_found_and_nouns_are_not() -> None:
     assert modifiers_as_nouns("따뜻한을 좋아하는 분께 권하고 싶은 EDP 처방입니다.") == ["따뜻한을"]
     assert modifiers_as_nouns("상큼하고 시원한을 떠올리게 하는 향. 가벼운의 장면을 옮겼습니다.") == ["시원한을", "가벼운의"]
     assert modifiers_as_nouns("설레는을 담았다") == ["설레는을"]
+    # In this sentence kiwi reads "상큼 한(恨)을": the stem read alone is the adjective it is.
+    assert modifiers_as_nouns("상큼한을 떠올리게 하는 향입니다.") == ["상큼한을"]
     for korean in ("봄 기운을 담은 향입니다.", "따뜻한 카페를 떠올리게 하는 향입니다.", "한을 품은 향",
-                   "시트랄을 쓰기 어려운 처방에서 레몬 인상을 준다.", "가을의 하루와 잘 어울리는 향입니다."):
+                   "시트랄을 쓰기 어려운 처방에서 레몬 인상을 준다.", "가을의 하루와 잘 어울리는 향입니다.",
+                   "벤조인의 달콤함이 남습니다.", "IFRA 상한에 닿았습니다."):
         assert modifiers_as_nouns(korean) == []
