@@ -78,14 +78,19 @@ class Source(enum.StrEnum):
     repair = "repair"
 
 
+def source_of(origin: str) -> str:
+    """The first part of an origin: ``llm:<outcome>`` → ``llm``, ``repair:llm:<outcome>`` → ``repair``."""
+    return origin.split(":", 1)[0]
+
+
 def model_origin(origin: str) -> bool:
     """The model's proposal, as proposed or as the revise node repaired it: guarded alike, counted alike."""
-    return origin.removeprefix(f"{Source.repair}:").split(":", 1)[0] == Source.llm
+    return source_of(origin.removeprefix(f"{Source.repair}:")) == Source.llm
 
 
 def repaired_origin(origin: str) -> bool:
     """A formula the revise node repaired, whoever proposed it."""
-    return origin.split(":", 1)[0] == Source.repair
+    return source_of(origin) == Source.repair
 
 
 class Candidate(BaseModel):

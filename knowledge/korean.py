@@ -15,6 +15,8 @@ import unicodedata
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from perfumery.naming import final_consonant
+
 if TYPE_CHECKING:
     from kiwipiepy import Kiwi, Token
 
@@ -26,6 +28,7 @@ _ENGLISH_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _NOUN_MODIFIER_ENDINGS = frozenset({"ᆫ", "은", "는", "던"})
+_NIEUN = 4  # index of ㄴ among the 28 finals (perfumery.naming.final_consonant)
 _ADJECTIVE_TAGS = frozenset({"VA", "XSA"})  # 따뜻하(VA), 상큼 + 하(XSA); irregular stems carry a suffix (VA-I)
 _EDGES = ",.!?\"'()"
 
@@ -81,19 +84,13 @@ def modifiers_as_nouns(text: str) -> list[str]:
         if word in slips or len(tokens) < 2 or not tokens[-1].tag.startswith("J"):
             continue
         stem = word[: tokens[-1].start]
-        if len(stem) < 2 or not _closes_in_n(stem[-1]):
+        if len(stem) < 2 or final_consonant(stem) != _NIEUN:
             continue
         alone = morphemes(stem)
         if len(alone) >= 2 and alone[-1].tag == "ETM" and alone[-1].form in _NOUN_MODIFIER_ENDINGS \
                 and alone[-2].tag.split("-")[0] in _ADJECTIVE_TAGS:
             slips.append(word)
     return slips
-
-
-def _closes_in_n(syllable: str) -> bool:
-    """A Hangul syllable whose final consonant is ㄴ (index 4 of the 28 finals)."""
-    code = ord(syllable) - 0xAC00
-    return 0 <= code < 11172 and code % 28 == 4
 
 
 def word_tokens(text: str) -> list[str]:

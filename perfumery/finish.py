@@ -89,13 +89,14 @@ def _weighted(recipe: Recipe, catalog: Catalog) -> Recipe | None:
     short = TOP_SHARE * total - sum(doses[m] for m in top)
     room = {m: max(0.0, catalog.ceiling(m, recipe.dilution_percent, recipe.category) - doses[m]) for m in top}
     spare = {m: doses[m] - MID_LINE for m in mid}
-    moved = min(short, sum(room.values()), sum(spare.values()))
+    takes, gives = sum(room.values()), sum(spare.values())
+    moved = min(short, takes, gives)
     if moved <= 0:
         return None
     for m in top:
-        doses[m] += moved * room[m] / sum(room.values())
+        doses[m] += moved * room[m] / takes
     for m in mid:
-        doses[m] -= moved * spare[m] / sum(spare.values())
+        doses[m] -= moved * spare[m] / gives
     lines = [i.model_copy(update={"percent": doses[i.material_id]}) if i.material_id in doses else i
              for i in recipe.ingredients]
     return recipe.model_copy(update={"ingredients": lines})

@@ -21,7 +21,7 @@ _SUFFIXES = ("에튀드", "스케치", "노트", "무드", "포트레이트", "�
 _ADJECTIVE_ENDINGS = ("한", "운", "은", "인", "는", "진", "던")  # 포근한, 부드러운, 깊은, 신비로운 …
 
 
-def _final_consonant(word: str) -> int | None:
+def final_consonant(word: str) -> int | None:
     """Index of the final consonant (받침) of the last Hangul syllable; 0 = none; None = not Hangul."""
     for char in reversed(word.strip()):
         if "가" <= char <= "힣":
@@ -33,13 +33,13 @@ def _final_consonant(word: str) -> int | None:
 
 def particle(word: str, with_final: str, without_final: str) -> str:
     """``word`` + the particle form its last syllable calls for (이/가, 은/는, 을/를)."""
-    final = _final_consonant(word)
+    final = final_consonant(word)
     return word + (with_final if final else without_final)
 
 
 def instrumental(word: str) -> str:
     """``word`` + 으로/로: 로 after a vowel or ㄹ (final index 8)."""
-    final = _final_consonant(word)
+    final = final_consonant(word)
     return word + ("으로" if final and final != 8 else "로")
 
 

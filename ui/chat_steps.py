@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from agent.reading.message import ROUTE_KO, Reading, Route
-from agent.state import Source, repaired_origin
+from agent.state import Source, repaired_origin, source_of
 from knowledge.documents import CollectionName
 from knowledge.kb import KnowledgeBase
 from knowledge.search import SearchResult
@@ -165,7 +165,7 @@ class TurnSteps:
 
     def _generate(self, update: dict[str, Any]) -> StepLine:
         candidates = update.get("candidates") or []
-        origins = Counter(_origin(c["origin"]) for c in candidates)
+        origins = Counter(source_of(c["origin"]) for c in candidates)
         summary = f"후보 배합 {len(candidates)}개"
         if origins[Source.llm]:
             summary += f" (언어 모델 제안 {origins[Source.llm]}개 포함)"
@@ -300,10 +300,6 @@ class TurnSteps:
 def _bullets(lines: list[str]) -> str:
     return "\n".join(f"- {line}" for line in lines if line)
 
-
-def _origin(origin: str) -> str:
-    """``llm:<outcome>`` → ``llm``: where a candidate came from, without how the model fared."""
-    return origin.split(":")[0]
 
 
 def _fixes_ko(violations: list[Violation]) -> list[str]:

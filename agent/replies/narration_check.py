@@ -90,18 +90,18 @@ class NarrationFilter:
         wrong = [c for c in self._checker.check_sentence(sentence, self._grounds) if not c.supported]
         key = compact(sentence)
         pasted = len(key) >= MIN_PASTED_CHARS and any(key in text for text in self._records)
-        slips = modifiers_as_nouns(sentence)
         if pasted:
             self.problems.append(f"{Withheld.pasted}: {sentence}")
         elif praised:
             self.problems.append(f"{Withheld.praises_avoided} ({', '.join(praised)}): {sentence}")
         elif wrong:
             self.problems.append(f"{Withheld.unsupported} ({'; '.join(c.reason for c in wrong)}): {sentence}")
-        elif slips:
+        elif slips := modifiers_as_nouns(sentence):  # kiwi per word: only for a sentence nothing else withheld
             self.problems.append(f"{Withheld.misworded} ({', '.join(slips)}): {sentence}")
         else:
             self.kept.append(sentence)
-        return not (pasted or praised or wrong or slips)
+            return True
+        return False
 
 
 def supported_narration(text: str, recipe: Recipe, brief: Brief, checker: ClaimChecker, records: Grounds,
