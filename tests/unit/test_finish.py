@@ -38,6 +38,15 @@ def core(kb, brief, pool):
     return lines_of(kb, brief, [m for m in pool if kb.catalog.material(m).carrier][:8])
 
 
+def spread_thin(kb, brief):
+    """20 roomy carriers, 5 % each, in the pyramid's bands (30 / 40 / 30): only the weight's shape is wrong."""
+    catalog = kb.catalog
+    roomy = [m for m in catalog.materials if catalog.material(m).carrier and not is_avoided(brief, m, catalog)
+             and catalog.ceiling(m, brief.fragrance_load) >= 10]
+    by_note = {note: [m for m in roomy if catalog.material(m).note == note] for note in NotePosition}
+    return [*by_note[NotePosition.top][:6], *by_note[NotePosition.heart][:8], *by_note[NotePosition.base][:6]]
+
+
 def top_share(recipe, lines=5):
     doses = sorted((i.percent for i in recipe.ingredients), reverse=True)
     return sum(doses[:lines]) / sum(doses)
@@ -62,12 +71,7 @@ def test_a_core_gets_traces_of_potent_materials_at_their_usual_doses(kb, brief):
 def test_weight_spread_thin_moves_to_a_few_carriers(kb, brief):
     catalog = kb.catalog
     pool = candidate_pool(brief, catalog, random.Random(2))
-    roomy = [m for m in catalog.materials if catalog.material(m).carrier and not is_avoided(brief, m, catalog)
-             and catalog.ceiling(m, brief.fragrance_load) >= 10]
-    # 20 lines of 5 % in the pyramid's bands (30 / 40 / 30): only the weight's shape is wrong.
-    by_note = {note: [m for m in roomy if catalog.material(m).note == note] for note in NotePosition}
-    thin = [*by_note[NotePosition.top][:6], *by_note[NotePosition.heart][:8], *by_note[NotePosition.base][:6]]
-    before = critiqued(lines_of(kb, brief, thin), catalog, brief)
+    before = critiqued(lines_of(kb, brief, spread_thin(kb, brief)), catalog, brief)
     assert before.score.components["balance"] == 1.0
     assert top_share(before) < 0.5  # the critic's "a few lines carry the weight" is broken
     after = finished(before, catalog, brief, pool)
@@ -118,6 +122,26 @@ def test_finished_never_scores_lower_and_leaves_what_it_cannot_improve(kb, brief
     assert result.score.total >= before.score.total
     again = finished(result, catalog, brief, pool)
     assert again.score.total >= result.score.total
-    # No descriptor to aim at: no trace is added (the weight may still move).
+    # No descriptor to aim at: no trace is added (the weight may still move, and repair may bring a carrier
+    # where a line became a trace).
     aimless = finished(before, catalog, brief.model_copy(update={"descriptors": {}}), pool)
-    assert {i.material_id for i in aimless.ingredients} <= {i.material_id for i in before.ingredients}
+    added = {i.material_id for i in aimless.ingredients} - {i.material_id for i in before.ingredients}
+    assert all(catalog.material(m).carrier for m in added)
+
+
+def test_accents_become_traces_where_no_candidate_is_left(kb, brief):
+    """Every candidate already in the formula (a model's core after repair: 20 lines at 5 %, none under 1 %): the
+    traces come from its own smallest lines, at a trace dose within their usual ranges, and the critic scores it
+    higher."""
+    catalog = kb.catalog
+    lines = spread_thin(kb, brief)
+    before = critiqued(lines_of(kb, brief, lines), catalog, brief)
+    assert not [i for i in before.ingredients if i.percent < 1.0]
+    after = finished(before, catalog, brief, lines)
+    traced = [i for i in after.ingredients if i.percent < 1.0]
+    assert len(traced) >= 0.25 * len(after.ingredients)
+    assert {i.material_id for i in traced} <= set(lines)  # its own lines: no candidate was left to add
+    for line in traced:
+        assert catalog.material(line.material_id).use_range[0] <= TRACE_MAX
+    assert after.score.components["dose_realism"] > before.score.components["dose_realism"]
+    assert after.score.total > before.score.total
