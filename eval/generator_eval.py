@@ -9,6 +9,10 @@ one recipe. Per system:
                         an unusable proposal counts 0
 - headline_perceptible — share of proposals whose every headline descriptor is perceptible, judged by the
                         independent odor reference (``eval.odor_reference``), as ``hyanggi eval recipes`` does
+- reads_names         — with ``reorder``: a second proposal per brief over the same candidates in another order;
+                        how much the two pick the same materials, how much they write the same numbers, and what
+                        two random picks of those sizes would share. A model that reads the names keeps its
+                        materials; one that learned positions keeps its numbers (issue 31)
 - tokens_per_s, proposal_s — decoding speed and wall time of a proposal
 - narration_p50_s, first_token_p50_s — streamed narration latency; hangul_share, repetition_rate
   — the Korean fluency proxy; outcomes — ok / repaired / fallback counts over all calls
@@ -31,7 +35,7 @@ from statistics import mean, median
 
 from pydantic import BaseModel, Field
 
-from agent.generators import Generator
+from agent.generators import Generator, RecipeDraft
 from agent.generators.parsing import proposal_pairs
 from agent.generators.text_quality import hangul_share, repetition_rate
 from eval.odor_reference import load_judge
@@ -64,6 +68,24 @@ def versus(system: SystemReport, other: SystemReport) -> Versus:
                   below_guarded=below)
 
 
+class NameReading(BaseModel):
+    """Two proposals per brief over the same candidates in two orders, compared (mean Jaccard over briefs)."""
+
+    materials: float = Field(description="materials both proposals picked; 1.0: the order changes nothing")
+    numbers: float | None = Field(description="candidate numbers both wrote; None for a system that writes none")
+    chance: float = Field(description="what two random picks of the same sizes from the same candidates share")
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
+def chance_jaccard(a: int, b: int, n: int) -> float:
+    """Expected share of two random picks of ``a`` and ``b`` from ``n`` (the overlap's mean over the union's)."""
+    shared = a * b / n if n else 0.0
+    return shared / (a + b - shared) if a + b - shared > 0 else 1.0
+
+
 class SystemReport(BaseModel):
     n_briefs: int
     n_proposals: int
@@ -81,6 +103,7 @@ class SystemReport(BaseModel):
     outcomes: dict[str, int] = Field(default_factory=dict)
     delivered: dict[str, ScoreCard] = Field(default_factory=dict, description="per brief id: the best formula "
                                             "delivered after repair, as the critic scored it")
+    reads_names: NameReading | None = Field(default=None, description="with reorder: does it read names or numbers")
     samples: list[dict] = Field(default_factory=list, description="a few raw outputs, for reading.")
 
 
@@ -90,7 +113,7 @@ def _valid_pairs(raw: str) -> list[tuple[int, str]] | None:
 
 
 def evaluate_system(generator: Generator, cases: Sequence[BriefCase], kb: KnowledgeBase, n: int = 1,
-                    seed: int = 42, keep_samples: int = 3,
+                    seed: int = 42, keep_samples: int = 3, reorder: bool = False,
                     on_case: Callable[[str], None] | None = None) -> SystemReport:
     catalog = kb.catalog
     judge = load_judge({key: d.family.value for key, d in kb.descriptors.items()})
@@ -107,6 +130,7 @@ def evaluate_system(generator: Generator, cases: Sequence[BriefCase], kb: Knowle
     outcomes: Counter[str] = Counter()
     samples: list[dict] = []
     delivered: dict[str, ScoreCard] = {}
+    orders: list[tuple[float, float | None, float]] = []
     for case in cases:
         brief = case.to_brief()
         pool = candidate_pool(brief, catalog, random.Random(f"{seed}:{case.id}"))
@@ -151,6 +175,10 @@ def evaluate_system(generator: Generator, cases: Sequence[BriefCase], kb: Knowle
             outcomes[f"narrate_{narration.record.outcome.value}"] += 1
         if len(samples) < keep_samples:
             samples.append({"brief": case.id, "proposal": drafts[0].record.raw_output, "narration": text})
+        if reorder:
+            order = random.Random(f"{seed}:{case.id}:order").sample(pool, len(pool))
+            again = generator.propose(brief, [catalog.material(m) for m in order], 1)[0]
+            orders.append(_orders(drafts[0], again, pool))
         if on_case:
             on_case(case.id)
     total = max(1, len(cases) * n)
@@ -166,7 +194,22 @@ def evaluate_system(generator: Generator, cases: Sequence[BriefCase], kb: Knowle
         hangul_share=round(mean(hangul), 4) if hangul else 0.0,
         repetition_rate=round(mean(repetition), 4) if repetition else 0.0,
         outcomes=dict(sorted(outcomes.items())), delivered=delivered, samples=samples,
+        reads_names=NameReading(
+            materials=round(mean(o[0] for o in orders), 4),
+            numbers=round(mean(numbers), 4) if (numbers := [o[1] for o in orders if o[1] is not None]) else None,
+            chance=round(mean(o[2] for o in orders), 4)) if orders else None,
     )
+
+
+def _orders(first: RecipeDraft, second: RecipeDraft, pool: Sequence[str]) -> tuple[float, float | None, float]:
+    """(materials shared, numbers shared or None, chance) for two proposals over one pool in two orders; the
+    chance draws from the pool and whatever else they picked (the composer brings carriers from outside)."""
+    picked = [{i.material_id for i in d.proposed.ingredients} if d.proposed else set() for d in (first, second)]
+    written = [proposal_pairs(d.record.raw_output) for d in (first, second)]
+    numbers = (jaccard(*({k for k, _ in pairs} for pairs in written))
+               if all(pairs is not None for pairs in written) else None)
+    drawn = len(set(pool) | picked[0] | picked[1])
+    return jaccard(*picked), numbers, chance_jaccard(len(picked[0]), len(picked[1]), drawn)
 
 
 def load_dev_cases(limit: int | None = None) -> list[BriefCase]:

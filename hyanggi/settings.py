@@ -92,10 +92,10 @@ class Settings(BaseSettings):
     n_candidates: int = Field(default=3, ge=1, le=10, description="Composer variants per design round.")
     llm_proposals: int = Field(
         default=0, ge=0, le=5,
-        description="Generator proposals per turn besides the composer's. One takes a new brief's p50 from 2.8 to "
-                    "5.4 s and its first text from 0.09 to 2.6 s on a 2-core CPU (hyanggi bench chat; the bar is "
-                    "4 s and 1 s) and the critic chose it in 0 of 10 turns, so the chat starts at 0; the chat's "
-                    "창의성 slider raises it.")
+        description="Generator proposals per turn besides the composer's. One takes a new brief's p50 from 1.3 to "
+                    "4.9 s and its first text from 0.24 to 3.5 s on a 2-core CPU (hyanggi bench chat, 2026-12-07; "
+                    "the bar is 4 s and 1 s) and the critic chose it in 2 of 10 turns, so the chat starts at 0; "
+                    "the chat's 창의성 slider raises it.")
     candidate_pool: int = Field(default=40, ge=8, le=200, description="Materials the composer may draw from.")
     score_threshold: float = Field(default=0.75, ge=0, le=1)
     max_revisions: int = Field(default=2, ge=0, le=5)

@@ -12,7 +12,9 @@ from eval.generator_eval import (
     EVAL_MARKER,
     Versus,
     card_section,
+    chance_jaccard,
     evaluate_system,
+    jaccard,
     load_dev_cases,
     versus,
     write_card_section,
@@ -106,3 +108,30 @@ def test_versus_compares_the_delivered_formulas_brief_by_brief(kb, cases):
     composer = with_scores((0.8, 1.0, 1.0), (0.7, 1.0, 0.9), (0.8, 1.0, 1.0))
     assert versus(model, composer) == Versus(briefs=3, beats=0.3333, higher_total=0.6667, below_guarded=1)
     assert versus(composer, composer) == Versus(briefs=3, beats=0.0, higher_total=0.0, below_guarded=0)
+
+
+class Positional(Echo):
+    """Writes the same three numbers whatever the candidates: a model that learned positions, not names."""
+
+    def _stream(self, prompt: str, *, grammar: str | None, **_: object) -> Iterator[str]:
+        if grammar is None:
+            yield "상큼하게 열리는 향입니다."
+            return
+        yield "1:30,2:30,3:40\n"
+
+
+def test_reordering_tells_a_name_reader_from_a_position_reader(kb, cases):
+    positional = evaluate_system(Positional(kb), cases, kb, reorder=True).reads_names
+    assert positional.numbers == 1.0 and positional.materials < 1.0
+    # The composer reads what each candidate is (its order only breaks ties): well above chance, writes no numbers.
+    composer = evaluate_system(ComposerReference(*generator_parts(Settings(), kb)), cases, kb, reorder=True)
+    assert composer.reads_names.materials > composer.reads_names.chance + 0.15
+    assert composer.reads_names.numbers is None
+    assert 0 < positional.chance < 1 and 0 < composer.reads_names.chance < 1
+    assert evaluate_system(Positional(kb), cases, kb).reads_names is None  # only when asked: it costs a proposal
+
+
+def test_chance_overlap_of_random_picks():
+    assert chance_jaccard(8, 8, 14) == pytest.approx((64 / 14) / (16 - 64 / 14))
+    assert chance_jaccard(5, 5, 5) == 1.0
+    assert jaccard(set(), set()) == 1.0 and jaccard({1, 2}, {2, 3}) == pytest.approx(1 / 3)

@@ -26,6 +26,8 @@ def eval_generator(
     n: Annotated[int, typer.Option(help="요청마다 제안 수.")] = 1,
     systems: Annotated[str, typer.Option(help="평가할 시스템 (쉼표로 구분).")] = "base,finetuned,composer",
     card: Annotated[bool, typer.Option("--card", help="결과를 finetune/adapters/MODEL_CARD.md 평가 절에 기록.")] = False,
+    reorder: Annotated[bool, typer.Option(
+        "--reorder", help="같은 후보를 다른 순서로 한 번 더 제안: 이름을 읽는지 번호를 읽는지 (요청마다 제안 1회 추가).")] = False,
 ) -> None:
     """생성기 평가: 형식 유효율 (번호:비율 한 줄), 후보 준수율, 브리프 적합도, 점수, 한국어 지표, 지연 시간."""
     from agent.generators import generator_parts, make_generator
@@ -55,7 +57,7 @@ def eval_generator(
         else:
             generator = make_generator(settings, kb, use_adapter=name == "finetuned")
         with progress(f"{name}: {len(cases)} briefs × {n}", len(cases)) as advance:
-            reports[name] = evaluate_system(generator, cases, kb, n=n, seed=settings.seed,
+            reports[name] = evaluate_system(generator, cases, kb, n=n, seed=settings.seed, reorder=reorder,
                                             on_case=lambda _case: advance())
     if card:
         env = f"HYANGGI_N_THREADS={settings.n_threads} HYANGGI_GENERATION_TIMEOUT_S={settings.generation_timeout_s:g}"
@@ -81,4 +83,8 @@ def eval_generator(
         table.add_row("beats composer (share of briefs)", *(str(rivals[k].beats) if k in rivals else "–" for k in reports))
         table.add_row("below composer on IFRA/dose (briefs)",
                       *(str(rivals[k].below_guarded) if k in rivals else "–" for k in reports))
+    if reorder:
+        table.add_row("reordered: same materials / numbers (chance)", *(
+            f"{r.reads_names.materials} / {r.reads_names.numbers if r.reads_names.numbers is not None else '–'} "
+            f"({r.reads_names.chance})" if r.reads_names else "–" for r in reports.values()))
     Console().print(table)
