@@ -23,6 +23,7 @@ overridden steps ever use it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -38,8 +39,9 @@ if TYPE_CHECKING:
 NONCOMMITTAL = re.compile(r"잘 모르겠|모르겠어요|찾지 못했|알 수 없|확인할 수 없")
 
 
+@functools.cache
 def _metric_classes() -> tuple[type, type]:
-    """Defined lazily: ragas is imported only when an evaluation runs."""
+    """Defined lazily (ragas is imported only when an evaluation runs), and once, so they can be recognised."""
     import numpy as np
     from ragas.metrics import Faithfulness, ResponseRelevancy
     from ragas.metrics._answer_relevance import ResponseRelevanceOutput
@@ -98,3 +100,10 @@ def judged_metrics(judge: CrossEncoderJudge, split: Callable[[str], list[str]], 
     """Faithfulness and ResponseRelevancy on the cross-encoder judge; ``split`` cuts a reply into sentences."""
     faithfulness, relevancy = _metric_classes()
     return [faithfulness(llm=judge, split=split), relevancy(llm=judge, split=split, strictness=strictness)]
+
+
+def timed_faithfulness(metrics: list[Any]) -> Any | None:
+    """The cross-encoder's faithfulness metric among ``metrics`` (it keeps the judge's time per turn and the
+    statements it judged unsupported), or None for a chat model judge."""
+    faithfulness, _ = _metric_classes()
+    return next((m for m in metrics if isinstance(m, faithfulness)), None)

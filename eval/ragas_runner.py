@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 
 from eval.faithfulness import ClaimTally
 from eval.judge import JUDGE_TIMEOUT_S, CrossEncoderJudge
+from eval.judge_metrics import judged_metrics, timed_faithfulness
 from eval.transcripts import TurnSample
 
 if TYPE_CHECKING:
@@ -111,8 +112,6 @@ def _reference_metrics() -> list[Any]:
 def _judge_metrics(judge: Any, strictness: int, sentences: Callable[[str], list[str]] | None) -> list[Any]:
     """The cross-encoder's metrics (``eval.judge_metrics``), or ragas' own for a chat model judge."""
     if isinstance(judge, CrossEncoderJudge):
-        from eval.judge_metrics import judged_metrics
-
         if sentences is None:
             raise ValueError("the cross-encoder judge needs a sentence splitter (the claim checker's)")
         return judged_metrics(judge, sentences, strictness)
@@ -124,14 +123,15 @@ def _judge_metrics(judge: Any, strictness: int, sentences: Callable[[str], list[
 def _evaluate(samples: Sequence[TurnSample], metrics: list[Any], judged: bool, llm: Any, embeddings: Any,
               timeout_s: int) -> list[dict[str, Any]]:
     from ragas import evaluate
+    from ragas.metrics.base import MetricWithEmbeddings, MetricWithLLM
     from ragas.run_config import RunConfig
 
     from eval.transcripts import single_turn_dataset
 
     for metric in metrics:  # set explicitly, so evaluate never has a gap to fill with a default client
-        if hasattr(metric, "llm"):
+        if isinstance(metric, MetricWithLLM):
             metric.llm = llm
-        if hasattr(metric, "embeddings"):
+        if isinstance(metric, MetricWithEmbeddings):
             metric.embeddings = embeddings
     config = RunConfig(timeout=timeout_s, max_retries=1, max_workers=1, seed=42)
     result = evaluate(single_turn_dataset(samples, judged=judged), metrics=metrics, llm=llm, embeddings=embeddings,
@@ -220,7 +220,7 @@ def run_ragas(samples: list[TurnSample], embedder: TextEmbedder, judge: BaseLang
     finally:
         executor_log.removeHandler(failures)
     metrics_summary = {name: _summary([s.scores[name] for s in samples if name in s.scores]) for name in names}
-    timed = next((m for m in judge_metrics if hasattr(m, "seconds")), None)
+    timed = timed_faithfulness(judge_metrics) if judge_metrics else None
     return RagasRun(samples=samples, metrics=metrics_summary, by_route=by_route(samples, names), judged=len(judged),
                     failures=dict(failures.counts), claims=domain.tally if domain is not None else None,
                     judge_wall_s=round(judge_wall, 2), judge_seconds=[round(t, 3) for t in timed.seconds] if timed else [],

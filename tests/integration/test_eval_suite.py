@@ -7,9 +7,11 @@ checkpoints share it), under session ids unique to this run.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from agent.service import ChatService
 from eval.contexts import document_texts
@@ -21,11 +23,13 @@ from hyanggi.settings import get_settings
 from knowledge.embedding.embedder import Embedder
 from knowledge.kb import load_knowledge_base
 from store import LOCAL, Store
+from ui.cli import app
 
 pytestmark = pytest.mark.integration
 
 
-async def test_replay_then_reference_metrics_on_real_transcripts(tmp_path: Path) -> None:
+async def test_replay_then_reference_metrics_on_real_transcripts(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     settings = get_settings().model_copy(update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'eval.db'}"})
     conversations = [c for c in load_conversations() if c.id in ("q_hedione", "edit_add_hedione")]
     service = await ChatService.open(settings)
@@ -52,3 +56,13 @@ async def test_replay_then_reference_metrics_on_real_transcripts(tmp_path: Path)
     assert run.metrics["chrf_score"].nan == 0 and 0 < run.metrics["semantic_similarity"].mean <= 1
     path = write_run(tmp_path / "report", summarise(run, "test", 1, {}), run.samples)
     assert "id_based_context_recall" in path.read_text(encoding="utf-8")
+
+    # The command over the same transcripts: with --json its stdout is the report alone (progress on stderr).
+    monkeypatch.setenv("HYANGGI_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["eval", "ragas", "--no-judge", "--json", "--out", str(tmp_path / "cli")])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["turns"] == 3

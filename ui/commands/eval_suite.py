@@ -179,8 +179,9 @@ def eval_ragas(
         from eval.judge import make_judge
 
         judge_llm = make_judge(settings)
-    console.print(f"ragas: {len(samples)} turns from {len(transcripts)} sessions"
-                  f"{f', judging up to {limit}' if judge_llm else ''} …", highlight=False)
+    # Progress goes to stderr: with --json, stdout is the report alone.
+    errors.print(f"ragas: {len(samples)} turns from {len(transcripts)} sessions"
+                 f"{f', judging up to {limit}' if judge_llm else ''} …", highlight=False)
     from agent.replies.claims import ClaimChecker
 
     run = run_ragas(samples, embedder, judge_llm, judge_limit=limit, checker=ClaimChecker(kb))
