@@ -226,10 +226,11 @@ class Signals:
 
 def examples_for_brief(brief: Brief, source: Source, kb: KnowledgeBase, builder: PromptBuilder,
                        rng: random.Random, threshold: float, stats: BuildStats, variants: int = 2,
-                       signals: Signals | None = None) -> list[Example]:
+                       signals: Signals | None = None, orders: int = 1) -> list[Example]:
     """Proposal examples for the composer's formulas that pass the critic — and, while ``signals`` has RFT
     briefs left, the model's own proposals whose delivered formulas beat the composer's (``finetune.rft``) —
-    and one narration example."""
+    and one narration example. With ``orders`` > 1, each proposal target is also shown over the same candidates
+    in other orders: the materials stay, their numbers move, so only reading the names fits them all."""
     signals = signals or Signals()
     catalog = kb.catalog
     pool = candidate_pool(brief, catalog, rng)
@@ -259,9 +260,11 @@ def examples_for_brief(brief: Brief, source: Source, kb: KnowledgeBase, builder:
     if not good and not won:
         return []
     key = brief_key(brief)
-    prompt = builder.proposal(brief, candidates)
-    examples = [Example(task="propose", source=source if r in good else "rft", brief_key=key, prompt=prompt,
-                        target=proposal_target(r, pool)) for r in [*won, *good]]
+    examples = []
+    for order in [pool, *(rng.sample(pool, len(pool)) for _ in range(orders - 1))]:
+        prompt = builder.proposal(brief, [catalog.material(m) for m in order])
+        examples += [Example(task="propose", source=source if r in good else "rft", brief_key=key, prompt=prompt,
+                             target=proposal_target(r, order)) for r in [*won, *good]]
     narration = narration_example(([*won, *good])[0], brief, source, key, catalog, builder, rng,
                                   signals.narration_check)
     return [*examples, *([narration] if narration else [])]
@@ -375,7 +378,7 @@ class DatasetSummary(BaseModel):
 def build_dataset(kb: KnowledgeBase, out_dir: Path, *, n_lexicon: int = 600, threshold: float = 0.8,
                   dev_share: float = 0.1, seed: int = 42,
                   sessions: Iterable[tuple[Brief | Mapping[str, Any], Recipe, str]] = (),
-                  signals: Signals | None = None, progress: bool = True) -> DatasetSummary:
+                  signals: Signals | None = None, progress: bool = True, orders: int = 1) -> DatasetSummary:
     """Build, deduplicate, split and write ``train.jsonl``, ``dev.jsonl`` and ``DATA_CARD.md``."""
     from tqdm import tqdm
 
@@ -387,7 +390,8 @@ def build_dataset(kb: KnowledgeBase, out_dir: Path, *, n_lexicon: int = 600, thr
     sources += [("perfume", b) for b in perfume_briefs(kb, rng)]
     examples: list[Example] = []
     for source, brief in tqdm(sources, desc="briefs", disable=not progress):
-        examples.extend(examples_for_brief(brief, source, kb, builder, rng, threshold, stats, signals=signals))
+        examples.extend(examples_for_brief(brief, source, kb, builder, rng, threshold, stats, signals=signals,
+                                           orders=orders))
     examples.extend(session_examples(sessions, kb, builder, rng, signals.narration_check))
     examples = deduplicate(examples)
     train, dev = split(examples, dev_share, rng)

@@ -9,11 +9,13 @@ import pytest
 from agent.generators.parsing import parse_proposal
 from finetune.dataset import (
     MAX_ITEMS,
+    BuildStats,
     Example,
     build_dataset,
     core_formula,
     dataset_hash,
     deduplicate,
+    examples_for_brief,
     lexicon_briefs,
     liked_sessions,
     narration_target,
@@ -193,3 +195,21 @@ def test_a_liked_chat_formula_is_cut_to_its_core_not_dropped(kb):
 
 def test_no_database_means_no_sessions(tmp_path):
     assert liked_sessions(f"sqlite+aiosqlite:///{tmp_path / 'missing.db'}") == []
+
+
+def test_orders_show_each_target_over_the_same_candidates_renumbered(kb):
+    """With ``orders``, a target's materials and doses stay while their numbers move: only names fit them all."""
+    builder = PromptBuilder({key: d.ko[0] for key, d in kb.descriptors.items()})
+    brief = next(lexicon_briefs(kb, 1, random.Random(5)))
+    once = examples_for_brief(brief, "lexicon", kb, builder, random.Random(1), 0.0, BuildStats())
+    thrice = examples_for_brief(brief, "lexicon", kb, builder, random.Random(1), 0.0, BuildStats(), orders=3)
+    proposals = [e for e in thrice if e.task == "propose"]
+    assert len(proposals) == 3 * sum(e.task == "propose" for e in once) > 0
+    by_prompt: dict[str, list[Example]] = {}
+    for example in proposals:
+        by_prompt.setdefault(example.prompt, []).append(example)
+    assert len(by_prompt) == 3  # three orders of one pool
+    read = [sorted(tuple(sorted(parse_proposal(e.target, prompt_names(prompt)).doses.items())) for e in rows)
+            for prompt, rows in by_prompt.items()]
+    assert read[0] == read[1] == read[2]  # by name: the same formulas
+    assert len({tuple(e.target for e in rows) for rows in by_prompt.values()}) == 3  # by number: not

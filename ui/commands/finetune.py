@@ -35,6 +35,8 @@ def dataset(
     rft_briefs: Annotated[int, typer.Option(
         help="현재 모델이 직접 제안해 조합기보다 나은 처방을 타깃으로 쓸 요청 수 (rejection sampling; 0 = 끔).")] = 0,
     rft_samples: Annotated[int, typer.Option(help="요청마다 모델이 낼 제안 수 (RFT).")] = 4,
+    orders: Annotated[int, typer.Option(
+        min=1, help="제안 타깃마다 후보 순서 수: 같은 재료, 다른 번호 (이름을 읽도록).")] = 1,
 ) -> None:
     """SFT 데이터셋 생성: 합성 요청 + 좋아요 받은 대화 (+ 모델 자신의 더 나은 제안) → train/dev JSONL + 데이터 카드."""
     from agent.training import dataset_signals
@@ -49,7 +51,7 @@ def dataset(
     kb = load_knowledge_base()
     signals = dataset_signals(settings, kb, rft_briefs=rft_briefs, samples=rft_samples)
     summary = build_dataset(kb, out, n_lexicon=briefs, threshold=threshold,
-                            dev_share=dev_share, seed=seed, sessions=rows, signals=signals)
+                            dev_share=dev_share, seed=seed, sessions=rows, signals=signals, orders=orders)
     if rft_briefs:
         rft = signals.rft
         console.print(f"RFT: {rft.preferred} preferred of {rft.sampled} proposals for {rft.briefs} briefs")
