@@ -301,7 +301,6 @@ def _bullets(lines: list[str]) -> str:
     return "\n".join(f"- {line}" for line in lines if line)
 
 
-
 def _fixes_ko(violations: list[Violation]) -> list[str]:
     """What repairing a formula with these violations sets out to fix: the critic's own fixes where it
     stated them, else (plain repair) every warning and error."""
